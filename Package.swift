@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Enlace",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "enlace", targets: ["enlace"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // Definitions, resource model, validation, OperationOutcome errors. No I/O.
+        .target(name: "FHIR"),
+        // ResourceStore protocol, in-memory store, conformance suite.
+        .target(name: "Storage", dependencies: ["FHIR"]),
+        // Embedded SQLite backend (GRDB).
+        .target(name: "StorageSQLite", dependencies: [
+            "FHIR", "Storage",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // Principals, tokens, access decisions, the guarded store.
+        .target(name: "Trust", dependencies: [
+            "FHIR", "Storage",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Hummingbird application: FHIR REST API.
+        .target(name: "Server", dependencies: [
+            "FHIR", "Storage", "StorageSQLite", "Trust",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The command line.
+        .executableTarget(name: "enlace", dependencies: [
+            "Server", "Trust", "StorageSQLite",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "FHIRTests", dependencies: ["FHIR"]),
+        .testTarget(name: "StorageTests", dependencies: ["FHIR", "Storage", "StorageSQLite"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Trust", "FHIR",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

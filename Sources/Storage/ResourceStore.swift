@@ -1,0 +1,145 @@
+import FHIR
+
+/// One stored version of a resource, as the backends keep it.
+public struct StoredResource: Sendable, Equatable {
+    public var type: String
+    public var id: String
+    /// 1, 2, 3… per resource (`meta.versionId`).
+    public var version: Int
+    /// Server time of this version, UTC (`meta.lastUpdated`).
+    public var lastUpdated: Timestamp
+    /// A delete leaves a version with `deleted == true` and no content.
+    public var deleted: Bool
+    /// The resource JSON with `id` and `meta` set by the server (empty for a delete).
+    public var body: [UInt8]
+    /// The ids of the patients whose compartment holds this version (Patient compartment,
+    /// https://hl7.org/fhir/R4/compartmentdefinition-patient.html). Empty for shared data.
+    public var compartments: [String]
+
+    public init(type: String, id: String, version: Int, lastUpdated: Timestamp, deleted: Bool, body: [UInt8], compartments: [String]) {
+        self.type = type
+        self.id = id
+        self.version = version
+        self.lastUpdated = lastUpdated
+        self.deleted = deleted
+        self.body = body
+        self.compartments = compartments
+    }
+
+    /// The patient-compartment key a distributed deployment shards by: the first patient, or
+    /// the empty string for shared data.
+    public var patientKey: String { compartments.first ?? "" }
+
+    public func json() throws -> JSON { try JSONParser.parse(body) }
+}
+
+/// One row of a search index, extracted from a resource on write.
+public struct IndexEntry: Sendable, Equatable, Hashable {
+    public enum Kind: String, Sendable { case token, string, reference, date, number, quantity, uri }
+    public var parameter: String
+    public var kind: Kind
+    /// token: system; reference: target type; quantity: system.
+    public var system: String
+    /// token: code; string: normalized text; reference: target id; uri: the uri; quantity: code.
+    public var value: String
+    /// date/number/quantity: the low and high bounds (dates in seconds since 1970).
+    public var low: Double?
+    public var high: Double?
+
+    public init(parameter: String, kind: Kind, system: String = "", value: String = "", low: Double? = nil, high: Double? = nil) {
+        self.parameter = parameter
+        self.kind = kind
+        self.system = system
+        self.value = value
+        self.low = low
+        self.high = high
+    }
+}
+
+/// What a history interaction covers (https://hl7.org/fhir/R4/http.html#history).
+public enum HistoryScope: Sendable, Equatable {
+    case system
+    case type(String)
+    case instance(String, String)
+}
+
+/// A position in a history listing: versions are listed newest first, by a monotonically
+/// increasing sequence number the store assigns to every version it writes, so a page boundary
+/// stays correct while new versions arrive.
+public struct HistoryQuery: Sendable, Equatable {
+    public var scope: HistoryScope
+    /// Only versions with `lastUpdated >= since`.
+    public var since: Timestamp?
+    /// Only versions written before this sequence number (exclusive), for the next page.
+    public var beforeSequence: Int64?
+    public var count: Int
+
+    public init(scope: HistoryScope, since: Timestamp? = nil, beforeSequence: Int64? = nil, count: Int) {
+        self.scope = scope
+        self.since = since
+        self.beforeSequence = beforeSequence
+        self.count = count
+    }
+}
+
+public struct HistoryEntry: Sendable, Equatable {
+    public var sequence: Int64
+    public var resource: StoredResource
+}
+
+/// A token search the stores answer directly (used for conditional create on `identifier`
+/// until full search lands): resources of `type` with an index row (`parameter`, system, code).
+public struct TokenMatch: Sendable, Equatable {
+    public var parameter: String
+    /// nil: any system; "": no system.
+    public var system: String?
+    public var code: String?
+
+    public init(parameter: String, system: String?, code: String?) {
+        self.parameter = parameter
+        self.system = system
+        self.code = code
+    }
+}
+
+/// Errors a backend raises; the repository turns them into FHIR errors.
+public enum StoreError: Error, Sendable, Equatable {
+    /// Another writer produced this version first (optimistic concurrency across nodes).
+    case versionConflict(type: String, id: String, version: Int)
+    /// The database failed; `message` never contains resource content.
+    case database(String)
+}
+
+/// Read access to stored versions. Implementations are synchronous and run inside the
+/// store's transaction: everything read through one reader is one consistent snapshot.
+public protocol StoreReader {
+    /// The newest version of a resource (which may be a delete), or nil if never stored.
+    func current(_ type: String, _ id: String) throws -> StoredResource?
+    /// One version, or nil.
+    func version(_ type: String, _ id: String, _ version: Int) throws -> StoredResource?
+    /// Versions newest first, at most `query.count`.
+    func history(_ query: HistoryQuery) throws -> [HistoryEntry]
+    /// How many versions the history scope holds (for `Bundle.total`).
+    func historyCount(_ scope: HistoryScope, since: Timestamp?) throws -> Int
+    /// Ids of current, non-deleted resources of `type` that have every one of the token rows.
+    func find(_ type: String, tokens: [TokenMatch], limit: Int) throws -> [String]
+}
+
+/// A write transaction: what it writes becomes visible and durable together at commit, or not at all.
+public protocol StoreTransaction: StoreReader {
+    /// Appends `resource` as a new version and makes it current, replacing the index rows of
+    /// the resource with `index`. Throws `StoreError.versionConflict` if that version exists.
+    func put(_ resource: StoredResource, index: [IndexEntry]) throws
+}
+
+/// A storage backend: embedded SQLite, PostgreSQL, or memory for tests.
+///
+/// Guarantees every backend must give (and the conformance suite checks): a `write` commits
+/// atomically and durably before it returns (acknowledged means on disk); a failed `write`
+/// leaves nothing behind; readers see committed data only.
+public protocol ResourceStore: Sendable {
+    /// Runs `body` in one read-only snapshot.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T
+    /// Runs `body` in one atomic, durable write transaction. If `body` throws, nothing it did is kept.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
+}

@@ -1,0 +1,4 @@
+import ArgumentParser
+@main struct Enlace: AsyncParsableCommand {
+    func run() async throws {}
+}
