@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Enlace",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "enlace", targets: ["enlace"]),
     ],
@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // Definitions, resource model, validation, OperationOutcome errors. No I/O.
@@ -33,6 +34,7 @@ let package = Package(
         .target(name: "Server", dependencies: [
             "FHIR", "Storage", "StorageSQLite", "Trust",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The command line.

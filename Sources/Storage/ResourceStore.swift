@@ -85,6 +85,11 @@ public struct HistoryQuery: Sendable, Equatable {
 public struct HistoryEntry: Sendable, Equatable {
     public var sequence: Int64
     public var resource: StoredResource
+
+    public init(sequence: Int64, resource: StoredResource) {
+        self.sequence = sequence
+        self.resource = resource
+    }
 }
 
 /// A token search the stores answer directly (used for conditional create on `identifier`

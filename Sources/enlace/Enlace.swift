@@ -1,4 +1,27 @@
 import ArgumentParser
-@main struct Enlace: AsyncParsableCommand {
-    func run() async throws {}
+import Server
+
+/// `enlace`: the Enlace server and its operator tools.
+@main
+struct Enlace: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enlace",
+        abstract: "Enlace — one living FHIR R4 record per patient, with consent, transparency and accountability.",
+        discussion: """
+            Start a server on embedded SQLite:   enlace serve --data ./enlace-data
+            Get an operator token:               enlace token --data ./enlace-data --scope "system/*.*"
+            Environment: ENLACE_HOST, ENLACE_PORT, ENLACE_DATA, ENLACE_BASE_URL, ENLACE_MAX_BODY_BYTES.
+            """,
+        version: EnlaceVersion.current,
+        subcommands: [Serve.self, Token.self]
+    )
+}
+
+/// Options shared by every command that touches a data directory.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "Data directory: the SQLite database and the signing key (env ENLACE_DATA; default ./enlace-data).")
+    var data: String?
+
+    @Option(name: .long, help: "Public FHIR base URL, also the token audience (env ENLACE_BASE_URL; default http://HOST:PORT/fhir).")
+    var baseURL: String?
 }

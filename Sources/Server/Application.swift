@@ -1,0 +1,61 @@
+import FHIR
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Storage
+import StorageSQLite
+import Trust
+
+/// What a running Enlace is made of; built once by `buildApplication` and shared by the CLI
+/// and the tests.
+public struct EnlaceServices: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: any ResourceStore
+    public let key: SigningKey
+    public let authority: TokenAuthority
+    public let clock: any Clock
+    public let repository: Repository
+
+    public init(configuration: ServerConfiguration, store: any ResourceStore, key: SigningKey,
+                clock: any Clock = SystemClock(), ids: any IDGenerator = UUIDGenerator()) {
+        self.configuration = configuration
+        self.store = store
+        self.key = key
+        self.clock = clock
+        authority = TokenAuthority(key: key, issuer: configuration.fhirBase, audience: configuration.fhirBase)
+        let validator = Validator()
+        repository = Repository(store: store, clock: clock, ids: ids, validate: { validator.validate($0) })
+    }
+
+    /// Opens the embedded SQLite database and the signing key in the configured data directory
+    /// (creating both on first start).
+    public static func open(_ configuration: ServerConfiguration) throws -> EnlaceServices {
+        let key = try SigningKey.loadOrCreate(in: configuration.dataDirectory)
+        let store = try SQLiteStore(path: configuration.databasePath)
+        return EnlaceServices(configuration: configuration, store: store, key: key)
+    }
+}
+
+/// Builds the Hummingbird application: FHIR API at `/fhir`, `/healthz`, JWKS.
+public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "enlace")
+    if logger.logLevel > .info { logger.logLevel = .info }
+    let router = Router(context: EnlaceRequestContext.self)
+    router.add(middleware: OutcomeMiddleware())
+    router.add(middleware: FormatMiddleware())
+    router.add(middleware: AuthenticationMiddleware(authority: services.authority, clock: services.clock))
+    router.get("healthz") { _, _ in
+        FHIRResponse.json(.ok, .object([("status", .string("ok"))]))
+    }
+    let jwks = services.key.jwks.serialized()
+    router.get(".well-known/jwks.json") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: jwks)))
+    }
+    FHIRAPI(configuration: services.configuration, repository: services.repository).register(on: router)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Enlace"),
+        logger: logger
+    )
+}

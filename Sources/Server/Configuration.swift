@@ -1,0 +1,40 @@
+import Foundation
+
+/// Everything the server needs to start, in one value passed down (no globals).
+public struct ServerConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Where the SQLite database and the signing key live.
+    public var dataDirectory: String = "./enlace-data"
+    /// Largest request body accepted, bytes (413 above it).
+    public var maxBodyBytes: Int = 16 * 1024 * 1024
+    /// Deepest JSON nesting accepted (400 above it).
+    public var maxJSONDepth: Int = 100
+    /// The public base URL of the FHIR API; also the `aud` and `iss` of access tokens. When
+    /// nil, `http://host:port/fhir`.
+    public var baseURL: String?
+    /// Page size of history bundles when `_count` is absent, and the largest one allowed.
+    public var defaultPageSize: Int = 50
+    public var maxPageSize: Int = 1000
+
+    public init() {}
+
+    /// Reads `ENLACE_HOST`, `ENLACE_PORT`, `ENLACE_DATA`, `ENLACE_BASE_URL`,
+    /// `ENLACE_MAX_BODY_BYTES` over the defaults.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> ServerConfiguration {
+        var c = ServerConfiguration()
+        if let v = env["ENLACE_HOST"] { c.host = v }
+        if let v = env["ENLACE_PORT"], let p = Int(v) { c.port = p }
+        if let v = env["ENLACE_DATA"] { c.dataDirectory = v }
+        if let v = env["ENLACE_BASE_URL"] { c.baseURL = v }
+        if let v = env["ENLACE_MAX_BODY_BYTES"], let n = Int(v) { c.maxBodyBytes = n }
+        return c
+    }
+
+    public var fhirBase: String {
+        if let baseURL { return baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL }
+        return "http://\(host):\(port)/fhir"
+    }
+
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("enlace.sqlite") }
+}

@@ -1,0 +1,125 @@
+import FHIR
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Storage
+import Trust
+
+/// The FHIR RESTful API at `/fhir` (https://hl7.org/fhir/R4/http.html). One file per
+/// interaction (`Interactions/Read.swift`, …); every data access goes through
+/// `GuardedRepository` for the request's principal.
+struct FHIRAPI: Sendable {
+    let configuration: ServerConfiguration
+    let repository: Repository
+    let capabilityStatement: [UInt8]
+
+    init(configuration: ServerConfiguration, repository: Repository) {
+        self.configuration = configuration
+        self.repository = repository
+        capabilityStatement = CapabilityStatementBuilder(base: configuration.fhirBase).build().serialized()
+    }
+
+    var base: String { configuration.fhirBase }
+
+    /// The guarded repository of the request's principal (authentication has run before).
+    func guarded(_ context: EnlaceRequestContext) throws -> GuardedRepository {
+        guard let principal = context.principal else {
+            throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
+        }
+        return GuardedRepository(principal: principal, repository: repository)
+    }
+
+    func register(on router: Router<EnlaceRequestContext>) {
+        let fhir = router.group("fhir")
+        fhir.get("metadata") { _, _ in FHIRResponse.bytes(.ok, capabilityStatement) }
+        fhir.get("_history") { req, ctx in try await historySystem(req, ctx) }
+        fhir.post("{type}/$validate") { req, ctx in try await validate(req, ctx, id: nil) }
+        fhir.get("{type}/_history") { req, ctx in try await historyType(req, ctx) }
+        fhir.post("{type}") { req, ctx in try await create(req, ctx) }
+        fhir.get("{type}/{id}") { req, ctx in try await read(req, ctx) }
+        fhir.put("{type}/{id}") { req, ctx in try await update(req, ctx) }
+        fhir.delete("{type}/{id}") { req, ctx in try await delete(req, ctx) }
+        fhir.post("{type}/{id}/$validate") { req, ctx in try await validate(req, ctx, id: ctx.parameters.require("id")) }
+        fhir.get("{type}/{id}/_history") { req, ctx in try await historyInstance(req, ctx) }
+        fhir.get("{type}/{id}/_history/{vid}") { req, ctx in try await vread(req, ctx) }
+        // Known paths with methods they do not serve answer 405 with Allow.
+        let notAllowed: [(String, [HTTPRequest.Method], String)] = [
+            ("metadata", [.post, .put, .delete, .patch], "GET"),
+            ("{type}", [.put, .delete, .patch], "GET, POST"),
+            ("{type}/{id}", [.post, .patch], "GET, PUT, DELETE"),
+            ("{type}/_history", [.post, .put, .delete, .patch], "GET"),
+            ("{type}/{id}/_history", [.post, .put, .delete, .patch], "GET"),
+            ("{type}/{id}/_history/{vid}", [.post, .put, .delete, .patch], "GET"),
+        ]
+        for (path, methods, allow) in notAllowed {
+            for m in methods {
+                fhir.on(RouterPath(path), method: m) { _, _ -> Response in
+                    throw FHIRError(status: 405, issues: [Issue(code: "not-supported",
+                        english: "\(m.rawValue) is not allowed on this path; allowed: \(allow)",
+                        spanish: "\(m.rawValue) no se permite en esta ruta; se permite: \(allow)")], headers: ["Allow": allow])
+                }
+            }
+        }
+        fhir.get("{type}") { req, ctx -> Response in
+            let type = try ctx.parameters.require("type")
+            try Repository.checkType(type)
+            throw FHIRError(status: 501, code: "not-supported",
+                            english: "search on \(type) is not available yet (it arrives with the search issue); use read, vread or _history",
+                            spanish: "la búsqueda en \(type) aún no está disponible; use read, vread o _history")
+        }
+    }
+
+    // MARK: - shared request helpers
+
+    /// Reads and parses the request body as a FHIR JSON resource: 415 for other media types
+    /// (XML is not served), 413 above the size limit, 400 for broken JSON.
+    func body(_ request: Request) async throws -> JSON {
+        if let ct = request.headers[.contentType]?.lowercased() {
+            let media = ct.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if media.contains("xml") {
+                throw FHIRError(status: 415, code: "not-supported",
+                                english: "XML is not served: Enlace speaks FHIR JSON only (application/fhir+json)",
+                                spanish: "XML no se admite: Enlace solo habla FHIR JSON (application/fhir+json)")
+            }
+            guard media == "application/fhir+json" || media == "application/json" else {
+                throw FHIRError(status: 415, code: "not-supported",
+                                english: "unsupported Content-Type '\(media)'; send application/fhir+json",
+                                spanish: "Content-Type '\(media)' no admitido; envíe application/fhir+json")
+            }
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw FHIRError(status: 413, code: "too-costly",
+                            english: "the request body is larger than the limit of \(configuration.maxBodyBytes) bytes",
+                            spanish: "el cuerpo de la solicitud supera el límite de \(configuration.maxBodyBytes) bytes")
+        }
+        let bytes = buffer.readableBytesView
+        if bytes.isEmpty {
+            throw FHIRError.badRequest("the request body is empty; a FHIR resource in JSON is expected",
+                                       "el cuerpo de la solicitud está vacío; se espera un recurso FHIR en JSON", code: "structure")
+        }
+        do {
+            return try JSONParser.parse(bytes, maxDepth: configuration.maxJSONDepth)
+        } catch {
+            throw FHIRError(status: 400, code: "structure",
+                            english: "the body is not valid JSON: \(error.description)",
+                            spanish: "el cuerpo no es JSON válido: \(error.message) (línea \(error.line), columna \(error.column))")
+        }
+    }
+
+    /// `If-Match: W/"3"` → 3. A malformed value is a 400.
+    func ifMatch(_ request: Request) throws -> Int? {
+        guard let raw = request.headers[.ifMatch] else { return nil }
+        var v = raw.trimmingCharacters(in: .whitespaces)
+        if v.hasPrefix("W/") { v = String(v.dropFirst(2)) }
+        v = v.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        guard let n = Int(v), n > 0 else {
+            throw FHIRError.badRequest("If-Match '\(raw)' is not a version ETag like W/\"3\"",
+                                       "If-Match '\(raw)' no es un ETag de versión como W/\"3\"")
+        }
+        return n
+    }
+}

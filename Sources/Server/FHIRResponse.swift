@@ -1,0 +1,67 @@
+import FHIR
+import HTTPTypes
+import Hummingbird
+import Storage
+
+/// Building FHIR JSON responses (https://hl7.org/fhir/R4/http.html).
+enum FHIRResponse {
+    static let contentType = "application/fhir+json; charset=utf-8"
+
+    static func json(_ status: HTTPResponse.Status, _ body: JSON, headers: HTTPFields = [:], pretty: Bool = false) -> Response {
+        bytes(status, pretty ? body.prettySerialized() : body.serialized(), headers: headers)
+    }
+
+    static func bytes(_ status: HTTPResponse.Status, _ body: [UInt8], headers: HTTPFields = [:]) -> Response {
+        var h = headers
+        h[.contentType] = contentType
+        return Response(status: status, headers: h, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func outcome(_ error: FHIRError) -> Response {
+        var headers: HTTPFields = [:]
+        for (k, v) in error.headers {
+            if let name = HTTPField.Name(k) { headers[name] = v }
+        }
+        return json(HTTPResponse.Status(code: error.status), error.operationOutcome, headers: headers)
+    }
+
+    /// ETag and Last-Modified of a stored version.
+    static func versionHeaders(_ r: StoredResource) -> HTTPFields {
+        var h: HTTPFields = [:]
+        h[.eTag] = "W/\"\(r.version)\""
+        h[.lastModified] = r.lastUpdated.httpDate
+        return h
+    }
+
+    /// A write's response, honouring `Prefer: return=minimal | representation | OperationOutcome`.
+    static func written(_ r: StoredResource, status: HTTPResponse.Status, request: Request, base: String, location: Bool) -> Response {
+        var h = versionHeaders(r)
+        if location { h[.location] = "\(base)/\(r.type)/\(r.id)/_history/\(r.version)" }
+        switch preferredReturn(request) {
+        case "minimal":
+            return Response(status: status, headers: h)
+        case "OperationOutcome":
+            return json(status, OperationOutcome.information("\(r.type)/\(r.id) version \(r.version) stored",
+                                                             "\(r.type)/\(r.id) versión \(r.version) guardada"), headers: h)
+        default:
+            return bytes(status, r.body, headers: h)
+        }
+    }
+
+    /// The `return` preference (https://hl7.org/fhir/R4/http.html#ops), or nil.
+    static func preferredReturn(_ request: Request) -> String? {
+        guard let prefer = request.headers[.prefer] else { return nil }
+        for part in prefer.split(separator: ";").flatMap({ $0.split(separator: ",") }) {
+            let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if kv.count == 2, kv[0] == "return" { return String(kv[1]).trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }
+        }
+        return nil
+    }
+}
+
+extension HTTPField.Name {
+    static let prefer = HTTPField.Name("Prefer")!
+    static let ifNoneExist = HTTPField.Name("If-None-Exist")!
+}
+
+import Foundation

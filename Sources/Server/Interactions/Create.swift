@@ -1,0 +1,22 @@
+import Foundation
+import FHIR
+import HTTPTypes
+import Hummingbird
+import Storage
+
+extension FHIRAPI {
+    /// create: `POST /fhir/[type]` with optional `If-None-Exist`
+    /// (https://hl7.org/fhir/R4/http.html#create, #ccreate). 201 with Location, or 200 when a
+    /// conditional create found its match.
+    func create(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        let type = try context.parameters.require("type")
+        let guardRepo = try guarded(context)
+        try Repository.checkType(type)
+        let resource = try await body(request)
+        let result = try await guardRepo.create(type, resource, ifNoneExist: request.headers[.ifNoneExist])
+        if result.matchedExisting {
+            return FHIRResponse.written(result.resource, status: .ok, request: request, base: base, location: true)
+        }
+        return FHIRResponse.written(result.resource, status: .created, request: request, base: base, location: true)
+    }
+}

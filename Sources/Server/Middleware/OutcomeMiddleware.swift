@@ -1,0 +1,64 @@
+import Foundation
+import FHIR
+import HTTPTypes
+import Hummingbird
+import Logging
+import Storage
+
+/// The outermost middleware: every error becomes a FHIR OperationOutcome with a precise status
+/// (never an HTML page or an empty 500), every response gets the security headers, and each
+/// request is logged as one structured line without resource content.
+struct OutcomeMiddleware: RouterMiddleware {
+    typealias Context = EnlaceRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let e as FHIRError {
+            response = FHIRResponse.outcome(e)
+        } catch let e as HTTPError {
+            response = FHIRResponse.outcome(OutcomeMiddleware.translate(e, request))
+        } catch let e as StoreError {
+            context.logger.error("storage error", metadata: ["error": "\(e)"])
+            response = FHIRResponse.outcome(FHIRError(status: 503, code: "transient",
+                english: "the database could not complete the request; try again",
+                spanish: "la base de datos no pudo completar la solicitud; intente de nuevo"))
+        } catch {
+            context.logger.error("unexpected error", metadata: ["error": "\(type(of: error))"])
+            response = FHIRResponse.outcome(FHIRError(status: 500, code: "exception",
+                english: "internal error; it has been logged", spanish: "error interno; quedó registrado"))
+        }
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.cacheControl] = response.headers[.cacheControl] ?? "no-store"
+        let elapsed = ContinuousClock.now - start
+        context.logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)",
+            "path": "\(request.uri.path)",
+            "status": "\(response.status.code)",
+            "ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
+        ])
+        return response
+    }
+
+    static func translate(_ e: HTTPError, _ request: Request) -> FHIRError {
+        switch e.status.code {
+        case 404:
+            return FHIRError(status: 404, code: "not-found", english: "no endpoint at \(request.method.rawValue) \(request.uri.path)",
+                             spanish: "no hay un punto de acceso en \(request.method.rawValue) \(request.uri.path)")
+        case 405:
+            return FHIRError(status: 405, code: "not-supported", english: "method \(request.method.rawValue) is not allowed here",
+                             spanish: "el método \(request.method.rawValue) no se permite aquí")
+        case 413:
+            return FHIRError(status: 413, code: "too-costly", english: "the request body is too large", spanish: "el cuerpo de la solicitud es demasiado grande")
+        default:
+            return FHIRError(status: Int(e.status.code), code: e.status.code >= 500 ? "exception" : "invalid",
+                             english: e.body ?? e.status.reasonPhrase, spanish: e.body ?? e.status.reasonPhrase)
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+}

@@ -1,0 +1,26 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Storage
+import Logging
+import NIOCore
+import Trust
+
+/// The per-request context: Hummingbird's core storage, the peer address, and the principal
+/// once authentication has run.
+public struct EnlaceRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: String?
+    public var principal: Principal?
+    let maxBody: Int
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+        maxBody = Int.max
+    }
+
+    /// Bodies are limited by `BodyLimit` in the handlers (to answer with an OperationOutcome);
+    /// this bound is only Hummingbird's own last resort.
+    public var maxUploadSize: Int { 64 * 1024 * 1024 }
+}

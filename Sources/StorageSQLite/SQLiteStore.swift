@@ -1,0 +1,206 @@
+import FHIR
+import Foundation
+import GRDB
+import Storage
+
+/// The embedded backend: one SQLite database file through GRDB, in WAL mode with
+/// `synchronous=FULL`, so a write that returned has been fsynced and survives `kill -9` or a
+/// power cut (https://www.sqlite.org/wal.html, https://www.sqlite.org/pragma.html#pragma_synchronous).
+///
+/// Layout: `resource_version` keeps every version (the body once), `resource` points at the
+/// current version of each resource, `compartment` lists the patients whose compartment holds
+/// a resource, `search_token` holds token index rows. Every row carries `patient_key`.
+public final class SQLiteStore: ResourceStore {
+    public let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    /// Throws `StoreError.database` with a readable message if the file cannot be opened.
+    public init(path: String) throws {
+        self.path = path
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        config.busyMode = .timeout(10)
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try SQLiteStore.migrator.migrate(pool)
+        } catch {
+            throw StoreError.database("cannot open the SQLite database at \(path): \(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-resources") { db in
+            try db.execute(sql: """
+                CREATE TABLE resource_version (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    type TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    last_updated INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    patient_key TEXT NOT NULL,
+                    compartments TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    UNIQUE (type, id, version)
+                );
+                CREATE INDEX resource_version_type ON resource_version (type, seq);
+                CREATE TABLE resource (
+                    type TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    patient_key TEXT NOT NULL,
+                    PRIMARY KEY (type, id)
+                ) WITHOUT ROWID;
+                CREATE TABLE compartment (
+                    patient_key TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    PRIMARY KEY (patient_key, type, id)
+                ) WITHOUT ROWID;
+                CREATE INDEX compartment_resource ON compartment (type, id);
+                CREATE TABLE search_token (
+                    type TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    param TEXT NOT NULL,
+                    system TEXT NOT NULL,
+                    code TEXT NOT NULL,
+                    patient_key TEXT NOT NULL
+                );
+                CREATE INDEX search_token_lookup ON search_token (type, param, code, system);
+                CREATE INDEX search_token_resource ON search_token (type, id);
+                """)
+        }
+        return m
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
+        do {
+            return try await pool.read { db in try body(Connection(db: db)) }
+        } catch let e as DatabaseError {
+            throw StoreError.database(SQLiteStore.describe(e))
+        }
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        do {
+            return try await pool.write { db in try body(Connection(db: db)) }
+        } catch let e as DatabaseError {
+            if e.resultCode == .SQLITE_CONSTRAINT { throw StoreError.database("conflicting concurrent write: \(e.message ?? "")") }
+            throw StoreError.database(SQLiteStore.describe(e))
+        }
+    }
+
+    /// Database errors without SQL arguments (which could hold resource content).
+    static func describe(_ e: DatabaseError) -> String {
+        "SQLite error \(e.resultCode.rawValue): \(e.message ?? "unknown")"
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    public func integrityCheck() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+
+    struct Connection: StoreTransaction {
+        let db: Database
+
+        static let columns = "seq, type, id, version, last_updated, deleted, compartments, body"
+
+        func row(_ r: Row) -> HistoryEntry {
+            let compartments: String = r["compartments"]
+            let body: Data = r["body"]
+            return HistoryEntry(sequence: r["seq"], resource: StoredResource(
+                type: r["type"], id: r["id"], version: r["version"],
+                lastUpdated: Timestamp(microseconds: r["last_updated"]), deleted: r["deleted"],
+                body: [UInt8](body), compartments: compartments.isEmpty ? [] : compartments.split(separator: " ").map(String.init)))
+        }
+
+        func current(_ type: String, _ id: String) throws -> StoredResource? {
+            try Row.fetchOne(db, sql: """
+                SELECT \(Connection.columns) FROM resource_version
+                WHERE seq = (SELECT seq FROM resource WHERE type = ? AND id = ?)
+                """, arguments: [type, id]).map { row($0).resource }
+        }
+
+        func version(_ type: String, _ id: String, _ version: Int) throws -> StoredResource? {
+            try Row.fetchOne(db, sql: "SELECT \(Connection.columns) FROM resource_version WHERE type = ? AND id = ? AND version = ?",
+                             arguments: [type, id, version]).map { row($0).resource }
+        }
+
+        private func scopeClause(_ scope: HistoryScope, since: Timestamp?, before: Int64?) -> (String, StatementArguments) {
+            var clauses: [String] = []
+            var args: StatementArguments = []
+            switch scope {
+            case .system: break
+            case .type(let t): clauses.append("type = ?"); args += [t]
+            case .instance(let t, let id): clauses.append("type = ? AND id = ?"); args += [t, id]
+            }
+            if let since { clauses.append("last_updated >= ?"); args += [since.microseconds] }
+            if let before { clauses.append("seq < ?"); args += [before] }
+            return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), args)
+        }
+
+        func history(_ query: HistoryQuery) throws -> [HistoryEntry] {
+            let (whereSQL, args) = scopeClause(query.scope, since: query.since, before: query.beforeSequence)
+            return try Row.fetchAll(db, sql: "SELECT \(Connection.columns) FROM resource_version \(whereSQL) ORDER BY seq DESC LIMIT ?",
+                                    arguments: args + [query.count]).map(row)
+        }
+
+        func historyCount(_ scope: HistoryScope, since: Timestamp?) throws -> Int {
+            let (whereSQL, args) = scopeClause(scope, since: since, before: nil)
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource_version \(whereSQL)", arguments: args) ?? 0
+        }
+
+        func find(_ type: String, tokens: [TokenMatch], limit: Int) throws -> [String] {
+            var sql = "SELECT r.id FROM resource r WHERE r.type = ? AND r.deleted = 0"
+            var args: StatementArguments = [type]
+            for t in tokens {
+                sql += " AND EXISTS (SELECT 1 FROM search_token s WHERE s.type = r.type AND s.id = r.id AND s.param = ?"
+                args += [t.parameter]
+                if let code = t.code { sql += " AND s.code = ?"; args += [code] }
+                if let system = t.system { sql += " AND s.system = ?"; args += [system] }
+                sql += ")"
+            }
+            sql += " ORDER BY r.id LIMIT ?"
+            args += [limit]
+            return try String.fetchAll(db, sql: sql, arguments: args)
+        }
+
+        func put(_ resource: StoredResource, index: [IndexEntry]) throws {
+            do {
+                try db.execute(sql: """
+                    INSERT INTO resource_version (type, id, version, last_updated, deleted, patient_key, compartments, body)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [resource.type, resource.id, resource.version, resource.lastUpdated.microseconds,
+                                     resource.deleted, resource.patientKey, resource.compartments.joined(separator: " "),
+                                     Data(resource.body)])
+            } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
+                throw StoreError.versionConflict(type: resource.type, id: resource.id, version: resource.version)
+            }
+            let seq = db.lastInsertedRowID
+            try db.execute(sql: """
+                INSERT INTO resource (type, id, seq, version, deleted, patient_key) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (type, id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
+                    deleted = excluded.deleted, patient_key = excluded.patient_key
+                """, arguments: [resource.type, resource.id, seq, resource.version, resource.deleted, resource.patientKey])
+            try db.execute(sql: "DELETE FROM compartment WHERE type = ? AND id = ?", arguments: [resource.type, resource.id])
+            if !resource.deleted {
+                for p in resource.compartments {
+                    try db.execute(sql: "INSERT OR IGNORE INTO compartment (patient_key, type, id) VALUES (?, ?, ?)",
+                                   arguments: [p, resource.type, resource.id])
+                }
+            }
+            try db.execute(sql: "DELETE FROM search_token WHERE type = ? AND id = ?", arguments: [resource.type, resource.id])
+            for e in index where e.kind == .token {
+                try db.execute(sql: "INSERT INTO search_token (type, id, param, system, code, patient_key) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [resource.type, resource.id, e.parameter, e.system, e.value, resource.patientKey])
+            }
+        }
+    }
+}

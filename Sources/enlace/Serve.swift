@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Server
+
+/// `enlace serve`: runs the FHIR server until SIGTERM or SIGINT, then shuts down gracefully
+/// (in-flight requests finish, the database closes cleanly).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Enlace server (FHIR R4 at /fhir).")
+
+    @OptionGroup var data: DataOptions
+
+    @Option(name: .long, help: "Address to listen on (env ENLACE_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(name: .long, help: "Port (env ENLACE_PORT; default 8080).")
+    var port: Int?
+
+    @Option(name: .long, help: "Largest request body in bytes (env ENLACE_MAX_BODY_BYTES; default 16 MiB).")
+    var maxBodyBytes: Int?
+
+    func run() async throws {
+        var config = ServerConfiguration.fromEnvironment()
+        if let host { config.host = host }
+        if let port { config.port = port }
+        if let d = data.data { config.dataDirectory = d }
+        if let b = data.baseURL { config.baseURL = b }
+        if let m = maxBodyBytes { config.maxBodyBytes = m }
+        guard (1...65535).contains(config.port) else { throw ValidationError("--port must be between 1 and 65535") }
+        let services: EnlaceServices
+        do {
+            services = try EnlaceServices.open(config)
+        } catch {
+            throw ValidationError("cannot open the data directory \(config.dataDirectory): \(error)")
+        }
+        var logger = Logger(label: "enlace")
+        logger.logLevel = .info
+        logger.info("Enlace \(EnlaceVersion.current) serving FHIR R4 at \(config.fhirBase) (data: \(config.dataDirectory))")
+        let app = buildApplication(services, logger: logger)
+        try await app.runService()
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import FHIR
+import Foundation
+import Server
+import Trust
+
+/// `enlace token`: prints a signed access token for the local operator or automation.
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a signed access token (ES256) for the local operator.",
+        discussion: "Example: enlace token --data ./enlace-data --scope \"system/*.*\" --ttl 3600")
+
+    @OptionGroup var data: DataOptions
+
+    @Option(name: .long, help: "SMART scopes, space separated (default system/*.*).")
+    var scope: String = "system/*.*"
+
+    @Option(name: .long, help: "Lifetime in seconds (default 3600).")
+    var ttl: Int64 = 3600
+
+    @Option(name: .long, help: "Subject of the token (default operator).")
+    var subject: String = "operator"
+
+    @Option(name: .long, help: "Server host the token is for, to build the audience (env ENLACE_HOST).")
+    var host: String?
+
+    @Option(name: .long, help: "Server port the token is for (env ENLACE_PORT).")
+    var port: Int?
+
+    func run() async throws {
+        guard ttl > 0, ttl <= 366 * 86_400 else { throw ValidationError("--ttl must be between 1 second and one year") }
+        var config = ServerConfiguration.fromEnvironment()
+        if let d = data.data { config.dataDirectory = d }
+        if let b = data.baseURL { config.baseURL = b }
+        if let host { config.host = host }
+        if let port { config.port = port }
+        let scopes = ScopeSet(scope)
+        guard !scopes.scopes.isEmpty else {
+            throw ValidationError("--scope '\(scope)' grants nothing; use SMART scopes such as \"system/*.*\" or \"system/Patient.rs\"")
+        }
+        let key = try SigningKey.loadOrCreate(in: config.dataDirectory)
+        let authority = TokenAuthority(key: key, issuer: config.fhirBase, audience: config.fhirBase)
+        let token = try authority.issue(subject: subject, scope: scope, ttl: ttl, now: SystemClock().now())
+        print(token)
+    }
+}
