@@ -46,8 +46,10 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["FHIR", "Storage", "StorageSQLite"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Trust", "FHIR",
+            "Server", "Trust", "FHIR", "Storage", "StorageSQLite",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],
     swiftLanguageModes: [.v6]

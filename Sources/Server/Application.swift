@@ -39,8 +39,11 @@ public struct EnlaceServices: Sendable {
 
 /// Builds the Hummingbird application: FHIR API at `/fhir`, `/healthz`, JWKS.
 public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) -> some ApplicationProtocol {
-    var logger = logger ?? Logger(label: "enlace")
-    if logger.logLevel > .info { logger.logLevel = .info }
+    let logger = logger ?? {
+        var l = Logger(label: "enlace")
+        l.logLevel = .info
+        return l
+    }()
     let router = Router(context: EnlaceRequestContext.self)
     router.add(middleware: OutcomeMiddleware())
     router.add(middleware: FormatMiddleware())

@@ -2,6 +2,7 @@ import FHIR
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Storage
 import Trust
 
@@ -92,9 +93,9 @@ struct FHIRAPI: Sendable {
         do {
             buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
         } catch let e as HTTPError where e.status == .contentTooLarge {
-            throw FHIRError(status: 413, code: "too-costly",
-                            english: "the request body is larger than the limit of \(configuration.maxBodyBytes) bytes",
-                            spanish: "el cuerpo de la solicitud supera el límite de \(configuration.maxBodyBytes) bytes")
+            throw tooLarge()
+        } catch is NIOTooManyBytesError {
+            throw tooLarge()
         }
         let bytes = buffer.readableBytesView
         if bytes.isEmpty {
@@ -108,6 +109,12 @@ struct FHIRAPI: Sendable {
                             english: "the body is not valid JSON: \(error.description)",
                             spanish: "el cuerpo no es JSON válido: \(error.message) (línea \(error.line), columna \(error.column))")
         }
+    }
+
+    func tooLarge() -> FHIRError {
+        FHIRError(status: 413, code: "too-costly",
+                  english: "the request body is larger than the limit of \(configuration.maxBodyBytes) bytes",
+                  spanish: "el cuerpo de la solicitud supera el límite de \(configuration.maxBodyBytes) bytes")
     }
 
     /// `If-Match: W/"3"` → 3. A malformed value is a 400.

@@ -1,0 +1,93 @@
+import FHIR
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import HummingbirdTesting
+import Server
+import Storage
+import StorageSQLite
+import Testing
+import Trust
+
+/// A clock tests move by hand.
+final class ManualClock: Clock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Timestamp
+    init(_ start: Timestamp = Timestamp(instant: "2026-11-24T12:00:00Z")!) { current = start }
+    func now() -> Timestamp { lock.lock(); defer { lock.unlock() }; return current }
+    func advance(seconds: Int64) { lock.lock(); current.microseconds += seconds * 1_000_000; lock.unlock() }
+}
+
+/// A server on a temporary SQLite data directory, with an operator token.
+struct TestServer {
+    let directory: String
+    let services: EnlaceServices
+    let clock: ManualClock
+    let token: String
+
+    init(scope: String = "system/*.*") throws {
+        directory = NSTemporaryDirectory() + "enlace-test-" + UUID().uuidString
+        var config = ServerConfiguration()
+        config.dataDirectory = directory
+        config.maxBodyBytes = 16 * 1024 * 1024
+        clock = ManualClock()
+        let key = try SigningKey.loadOrCreate(in: directory)
+        let store = try SQLiteStore(path: config.databasePath)
+        services = EnlaceServices(configuration: config, store: store, key: key, clock: clock)
+        token = try services.authority.issue(subject: "test-operator", scope: scope, ttl: 3600, now: clock.now())
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+
+    func run(_ body: @Sendable (Client) async throws -> Void) async throws {
+        defer { remove() }
+        var logger = Logger(label: "enlace-test")
+        logger.logLevel = .critical
+        let app = buildApplication(services, logger: logger)
+        let token = self.token
+        try await app.test(.router) { client in
+            try await body(Client(client: client, token: token))
+        }
+    }
+}
+
+/// A thin FHIR client over the test client.
+struct Client: Sendable {
+    let client: any TestClientProtocol
+    let token: String
+
+    struct Reply: Sendable {
+        let status: Int
+        let headers: HTTPFields
+        let bytes: [UInt8]
+        var json: JSON { (try? JSONParser.parse(bytes)) ?? .null }
+        var text: String { String(decoding: bytes, as: UTF8.self) }
+        func header(_ name: String) -> String? { headers[HTTPField.Name(name)!] }
+        /// The issue codes of an OperationOutcome body.
+        var issueCodes: [String] { (json["issue"]?.arrayValue ?? []).compactMap { $0["code"]?.stringValue } }
+        var locations: [String] { (json["issue"]?.arrayValue ?? []).flatMap { ($0["expression"]?.arrayValue ?? []).compactMap(\.stringValue) } }
+    }
+
+    @discardableResult
+    func send(_ method: HTTPRequest.Method, _ uri: String, body: [UInt8]? = nil, headers: [String: String] = [:], auth: Bool = true) async throws -> Reply {
+        var h: HTTPFields = [:]
+        if auth { h[.authorization] = "Bearer \(token)" }
+        if body != nil { h[.contentType] = "application/fhir+json" }
+        for (k, v) in headers { h[HTTPField.Name(k)!] = v }
+        return try await client.execute(uri: uri, method: method, headers: h, body: body.map { ByteBuffer(bytes: $0) }) { r in
+            Reply(status: Int(r.status.code), headers: r.headers, bytes: Array(r.body.readableBytesView))
+        }
+    }
+
+    @discardableResult
+    func send(_ method: HTTPRequest.Method, _ uri: String, json: String, headers: [String: String] = [:]) async throws -> Reply {
+        try await send(method, uri, body: Array(json.utf8), headers: headers)
+    }
+
+    func historyTotal() async throws -> Int {
+        let r = try await send(.get, "/fhir/_history?_count=0")
+        if case let .number(n)? = r.json["total"] { return Int(n) ?? -1 }
+        return -1
+    }
+}
