@@ -126,6 +126,32 @@ def main():
     schema = load(os.path.join(args.shared, "fhir.schema.json.gz"))
     Validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft6Validator)
 
+    validators = {}
+
+    def validator_for(typ):
+        if typ not in validators:
+            sub = dict(schema)
+            sub.pop("oneOf", None)
+            sub.pop("discriminator", None)
+            sub["$ref"] = "#/definitions/" + typ
+            validators[typ] = Validator(sub)
+        return validators[typ]
+
+    def schema_errors(validator, instance, where):
+        out = []
+        for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+            loc = where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+            inner = err.instance
+            if (err.validator == "oneOf" and isinstance(inner, dict)
+                    and inner.get("resourceType") in schema["definitions"]):
+                # a nested resource (contained, Bundle.entry.resource, Parameters): report the
+                # errors against its own type instead of the unhelpful oneOf summary
+                out += schema_errors(validator_for(inner["resourceType"]), inner, loc)
+                continue
+            msg = err.message if len(err.message) < 300 else err.message[:300] + "..."
+            out.append(f"{loc}: schema: {msg}")
+        return out
+
     files = sorted(f for f in os.listdir(args.examples) if f.endswith(".json")) if os.path.isdir(args.examples) else []
     names = {f[:-5] for f in files}
     failures = {}
@@ -155,18 +181,7 @@ def main():
         for k in ("id", "meta"):
             if k in res:
                 errors.append(f"{typ}: root element '{k}' must be absent (the server assigns it)")
-        sub = dict(schema)
-        sub.pop("oneOf", None)
-        sub.pop("discriminator", None)
-        sub["$ref"] = "#/definitions/" + typ
-        validator = Validator(sub)
-        for err in sorted(validator.iter_errors(res), key=lambda e: list(e.absolute_path)):
-            loc = typ + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-            msg = err.message if len(err.message) < 300 else err.message[:300] + "..."
-            if err.context:  # oneOf (contained resources): show the most relevant sub-error
-                best = jsonschema.exceptions.best_match(err.context)
-                msg += f" [best match: {best.message[:200]}]"
-            errors.append(f"{loc}: schema: {msg}")
+        errors += schema_errors(validator_for(typ), res, typ)
         check_required(defs, typ, typ, res, typ, errors)
         check_empty(res, typ, errors)
         if errors:
