@@ -26,6 +26,9 @@ public final class SQLiteStore: ResourceStore {
         config.busyMode = .timeout(10)
         do {
             pool = try DatabasePool(path: path, configuration: config)
+            // GRDB sets synchronous=NORMAL on the WAL writer after prepareDatabase runs; NORMAL
+            // can lose the last commits on power loss, so the writer is set back to FULL here.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try SQLiteStore.migrator.migrate(pool)
         } catch {
             throw StoreError.database("cannot open the SQLite database at \(path): \(error)")

@@ -1,0 +1,48 @@
+import FHIR
+import Foundation
+import Testing
+
+/// One valid example of every R4 resource type (Tests/ServerTests/Examples, checked against the
+/// official JSON Schema by scripts/check-examples.py) must round-trip: create → read returns
+/// the same content plus `id` and `meta`.
+@Suite("Every R4 resource type round-trips")
+struct RoundTripTests {
+    static let examplesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Examples").path
+
+    static func examples() throws -> [(String, JSON)] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: examplesDirectory).filter { $0.hasSuffix(".json") }.sorted()
+        return try files.map { f in
+            let data = try Data(contentsOf: URL(fileURLWithPath: examplesDirectory + "/" + f))
+            return (String(f.dropLast(5)), try JSONParser.parse(Array(data)))
+        }
+    }
+
+    @Test func thereIsOneExamplePerResourceType() throws {
+        let names = try RoundTripTests.examples().map(\.0)
+        #expect(names == Definitions.r4.resourceTypes)
+    }
+
+    @Test func createThenReadReturnsTheSameContent() async throws {
+        let examples = try RoundTripTests.examples()
+        try await TestServer().run { c in
+            var failures: [String] = []
+            for (type, resource) in examples {
+                let created = try await c.send(.post, "/fhir/\(type)", body: resource.serialized())
+                guard created.status == 201, let id = created.json["id"]?.stringValue else {
+                    failures.append("\(type): create answered \(created.status) \(created.text.prefix(400))")
+                    continue
+                }
+                let read = try await c.send(.get, "/fhir/\(type)/\(id)")
+                #expect(read.status == 200, "\(type)")
+                let stripped = read.json.setting("id", nil).setting("meta", nil)
+                if stripped != resource { failures.append("\(type): read content differs from what was created") }
+                #expect(read.json["meta"]?["versionId"]?.stringValue == "1", "\(type)")
+                // $validate agrees with create
+                let v = try await c.send(.post, "/fhir/\(type)/$validate", body: resource.serialized())
+                #expect(v.issueCodes == ["informational"], "\(type): \(v.text.prefix(300))")
+            }
+            #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+            #expect(try await c.historyTotal() == examples.count)
+        }
+    }
+}

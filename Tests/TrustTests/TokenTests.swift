@@ -1,0 +1,36 @@
+import FHIR
+import Foundation
+import Testing
+import Trust
+
+@Suite("ES256 access tokens and the signing key")
+struct TokenTests {
+    @Test func keyIsCreatedOwnerOnlyAndReloaded() throws {
+        let dir = NSTemporaryDirectory() + "enlace-key-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let k1 = try SigningKey.loadOrCreate(in: dir)
+        let attrs = try FileManager.default.attributesOfItem(atPath: dir + "/signing-key.pem")
+        #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let k2 = try SigningKey.loadOrCreate(in: dir)
+        #expect(k1.keyID == k2.keyID)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: dir + "/signing-key.pem")
+        #expect(throws: TrustError.self) { try SigningKey.loadOrCreate(in: dir) }
+    }
+
+    @Test func issueAndVerify() throws {
+        let dir = NSTemporaryDirectory() + "enlace-key-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let authority = TokenAuthority(key: try SigningKey.loadOrCreate(in: dir), issuer: "http://x/fhir", audience: "http://x/fhir")
+        let now = Timestamp(instant: "2026-11-24T12:00:00Z")!
+        let token = try authority.issue(subject: "operator", scope: "system/*.*", ttl: 3600, now: now)
+        let claims = try authority.verify(token, now: now)
+        #expect(claims.subject == "operator")
+        #expect(claims.scope == "system/*.*")
+        #expect(claims.expires - claims.issuedAt == 3600)
+        #expect(!claims.tokenID.isEmpty)
+        #expect(throws: TokenError.expired) { try authority.verify(token, now: Timestamp(microseconds: now.microseconds + 3700 * 1_000_000)) }
+        #expect(throws: TokenError.notYetValid) { try authority.verify(token, now: Timestamp(microseconds: now.microseconds - 3600 * 1_000_000)) }
+        let other = TokenAuthority(key: authority.key, issuer: "http://y/fhir", audience: "http://y/fhir")
+        #expect(throws: TokenError.wrongAudience) { try other.verify(token, now: now) }
+    }
+}
