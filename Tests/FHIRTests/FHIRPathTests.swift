@@ -59,6 +59,20 @@ private func concreteBases(_ p: SearchParameterDefinition) -> [String] {
         #expect(throws: FHIRPathError.self) { try FHIRPathExpression(text) }
     }
 
+    @Test func deepExpressionsAreRejectedNotCrashing() throws {
+        let deep = String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000)
+        #expect(throws: FHIRPathError.self) { try FHIRPathExpression(deep) }
+        #expect(throws: FHIRPathError.self) { try FHIRPathExpression(String(repeating: "-", count: 5000) + "1") }
+        let long = "Patient" + String(repeating: ".name", count: 5000)
+        #expect(throws: FHIRPathError.self) { try FHIRPathExpression(long) }
+        let unions = Array(repeating: "Patient.name", count: 5000).joined(separator: " | ")
+        #expect(throws: FHIRPathError.self) { try FHIRPathExpression(unions) }
+        // Reasonable nesting is fine.
+        let p = try resource(#"{"resourceType":"Patient","active":true}"#)
+        let ok = String(repeating: "(", count: 50) + "Patient.active" + String(repeating: ")", count: 50)
+        #expect(bools(try eval(ok, p)) == [true])
+    }
+
     @Test func parseErrorHasAMessage() {
         do {
             _ = try FHIRPathExpression("Patient.name.frobnicate()")
@@ -327,6 +341,10 @@ private func concreteBases(_ p: SearchParameterDefinition) -> [String] {
         #expect(try eval("Patient.telecom.count()", p).first?.value == .number("3"))
         #expect(strings(try eval("Patient.telecom.system.distinct()", p)) == ["phone", "email"])
         #expect(strings(try eval("Patient.telecom.system | Patient.telecom.system", p)) == ["phone", "email"])
+        let many = Array(repeating: "Patient.telecom.value", count: 5).joined(separator: " | ")
+        #expect(strings(try eval(many, p)) == ["1", "a@b", "2"])
+        #expect(try eval(Array(repeating: "Patient.telecom", count: 4).joined(separator: " | "), p).count == 3)
+        #expect(bools(try eval("Patient.active implies Patient.name.exists()", p)) == [false])
         #expect(strings(try eval("Patient.telecom.select(value)", p)) == ["1", "a@b", "2"])
         #expect(bools(try eval("Patient.telecom.exists()", p)) == [true])
         #expect(bools(try eval("Patient.telecom.exists(system = 'email')", p)) == [true])

@@ -97,13 +97,12 @@ struct Evaluator {
             return [resource]
         case let .rootName(name):
             var out: [FHIRPathNode] = []
-            for node in focus {
-                if let first = name.utf8.first, first >= 0x41, first <= 0x5A, isOfType(node.type, name) {
-                    out.append(node)
-                } else {
-                    children(of: node, named: name, into: &out)
-                }
+            if name.isTypeName {
+                // A type name as first step: the focus if it is of that type, else nothing
+                // (element names never start with a capital letter).
+                return focus.filter { isOfType($0.type, name.name) }
             }
+            for node in focus { children(of: node, named: name, into: &out) }
             return out
         case let .member(receiver, name):
             var out: [FHIRPathNode] = []
@@ -143,24 +142,26 @@ struct Evaluator {
     // MARK: Navigation
 
     /// Appends the children of `node` named `name` (array members flattened).
-    func children(of node: FHIRPathNode, named name: String, into out: inout [FHIRPathNode]) {
+    func children(of node: FHIRPathNode, named member: MemberName, into out: inout [FHIRPathNode]) {
         guard case let .object(members) = node.value, !node.isResolvedReference else { return }
-        let defs = definitions.types[node.definitionType]?.children[node.definitionPath]
-        if let element = defs?[name] {
+        let name = member.name
+        let owner = definitions.types[node.definitionType]
+        let defs = owner?.children[node.definitionPath]
+        if let owner, let element = defs?[name] {
             for (key, value) in members where key == name {
-                append(value, element: element, type: element.types.count == 1 ? element.types[0] : "", into: &out)
+                append(value, owner: owner, element: element, type: element.types.count == 1 ? element.types[0] : "", into: &out)
                 return
             }
             return
         }
-        if let element = defs?[name + "[x]"] {
+        if let owner, let element = defs?[member.choiceKey] {
             // A choice: the member is `name` followed by the capitalised type name.
             let n = name.utf8.count
             for (key, value) in members where key.utf8.count > n && key.hasPrefix(name) {
                 let suffix = key.utf8.dropFirst(n)
                 guard let c = suffix.first, c >= 0x41, c <= 0x5A else { continue }
                 if let type = element.types.first(where: { Evaluator.isCapitalised($0, suffix) }) {
-                    append(value, element: element, type: type, into: &out)
+                    append(value, owner: owner, element: element, type: type, into: &out)
                 }
             }
             return
@@ -196,20 +197,17 @@ struct Evaluator {
         }
     }
 
-    private func append(_ value: JSON, element: ElementDefinition, type: String, into out: inout [FHIRPathNode]) {
+    private func append(_ value: JSON, owner: TypeDefinition, element: ElementDefinition, type: String, into out: inout [FHIRPathNode]) {
         if case let .array(items) = value {
-            for item in items { appendOne(item, element: element, type: type, into: &out) }
+            for item in items { appendOne(item, owner: owner, element: element, type: type, into: &out) }
         } else {
-            appendOne(value, element: element, type: type, into: &out)
+            appendOne(value, owner: owner, element: element, type: type, into: &out)
         }
     }
 
-    private func appendOne(_ value: JSON, element: ElementDefinition, type: String, into out: inout [FHIRPathNode]) {
+    /// One value of `element`, defined in type `owner`.
+    private func appendOne(_ value: JSON, owner: TypeDefinition, element: ElementDefinition, type: String, into out: inout [FHIRPathNode]) {
         if case .null = value { return }
-        guard let owner = definitions.types[typeName(ofPath: element.path)] else {
-            out.append(FHIRPathNode(value: value, type: type))
-            return
-        }
         if let reference = element.contentReference {
             let path = reference.hasPrefix("#") ? String(reference.dropFirst()) : reference
             let target = owner.elementsByPath[path]
@@ -236,12 +234,6 @@ struct Evaluator {
         } else if value != .null {
             out.append(FHIRPathNode(value: value, type: type))
         }
-    }
-
-    /// The type that defines an element path: its first segment.
-    private func typeName(ofPath path: String) -> String {
-        if let dot = path.firstIndex(of: ".") { return String(path[..<dot]) }
-        return path
     }
 
     // MARK: Types
@@ -359,6 +351,10 @@ struct Evaluator {
     func union(_ l: [FHIRPathNode], _ r: [FHIRPathNode]) -> [FHIRPathNode] {
         var out: [FHIRPathNode] = []
         out.reserveCapacity(l.count + r.count)
+        if l.count + r.count <= 8 {
+            for node in l + r where !out.contains(where: { Evaluator.equal($0.value, node.value) }) { out.append(node) }
+            return out
+        }
         var seen: [Int: [Int]] = [:]
         for node in l + r {
             let h = Evaluator.hash(node.value)
@@ -498,7 +494,7 @@ struct Evaluator {
             var extensions: [FHIRPathNode] = []
             for node in input {
                 extensions.removeAll(keepingCapacity: true)
-                children(of: node, named: "extension", into: &extensions)
+                children(of: node, named: MemberName("extension"), into: &extensions)
                 for e in extensions where e.value["url"] == .string(url) { out.append(e) }
             }
             return out
@@ -544,7 +540,7 @@ struct Evaluator {
                     if key.hasPrefix(prefix), key.count > prefix.count { name = prefix; break }
                 }
             }
-            if done.insert(name).inserted { children(of: node, named: name, into: &out) }
+            if done.insert(name).inserted { children(of: node, named: MemberName(name), into: &out) }
         }
         return out
     }

@@ -12,6 +12,21 @@ struct TypeSpecifier: Sendable, Equatable {
     let name: String
 }
 
+/// A member name, with what navigation needs precomputed.
+struct MemberName: Sendable, Equatable {
+    let name: String
+    /// `name[x]`: the key of a choice element in the definitions.
+    let choiceKey: String
+    /// Starts with a capital letter: a type name, not an element.
+    let isTypeName: Bool
+
+    init(_ name: String) {
+        self.name = name
+        choiceKey = name + "[x]"
+        isTypeName = name.utf8.first.map { $0 >= 0x41 && $0 <= 0x5A } ?? false
+    }
+}
+
 enum BinaryOperator: String, Sendable {
     case union = "|"
     case equal = "=", notEqual = "!=", equivalent = "~", notEquivalent = "!~"
@@ -44,9 +59,9 @@ indirect enum FHIRPathSyntax: Sendable {
     /// A literal, already a collection (empty for `{}`).
     case literal([FHIRPathNode])
     /// A leading identifier: a type name matching the focus, else a member of it.
-    case rootName(String)
+    case rootName(MemberName)
     /// `receiver.name`.
-    case member(FHIRPathSyntax, String)
+    case member(FHIRPathSyntax, MemberName)
     /// `receiver.f(args)`, or `f(args)` on the focus.
     case call(FHIRPathSyntax, FunctionName, [FHIRPathSyntax])
     /// A type function (`as`, `is`, `ofType`) with its type resolved at parse time.
@@ -64,6 +79,8 @@ indirect enum FHIRPathSyntax: Sendable {
 struct Parser {
     private let tokens: [Token]
     private var position = 0
+    /// Nesting of parentheses, arguments and unary operators, bounded to protect the stack.
+    private var nesting = 0
 
     static func parse(_ text: String) throws(FHIRPathError) -> FHIRPathSyntax {
         var parser = Parser(tokens: try Lexer.tokenize(text))
@@ -71,7 +88,28 @@ struct Parser {
         guard case .end = parser.current.kind else {
             throw FHIRPathError("unexpected \(parser.describe(parser.current))", offset: parser.current.offset)
         }
+        guard depth(e, limit: maximumDepth) else {
+            throw FHIRPathError("expression nested deeper than \(maximumDepth)", offset: 0)
+        }
         return e
+    }
+
+    /// Evaluation recurses along the syntax tree: its depth is bounded so that no expression can
+    /// exhaust the stack. The R4 search parameters need less than 40.
+    static let maximumDepth = 128
+
+    /// Whether the tree is at most `limit` deep (recursion stops past the limit).
+    private static func depth(_ e: FHIRPathSyntax, limit: Int) -> Bool {
+        guard limit > 0 else { return false }
+        switch e {
+        case .this, .literal, .rootName, .resource: return true
+        case let .member(r, _), let .typeCall(r, _, _), let .typeOperator(r, _, _), let .negate(r):
+            return depth(r, limit: limit - 1)
+        case let .call(r, _, args):
+            return depth(r, limit: limit - 1) && args.allSatisfy { depth($0, limit: limit - 1) }
+        case let .index(a, b), let .binary(_, a, b):
+            return depth(a, limit: limit - 1) && depth(b, limit: limit - 1)
+        }
     }
 
     private init(tokens: [Token]) { self.tokens = tokens }
@@ -134,6 +172,16 @@ struct Parser {
         }
     }
 
+    /// A whole (sub)expression: the loosest level, with the nesting bounded.
+    private mutating func nestedExpression() throws(FHIRPathError) -> FHIRPathSyntax {
+        nesting += 1
+        defer { nesting -= 1 }
+        guard nesting <= Parser.maximumDepth else {
+            throw FHIRPathError("expression nested deeper than \(Parser.maximumDepth)", offset: current.offset)
+        }
+        return try expression(0)
+    }
+
     private mutating func expression(_ level: Int) throws(FHIRPathError) -> FHIRPathSyntax {
         if level == Parser.levels.count { return try unary() }
         var left = try expression(level + 1)
@@ -154,8 +202,17 @@ struct Parser {
     }
 
     private mutating func unary() throws(FHIRPathError) -> FHIRPathSyntax {
-        if isSymbol("-") { advance(); return .negate(try unary()) }
-        if isSymbol("+") { advance(); return try unary() }
+        if isSymbol("-") || isSymbol("+") {
+            let minus = isSymbol("-")
+            advance()
+            nesting += 1
+            defer { nesting -= 1 }
+            guard nesting <= Parser.maximumDepth else {
+                throw FHIRPathError("expression nested deeper than \(Parser.maximumDepth)", offset: current.offset)
+            }
+            let operand = try unary()
+            return minus ? .negate(operand) : operand
+        }
         return try invocationChain()
     }
 
@@ -188,11 +245,11 @@ struct Parser {
                 if isSymbol("(") {
                     e = try functionCall(e, name, offset: offset)
                 } else {
-                    e = .member(e, name)
+                    e = .member(e, MemberName(name))
                 }
             } else if isSymbol("[") {
                 advance()
-                let i = try expression(0)
+                let i = try nestedExpression()
                 try expect("]")
                 e = .index(e, i)
             } else {
@@ -208,10 +265,10 @@ struct Parser {
             advance()
             if s == "true" || s == "false" { return .literal([FHIRPathNode(value: .bool(s == "true"), type: "boolean")]) }
             if isSymbol("(") { return try functionCall(.this, s, offset: t.offset) }
-            return .rootName(s)
+            return .rootName(MemberName(s))
         case let .delimitedIdentifier(s):
             advance()
-            return .rootName(s)
+            return .rootName(MemberName(s))
         case let .string(s):
             advance()
             return .literal([FHIRPathNode(value: .string(s), type: "string")])
@@ -252,7 +309,7 @@ struct Parser {
             return .this
         case .symbol("("):
             advance()
-            let e = try expression(0)
+            let e = try nestedExpression()
             try expect(")")
             return e
         case .symbol("{"):
@@ -271,10 +328,10 @@ struct Parser {
         try expect("(")
         var args: [FHIRPathSyntax] = []
         if !isSymbol(")") {
-            args.append(try expression(0))
+            args.append(try nestedExpression())
             while isSymbol(",") {
                 advance()
-                args.append(try expression(0))
+                args.append(try nestedExpression())
             }
         }
         try expect(")")
@@ -295,8 +352,8 @@ struct Parser {
     /// `Quantity` or `FHIR.Quantity` parsed as an expression, read back as a type.
     private static func typeSpecifier(from e: FHIRPathSyntax) -> TypeSpecifier? {
         switch e {
-        case let .rootName(n): TypeSpecifier(namespace: nil, name: n)
-        case let .member(.rootName(ns), n): TypeSpecifier(namespace: ns, name: n)
+        case let .rootName(n): TypeSpecifier(namespace: nil, name: n.name)
+        case let .member(.rootName(ns), n): TypeSpecifier(namespace: ns.name, name: n.name)
         default: nil
         }
     }
