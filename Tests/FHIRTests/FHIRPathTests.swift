@@ -283,6 +283,17 @@ private func concreteBases(_ p: SearchParameterDefinition) -> [String] {
         #expect(types(try eval("Patient.extension.where(url = 'http://example.org/x').value", p)) == ["string"])
     }
 
+    @Test func evaluationOnANode() throws {
+        // Constraint profiles keep the paths of their base type.
+        let q = FHIRPathNode(value: try resource(#"{"value":3,"unit":"mg"}"#), type: "SimpleQuantity")
+        let r = try FHIRPathExpression("unit").evaluate(q, resource: .object([]))
+        #expect(strings(r) == ["mg"])
+        #expect(types(r) == ["string"])
+        #expect(try FHIRPathExpression("value").evaluate(q, resource: .object([])).first?.type == "decimal")
+        let unknown = FHIRPathNode(value: try resource(#"{"a":[1,null,2]}"#), type: "")
+        #expect(try FHIRPathExpression("a").evaluate(unknown, resource: .object([])).count == 2)
+    }
+
     // MARK: resolve()
 
     @Test func resolveIsPatient() throws {

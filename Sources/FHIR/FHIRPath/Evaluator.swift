@@ -146,7 +146,11 @@ struct Evaluator {
         guard case let .object(members) = node.value, !node.isResolvedReference else { return }
         let name = member.name
         let owner = definitions.types[node.definitionType]
-        let defs = owner?.children[node.definitionPath]
+        var defs = owner?.children[node.definitionPath]
+        if defs == nil, let owner, let root = owner.elements.first?.parentPath {
+            // Constraint profiles (SimpleQuantity, MoneyQuantity) keep their base type's paths.
+            defs = owner.children[root]
+        }
         if let owner, let element = defs?[name] {
             for (key, value) in members where key == name {
                 append(value, owner: owner, element: element, type: element.types.count == 1 ? element.types[0] : "", into: &out)
