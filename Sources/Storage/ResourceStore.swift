@@ -33,26 +33,42 @@ public struct StoredResource: Sendable, Equatable {
     public func json() throws -> JSON { try JSONParser.parse(body) }
 }
 
-/// One row of a search index, extracted from a resource on write.
+/// One row of a search index, extracted from a resource on write
+/// (https://hl7.org/fhir/R4/search.html). Which fields carry what depends on `kind`:
+///
+/// | kind      | system                | value                          | text                          | low / high                     |
+/// |-----------|-----------------------|--------------------------------|-------------------------------|--------------------------------|
+/// | token     | coding/identifier system ("" if none) | code / identifier value / boolean "true" | normalized display or CodeableConcept.text (for `:text`) | — |
+/// | string    | —                     | `SearchText.normalize`d value  | the exact original (for `:exact`) | —                          |
+/// | reference | target type ("" unknown) | target id (or the whole URL/canonical if not Type/id) | the reference as written | — |
+/// | date      | —                     | —                              | —                             | DateRange ms, inclusive        |
+/// | number    | —                     | the number as written          | —                             | value ± half its precision     |
+/// | quantity  | system                | code (or unit when no code)    | unit                          | value ± half its precision     |
+/// | uri       | —                     | the uri                        | —                             | —                              |
+/// | composite | —                     | —                              | —                             | — (see `components`)           |
 public struct IndexEntry: Sendable, Equatable, Hashable {
-    public enum Kind: String, Sendable { case token, string, reference, date, number, quantity, uri }
+    public enum Kind: String, Sendable { case token, string, reference, date, number, quantity, uri, composite }
     public var parameter: String
     public var kind: Kind
-    /// token: system; reference: target type; quantity: system.
     public var system: String
-    /// token: code; string: normalized text; reference: target id; uri: the uri; quantity: code.
     public var value: String
-    /// date/number/quantity: the low and high bounds (dates in seconds since 1970).
+    public var text: String
     public var low: Double?
     public var high: Double?
+    /// For `composite`: one entry per component, in the SearchParameter's component order
+    /// (their `parameter` is the component's code).
+    public var components: [IndexEntry]
 
-    public init(parameter: String, kind: Kind, system: String = "", value: String = "", low: Double? = nil, high: Double? = nil) {
+    public init(parameter: String, kind: Kind, system: String = "", value: String = "", text: String = "",
+                low: Double? = nil, high: Double? = nil, components: [IndexEntry] = []) {
         self.parameter = parameter
         self.kind = kind
         self.system = system
         self.value = value
+        self.text = text
         self.low = low
         self.high = high
+        self.components = components
     }
 }
 
