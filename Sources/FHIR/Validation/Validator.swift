@@ -25,7 +25,7 @@ public struct Validator: Sendable {
 private struct Walk {
     /// Deeper than this (only reachable through recursive elements such as nested extensions,
     /// `Questionnaire.item.item` or contained resources), validation stops with an issue.
-    static let maxDepth = 200
+    static let maxDepth = 100
 
     let defs: Definitions
     var issues: [Issue] = []
@@ -49,8 +49,8 @@ private struct Walk {
         }
         guard let rtValue = json["resourceType"] else {
             add("required", here + ".resourceType",
-                "\(here) has no 'resourceType': every resource must name its type",
-                "\(here) no tiene 'resourceType': todo recurso debe indicar su tipo")
+                "\(here).resourceType is missing: every resource must name its type in 'resourceType'",
+                "Falta \(here).resourceType: todo recurso debe indicar su tipo en 'resourceType'")
             return
         }
         guard case let .string(rt) = rtValue else {
@@ -100,8 +100,8 @@ private struct Walk {
                 if let other = choiceUsed.first(where: { $0.prefix == prefix }) {
                     if other.name != base {
                         add("structure", loc + "." + base,
-                            "\(loc) has more than one \(prefix)[x]: '\(base)' and '\(other.name)'; only one type may be given",
-                            "\(loc) tiene más de un \(prefix)[x]: '\(base)' y '\(other.name)'; solo se permite un tipo")
+                            "\(loc).\(base) conflicts with \(loc).\(other.name): only one type of \(prefix)[x] may be given",
+                            "\(loc).\(base) choca con \(loc).\(other.name): solo se permite un tipo de \(prefix)[x]")
                     }
                 } else {
                     choiceUsed.append((prefix, base))
@@ -121,6 +121,8 @@ private struct Walk {
 
         // Minimum cardinality: elements that must be present.
         for (cname, child) in children where child.min >= 1 {
+            // The value of a primitive is the JSON property without '_', not part of its '_' object.
+            if type.kind == .primitiveType && cname == "value" { continue }
             let present: Bool
             var shown = cname
             if child.isChoice {
@@ -132,8 +134,8 @@ private struct Walk {
             }
             if !present {
                 add("required", loc + "." + shown,
-                    "Missing required element '\(shown)' in \(loc) (\(child.path) has minimum cardinality \(child.min))",
-                    "Falta el elemento obligatorio '\(shown)' en \(loc) (\(child.path) tiene cardinalidad mínima \(child.min))")
+                    "Missing required element \(loc).\(shown) (\(child.path) has minimum cardinality \(child.min))",
+                    "Falta el elemento obligatorio \(loc).\(shown) (\(child.path) tiene cardinalidad mínima \(child.min))")
             }
         }
 
@@ -177,12 +179,12 @@ private struct Walk {
         if let choice = matchedChoice {
             let allowed = choice.element.types.map { choice.prefix + Walk.upperFirst($0) }.joined(separator: ", ")
             add("structure", loc + "." + jsonName,
-                "Unknown element '\(jsonName)' in \(loc): '\(base)' is not a type allowed for \(choice.element.path) (allowed: \(allowed))",
-                "Elemento desconocido '\(jsonName)' en \(loc): '\(base)' no es un tipo permitido para \(choice.element.path) (permitidos: \(allowed))")
+                "Unknown element \(loc).\(jsonName): '\(base)' is not a type allowed for \(choice.element.path) (allowed: \(allowed))",
+                "Elemento desconocido \(loc).\(jsonName): '\(base)' no es un tipo permitido para \(choice.element.path) (permitidos: \(allowed))")
         } else {
             add("structure", loc + "." + jsonName,
-                "Unknown element '\(jsonName)' in \(loc): \(defPath) has no element of that name in FHIR R4",
-                "Elemento desconocido '\(jsonName)' en \(loc): \(defPath) no tiene un elemento con ese nombre en FHIR R4")
+                "Unknown element \(loc).\(jsonName): \(defPath) has no element '\(jsonName)' in FHIR R4",
+                "Elemento desconocido \(loc).\(jsonName): \(defPath) no tiene un elemento '\(jsonName)' en FHIR R4")
         }
         return nil
     }
@@ -360,8 +362,8 @@ private struct Walk {
             case .number: expected = ("a JSON number", "un número JSON")
             case .string: expected = ("a JSON string", "una cadena JSON")
             }
-            add("structure", loc, "\(loc) must be \(expected.en) (\(typeCode)), found \(f.en)",
-                "\(loc) debe ser \(expected.es) (\(typeCode)); se encontró \(f.es)")
+            add("structure", loc, "\(loc) must be \(expected.en) for FHIR type \(typeCode), found \(f.en)",
+                "\(loc) debe ser \(expected.es) para el tipo FHIR \(typeCode); se encontró \(f.es)")
             return
         }
         if !valid {
@@ -413,7 +415,7 @@ private struct Walk {
                         "\(jsonLoc)[\(i)] es null pero \(iloc) tampoco tiene valor; al menos uno de los dos debe existir")
                     continue
                 }
-                primitiveElement(item, loc: iloc, depth: depth)
+                primitiveElement(item, typeCode: typeCode, loc: iloc, depth: depth)
             }
         } else {
             if case .array = value {
@@ -422,15 +424,24 @@ private struct Walk {
                     "\(jsonLoc) debe ser un solo objeto JSON, no un arreglo: \(element.path) no se repite")
                 return
             }
-            primitiveElement(value, loc: loc, depth: depth)
+            primitiveElement(value, typeCode: typeCode, loc: loc, depth: depth)
         }
     }
 
     /// The object holding the id and extensions of one primitive value.
-    mutating func primitiveElement(_ value: JSON, loc: String, depth: Int) {
-        guard let element = defs.types["Element"],
-              let members = objectMembers(value, loc: loc, typeName: "id and extension of a primitive") else { return }
-        object(members, type: element, defPath: "Element", loc: loc, isResource: false, depth: depth + 1)
+    /// Validated against the primitive type's own definition (so `xhtml` allows no extensions),
+    /// without its `value`, which lives in the plain JSON property.
+    mutating func primitiveElement(_ value: JSON, typeCode: String, loc: String, depth: Int) {
+        guard var members = objectMembers(value, loc: loc, typeName: "id and extension of a \(typeCode)") else { return }
+        if members.contains(where: { $0.0 == "value" }) {
+            add("structure", loc + ".value",
+                "Unknown element \(loc).value: the '_' object of a primitive holds only 'id' and 'extension'; the value itself goes in the property without '_'",
+                "Elemento desconocido \(loc).value: el objeto '_' de un primitivo solo lleva 'id' y 'extension'; el valor va en la propiedad sin '_'")
+            members.removeAll { $0.0 == "value" }
+            if members.isEmpty { return }
+        }
+        guard let type = defs.types[typeCode] ?? defs.types["Element"] else { return }
+        object(members, type: type, defPath: type.name, loc: loc, isResource: false, depth: depth + 1)
     }
 
     // MARK: Descriptions
