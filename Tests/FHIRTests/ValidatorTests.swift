@@ -242,6 +242,24 @@ private func patient(_ key: String, _ value: String?) -> String {
                                  "code-invalid MedicationRequest.dosageInstruction[0].timing.repeat.periodUnit"])
     }
 
+    @Test func constrainedAndNestedDataTypes() {
+        let age = #"{"resourceType":"Condition","subject":{"reference":"Patient/1"},"onsetAge":{"value":5,"unit":"a","system":"http://unitsofmeasure.org","code":"a"}}"#
+        #expect(summary(age) == [])
+        let badAge = #"{"resourceType":"Condition","subject":{"reference":"Patient/1"},"onsetAge":{"value":5,"years":5}}"#
+        #expect(summary(badAge) == ["structure Condition.onsetAge.years"])
+        let sd = #"""
+        {"resourceType":"StructureDefinition","url":"http://x/sd","name":"X","status":"draft","kind":"resource","abstract":false,"type":"Patient",
+         "snapshot":{"element":[{"path":"Patient","slicing":{"discriminator":[{"type":"value","path":"x"}],"rules":"open"},"defaultValueString":"a","min":0}]}}
+        """#
+        #expect(summary(sd) == [])
+        let badSd = #"""
+        {"resourceType":"StructureDefinition","url":"http://x/sd","name":"X","status":"draft","kind":"resource","abstract":false,"type":"Patient",
+         "snapshot":{"element":[{"path":"Patient","slicing":{"rules":"closedish"},"min":-1}]}}
+        """#
+        #expect(summary(badSd) == ["code-invalid StructureDefinition.snapshot.element[0].slicing.rules",
+                                   "value StructureDefinition.snapshot.element[0].min"])
+    }
+
     // MARK: Choices
 
     @Test func twoValuesOfOneChoiceAreRejected() {

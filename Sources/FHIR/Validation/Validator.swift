@@ -307,7 +307,9 @@ private struct Walk {
                 primitive(value, element: element, typeCode: typeCode, loc: loc)
             } else if let type = defs.types[typeCode] {
                 guard let members = objectMembers(value, loc: loc, typeName: typeCode) else { return }
-                object(members, type: type, defPath: typeCode, loc: loc, isResource: false, depth: depth + 1)
+                // Constraints such as SimpleQuantity keep their base type's paths (`Quantity.value`).
+                let root = type.elements.first?.parentPath ?? typeCode
+                object(members, type: type, defPath: root, loc: loc, isResource: false, depth: depth + 1)
             }
             // A type the definitions do not know cannot occur in R4; nothing to check against.
         }
