@@ -29,7 +29,7 @@ def load(path):
         return json.load(f)
 
 
-def type_code(t, path):
+def type_code(t, path, is_resource):
     code = t["code"]
     if code.startswith("http://hl7.org/fhirpath/System."):
         for ext in t.get("extension", []):
@@ -39,7 +39,7 @@ def type_code(t, path):
         else:
             code = SYSTEM_TYPES[code]
         # Resource.id is of type id in R4 (http://hl7.org/fhir/R4/resource.html#id)
-        if path.count(".") == 1 and path.endswith(".id") and code == "string":
+        if is_resource and path.count(".") == 1 and path.endswith(".id") and code == "string":
             return "id"
     return code
 
@@ -102,7 +102,7 @@ def main():
                 codes = []
                 targets = []
                 for t in el.get("type", []):
-                    c = type_code(t, path)
+                    c = type_code(t, path, sd["kind"] == "resource")
                     if c not in codes:
                         codes.append(c)
                     if c in ("Reference", "canonical"):

@@ -71,3 +71,31 @@ struct HTTPRequestMethod {
 }
 
 import HTTPTypes
+
+@Suite("Validation over HTTP: 422 naming every problem")
+struct ValidationHTTPTests {
+    @Test func invalidResourceListsEveryProblemWithItsLocation() async throws {
+        try await TestServer().run { c in
+            let bad = #"{"resourceType":"Observation","status":"finished","code":{"text":"glucosa"},"valueQuantity":{"value":"5.4"},"subject":{"reference":"Patient/p1"},"colour":"red","effectiveDateTime":"2026-13-01","component":[{"valueString":"x"}]}"#
+            let r = try await c.send(.post, "/fhir/Observation", json: bad)
+            #expect(r.status == 422)
+            let locations = Set(r.locations)
+            #expect(locations.contains("Observation.status"))          // code outside the required binding
+            #expect(locations.contains("Observation.valueQuantity.value"))  // a string where a decimal belongs
+            #expect(locations.contains("Observation.colour"))          // unknown element
+            #expect(locations.contains("Observation.effectiveDateTime"))  // impossible month
+            #expect(locations.contains("Observation.component[0].code"))  // missing required element
+            #expect(r.issueCodes.contains("code-invalid"))
+            #expect(r.issueCodes.contains("required"))
+            #expect(r.issueCodes.count >= 5)
+            #expect(try await c.historyTotal() == 0)
+            // $validate reports the same problems with 200
+            let v = try await c.send(.post, "/fhir/Observation/$validate", json: bad)
+            #expect(v.status == 200)
+            #expect(Set(v.locations) == locations)
+            // instance-level $validate checks the id against the URL
+            let inst = try await c.send(.post, "/fhir/Patient/p1/$validate", json: #"{"resourceType":"Patient","id":"p2"}"#)
+            #expect(inst.locations.contains("Patient.id"))
+        }
+    }
+}

@@ -84,7 +84,8 @@ private struct Walk {
         var choiceUsed: [(prefix: String, name: String)] = []
 
         for (name, value) in members {
-            if name == "resourceType" {
+            // ExampleScenario.instance has a real element named resourceType
+            if name == "resourceType", isResource || children["resourceType"] == nil {
                 if !isResource {
                     add("structure", loc + ".resourceType",
                         "'resourceType' is not allowed in \(loc): it is a \(defPath) (a data type or element), not a resource",
