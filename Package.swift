@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Trust", dependencies: [
             "FHIR", "Storage",
             .product(name: "Crypto", package: "swift-crypto"),
-        ], exclude: ["Examples"]),
+        ]),
         // Hummingbird application: FHIR REST API.
         .target(name: "Server", dependencies: [
             "FHIR", "Storage", "StorageSQLite", "Trust",

@@ -1,0 +1,147 @@
+import FHIR
+
+/// A parsed FHIR search (https://hl7.org/fhir/R4/search.html), independent of any database:
+/// the one plan both backends compile to SQL. Every value in it reaches the database as a
+/// bound parameter; parameter codes and sort keys come from the definitions (an allow-list).
+public struct SearchQuery: Sendable, Equatable {
+    /// The resource types searched (one for a type search; several or all for `/_search?_type=`).
+    public var types: [String]
+    /// Every filter must hold (repeated parameters are AND; comma-separated values are OR inside one filter).
+    public var filters: [SearchFilter] = []
+    /// Only resources in this patient's compartment (`/Patient/123/Observation`).
+    public var compartment: String?
+    public var sort: [SortKey] = []
+    public var count: Int
+    public var cursor: SearchCursor?
+    public var total: TotalMode = .accurate
+    public var includes: [IncludeSpec] = []
+    public var revIncludes: [IncludeSpec] = []
+    /// `_summary=count`: only the total is wanted.
+    public var countOnly = false
+
+    public init(types: [String], count: Int) {
+        self.types = types
+        self.count = count
+    }
+}
+
+public enum TotalMode: String, Sendable { case none, estimate, accurate }
+
+/// `_sort` keys: a search parameter (or `_id`, `_lastUpdated`) and a direction.
+public struct SortKey: Sendable, Equatable {
+    public var parameter: String
+    public var kind: IndexEntry.Kind?
+    public var descending: Bool
+
+    public init(parameter: String, kind: IndexEntry.Kind?, descending: Bool) {
+        self.parameter = parameter
+        self.kind = kind
+        self.descending = descending
+    }
+}
+
+/// Where a page starts: the sort values and id of the last (or, backwards, first) row seen.
+public struct SearchCursor: Sendable, Equatable {
+    public enum Direction: String, Sendable { case next, previous }
+    public var keys: [SortValue]
+    public var type: String
+    public var id: String
+    public var direction: Direction
+
+    public init(keys: [SortValue], type: String, id: String, direction: Direction) {
+        self.keys = keys
+        self.type = type
+        self.id = id
+        self.direction = direction
+    }
+}
+
+/// A sort key value as it came out of the database (NULLs are mapped to sentinels so both
+/// backends order them the same way).
+public enum SortValue: Sendable, Equatable {
+    case text(String)
+    case number(Double)
+}
+
+/// `_include` / `_revinclude` (https://hl7.org/fhir/R4/search.html#include).
+public struct IncludeSpec: Sendable, Equatable {
+    /// The type holding the reference (`Observation` in `Observation:subject`).
+    public var sourceType: String
+    /// The reference search parameter, or `*` for all.
+    public var parameter: String
+    /// Optional target type (`Observation:subject:Patient`).
+    public var targetType: String?
+    public var iterate: Bool
+
+    public init(sourceType: String, parameter: String, targetType: String?, iterate: Bool) {
+        self.sourceType = sourceType
+        self.parameter = parameter
+        self.targetType = targetType
+        self.iterate = iterate
+    }
+}
+
+/// Comparison prefixes (https://hl7.org/fhir/R4/search.html#prefix).
+public enum Prefix: String, Sendable, CaseIterable {
+    case eq, ne, gt, lt, ge, le, sa, eb, ap
+}
+
+/// One condition on the resources searched.
+public indirect enum SearchFilter: Sendable, Equatable {
+    /// Any of these (comma-separated values).
+    case anyOf([SearchFilter])
+    case not(SearchFilter)
+    case ids([String])
+    case lastUpdated(Prefix, DateRange)
+    /// token: nil system = any system; "" = no system; nil code = any code in the system.
+    case token(parameter: String, system: String?, code: String?)
+    /// `:text` on a token: starts-with on the normalized display / text.
+    case tokenText(parameter: String, text: String)
+    case string(parameter: String, value: String, match: StringMatch)
+    /// reference by type and id (type nil: any type).
+    case reference(parameter: String, type: String?, id: String)
+    /// reference compared with what was written (absolute URLs, urn:uuid, canonicals).
+    case referenceURL(parameter: String, url: String)
+    case date(parameter: String, prefix: Prefix, range: DateRange)
+    /// number and quantity: the search value's range and the value itself.
+    case number(parameter: String, prefix: Prefix, value: Double, low: Double, high: Double)
+    case quantity(parameter: String, prefix: Prefix, value: Double, low: Double, high: Double, system: String?, code: String?)
+    case uri(parameter: String, value: String, match: URIMatch)
+    /// `:missing=true` (true) or `:missing=false` (false).
+    case missing(parameter: String, kind: IndexEntry.Kind, missing: Bool)
+    /// composite: each component's condition on the same composite row.
+    case composite(parameter: String, components: [SearchFilter])
+    /// `subject:Patient.name=perez`: resources whose reference parameter points at a resource
+    /// of one of `targetTypes` satisfying `filter`.
+    case chain(parameter: String, targetTypes: [String], filter: SearchFilter)
+    /// `_has:Observation:patient:code=1234`: resources referenced by a `type` resource's
+    /// `parameter` where that resource satisfies `filter`.
+    case has(type: String, parameter: String, filter: SearchFilter)
+    /// `_content` / `_text`: best-effort substring match on the stored JSON / narrative.
+    case content(String, narrativeOnly: Bool)
+
+    public enum StringMatch: String, Sendable { case startsWith, exact, contains }
+    public enum URIMatch: String, Sendable { case exact, below, above }
+}
+
+/// What a search returns: the page of matches, the included resources, and what paging needs.
+public struct SearchResult: Sendable {
+    public var matches: [StoredResource]
+    public var included: [StoredResource]
+    public var total: Int?
+    /// Sort values of each match (same order), for building cursors.
+    public var sortValues: [[SortValue]]
+    /// True when there are more results after the page (in the direction of travel).
+    public var hasMore: Bool
+    /// True when there are results before the page.
+    public var hasPrevious: Bool
+
+    public init(matches: [StoredResource], included: [StoredResource], total: Int?, sortValues: [[SortValue]], hasMore: Bool, hasPrevious: Bool) {
+        self.matches = matches
+        self.included = included
+        self.total = total
+        self.sortValues = sortValues
+        self.hasMore = hasMore
+        self.hasPrevious = hasPrevious
+    }
+}
