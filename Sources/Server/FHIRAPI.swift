@@ -13,10 +13,15 @@ struct FHIRAPI: Sendable {
     let configuration: ServerConfiguration
     let repository: Repository
     let capabilityStatement: [UInt8]
+    let searchParser: SearchParser
 
     init(configuration: ServerConfiguration, repository: Repository) {
         self.configuration = configuration
         self.repository = repository
+        var options = SearchParser.Options()
+        options.defaultCount = configuration.defaultPageSize
+        options.maxCount = configuration.maxPageSize
+        searchParser = SearchParser(options: options)
         capabilityStatement = CapabilityStatementBuilder(base: configuration.fhirBase).build().serialized()
     }
 
@@ -34,6 +39,10 @@ struct FHIRAPI: Sendable {
         let fhir = router.group("fhir")
         fhir.get("metadata") { _, _ in FHIRResponse.bytes(.ok, capabilityStatement) }
         fhir.get("_history") { req, ctx in try await historySystem(req, ctx) }
+        fhir.get("") { req, ctx in try await searchSystem(req, ctx) }
+        fhir.post("_search") { req, ctx in try await searchSystem(req, ctx) }
+        fhir.post("{type}/_search") { req, ctx in try await searchType(req, ctx) }
+        fhir.get("{type}/{id}/{ctype}") { req, ctx in try await searchCompartment(req, ctx) }
         fhir.post("{type}/$validate") { req, ctx in try await validate(req, ctx, id: nil) }
         fhir.get("{type}/_history") { req, ctx in try await historyType(req, ctx) }
         fhir.post("{type}") { req, ctx in try await create(req, ctx) }
@@ -61,13 +70,7 @@ struct FHIRAPI: Sendable {
                 }
             }
         }
-        fhir.get("{type}") { req, ctx -> Response in
-            let type = try ctx.parameters.require("type")
-            try Repository.checkType(type)
-            throw FHIRError(status: 501, code: "not-supported",
-                            english: "search on \(type) is not available yet (it arrives with the search issue); use read, vread or _history",
-                            spanish: "la búsqueda en \(type) aún no está disponible; use read, vread o _history")
-        }
+        fhir.get("{type}") { req, ctx in try await searchType(req, ctx) }
     }
 
     // MARK: - shared request helpers

@@ -153,6 +153,14 @@ public struct Repository: Sendable {
         }
     }
 
+    // MARK: - search
+
+    /// search (https://hl7.org/fhir/R4/search.html): one page, its includes and the total.
+    public func search(_ query: SearchQuery) async throws -> SearchResult {
+        for t in query.types { try Repository.checkType(t) }
+        return try await store.read { try $0.search(query) }
+    }
+
     // MARK: - validation
 
     /// `$validate` (https://hl7.org/fhir/R4/resource-operation-validate.html): the issues of

@@ -144,6 +144,23 @@ public protocol StoreReader {
     func historyCount(_ scope: HistoryScope, since: Timestamp?) throws -> Int
     /// Ids of current, non-deleted resources of `type` that have every one of the token rows.
     func find(_ type: String, tokens: [TokenMatch], limit: Int) throws -> [String]
+    /// One page of a search, with its includes and (if asked) the total
+    /// (https://hl7.org/fhir/R4/search.html).
+    func search(_ query: SearchQuery) throws -> SearchResult
+    /// Ids of current resources matching the filters (no paging), at most `limit`: for
+    /// conditional update/delete and `$everything`.
+    func matchingKeys(_ query: SearchQuery, limit: Int) throws -> [ResourceKey]
+}
+
+/// A resource's identity.
+public struct ResourceKey: Sendable, Hashable, Comparable {
+    public var type: String
+    public var id: String
+    public init(type: String, id: String) {
+        self.type = type
+        self.id = id
+    }
+    public static func < (a: ResourceKey, b: ResourceKey) -> Bool { (a.type, a.id) < (b.type, b.id) }
 }
 
 /// A write transaction: what it writes becomes visible and durable together at commit, or not at all.

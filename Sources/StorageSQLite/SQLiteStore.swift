@@ -11,8 +11,20 @@ import Storage
 /// current version of each resource, `compartment` lists the patients whose compartment holds
 /// a resource, `search_token` holds token index rows. Every row carries `patient_key`.
 public final class SQLiteStore: ResourceStore {
-    public let pool: DatabasePool
+    /// The GRDB writer: a `DatabasePool` (WAL) for files, a `DatabaseQueue` in memory.
+    public let writer: any DatabaseWriter
     public let path: String
+
+    /// A private in-memory database, for tests: same schema, same SQL, not durable.
+    public init() throws {
+        path = ":memory:"
+        do {
+            writer = try DatabaseQueue()
+            try SQLiteStore.migrator.migrate(writer)
+        } catch {
+            throw StoreError.database("cannot create an in-memory SQLite database: \(error)")
+        }
+    }
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     /// Throws `StoreError.database` with a readable message if the file cannot be opened.
@@ -25,11 +37,12 @@ public final class SQLiteStore: ResourceStore {
         }
         config.busyMode = .timeout(10)
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            let pool = try DatabasePool(path: path, configuration: config)
             // GRDB sets synchronous=NORMAL on the WAL writer after prepareDatabase runs; NORMAL
             // can lose the last commits on power loss, so the writer is set back to FULL here.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try SQLiteStore.migrator.migrate(pool)
+            writer = pool
         } catch {
             throw StoreError.database("cannot open the SQLite database at \(path): \(error)")
         }
@@ -57,6 +70,7 @@ public final class SQLiteStore: ResourceStore {
                     id TEXT NOT NULL,
                     seq INTEGER NOT NULL,
                     version INTEGER NOT NULL,
+                    last_updated INTEGER NOT NULL,
                     deleted INTEGER NOT NULL,
                     patient_key TEXT NOT NULL,
                     PRIMARY KEY (type, id)
@@ -68,16 +82,39 @@ public final class SQLiteStore: ResourceStore {
                     PRIMARY KEY (patient_key, type, id)
                 ) WITHOUT ROWID;
                 CREATE INDEX compartment_resource ON compartment (type, id);
-                CREATE TABLE search_token (
-                    type TEXT NOT NULL,
-                    id TEXT NOT NULL,
-                    param TEXT NOT NULL,
-                    system TEXT NOT NULL,
-                    code TEXT NOT NULL,
+                """)
+            for kind in ["string", "token", "reference", "date", "number", "quantity", "uri"] {
+                try db.execute(sql: """
+                    CREATE TABLE search_\(kind) (
+                        type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL,
+                        system TEXT NOT NULL, value TEXT NOT NULL, text TEXT NOT NULL,
+                        low REAL, high REAL, patient_key TEXT NOT NULL
+                    );
+                    CREATE INDEX search_\(kind)_resource ON search_\(kind) (type, id);
+                    """)
+            }
+            try db.execute(sql: """
+                CREATE INDEX search_string_value ON search_string (type, param, value);
+                CREATE INDEX search_string_text ON search_string (type, param, text);
+                CREATE INDEX search_token_value ON search_token (type, param, value, system);
+                CREATE INDEX search_token_text ON search_token (type, param, text);
+                CREATE INDEX search_reference_value ON search_reference (type, param, value, system);
+                CREATE INDEX search_reference_target ON search_reference (system, value);
+                CREATE INDEX search_reference_text ON search_reference (type, param, text);
+                CREATE INDEX search_date_low ON search_date (type, param, low);
+                CREATE INDEX search_date_high ON search_date (type, param, high);
+                CREATE INDEX search_number_low ON search_number (type, param, low);
+                CREATE INDEX search_quantity_value ON search_quantity (type, param, value, low);
+                CREATE INDEX search_uri_value ON search_uri (type, param, value);
+                CREATE TABLE search_composite (
+                    type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL,
+                    c0_system TEXT NOT NULL, c0_value TEXT NOT NULL, c0_text TEXT NOT NULL, c0_low REAL, c0_high REAL,
+                    c1_system TEXT NOT NULL, c1_value TEXT NOT NULL, c1_text TEXT NOT NULL, c1_low REAL, c1_high REAL,
+                    c2_system TEXT NOT NULL, c2_value TEXT NOT NULL, c2_text TEXT NOT NULL, c2_low REAL, c2_high REAL,
                     patient_key TEXT NOT NULL
                 );
-                CREATE INDEX search_token_lookup ON search_token (type, param, code, system);
-                CREATE INDEX search_token_resource ON search_token (type, id);
+                CREATE INDEX search_composite_resource ON search_composite (type, id);
+                CREATE INDEX search_composite_value ON search_composite (type, param, c0_value, c1_value);
                 """)
         }
         return m
@@ -85,7 +122,7 @@ public final class SQLiteStore: ResourceStore {
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T {
         do {
-            return try await pool.read { db in try body(Connection(db: db)) }
+            return try await writer.read { db in try body(Connection(db: db)) }
         } catch let e as DatabaseError {
             throw StoreError.database(SQLiteStore.describe(e))
         }
@@ -93,7 +130,7 @@ public final class SQLiteStore: ResourceStore {
 
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
         do {
-            return try await pool.write { db in try body(Connection(db: db)) }
+            return try await writer.write { db in try body(Connection(db: db)) }
         } catch let e as DatabaseError {
             if e.resultCode == .SQLITE_CONSTRAINT { throw StoreError.database("conflicting concurrent write: \(e.message ?? "")") }
             throw StoreError.database(SQLiteStore.describe(e))
@@ -107,7 +144,7 @@ public final class SQLiteStore: ResourceStore {
 
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     public func integrityCheck() async throws -> String {
-        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+        try await writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
     }
 
     struct Connection: StoreTransaction {
@@ -166,7 +203,7 @@ public final class SQLiteStore: ResourceStore {
             for t in tokens {
                 sql += " AND EXISTS (SELECT 1 FROM search_token s WHERE s.type = r.type AND s.id = r.id AND s.param = ?"
                 args += [t.parameter]
-                if let code = t.code { sql += " AND s.code = ?"; args += [code] }
+                if let code = t.code { sql += " AND s.value = ?"; args += [code] }
                 if let system = t.system { sql += " AND s.system = ?"; args += [system] }
                 sql += ")"
             }
@@ -188,10 +225,11 @@ public final class SQLiteStore: ResourceStore {
             }
             let seq = db.lastInsertedRowID
             try db.execute(sql: """
-                INSERT INTO resource (type, id, seq, version, deleted, patient_key) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO resource (type, id, seq, version, last_updated, deleted, patient_key) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (type, id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
-                    deleted = excluded.deleted, patient_key = excluded.patient_key
-                """, arguments: [resource.type, resource.id, seq, resource.version, resource.deleted, resource.patientKey])
+                    last_updated = excluded.last_updated, deleted = excluded.deleted, patient_key = excluded.patient_key
+                """, arguments: [resource.type, resource.id, seq, resource.version, resource.lastUpdated.microseconds,
+                                 resource.deleted, resource.patientKey])
             try db.execute(sql: "DELETE FROM compartment WHERE type = ? AND id = ?", arguments: [resource.type, resource.id])
             if !resource.deleted {
                 for p in resource.compartments {
@@ -199,10 +237,37 @@ public final class SQLiteStore: ResourceStore {
                                    arguments: [p, resource.type, resource.id])
                 }
             }
-            try db.execute(sql: "DELETE FROM search_token WHERE type = ? AND id = ?", arguments: [resource.type, resource.id])
-            for e in index where e.kind == .token {
-                try db.execute(sql: "INSERT INTO search_token (type, id, param, system, code, patient_key) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [resource.type, resource.id, e.parameter, e.system, e.value, resource.patientKey])
+            try replaceIndex(resource, index)
+        }
+
+        static let indexKinds: [IndexEntry.Kind] = [.string, .token, .reference, .date, .number, .quantity, .uri, .composite]
+
+        func replaceIndex(_ resource: StoredResource, _ index: [IndexEntry]) throws {
+            for kind in Connection.indexKinds {
+                try db.execute(sql: "DELETE FROM \(SearchSQL.table(kind)) WHERE type = ? AND id = ?", arguments: [resource.type, resource.id])
+            }
+            if resource.deleted { return }
+            for e in index {
+                if e.kind == .composite {
+                    var args: StatementArguments = [resource.type, resource.id, e.parameter]
+                    for i in 0..<3 {
+                        let c = i < e.components.count ? e.components[i] : IndexEntry(parameter: "", kind: .token)
+                        args += [c.system, c.value, c.text, c.low, c.high]
+                    }
+                    args += [resource.patientKey]
+                    let statement = try db.cachedStatement(sql: """
+                        INSERT INTO search_composite (type, id, param, c0_system, c0_value, c0_text, c0_low, c0_high,
+                            c1_system, c1_value, c1_text, c1_low, c1_high, c2_system, c2_value, c2_text, c2_low, c2_high, patient_key)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                    try statement.execute(arguments: args)
+                } else {
+                    let statement = try db.cachedStatement(sql: """
+                        INSERT INTO \(SearchSQL.table(e.kind)) (type, id, param, system, value, text, low, high, patient_key)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                    try statement.execute(arguments: [resource.type, resource.id, e.parameter, e.system, e.value, e.text, e.low, e.high, resource.patientKey])
+                }
             }
         }
     }

@@ -66,6 +66,16 @@ public struct GuardedRepository: Sendable {
         return try await repository.history(query)
     }
 
+    /// search: needs `s` on every type searched; included resources of types the scopes do not
+    /// let the principal read are left out.
+    public func search(_ query: SearchQuery) async throws -> SearchResult {
+        for t in query.types { try Repository.checkType(t) }
+        for t in query.types { try require(.search, on: t) }
+        var result = try await repository.search(query)
+        result.included = result.included.filter { principal.scopes.allows(.read, on: $0.type, context: .system) }
+        return result
+    }
+
     /// `$validate` stores nothing, but still needs a right to the type (it reveals nothing stored).
     public func validate(_ resource: JSON, type: String, id: String?) throws -> [Issue] {
         try Repository.checkType(type)

@@ -7,14 +7,14 @@ import Testing
 /// The storage conformance suite: every backend must give the same answers. Each test runs on
 /// every backend in `Backend.all` (PostgreSQL joins this list when its backend lands).
 enum Backend: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case memory, sqlite
+    case sqliteMemory, sqlite
 
     var testDescription: String { rawValue }
 
     func make() throws -> (any ResourceStore, cleanup: @Sendable () -> Void) {
         switch self {
-        case .memory:
-            return (InMemoryStore(), {})
+        case .sqliteMemory:
+            return (try SQLiteStore(), {})
         case .sqlite:
             let dir = NSTemporaryDirectory() + "enlace-store-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -137,9 +137,9 @@ struct SQLiteTests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = try SQLiteStore(path: dir + "/db.sqlite")
-        let mode = try await store.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        let mode = try await store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
-        let sync = try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let sync = try await store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(sync == 2)  // FULL
         #expect(try await store.integrityCheck() == "ok")
         // reopening keeps data and migrations are idempotent

@@ -1,0 +1,346 @@
+import FHIR
+
+/// A value bound to a `?` placeholder.
+public enum SQLValue: Sendable, Equatable {
+    case text(String)
+    case integer(Int64)
+    case real(Double)
+}
+
+/// The SQL both backends run for a search, compiled from a `SearchQuery`
+/// (https://hl7.org/fhir/R4/search.html). Table and column names are fixed here; every value
+/// from the request is a bound `?` parameter. PostgreSQL renumbers `?` to `$n`.
+///
+/// Index tables (one per parameter type, uniform columns): `search_string`, `search_token`,
+/// `search_reference`, `search_date`, `search_number`, `search_quantity`, `search_uri`, each
+/// `(type, id, param, system, value, text, low, high, patient_key)`, and `search_composite`
+/// with up to three components `c0_… c2_…`.
+public struct SearchSQL: Sendable {
+    public enum Dialect: Sendable { case sqlite, postgres }
+    public let dialect: Dialect
+
+    public init(dialect: Dialect) { self.dialect = dialect }
+
+    /// Sentinels so NULL sort keys order the same way on both backends.
+    static let lowestText = ""
+    static let lowestNumber = -1.0e300
+    /// Upper bound for prefix ranges (`value >= p AND value < p || max`).
+    static let maxChar = "\u{10FFFF}"
+
+    public static func table(_ kind: IndexEntry.Kind) -> String {
+        "search_\(kind.rawValue)"
+    }
+
+    /// Compiles the filters of `query` into a WHERE clause over `resource` aliased `alias`.
+    public func whereClause(_ query: SearchQuery, alias: String = "r", args: inout [SQLValue]) throws -> String {
+        var parts = ["\(alias).deleted = 0"]
+        parts.append("\(alias).type IN (\(placeholders(query.types.count)))")
+        args += query.types.map { .text($0) }
+        if let patient = query.compartment {
+            parts.append("(\(alias).type, \(alias).id) IN (SELECT c.type, c.id FROM compartment c WHERE c.patient_key = ?)")
+            args.append(.text(patient))
+        }
+        var depth = 0
+        for f in query.filters {
+            parts.append(try compile(f, alias: alias, args: &args, depth: &depth))
+        }
+        return parts.joined(separator: " AND ")
+    }
+
+    func placeholders(_ n: Int) -> String { Array(repeating: "?", count: max(n, 1)).joined(separator: ", ") }
+
+    /// `(alias.type, alias.id) IN (SELECT s.type, s.id FROM table s WHERE …)`
+    func inIndex(_ kind: IndexEntry.Kind, _ alias: String, _ condition: String) -> String {
+        "(\(alias).type, \(alias).id) IN (SELECT s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(condition))"
+    }
+
+    func compile(_ f: SearchFilter, alias: String, args: inout [SQLValue], depth: inout Int) throws -> String {
+        depth += 1
+        guard depth < 200 else {
+            throw FHIRError.badRequest("the search is too complex", "la búsqueda es demasiado compleja")
+        }
+        switch f {
+        case .anyOf(let list):
+            let parts = try list.map { try compile($0, alias: alias, args: &args, depth: &depth) }
+            return "(" + parts.joined(separator: " OR ") + ")"
+        case .not(let inner):
+            return "NOT " + (try compile(inner, alias: alias, args: &args, depth: &depth))
+        case .ids(let ids):
+            args += ids.map { .text($0) }
+            return "\(alias).id IN (\(placeholders(ids.count)))"
+        case .lastUpdated(let prefix, let range):
+            let (cond, a) = rangeCondition(prefix, low: "\(alias).last_updated", high: "\(alias).last_updated",
+                                           qLow: Double(range.low) * 1000, qHigh: Double(range.high) * 1000 + 999, dateLike: true)
+            args += a
+            return "(" + cond + ")"
+        case .token(let parameter, let system, let code):
+            var cond = "s.param = ?"
+            args.append(.text(parameter))
+            if let code { cond += " AND s.value = ?"; args.append(.text(code)) }
+            if let system { cond += " AND s.system = ?"; args.append(.text(system)) }
+            return inIndex(.token, alias, cond)
+        case .tokenText(let parameter, let text):
+            args += [.text(parameter), .text(text), .text(text + SearchSQL.maxChar)]
+            return inIndex(.token, alias, "s.param = ? AND s.text >= ? AND s.text < ?")
+        case .string(let parameter, let value, let match):
+            args.append(.text(parameter))
+            switch match {
+            case .startsWith:
+                args += [.text(value), .text(value + SearchSQL.maxChar)]
+                return inIndex(.string, alias, "s.param = ? AND s.value >= ? AND s.value < ?")
+            case .exact:
+                args.append(.text(value))
+                return inIndex(.string, alias, "s.param = ? AND s.text = ?")
+            case .contains:
+                args.append(.text("%" + likeEscape(value) + "%"))
+                return inIndex(.string, alias, "s.param = ? AND s.value LIKE ? ESCAPE '\\'")
+            }
+        case .reference(let parameter, let type, let id):
+            var cond = "s.param = ? AND s.value = ?"
+            args += [.text(parameter), .text(id)]
+            if let type { cond += " AND s.system = ?"; args.append(.text(type)) }
+            return inIndex(.reference, alias, cond)
+        case .referenceURL(let parameter, let url):
+            args += [.text(parameter), .text(url)]
+            return inIndex(.reference, alias, "s.param = ? AND s.text = ?")
+        case .date(let parameter, let prefix, let range):
+            args.append(.text(parameter))
+            let (cond, a) = rangeCondition(prefix, low: "s.low", high: "s.high", qLow: Double(range.low), qHigh: Double(range.high), dateLike: true)
+            args += a
+            return inIndex(.date, alias, "s.param = ? AND (\(cond))")
+        case .number(let parameter, let prefix, let value, let low, let high):
+            args.append(.text(parameter))
+            let (cond, a) = numberCondition(prefix, value: value, low: low, high: high)
+            args += a
+            return inIndex(.number, alias, "s.param = ? AND (\(cond))")
+        case .quantity(let parameter, let prefix, let value, let low, let high, let system, let code):
+            var cond = "s.param = ?"
+            args.append(.text(parameter))
+            if let system { cond += " AND s.system = ?"; args.append(.text(system)) }
+            if let code { cond += " AND s.value = ?"; args.append(.text(code)) }
+            let (c, a) = numberCondition(prefix, value: value, low: low, high: high)
+            args += a
+            return inIndex(.quantity, alias, cond + " AND (\(c))")
+        case .uri(let parameter, let value, let match):
+            args.append(.text(parameter))
+            switch match {
+            case .exact:
+                args.append(.text(value))
+                return inIndex(.uri, alias, "s.param = ? AND s.value = ?")
+            case .below:
+                args += [.text(value), .text(value + SearchSQL.maxChar)]
+                return inIndex(.uri, alias, "s.param = ? AND s.value >= ? AND s.value < ?")
+            case .above:
+                args.append(.text(value))
+                return inIndex(.uri, alias, "s.param = ? AND substr(?, 1, length(s.value)) = s.value")
+            }
+        case .missing(let parameter, let kind, let missing):
+            args.append(.text(parameter))
+            let cond = inIndex(kind, alias, "s.param = ?")
+            return missing ? "NOT " + cond : cond
+        case .composite(let parameter, let components):
+            var cond = "s.param = ?"
+            args.append(.text(parameter))
+            for (i, c) in components.enumerated() {
+                cond += " AND " + (try componentCondition(c, prefix: "s.c\(i)_", args: &args))
+            }
+            return inIndex(.composite, alias, cond)
+        case .chain(let parameter, let targetTypes, let filter):
+            let inner = "r\(depth)"
+            var innerArgs: [SQLValue] = []
+            let innerWhere = try compile(filter, alias: inner, args: &innerArgs, depth: &depth)
+            args.append(.text(parameter))
+            args += targetTypes.map { .text($0) }
+            args += targetTypes.map { .text($0) }
+            args += innerArgs
+            return inIndex(.reference, alias, """
+                s.param = ? AND s.system IN (\(placeholders(targetTypes.count))) AND (s.system, s.value) IN \
+                (SELECT \(inner).type, \(inner).id FROM resource \(inner) WHERE \(inner).deleted = 0 AND \(inner).type IN (\(placeholders(targetTypes.count))) AND \(innerWhere))
+                """)
+        case .has(let type, let parameter, let filter):
+            let inner = "r\(depth)"
+            var innerArgs: [SQLValue] = []
+            let innerWhere = try compile(filter, alias: inner, args: &innerArgs, depth: &depth)
+            args += [.text(type), .text(parameter), .text(type)]
+            args += innerArgs
+            return """
+                (\(alias).type, \(alias).id) IN (SELECT s.system, s.value FROM search_reference s WHERE s.type = ? AND s.param = ? AND \
+                (s.type, s.id) IN (SELECT \(inner).type, \(inner).id FROM resource \(inner) WHERE \(inner).deleted = 0 AND \(inner).type = ? AND \(innerWhere)))
+                """
+        case .content(let text, let narrativeOnly):
+            let body = dialect == .sqlite ? "lower(CAST(v.body AS TEXT))" : "lower(convert_from(v.body, 'UTF8'))"
+            args.append(.text("%" + likeEscape(text) + "%"))
+            let target = narrativeOnly ? "\(body) LIKE ? ESCAPE '\\' AND \(body) LIKE '%\"div\"%'" : "\(body) LIKE ? ESCAPE '\\'"
+            return "\(alias).seq IN (SELECT v.seq FROM resource_version v WHERE v.seq = \(alias).seq AND \(target))"
+        }
+    }
+
+    /// A component of a composite on `s.cN_` columns.
+    func componentCondition(_ f: SearchFilter, prefix p: String, args: inout [SQLValue]) throws -> String {
+        switch f {
+        case .anyOf(let list):
+            return "(" + (try list.map { try componentCondition($0, prefix: p, args: &args) }).joined(separator: " OR ") + ")"
+        case .token(_, let system, let code):
+            var parts: [String] = []
+            if let code { parts.append("\(p)value = ?"); args.append(.text(code)) }
+            if let system { parts.append("\(p)system = ?"); args.append(.text(system)) }
+            return parts.isEmpty ? "1 = 1" : parts.joined(separator: " AND ")
+        case .string(_, let value, _):
+            args += [.text(value), .text(value + SearchSQL.maxChar)]
+            return "\(p)value >= ? AND \(p)value < ?"
+        case .reference(_, let type, let id):
+            var c = "\(p)value = ?"
+            args.append(.text(id))
+            if let type { c += " AND \(p)system = ?"; args.append(.text(type)) }
+            return c
+        case .date(_, let prefix, let range):
+            let (c, a) = rangeCondition(prefix, low: "\(p)low", high: "\(p)high", qLow: Double(range.low), qHigh: Double(range.high), dateLike: true)
+            args += a
+            return "(" + c + ")"
+        case .number(_, let prefix, let value, let low, let high):
+            let (c, a) = numberCondition(prefix, value: value, low: low, high: high, column: p)
+            args += a
+            return "(" + c + ")"
+        case .quantity(_, let prefix, let value, let low, let high, let system, let code):
+            var c = ""
+            if let system { c += "\(p)system = ? AND "; args.append(.text(system)) }
+            if let code { c += "\(p)value = ? AND "; args.append(.text(code)) }
+            let (n, a) = numberCondition(prefix, value: value, low: low, high: high, column: p)
+            args += a
+            return c + "(" + n + ")"
+        default:
+            throw FHIRError.badRequest("this composite component cannot be searched", "este componente compuesto no se puede buscar")
+        }
+    }
+
+    /// Range semantics for dates (https://hl7.org/fhir/R4/search.html#prefix): the resource's
+    /// range [low, high] against the search value's [qLow, qHigh].
+    func rangeCondition(_ prefix: Prefix, low: String, high: String, qLow: Double, qHigh: Double, dateLike: Bool) -> (String, [SQLValue]) {
+        switch prefix {
+        case .eq: return ("\(low) >= ? AND \(high) <= ?", [.real(qLow), .real(qHigh)])
+        case .ne: return ("NOT (\(low) >= ? AND \(high) <= ?)", [.real(qLow), .real(qHigh)])
+        case .gt: return ("\(high) > ?", [.real(qHigh)])
+        case .lt: return ("\(low) < ?", [.real(qLow)])
+        case .ge: return ("\(high) >= ?", [.real(qLow)])
+        case .le: return ("\(low) <= ?", [.real(qHigh)])
+        case .sa: return ("\(low) > ?", [.real(qHigh)])
+        case .eb: return ("\(high) < ?", [.real(qLow)])
+        case .ap:
+            // approximately: the ranges overlap once the search range is widened by 10% of its
+            // distance from now, and at least one day (documented in docs/search.md)
+            let span = max((qHigh - qLow) * 0.1, 86_400_000)
+            return ("\(high) >= ? AND \(low) <= ?", [.real(qLow - span), .real(qHigh + span)])
+        }
+    }
+
+    /// Number semantics: the stored value (the middle of its precision range) against the
+    /// search value and its precision range.
+    func numberCondition(_ prefix: Prefix, value: Double, low: Double, high: Double, column p: String = "s.") -> (String, [SQLValue]) {
+        let v = "((\(p)low + \(p)high) / 2)"
+        switch prefix {
+        case .eq: return ("\(v) >= ? AND \(v) < ?", [.real(low), .real(high)])
+        case .ne: return ("NOT (\(v) >= ? AND \(v) < ?)", [.real(low), .real(high)])
+        case .gt, .sa: return ("\(v) > ?", [.real(value)])
+        case .lt, .eb: return ("\(v) < ?", [.real(value)])
+        case .ge: return ("\(v) >= ?", [.real(value)])
+        case .le: return ("\(v) <= ?", [.real(value)])
+        case .ap:
+            let span = max(abs(value) * 0.1, high - low)
+            return ("\(v) >= ? AND \(v) <= ?", [.real(value - span), .real(value + span)])
+        }
+    }
+
+    func likeEscape(_ s: String) -> String {
+        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    /// The expression giving the value of a sort key for the row `alias`.
+    public func sortExpression(_ key: SortKey, alias: String, args: inout [SQLValue]) -> String {
+        switch key.parameter {
+        case "_id": return "\(alias).id"
+        case "_lastUpdated": return "\(alias).last_updated"
+        default: break
+        }
+        guard let kind = key.kind else { return "\(alias).id" }
+        let column: String
+        let isText: Bool
+        switch kind {
+        case .string, .token, .reference, .uri: column = "value"; isText = true
+        case .date, .number, .quantity: column = key.descending ? "high" : "low"; isText = false
+        case .composite: column = "c0_value"; isText = true
+        }
+        let agg = key.descending ? "MAX" : "MIN"
+        args.append(.text(key.parameter))
+        let fallback = isText ? "''" : "-1.0e300"
+        return "COALESCE((SELECT \(agg)(s.\(column)) FROM \(SearchSQL.table(kind)) s WHERE s.type = \(alias).type AND s.id = \(alias).id AND s.param = ?), \(fallback))"
+    }
+
+    public func isTextKey(_ key: SortKey) -> Bool {
+        switch key.parameter {
+        case "_id": return true
+        case "_lastUpdated": return false
+        default:
+            switch key.kind {
+            case .date?, .number?, .quantity?: return false
+            default: return true
+            }
+        }
+    }
+
+    /// The page query: rows of `m` (type, id, seq, k0…) after the cursor, ordered, limited.
+    public func pageQuery(_ query: SearchQuery, args: inout [SQLValue]) throws -> String {
+        var innerArgs: [SQLValue] = []
+        var keyExprs: [String] = []
+        for key in query.sort {
+            keyExprs.append(sortExpression(key, alias: "r", args: &innerArgs))
+        }
+        let whereSQL = try whereClause(query, alias: "r", args: &innerArgs)
+        let keyCols = keyExprs.enumerated().map { "\($0.element) AS k\($0.offset)" }
+        let inner = "SELECT " + (["r.type", "r.id", "r.seq"] + keyCols).joined(separator: ", ") + " FROM resource r WHERE " + whereSQL
+        args += innerArgs
+        let backwards = query.cursor?.direction == .previous
+        var order: [String] = []
+        for (i, key) in query.sort.enumerated() {
+            let desc = key.descending != backwards
+            order.append("m.k\(i)" + (desc ? " DESC" : ""))
+        }
+        order.append("m.type" + (backwards ? " DESC" : ""))
+        order.append("m.id" + (backwards ? " DESC" : ""))
+        var cursorSQL = ""
+        if let c = query.cursor {
+            guard c.keys.count == query.sort.count else {
+                throw FHIRError.badRequest("the _cursor does not belong to this search (its _sort differs)", "el _cursor no corresponde a esta búsqueda (su _sort difiere)")
+            }
+            // lexicographic "after" (or "before") over (k0…, type, id) with each key's direction
+            var terms: [String] = []
+            var eqs: [String] = []
+            var eqArgs: [SQLValue] = []
+            let columns: [(String, Bool, SQLValue)] = query.sort.enumerated().map { i, key in
+                let v: SQLValue
+                switch c.keys[i] {
+                case .text(let s): v = .text(s)
+                case .number(let d): v = .real(d)
+                }
+                return ("m.k\(i)", key.descending != backwards, v)
+            } + [("m.type", backwards, .text(c.type)), ("m.id", backwards, .text(c.id))]
+            for (col, desc, v) in columns {
+                terms.append("(" + (eqs + ["\(col) \(desc ? "<" : ">") ?"]).joined(separator: " AND ") + ")")
+                args += eqArgs + [v]
+                eqs.append("\(col) = ?")
+                eqArgs.append(v)
+            }
+            cursorSQL = " WHERE " + terms.joined(separator: " OR ")
+        }
+        args.append(.integer(Int64(query.count + 1)))
+        let keySelect = query.sort.indices.map { ", m.k\($0)" }.joined()
+        return """
+            SELECT m.type, m.id, m.seq\(keySelect), v.version, v.last_updated, v.deleted, v.compartments, v.body \
+            FROM (\(inner)) m JOIN resource_version v ON v.seq = m.seq\(cursorSQL) ORDER BY \(order.joined(separator: ", ")) LIMIT ?
+            """
+    }
+
+    /// `SELECT COUNT(*)` of the matches.
+    public func countQuery(_ query: SearchQuery, args: inout [SQLValue]) throws -> String {
+        "SELECT COUNT(*) FROM resource r WHERE " + (try whereClause(query, alias: "r", args: &args))
+    }
+}
