@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
     /// Page size of history bundles when `_count` is absent, and the largest one allowed.
     public var defaultPageSize: Int = 50
     public var maxPageSize: Int = 1000
+    /// Most entries a transaction or batch bundle may carry.
+    public var maxBundleEntries: Int = 1000
     /// Longest query string (or `_search` form body) accepted, bytes.
     public var maxQueryBytes: Int = 64 * 1024
 

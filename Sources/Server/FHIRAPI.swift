@@ -40,6 +40,9 @@ struct FHIRAPI: Sendable {
         fhir.get("metadata") { _, _ in FHIRResponse.bytes(.ok, capabilityStatement) }
         fhir.get("_history") { req, ctx in try await historySystem(req, ctx) }
         fhir.get("") { req, ctx in try await searchSystem(req, ctx) }
+        fhir.post("") { req, ctx in try await bundle(req, ctx) }
+        fhir.put("{type}") { req, ctx in try await conditionalUpdate(req, ctx) }
+        fhir.delete("{type}") { req, ctx in try await conditionalDelete(req, ctx) }
         fhir.post("_search") { req, ctx in try await searchSystem(req, ctx) }
         fhir.post("{type}/_search") { req, ctx in try await searchType(req, ctx) }
         fhir.get("{type}/{id}/{ctype}") { req, ctx in try await searchCompartment(req, ctx) }
@@ -55,7 +58,7 @@ struct FHIRAPI: Sendable {
         // Known paths with methods they do not serve answer 405 with Allow.
         let notAllowed: [(String, [HTTPRequest.Method], String)] = [
             ("metadata", [.post, .put, .delete, .patch], "GET"),
-            ("{type}", [.put, .delete, .patch], "GET, POST"),
+            ("{type}", [.patch], "GET, POST, PUT (conditional), DELETE (conditional)"),
             ("{type}/{id}", [.post, .patch], "GET, PUT, DELETE"),
             ("{type}/_history", [.post, .put, .delete, .patch], "GET"),
             ("{type}/{id}/_history", [.post, .put, .delete, .patch], "GET"),

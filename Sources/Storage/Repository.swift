@@ -68,49 +68,101 @@ public struct Repository: Sendable {
     public func create(_ type: String, _ resource: JSON, ifNoneExist: String? = nil) async throws -> WriteResult {
         try Repository.checkType(type)
         try checkBody(resource, type: type, id: nil)
-        let condition = try ifNoneExist.map { try ConditionalQuery(type: type, query: $0) }
+        let condition = try ifNoneExist.map { try conditionQuery(type, $0) }
         let id = ids.next()
         let now = clock.now()
-        let prepared = prepare(resource, type: type, id: id, version: 1, now: now)
-        return try await store.write { tx in
-            if let condition {
-                let matches = try condition.matches(type, in: tx)
-                if matches.count > 1 {
-                    throw FHIRError(status: 412, code: "duplicate",
-                                    english: "If-None-Exist matched \(matches.count) or more resources; the criteria must be more selective",
-                                    spanish: "If-None-Exist coincidió con \(matches.count) o más recursos; los criterios deben ser más selectivos")
-                }
-                if let existing = matches.first, let current = try tx.current(type, existing) {
-                    return WriteResult(resource: current, created: false, matchedExisting: true)
-                }
-            }
-            try tx.put(prepared.stored, index: prepared.index)
-            return WriteResult(resource: prepared.stored, created: true)
+        return try await store.write { tx in try self.create(in: tx, type, resource, id: id, condition: condition, now: now) }
+    }
+
+    /// Parses conditional criteria (`identifier=…&…`) as a search on `type`.
+    public func conditionQuery(_ type: String, _ criteria: String) throws -> SearchQuery {
+        var q = criteria
+        if let r = q.range(of: "?") { q = String(q[r.upperBound...]) }
+        let pairs: [(String, String)] = q.split(separator: "&").map { p in
+            let kv = p.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+            let value = kv.count > 1 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(kv[1])) : ""
+            return (name, value)
         }
+        var options = SearchParser.Options()
+        options.strict = true
+        let (query, _) = try SearchParser(options: options).parse(types: [type], parameters: pairs)
+        guard !query.filters.isEmpty else {
+            throw FHIRError.badRequest("conditional criteria are empty: a conditional interaction needs search parameters, e.g. identifier=system|value",
+                                       "los criterios condicionales están vacíos: una interacción condicional necesita parámetros de búsqueda, p. ej. identifier=sistema|valor")
+        }
+        return query
+    }
+
+    /// The create step inside a transaction (used by create and by transaction bundles).
+    func create(in tx: any StoreTransaction, _ type: String, _ resource: JSON, id: String, condition: SearchQuery?, now: Timestamp) throws -> WriteResult {
+        if let condition {
+            let matches = try tx.matchingKeys(condition, limit: 2)
+            if matches.count > 1 {
+                throw FHIRError(status: 412, code: "duplicate",
+                                english: "the conditional create matched \(matches.count) or more resources; the criteria must be more selective",
+                                spanish: "la creación condicional coincidió con \(matches.count) o más recursos; los criterios deben ser más selectivos")
+            }
+            if let existing = matches.first, let current = try tx.current(type, existing.id) {
+                return WriteResult(resource: current, created: false, matchedExisting: true)
+            }
+        }
+        let prepared = prepare(resource, type: type, id: id, version: 1, now: now)
+        try tx.put(prepared.stored, index: prepared.index)
+        return WriteResult(resource: prepared.stored, created: true)
     }
 
     /// update (https://hl7.org/fhir/R4/http.html#update): update-as-create with a client id,
     /// `If-Match` optimistic locking (412 when the version is not the current one).
     public func update(_ type: String, _ id: String, _ resource: JSON, ifMatch: Int? = nil) async throws -> WriteResult {
         try Repository.checkType(type)
-        guard Repository.isValidID(id) else {
-            throw FHIRError(status: 400, code: "value", english: "'\(id)' is not a valid FHIR id ([A-Za-z0-9-.]{1,64})",
-                            spanish: "'\(id)' no es un id FHIR válido ([A-Za-z0-9-.]{1,64})")
-        }
+        try checkID(id)
         try checkBody(resource, type: type, id: id)
         let now = clock.now()
-        return try await store.write { tx in
-            let current = try tx.current(type, id)
-            if let ifMatch, ifMatch != current?.version ?? 0 {
-                throw FHIRError(status: 412, code: "conflict",
-                                english: "If-Match version \(ifMatch) is not the current version of \(type)/\(id) (\(current.map { String($0.version) } ?? "none"))",
-                                spanish: "La versión \(ifMatch) de If-Match no es la versión actual de \(type)/\(id) (\(current.map { String($0.version) } ?? "ninguna"))")
-            }
-            let version = (current?.version ?? 0) + 1
-            let prepared = self.prepare(resource, type: type, id: id, version: version, now: now)
-            try tx.put(prepared.stored, index: prepared.index)
-            return WriteResult(resource: prepared.stored, created: current == nil || current!.deleted)
+        return try await store.write { tx in try self.update(in: tx, type, id, resource, ifMatch: ifMatch, now: now) }
+    }
+
+    /// Conditional update (https://hl7.org/fhir/R4/http.html#cond-update): no match creates
+    /// (with the body's id or a new one), one match updates it, several answer 412.
+    public func conditionalUpdate(_ type: String, criteria: String, _ resource: JSON) async throws -> WriteResult {
+        try Repository.checkType(type)
+        let condition = try conditionQuery(type, criteria)
+        try checkBody(resource, type: type, id: resource["id"]?.stringValue)
+        let now = clock.now()
+        let newID = ids.next()
+        return try await store.write { tx in try self.conditionalUpdate(in: tx, type, condition, resource, newID: newID, now: now) }
+    }
+
+    func conditionalUpdate(in tx: any StoreTransaction, _ type: String, _ condition: SearchQuery, _ resource: JSON, newID: String, now: Timestamp) throws -> WriteResult {
+        let matches = try tx.matchingKeys(condition, limit: 2)
+        if matches.count > 1 {
+            throw FHIRError(status: 412, code: "multiple-matches",
+                            english: "the conditional update matched more than one \(type); the criteria must be more selective",
+                            spanish: "la actualización condicional coincidió con más de un \(type); los criterios deben ser más selectivos")
         }
+        let bodyID = resource["id"]?.stringValue
+        if let match = matches.first {
+            if let bodyID, bodyID != match.id {
+                throw FHIRError(status: 400, code: "invalid",
+                                english: "the body's id '\(bodyID)' differs from the matching \(type)/\(match.id)",
+                                spanish: "el id '\(bodyID)' del cuerpo difiere del \(type)/\(match.id) que coincide")
+            }
+            return try update(in: tx, type, match.id, resource, ifMatch: nil, now: now)
+        }
+        return try update(in: tx, type, bodyID ?? newID, resource, ifMatch: nil, now: now)
+    }
+
+    func update(in tx: any StoreTransaction, _ type: String, _ id: String, _ resource: JSON, ifMatch: Int?, now: Timestamp) throws -> WriteResult {
+        let current = try tx.current(type, id)
+        if let ifMatch, ifMatch != current?.version ?? 0 {
+            throw FHIRError(status: 412, code: "conflict",
+                            english: "If-Match version \(ifMatch) is not the current version of \(type)/\(id) (\(current.map { String($0.version) } ?? "none"))",
+                            spanish: "La versión \(ifMatch) de If-Match no es la versión actual de \(type)/\(id) (\(current.map { String($0.version) } ?? "ninguna"))")
+        }
+        let version = (current?.version ?? 0) + 1
+        let prepared = prepare(resource, type: type, id: id, version: version, now: now)
+        try tx.put(prepared.stored, index: prepared.index)
+        return WriteResult(resource: prepared.stored, created: current == nil || current!.deleted)
     }
 
     /// delete (https://hl7.org/fhir/R4/http.html#delete): logical; records a version with
@@ -121,18 +173,46 @@ public struct Repository: Sendable {
         try Repository.checkType(type)
         guard Repository.isValidID(id) else { return nil }
         let now = clock.now()
-        return try await store.write { tx in
-            guard let current = try tx.current(type, id) else { return nil }
-            if let ifMatch, ifMatch != current.version {
-                throw FHIRError(status: 412, code: "conflict",
-                                english: "If-Match version \(ifMatch) is not the current version of \(type)/\(id) (\(current.version))",
-                                spanish: "La versión \(ifMatch) de If-Match no es la versión actual de \(type)/\(id) (\(current.version))")
-            }
-            if current.deleted { return nil }
-            let tombstone = StoredResource(type: type, id: id, version: current.version + 1, lastUpdated: now,
-                                           deleted: true, body: [], compartments: current.compartments)
-            try tx.put(tombstone, index: [])
-            return tombstone
+        return try await store.write { tx in try self.delete(in: tx, type, id, ifMatch: ifMatch, now: now) }
+    }
+
+    /// Conditional delete (https://hl7.org/fhir/R4/http.html#cdelete): deletes every match, up
+    /// to `limit` (more answers 412). Returns the delete versions.
+    public func conditionalDelete(_ type: String, criteria: String, limit: Int = 100) async throws -> [StoredResource] {
+        try Repository.checkType(type)
+        let condition = try conditionQuery(type, criteria)
+        let now = clock.now()
+        return try await store.write { tx in try self.conditionalDelete(in: tx, type, condition, limit: limit, now: now) }
+    }
+
+    func conditionalDelete(in tx: any StoreTransaction, _ type: String, _ condition: SearchQuery, limit: Int, now: Timestamp) throws -> [StoredResource] {
+        let matches = try tx.matchingKeys(condition, limit: limit + 1)
+        if matches.count > limit {
+            throw FHIRError(status: 412, code: "multiple-matches",
+                            english: "the conditional delete matched more than \(limit) resources; narrow the criteria",
+                            spanish: "el borrado condicional coincidió con más de \(limit) recursos; acote los criterios")
+        }
+        return try matches.compactMap { try delete(in: tx, type, $0.id, ifMatch: nil, now: now) }
+    }
+
+    func delete(in tx: any StoreTransaction, _ type: String, _ id: String, ifMatch: Int?, now: Timestamp) throws -> StoredResource? {
+        guard let current = try tx.current(type, id) else { return nil }
+        if let ifMatch, ifMatch != current.version {
+            throw FHIRError(status: 412, code: "conflict",
+                            english: "If-Match version \(ifMatch) is not the current version of \(type)/\(id) (\(current.version))",
+                            spanish: "La versión \(ifMatch) de If-Match no es la versión actual de \(type)/\(id) (\(current.version))")
+        }
+        if current.deleted { return nil }
+        let tombstone = StoredResource(type: type, id: id, version: current.version + 1, lastUpdated: now,
+                                       deleted: true, body: [], compartments: current.compartments)
+        try tx.put(tombstone, index: [])
+        return tombstone
+    }
+
+    func checkID(_ id: String) throws {
+        guard Repository.isValidID(id) else {
+            throw FHIRError(status: 400, code: "value", english: "'\(id)' is not a valid FHIR id ([A-Za-z0-9-.]{1,64})",
+                            spanish: "'\(id)' no es un id FHIR válido ([A-Za-z0-9-.]{1,64})")
         }
     }
 
@@ -225,56 +305,3 @@ public struct Repository: Sendable {
     }
 }
 
-/// The search a conditional interaction carries (`If-None-Exist: identifier=sys|123`).
-/// Supports `identifier` and `_id` until the search issue brings every parameter.
-struct ConditionalQuery: Sendable {
-    var tokens: [TokenMatch] = []
-    var ids: Set<String>?
-
-    init(type: String, query: String) throws {
-        var q = query
-        if let r = q.range(of: "?") { q = String(q[r.upperBound...]) }
-        let pairs = q.split(separator: "&").map { $0.split(separator: "=", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) } }
-        guard !pairs.isEmpty else {
-            throw FHIRError.badRequest("If-None-Exist needs search criteria, e.g. identifier=system|value",
-                                       "If-None-Exist necesita criterios de búsqueda, p. ej. identifier=sistema|valor")
-        }
-        for pair in pairs {
-            guard pair.count == 2, !pair[1].isEmpty else {
-                throw FHIRError.badRequest("If-None-Exist criterion '\(pair.joined(separator: "="))' has no value",
-                                           "El criterio '\(pair.joined(separator: "="))' de If-None-Exist no tiene valor")
-            }
-            switch pair[0] {
-            case "identifier":
-                let v = pair[1]
-                if let bar = v.firstIndex(of: "|") {
-                    let sys = String(v[..<bar]), code = String(v[v.index(after: bar)...])
-                    tokens.append(TokenMatch(parameter: "identifier", system: sys, code: code.isEmpty ? nil : code))
-                } else {
-                    tokens.append(TokenMatch(parameter: "identifier", system: nil, code: v))
-                }
-            case "_id":
-                ids = Set(pair[1].split(separator: ",").map(String.init))
-            default:
-                throw FHIRError(status: 400, code: "not-supported",
-                                english: "If-None-Exist on '\(pair[0])' is not supported yet; use identifier or _id",
-                                spanish: "If-None-Exist con '\(pair[0])' aún no se admite; use identifier o _id")
-            }
-        }
-        if tokens.isEmpty, ids == nil {
-            throw FHIRError.badRequest("If-None-Exist needs search criteria", "If-None-Exist necesita criterios de búsqueda")
-        }
-    }
-
-    /// Ids of current resources matching every criterion (at most a few: callers only need 0, 1 or "more").
-    func matches(_ type: String, in reader: any StoreReader) throws -> [String] {
-        if tokens.isEmpty {
-            return try (ids ?? []).sorted().filter { id in
-                guard let r = try reader.current(type, id) else { return false }
-                return !r.deleted
-            }
-        }
-        let found = try reader.find(type, tokens: tokens, limit: ids == nil ? 2 : 10_000)
-        return ids.map { ids in found.filter { ids.contains($0) } } ?? found
-    }
-}

@@ -76,6 +76,42 @@ public struct GuardedRepository: Sendable {
         return result
     }
 
+    /// Conditional update: needs `u` (and `s`, since the criteria search).
+    public func conditionalUpdate(_ type: String, criteria: String, _ resource: JSON) async throws -> Repository.WriteResult {
+        try Repository.checkType(type)
+        try require(.update, on: type)
+        try require(.search, on: type)
+        return try await repository.conditionalUpdate(type, criteria: criteria, resource)
+    }
+
+    /// Conditional delete: needs `d` and `s`.
+    public func conditionalDelete(_ type: String, criteria: String) async throws -> [StoredResource] {
+        try Repository.checkType(type)
+        try require(.delete, on: type)
+        try require(.search, on: type)
+        return try await repository.conditionalDelete(type, criteria: criteria)
+    }
+
+    /// Transaction and batch bundles: every entry is authorized before anything runs.
+    public func process(bundle: JSON, options: Repository.BundleOptions) async throws -> JSON {
+        let principal = self.principal
+        return try await repository.process(bundle: bundle, options: options) { interaction, type in
+            let needed: [ScopeSet.Permission]
+            switch interaction {
+            case .read, .vread: needed = [.read]
+            case .search: needed = [.search]
+            case .create: needed = [.create]
+            case .update: needed = [.update]
+            case .delete: needed = [.delete]
+            }
+            for p in needed where !principal.scopes.allows(p, on: type, context: .system) {
+                throw FHIRError(status: 403, code: "forbidden",
+                                english: "the access token's scopes do not allow '\(p.rawValue)' on \(type)",
+                                spanish: "los permisos (scopes) del token no autorizan '\(p.rawValue)' sobre \(type)")
+            }
+        }
+    }
+
     /// `$validate` stores nothing, but still needs a right to the type (it reveals nothing stored).
     public func validate(_ resource: JSON, type: String, id: String?) throws -> [Issue] {
         try Repository.checkType(type)

@@ -55,7 +55,7 @@ struct BadInputTests {
         try await TestServer().run { c in
             let r = try await c.send(.delete, "/fhir/Patient")
             #expect(r.status == 405)
-            #expect(r.header("Allow") == "GET, POST")
+            #expect(r.header("Allow") == "GET, POST, PUT (conditional), DELETE (conditional)")
         }
     }
 }

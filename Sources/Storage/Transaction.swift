@@ -1,0 +1,320 @@
+import FHIR
+import Foundation
+
+/// What a bundle entry asks to do, for the access decision made before it runs.
+public enum Interaction: String, Sendable {
+    case read, vread, search, create, update, delete
+}
+
+/// Transaction and batch bundles (https://hl7.org/fhir/R4/http.html#transaction).
+///
+/// A `transaction` runs every entry in one database transaction, in the order the spec
+/// prescribes (DELETE, POST, PUT/PATCH, GET), with `urn:uuid:` full URLs replaced by the ids they
+/// get in every reference of the bundle; any failing entry fails it all and nothing is kept. A
+/// `batch` runs each entry on its own.
+extension Repository {
+    public struct BundleOptions: Sendable {
+        public var base: String
+        public var maxEntries: Int
+        public init(base: String, maxEntries: Int = 1000) {
+            self.base = base
+            self.maxEntries = maxEntries
+        }
+    }
+
+    struct EntryRequest {
+        var index: Int
+        var method: String
+        var type: String
+        var id: String?
+        var version: String?
+        var query: String?
+        var resource: JSON?
+        var fullUrl: String?
+        var ifMatch: Int?
+        var ifNoneExist: String?
+
+        var interaction: Interaction {
+            switch method {
+            case "POST": return .create
+            case "PUT", "PATCH": return .update
+            case "DELETE": return .delete
+            default: return version != nil ? .vread : (id != nil ? .read : .search)
+            }
+        }
+    }
+
+    /// Processes a `transaction` or `batch` Bundle. `authorize` is asked for every entry before
+    /// anything runs (and throws to refuse). Returns the `transaction-response` /
+    /// `batch-response` Bundle.
+    public func process(bundle: JSON, options: BundleOptions, authorize: @escaping @Sendable (Interaction, String) throws -> Void) async throws -> JSON {
+        guard bundle["resourceType"]?.stringValue == "Bundle" else {
+            throw FHIRError.badRequest("POST to the base takes a Bundle of type transaction or batch", "POST a la base recibe un Bundle de tipo transaction o batch")
+        }
+        let type = bundle["type"]?.stringValue
+        guard type == "transaction" || type == "batch" else {
+            throw FHIRError.badRequest("Bundle.type must be transaction or batch, not '\(type ?? "missing")'",
+                                       "Bundle.type debe ser transaction o batch, no '\(type ?? "ausente")'")
+        }
+        let entries = bundle["entry"]?.arrayValue ?? []
+        guard entries.count <= options.maxEntries else {
+            throw FHIRError(status: 413, code: "too-costly",
+                            english: "the bundle has \(entries.count) entries; at most \(options.maxEntries) are accepted",
+                            spanish: "el bundle tiene \(entries.count) entradas; se aceptan como máximo \(options.maxEntries)")
+        }
+        // The bundle itself must be valid FHIR (this validates every entry's resource too).
+        let issues = validate(bundle).filter { $0.severity == .error || $0.severity == .fatal }
+        if !issues.isEmpty { throw FHIRError(status: 422, issues: issues) }
+        var requests: [EntryRequest] = []
+        var parseErrors: [Int: FHIRError] = [:]
+        for (i, entry) in entries.enumerated() {
+            do {
+                requests.append(try parseEntry(entry, index: i, base: options.base))
+            } catch let e as FHIRError {
+                if type == "transaction" { throw located(e, i) }
+                parseErrors[i] = e
+            }
+        }
+        if type == "transaction" {
+            for r in requests { do { try authorize(r.interaction, r.type) } catch let e as FHIRError { throw located(e, r.index) } }
+            return try await transaction(requests, options: options)
+        }
+        return await batch(entries.count, requests, parseErrors: parseErrors, options: options, authorize: authorize)
+    }
+
+    func located(_ e: FHIRError, _ index: Int) -> FHIRError {
+        var e = e
+        e.issues = e.issues.map { issue in
+            var issue = issue
+            issue.english = "Bundle.entry[\(index)]: " + issue.english
+            issue.spanish = "Bundle.entry[\(index)]: " + issue.spanish
+            issue.expression = issue.expression.isEmpty ? ["Bundle.entry[\(index)]"] : issue.expression.map { "Bundle.entry[\(index)].resource.\($0.split(separator: ".", maxSplits: 1).last ?? "")" }
+            return issue
+        }
+        return e
+    }
+
+    func parseEntry(_ entry: JSON, index: Int, base: String) throws -> EntryRequest {
+        guard let request = entry["request"], let method = request["method"]?.stringValue, var url = request["url"]?.stringValue else {
+            throw FHIRError.badRequest("each entry needs request.method and request.url", "cada entrada necesita request.method y request.url")
+        }
+        guard ["GET", "POST", "PUT", "DELETE", "HEAD"].contains(method) else {
+            throw FHIRError(status: 405, code: "not-supported", english: "\(method) is not supported in a bundle", spanish: "\(method) no se admite en un bundle")
+        }
+        if url.hasPrefix(base + "/") { url = String(url.dropFirst(base.count + 1)) }
+        if url.hasPrefix("/") { url.removeFirst() }
+        var query: String?
+        if let q = url.firstIndex(of: "?") {
+            query = String(url[url.index(after: q)...])
+            url = String(url[..<q])
+        }
+        let parts = url.split(separator: "/").map(String.init)
+        guard let type = parts.first else { throw FHIRError.badRequest("request.url is empty", "request.url está vacío") }
+        try Repository.checkType(type)
+        var r = EntryRequest(index: index, method: method == "HEAD" ? "GET" : method, type: type, query: query,
+                             resource: entry["resource"], fullUrl: entry["fullUrl"]?.stringValue)
+        if parts.count >= 2 { r.id = parts[1] }
+        if parts.count == 4, parts[2] == "_history" { r.version = parts[3] }
+        if parts.count > 4 || parts.count == 3 {
+            throw FHIRError.badRequest("request.url '\(url)' is not a resource URL", "request.url '\(url)' no es una URL de recurso")
+        }
+        if let m = request["ifMatch"]?.stringValue {
+            let digits = m.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard let v = Int(digits) else { throw FHIRError.badRequest("ifMatch '\(m)' is not a version ETag", "ifMatch '\(m)' no es un ETag de versión") }
+            r.ifMatch = v
+        }
+        r.ifNoneExist = request["ifNoneExist"]?.stringValue
+        switch r.method {
+        case "POST":
+            guard r.resource != nil, r.id == nil else { throw FHIRError.badRequest("a POST entry needs a resource and a type URL", "una entrada POST necesita un recurso y una URL de tipo") }
+        case "PUT":
+            guard r.resource != nil, r.id != nil || r.query != nil else { throw FHIRError.badRequest("a PUT entry needs a resource and Type/id or Type?criteria", "una entrada PUT necesita un recurso y Tipo/id o Tipo?criterios") }
+        case "DELETE":
+            guard r.id != nil || r.query != nil else { throw FHIRError.badRequest("a DELETE entry needs Type/id or Type?criteria", "una entrada DELETE necesita Tipo/id o Tipo?criterios") }
+        default: break
+        }
+        if let resource = r.resource {
+            guard resource["resourceType"]?.stringValue == type else {
+                throw FHIRError.badRequest("the entry's resourceType does not match its request.url type \(type)",
+                                           "el resourceType de la entrada no coincide con el tipo \(type) de request.url")
+            }
+        }
+        return r
+    }
+
+    /// Every entry in one store transaction.
+    func transaction(_ requests: [EntryRequest], options: BundleOptions) async throws -> JSON {
+        let order = ["DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3]
+        let sorted = requests.sorted { (order[$0.method] ?? 9, $0.index) < (order[$1.method] ?? 9, $1.index) }
+        let now = clock.now()
+        // ids for creates decided up front, so references can be rewritten before anything is written
+        var newIDs: [Int: String] = [:]
+        for r in requests where r.method == "POST" || (r.method == "PUT" && r.id == nil) { newIDs[r.index] = ids.next() }
+        var prepared: [Int: SearchQuery] = [:]
+        for r in requests {
+            do {
+                if let q = r.query, r.method != "GET" { prepared[r.index] = try conditionQuery(r.type, q) }
+                if r.method == "POST", let c = r.ifNoneExist { prepared[r.index] = try conditionQuery(r.type, c) }
+                if r.method == "PUT", let id = r.id { try checkID(id) }
+            } catch let e as FHIRError { throw located(e, r.index) }
+        }
+        let conditions = prepared
+        let ids = newIDs
+        let responses: [Int: JSON] = try await store.write { tx in
+            var mapping: [String: String] = [:]  // fullUrl → Type/id
+            var out: [Int: JSON] = [:]
+            // conditional creates that match an existing resource map to it
+            for r in sorted where r.method == "POST" {
+                if let condition = conditions[r.index] {
+                    let matches = try tx.matchingKeys(condition, limit: 2)
+                    if matches.count > 1 {
+                        throw self.located(FHIRError(status: 412, code: "duplicate", english: "the conditional create matched several resources",
+                                                     spanish: "la creación condicional coincidió con varios recursos"), r.index)
+                    }
+                    if let m = matches.first, let full = r.fullUrl { mapping[full] = "\(r.type)/\(m.id)"; continue }
+                }
+                if let full = r.fullUrl { mapping[full] = "\(r.type)/\(ids[r.index]!)" }
+            }
+            for r in sorted where r.method == "PUT" {
+                if let full = r.fullUrl, let id = r.id { mapping[full] = "\(r.type)/\(id)" }
+            }
+            for r in sorted {
+                do {
+                    let resource = r.resource.map { Repository.rewriteReferences($0, mapping) }
+                    switch r.method {
+                    case "DELETE":
+                        if let condition = conditions[r.index] {
+                            let deleted = try self.conditionalDelete(in: tx, r.type, condition, limit: 100, now: now)
+                            out[r.index] = Repository.responseEntry(status: deleted.isEmpty ? "204 No Content" : "200 OK")
+                        } else {
+                            let t = try self.delete(in: tx, r.type, r.id!, ifMatch: r.ifMatch, now: now)
+                            out[r.index] = Repository.responseEntry(status: "204 No Content", etag: t.map { "W/\"\($0.version)\"" })
+                        }
+                    case "POST":
+                        try self.checkBody(resource!, type: r.type, id: nil)
+                        let result = try self.create(in: tx, r.type, resource!, id: ids[r.index]!, condition: conditions[r.index], now: now)
+                        out[r.index] = Repository.written(result, created: !result.matchedExisting, base: options.base)
+                    case "PUT":
+                        try self.checkBody(resource!, type: r.type, id: r.id)
+                        let result: WriteResult
+                        if let condition = conditions[r.index] {
+                            result = try self.conditionalUpdate(in: tx, r.type, condition, resource!, newID: ids[r.index] ?? self.ids.next(), now: now)
+                        } else {
+                            result = try self.update(in: tx, r.type, r.id!, resource!, ifMatch: r.ifMatch, now: now)
+                        }
+                        out[r.index] = Repository.written(result, created: result.created, base: options.base)
+                    default:
+                        out[r.index] = try self.get(in: tx, r, base: options.base)
+                    }
+                } catch let e as FHIRError {
+                    throw self.located(e, r.index)
+                }
+            }
+            return out
+        }
+        return .object([
+            ("resourceType", .string("Bundle")),
+            ("type", .string("transaction-response")),
+            ("entry", .array(requests.map { responses[$0.index] ?? .object([]) })),
+        ])
+    }
+
+    /// Each entry on its own; failures become the entry's response.
+    func batch(_ count: Int, _ requests: [EntryRequest], parseErrors: [Int: FHIRError], options: BundleOptions,
+               authorize: @escaping @Sendable (Interaction, String) throws -> Void) async -> JSON {
+        var responses: [Int: JSON] = [:]
+        for (i, e) in parseErrors { responses[i] = Repository.failed(e) }
+        for r in requests {
+            do {
+                try authorize(r.interaction, r.type)
+                switch r.method {
+                case "DELETE":
+                    if let q = r.query {
+                        let deleted = try await conditionalDelete(r.type, criteria: q)
+                        responses[r.index] = Repository.responseEntry(status: deleted.isEmpty ? "204 No Content" : "200 OK")
+                    } else {
+                        let t = try await delete(r.type, r.id!, ifMatch: r.ifMatch)
+                        responses[r.index] = Repository.responseEntry(status: "204 No Content", etag: t.map { "W/\"\($0.version)\"" })
+                    }
+                case "POST":
+                    let result = try await create(r.type, r.resource!, ifNoneExist: r.ifNoneExist)
+                    responses[r.index] = Repository.written(result, created: !result.matchedExisting, base: options.base)
+                case "PUT":
+                    let result = r.query != nil ? try await conditionalUpdate(r.type, criteria: r.query!, r.resource!)
+                                                : try await update(r.type, r.id!, r.resource!, ifMatch: r.ifMatch)
+                    responses[r.index] = Repository.written(result, created: result.created, base: options.base)
+                default:
+                    let request = r
+                    responses[r.index] = try await store.read { tx in try self.get(in: tx, request, base: options.base) }
+                }
+            } catch let e as FHIRError {
+                responses[r.index] = Repository.failed(e)
+            } catch {
+                responses[r.index] = Repository.failed(FHIRError(status: 500, code: "exception", english: "internal error", spanish: "error interno"))
+            }
+        }
+        return .object([
+            ("resourceType", .string("Bundle")),
+            ("type", .string("batch-response")),
+            ("entry", .array((0..<count).map { responses[$0] ?? .object([]) })),
+        ])
+    }
+
+    func get(in tx: any StoreReader, _ r: EntryRequest, base: String) throws -> JSON {
+        if let id = r.id {
+            let stored: StoredResource?
+            if let v = r.version { stored = Int(v).flatMap { try? tx.version(r.type, id, $0) } } else { stored = try tx.current(r.type, id) }
+            guard let stored else { throw FHIRError.notFound(r.type, id) }
+            if stored.deleted { throw FHIRError.gone(r.type, id) }
+            return .object([("resource", try stored.json()),
+                            ("response", .object([("status", .string("200 OK")), ("etag", .string("W/\"\(stored.version)\"")),
+                                                  ("lastModified", .string(stored.lastUpdated.description))]))])
+        }
+        let pairs = (r.query ?? "").split(separator: "&").map { p -> (String, String) in
+            let kv = p.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).removingPercentEncoding ?? String($0) }
+            return (kv[0], kv.count > 1 ? kv[1] : "")
+        }
+        let (query, _) = try SearchParser().parse(types: [r.type], parameters: pairs)
+        let result = try tx.search(query)
+        var bundle: [(String, JSON)] = [("resourceType", .string("Bundle")), ("type", .string("searchset"))]
+        if let t = result.total { bundle.append(("total", .number(String(t)))) }
+        let entries: [JSON] = try result.matches.map { .object([("fullUrl", .string("\(base)/\($0.type)/\($0.id)")), ("resource", try $0.json()),
+                                                                 ("search", .object([("mode", .string("match"))]))]) }
+        if !entries.isEmpty { bundle.append(("entry", .array(entries))) }
+        return .object([("resource", .object(bundle)), ("response", .object([("status", .string("200 OK"))]))])
+    }
+
+    static func responseEntry(status: String, location: String? = nil, etag: String? = nil, lastModified: Timestamp? = nil) -> JSON {
+        var response: [(String, JSON)] = [("status", .string(status))]
+        if let location { response.append(("location", .string(location))) }
+        if let etag { response.append(("etag", .string(etag))) }
+        if let lastModified { response.append(("lastModified", .string(lastModified.description))) }
+        return .object([("response", .object(response))])
+    }
+
+    static func written(_ result: WriteResult, created: Bool, base: String) -> JSON {
+        let r = result.resource
+        return responseEntry(status: created ? "201 Created" : "200 OK", location: "\(r.type)/\(r.id)/_history/\(r.version)",
+                             etag: "W/\"\(r.version)\"", lastModified: r.lastUpdated)
+    }
+
+    static func failed(_ e: FHIRError) -> JSON {
+        .object([("response", .object([("status", .string("\(e.status)")), ("outcome", e.operationOutcome)]))])
+    }
+
+    /// Replaces every `reference` equal to a key of `mapping` (urn:uuid: full URLs) by its value.
+    static func rewriteReferences(_ json: JSON, _ mapping: [String: String]) -> JSON {
+        guard !mapping.isEmpty else { return json }
+        switch json {
+        case .object(let members):
+            return .object(members.map { k, v in
+                if k == "reference", let s = v.stringValue, let to = mapping[s] { return (k, .string(to)) }
+                return (k, rewriteReferences(v, mapping))
+            })
+        case .array(let items):
+            return .array(items.map { rewriteReferences($0, mapping) })
+        default:
+            return json
+        }
+    }
+}
