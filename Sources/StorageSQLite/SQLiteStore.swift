@@ -117,6 +117,27 @@ public final class SQLiteStore: ResourceStore {
                 CREATE INDEX search_composite_value ON search_composite (type, param, c0_value, c1_value);
                 """)
         }
+        m.registerMigration("v2-audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_entry (
+                    idx INTEGER PRIMARY KEY,
+                    recorded INTEGER NOT NULL,
+                    patients TEXT NOT NULL,
+                    bytes BLOB NOT NULL
+                );
+                CREATE TABLE audit_patient (
+                    patient_key TEXT NOT NULL,
+                    idx INTEGER NOT NULL,
+                    PRIMARY KEY (patient_key, idx)
+                ) WITHOUT ROWID;
+                CREATE TABLE audit_tree_head (
+                    tree_size INTEGER PRIMARY KEY,
+                    root BLOB NOT NULL,
+                    timestamp INTEGER NOT NULL,
+                    signature BLOB NOT NULL
+                );
+                """)
+        }
         return m
     }
 

@@ -1,0 +1,62 @@
+import FHIR
+import Foundation
+import GRDB
+import Storage
+
+/// The audit ledger tables: `audit_entry` (idx is the gapless Merkle leaf index; SQLite has one
+/// writer, so `MAX(idx) + 1` inside the write transaction is race-free), `audit_patient` for a
+/// patient's own log, `audit_tree_head` for signed tree heads.
+extension SQLiteStore.Connection {
+    func auditSize() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entry") ?? 0
+    }
+
+    func auditEntries(start: Int64, end: Int64) throws -> [AuditRecord] {
+        try Row.fetchAll(db, sql: "SELECT idx, recorded, patients, bytes FROM audit_entry WHERE idx >= ? AND idx < ? ORDER BY idx",
+                         arguments: [start, end]).map { row in
+            let patients: String = row["patients"]
+            let bytes: Data = row["bytes"]
+            return AuditRecord(index: row["idx"], recorded: Timestamp(microseconds: row["recorded"]),
+                               patients: patients.isEmpty ? [] : patients.split(separator: " ").map(String.init), bytes: [UInt8](bytes))
+        }
+    }
+
+    func auditIndexes(patient: String, before: Int64?, limit: Int) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT idx FROM audit_patient WHERE patient_key = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
+                           arguments: [patient, before ?? Int64.max, limit])
+    }
+
+    func latestTreeHead() throws -> TreeHead? {
+        try Row.fetchOne(db, sql: "SELECT tree_size, root, timestamp, signature FROM audit_tree_head ORDER BY tree_size DESC LIMIT 1").map(treeHead)
+    }
+
+    func treeHeads() throws -> [TreeHead] {
+        try Row.fetchAll(db, sql: "SELECT tree_size, root, timestamp, signature FROM audit_tree_head ORDER BY tree_size").map(treeHead)
+    }
+
+    func treeHead(_ row: Row) -> TreeHead {
+        let root: Data = row["root"]
+        let sig: Data = row["signature"]
+        return TreeHead(treeSize: row["tree_size"], rootHash: [UInt8](root), timestamp: Timestamp(microseconds: row["timestamp"]), signature: [UInt8](sig))
+    }
+
+    func appendAudit(_ entries: [PendingAudit]) throws -> [Int64] {
+        var next = try auditSize()
+        var out: [Int64] = []
+        for e in entries {
+            try db.cachedStatement(sql: "INSERT INTO audit_entry (idx, recorded, patients, bytes) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [next, e.recorded.microseconds, e.patients.joined(separator: " "), Data(e.bytes)])
+            for p in Set(e.patients) {
+                try db.cachedStatement(sql: "INSERT INTO audit_patient (patient_key, idx) VALUES (?, ?)").execute(arguments: [p, next])
+            }
+            out.append(next)
+            next += 1
+        }
+        return out
+    }
+
+    func appendTreeHead(_ head: TreeHead) throws {
+        try db.execute(sql: "INSERT OR IGNORE INTO audit_tree_head (tree_size, root, timestamp, signature) VALUES (?, ?, ?, ?)",
+                       arguments: [head.treeSize, Data(head.rootHash), head.timestamp.microseconds, Data(head.signature)])
+    }
+}
