@@ -165,16 +165,23 @@ struct IndexContext {
     // MARK: Composite
 
     mutating func composite(_ p: ParamPlan, _ node: FHIRPathNode) {
+        // Evaluate every component first, the last (usually the selective value[x]) first, so a
+        // parameter that does not apply (code-value-concept on a valueQuantity) stops early.
+        var nodes = [[FHIRPathNode]](repeating: [], count: p.components.count)
+        for i in p.components.indices.reversed() {
+            nodes[i] = p.components[i].expression.evaluate(node, resource: resource)
+            if nodes[i].isEmpty { return }
+        }
         var lists: [[IndexEntry]] = []
-        for c in p.components {
-            let saved = out
+        lists.reserveCapacity(p.components.count)
+        let saved = out
+        for (c, cNodes) in zip(p.components, nodes) {
             out = []
-            for n in c.expression.evaluate(node, resource: resource) { map(n, code: c.code, type: c.type) }
-            // Only the component's own rows (not `:identifier` / `:of-type` extras).
-            var mine = out.filter { $0.parameter == c.code }
-            out = saved
-            guard !mine.isEmpty else { return }
-            mine = IndexContext.finish(mine)
+            for n in cNodes { map(n, code: c.code, type: c.type) }
+            // Only the component's own rows (not `:identifier` / `:of-type` extras), once each.
+            var mine: [IndexEntry] = []
+            for e in out where e.parameter == c.code && !mine.contains(e) { mine.append(e) }
+            guard !mine.isEmpty else { out = saved; return }
             lists.append(mine)
         }
         var combos: [[IndexEntry]] = [[]]
@@ -187,6 +194,7 @@ struct IndexContext {
             combos = next
             if combos.count > 256 { combos.removeLast(combos.count - 256) }
         }
+        out = saved
         for combo in combos {
             out.append(IndexEntry(parameter: p.code, kind: .composite, components: combo))
         }
@@ -361,6 +369,13 @@ struct IndexContext {
             return
         }
         guard case .object = v else { return }
+        if let t = v["resourceType"]?.stringValue {
+            // a resource itself (`Bundle.entry[0].resource` for Bundle's `composition`/`message`)
+            if let id = v["id"]?.stringValue, !id.isEmpty {
+                out.append(IndexEntry(parameter: code, kind: .reference, system: t, value: id, text: t + "/" + id))
+            }
+            return
+        }
         if let s = v["reference"]?.stringValue, !s.isEmpty {
             if let (t, id) = parseReference(s) {
                 out.append(IndexEntry(parameter: code, kind: .reference, system: t, value: id, text: s))
