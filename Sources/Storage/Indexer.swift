@@ -141,11 +141,11 @@ final class IndexPlans: Sendable {
         branches.append(current)
         if branches.count == 1 { return expression }
         let kept = branches.filter { branch in
-            let lead = branch.drop { $0 == "(" || $0 == " " }.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            let lead = branch.drop { $0 == "(" || $0.isWhitespace }.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
             let name = String(lead)
             return name == type || !isResourceType(name)
         }
-        return kept.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " | ")
+        return kept.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: " | ")
     }
 }
 

@@ -202,6 +202,25 @@ struct IndexerTests {
         #expect(noOwnParameters.count <= 13)
     }
 
+    /// Pruning `A.x | B.y | …` to the resource's own branches changes no result.
+    @Test func pruningIsExact() throws {
+        #expect(IndexPlans.prune("Account.subject.where(resolve() is Patient) | AllergyIntolerance.patient | (Observation.value as Quantity) | Resource.meta", to: "Observation", isResourceType: Definitions.r4.isResourceType) == "(Observation.value as Quantity) | Resource.meta")
+        #expect(IndexPlans.prune("Patient.name.where(given = 'a|b' or family = 'c')", to: "Patient", isResourceType: Definitions.r4.isResourceType) == "Patient.name.where(given = 'a|b' or family = 'c')")
+        var compared = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: Self.examplesDirectory).filter({ $0.hasSuffix(".json") }) {
+            let resource = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: Self.examplesDirectory + "/" + file))))
+            let type = resource["resourceType"]!.stringValue!
+            for (code, p) in Definitions.r4.searchParametersByType[type] ?? [:] {
+                guard let text = p.expression, text.contains("|"), let full = try? FHIRPathExpression(text) else { continue }
+                let plan = IndexPlans.shared.byType[type]?.first { $0.code == code }
+                let pruned = plan?.expression.evaluate(resource) ?? []
+                #expect(full.evaluate(resource).map(\.value) == pruned.map(\.value), "\(type).\(code)")
+                compared += 1
+            }
+        }
+        #expect(compared > 100)
+    }
+
     @Test func timing() throws {
         let resource = try JSONParser.parse(Self.observation)
         _ = indexer.entries(for: resource, type: "Observation")
