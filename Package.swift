@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         // Definitions, resource model, validation, OperationOutcome errors. No I/O.
@@ -25,6 +26,12 @@ let package = Package(
             "FHIR", "Storage",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // PostgreSQL backend (PostgresNIO).
+        .target(name: "StoragePostgres", dependencies: [
+            "FHIR", "Storage",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Principals, tokens, access decisions, the guarded store.
         .target(name: "Trust", dependencies: [
             "FHIR", "Storage",
@@ -32,7 +39,7 @@ let package = Package(
         ]),
         // Hummingbird application: FHIR REST API.
         .target(name: "Server", dependencies: [
-            "FHIR", "Storage", "StorageSQLite", "Trust",
+            "FHIR", "Storage", "StorageSQLite", "StoragePostgres", "Trust",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -43,7 +50,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR"]),
-        .testTarget(name: "StorageTests", dependencies: ["FHIR", "Storage", "StorageSQLite"]),
+        .testTarget(name: "StorageTests", dependencies: ["FHIR", "Storage", "StorageSQLite", "StoragePostgres"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Trust", "FHIR", "Storage", "StorageSQLite",

@@ -1,0 +1,1 @@
+// The PostgreSQL backend lands here (issue #7).
