@@ -133,7 +133,7 @@ public enum StoreError: Error, Sendable, Equatable {
 
 /// Read access to stored versions. Implementations are synchronous and run inside the
 /// store's transaction: everything read through one reader is one consistent snapshot.
-public protocol StoreReader: AuditReader {
+public protocol StoreReader: AuditReader, RecordReader {
     /// The newest version of a resource (which may be a delete), or nil if never stored.
     func current(_ type: String, _ id: String) throws -> StoredResource?
     /// One version, or nil.
@@ -164,7 +164,7 @@ public struct ResourceKey: Sendable, Hashable, Comparable {
 }
 
 /// A write transaction: what it writes becomes visible and durable together at commit, or not at all.
-public protocol StoreTransaction: StoreReader, AuditWriter {
+public protocol StoreTransaction: StoreReader, AuditWriter, RecordWriter {
     /// Appends `resource` as a new version and makes it current, replacing the index rows of
     /// the resource with `index`. Throws `StoreError.versionConflict` if that version exists.
     func put(_ resource: StoredResource, index: [IndexEntry]) throws

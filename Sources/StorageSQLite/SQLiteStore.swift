@@ -138,6 +138,16 @@ public final class SQLiteStore: ResourceStore {
                 );
                 """)
         }
+        m.registerMigration("v3-records") { db in
+            try db.execute(sql: """
+                CREATE TABLE record (
+                    kind TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    value BLOB NOT NULL,
+                    PRIMARY KEY (kind, key)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 
