@@ -16,6 +16,8 @@ public struct EnlaceServices: Sendable {
     public let authority: TokenAuthority
     public let clock: any Clock
     public let repository: Repository
+    public let ledger: AuditLedger
+    public let auditBuilder: AuditEventBuilder
 
     public init(configuration: ServerConfiguration, store: any ResourceStore, key: SigningKey,
                 clock: any Clock = SystemClock(), ids: any IDGenerator = UUIDGenerator()) {
@@ -26,6 +28,8 @@ public struct EnlaceServices: Sendable {
         authority = TokenAuthority(key: key, issuer: configuration.fhirBase, audience: configuration.fhirBase)
         let validator = Validator()
         repository = Repository(store: store, clock: clock, ids: ids, validate: { validator.validate($0) })
+        ledger = AuditLedger(store: store, key: key, clock: clock)
+        auditBuilder = AuditEventBuilder(node: "\(ProcessInfo.processInfo.hostName):\(configuration.port)")
     }
 
     /// Opens the embedded SQLite database and the signing key in the configured data directory
@@ -45,6 +49,7 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         return l
     }()
     let router = Router(context: EnlaceRequestContext.self)
+    router.add(middleware: AuditMiddleware(ledger: services.ledger, builder: services.auditBuilder, clock: services.clock))
     router.add(middleware: OutcomeMiddleware())
     router.add(middleware: FormatMiddleware())
     router.add(middleware: AuthenticationMiddleware(authority: services.authority, clock: services.clock))
@@ -55,10 +60,13 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
     router.get(".well-known/jwks.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: jwks)))
     }
-    FHIRAPI(configuration: services.configuration, repository: services.repository).register(on: router)
+    FHIRAPI(configuration: services.configuration, repository: services.repository, ledger: services.ledger,
+            auditBuilder: services.auditBuilder, clock: services.clock).register(on: router)
+    AuditRoutes(ledger: services.ledger).register(on: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Enlace"),
+        services: [TreeHeadService(ledger: services.ledger, logger: logger)],
         logger: logger
     )
 }

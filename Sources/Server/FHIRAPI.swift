@@ -12,12 +12,18 @@ import Trust
 struct FHIRAPI: Sendable {
     let configuration: ServerConfiguration
     let repository: Repository
+    let ledger: AuditLedger
+    let auditBuilder: AuditEventBuilder
+    let clock: any Clock
     let capabilityStatement: [UInt8]
     let searchParser: SearchParser
 
-    init(configuration: ServerConfiguration, repository: Repository) {
+    init(configuration: ServerConfiguration, repository: Repository, ledger: AuditLedger, auditBuilder: AuditEventBuilder, clock: any Clock) {
         self.configuration = configuration
         self.repository = repository
+        self.ledger = ledger
+        self.auditBuilder = auditBuilder
+        self.clock = clock
         var options = SearchParser.Options()
         options.defaultCount = configuration.defaultPageSize
         options.maxCount = configuration.maxPageSize
@@ -32,7 +38,7 @@ struct FHIRAPI: Sendable {
         guard let principal = context.principal else {
             throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
         }
-        return GuardedRepository(principal: principal, repository: repository)
+        return GuardedRepository(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock)
     }
 
     func register(on router: Router<EnlaceRequestContext>) {

@@ -12,6 +12,8 @@ public struct EnlaceRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: String?
     public var principal: Principal?
+    /// This request's audit record, filled in along the way (set by `AuditMiddleware`).
+    public var audit: AuditContext?
     let maxBody: Int
 
     public init(source: ApplicationRequestContextSource) {

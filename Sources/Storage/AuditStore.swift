@@ -9,12 +9,17 @@ public struct AuditRecord: Sendable, Equatable {
     /// Patients the entry concerns (for the patient's own access log).
     public var patients: [String]
     public var bytes: [UInt8]
+    /// Hash chain: `SHA-256(previous chain ‖ leaf hash)` (32 zero bytes before the first entry),
+    /// so `enlace audit verify` names the exact entry that was changed, removed, moved or
+    /// inserted; the signed tree heads catch a rewrite that recomputes the chain.
+    public var chain: [UInt8]
 
-    public init(index: Int64, recorded: Timestamp, patients: [String], bytes: [UInt8]) {
+    public init(index: Int64, recorded: Timestamp, patients: [String], bytes: [UInt8], chain: [UInt8]) {
         self.index = index
         self.recorded = recorded
         self.patients = patients
         self.bytes = bytes
+        self.chain = chain
     }
 }
 
@@ -71,8 +76,10 @@ public protocol AuditReader {
 }
 
 public protocol AuditWriter: AuditReader {
-    /// Appends `entries` at the end of the log and returns their indexes.
-    func appendAudit(_ entries: [PendingAudit]) throws -> [Int64]
+    /// Appends `entries` at the end of the log and returns their indexes. `chain(previous,
+    /// bytes)` computes each entry's chain value from the previous entry's (the store has no
+    /// hash function of its own).
+    func appendAudit(_ entries: [PendingAudit], chain: (_ previous: [UInt8], _ bytes: [UInt8]) -> [UInt8]) throws -> [Int64]
     /// Records a signed tree head (ignored if one for that size exists).
     func appendTreeHead(_ head: TreeHead) throws
 }

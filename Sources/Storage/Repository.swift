@@ -12,6 +12,19 @@ public struct Repository: Sendable {
     public let validate: @Sendable (JSON) -> [Issue]
     let compartments: CompartmentResolver
     let indexer: Indexer
+    /// Runs inside every write transaction, after the data is written and before it commits:
+    /// the guard uses it to append the audit entry and the Provenance in the same transaction.
+    public var afterWrite: (@Sendable (any StoreTransaction, [Written]) throws -> Void)?
+
+    /// A version this request wrote, and whether it created the resource.
+    public struct Written: Sendable {
+        public var resource: StoredResource
+        public var created: Bool
+        public init(resource: StoredResource, created: Bool) {
+            self.resource = resource
+            self.created = created
+        }
+    }
 
     public init(store: any ResourceStore, clock: any Clock = SystemClock(), ids: any IDGenerator = UUIDGenerator(),
                 validate: @escaping @Sendable (JSON) -> [Issue]) {
@@ -71,7 +84,11 @@ public struct Repository: Sendable {
         let condition = try ifNoneExist.map { try conditionQuery(type, $0) }
         let id = ids.next()
         let now = clock.now()
-        return try await store.write { tx in try self.create(in: tx, type, resource, id: id, condition: condition, now: now) }
+        return try await store.write { tx in
+            let result = try self.create(in: tx, type, resource, id: id, condition: condition, now: now)
+            try self.afterWrite?(tx, result.matchedExisting ? [] : [Written(resource: result.resource, created: true)])
+            return result
+        }
     }
 
     /// Parses conditional criteria (`identifier=…&…`) as a search on `type`.
@@ -119,7 +136,11 @@ public struct Repository: Sendable {
         try checkID(id)
         try checkBody(resource, type: type, id: id)
         let now = clock.now()
-        return try await store.write { tx in try self.update(in: tx, type, id, resource, ifMatch: ifMatch, now: now) }
+        return try await store.write { tx in
+            let result = try self.update(in: tx, type, id, resource, ifMatch: ifMatch, now: now)
+            try self.afterWrite?(tx, [Written(resource: result.resource, created: result.created)])
+            return result
+        }
     }
 
     /// Conditional update (https://hl7.org/fhir/R4/http.html#cond-update): no match creates
@@ -130,7 +151,11 @@ public struct Repository: Sendable {
         try checkBody(resource, type: type, id: resource["id"]?.stringValue)
         let now = clock.now()
         let newID = ids.next()
-        return try await store.write { tx in try self.conditionalUpdate(in: tx, type, condition, resource, newID: newID, now: now) }
+        return try await store.write { tx in
+            let result = try self.conditionalUpdate(in: tx, type, condition, resource, newID: newID, now: now)
+            try self.afterWrite?(tx, [Written(resource: result.resource, created: result.created)])
+            return result
+        }
     }
 
     func conditionalUpdate(in tx: any StoreTransaction, _ type: String, _ condition: SearchQuery, _ resource: JSON, newID: String, now: Timestamp) throws -> WriteResult {
@@ -173,7 +198,11 @@ public struct Repository: Sendable {
         try Repository.checkType(type)
         guard Repository.isValidID(id) else { return nil }
         let now = clock.now()
-        return try await store.write { tx in try self.delete(in: tx, type, id, ifMatch: ifMatch, now: now) }
+        return try await store.write { tx in
+            let tombstone = try self.delete(in: tx, type, id, ifMatch: ifMatch, now: now)
+            try self.afterWrite?(tx, tombstone.map { [Written(resource: $0, created: false)] } ?? [])
+            return tombstone
+        }
     }
 
     /// Conditional delete (https://hl7.org/fhir/R4/http.html#cdelete): deletes every match, up
@@ -182,7 +211,11 @@ public struct Repository: Sendable {
         try Repository.checkType(type)
         let condition = try conditionQuery(type, criteria)
         let now = clock.now()
-        return try await store.write { tx in try self.conditionalDelete(in: tx, type, condition, limit: limit, now: now) }
+        return try await store.write { tx in
+            let deleted = try self.conditionalDelete(in: tx, type, condition, limit: limit, now: now)
+            try self.afterWrite?(tx, deleted.map { Written(resource: $0, created: false) })
+            return deleted
+        }
     }
 
     func conditionalDelete(in tx: any StoreTransaction, _ type: String, _ condition: SearchQuery, limit: Int, now: Timestamp) throws -> [StoredResource] {
@@ -207,6 +240,14 @@ public struct Repository: Sendable {
                                        deleted: true, body: [], compartments: current.compartments)
         try tx.put(tombstone, index: [])
         return tombstone
+    }
+
+    /// Stores a resource the server itself generates (a Provenance, a Communication) as version
+    /// 1 with a new id, inside the caller's transaction. No validation: the server builds it.
+    public func storeGenerated(in tx: any StoreTransaction, _ type: String, _ resource: JSON, now: Timestamp) throws -> StoredResource {
+        let prepared = prepare(resource, type: type, id: ids.next(), version: 1, now: now)
+        try tx.put(prepared.stored, index: prepared.index)
+        return prepared.stored
     }
 
     func checkID(_ id: String) throws {

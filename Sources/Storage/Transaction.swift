@@ -163,6 +163,7 @@ extension Repository {
         let responses: [Int: JSON] = try await store.write { tx in
             var mapping: [String: String] = [:]  // fullUrl → Type/id
             var out: [Int: JSON] = [:]
+            var written: [Written] = []
             // conditional creates that match an existing resource map to it
             for r in sorted where r.method == "POST" {
                 if let condition = conditions[r.index] {
@@ -185,14 +186,17 @@ extension Repository {
                     case "DELETE":
                         if let condition = conditions[r.index] {
                             let deleted = try self.conditionalDelete(in: tx, r.type, condition, limit: 100, now: now)
+                            written += deleted.map { Written(resource: $0, created: false) }
                             out[r.index] = Repository.responseEntry(status: deleted.isEmpty ? "204 No Content" : "200 OK")
                         } else {
                             let t = try self.delete(in: tx, r.type, r.id!, ifMatch: r.ifMatch, now: now)
+                            if let t { written.append(Written(resource: t, created: false)) }
                             out[r.index] = Repository.responseEntry(status: "204 No Content", etag: t.map { "W/\"\($0.version)\"" })
                         }
                     case "POST":
                         try self.checkBody(resource!, type: r.type, id: nil)
                         let result = try self.create(in: tx, r.type, resource!, id: ids[r.index]!, condition: conditions[r.index], now: now)
+                        if !result.matchedExisting { written.append(Written(resource: result.resource, created: true)) }
                         out[r.index] = Repository.written(result, created: !result.matchedExisting, base: options.base)
                     case "PUT":
                         try self.checkBody(resource!, type: r.type, id: r.id)
@@ -202,6 +206,7 @@ extension Repository {
                         } else {
                             result = try self.update(in: tx, r.type, r.id!, resource!, ifMatch: r.ifMatch, now: now)
                         }
+                        written.append(Written(resource: result.resource, created: result.created))
                         out[r.index] = Repository.written(result, created: result.created, base: options.base)
                     default:
                         out[r.index] = try self.get(in: tx, r, base: options.base)
@@ -210,6 +215,7 @@ extension Repository {
                     throw self.located(e, r.index)
                 }
             }
+            try self.afterWrite?(tx, written)
             return out
         }
         return .object([

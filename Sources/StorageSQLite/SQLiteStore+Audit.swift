@@ -12,12 +12,14 @@ extension SQLiteStore.Connection {
     }
 
     func auditEntries(start: Int64, end: Int64) throws -> [AuditRecord] {
-        try Row.fetchAll(db, sql: "SELECT idx, recorded, patients, bytes FROM audit_entry WHERE idx >= ? AND idx < ? ORDER BY idx",
+        try Row.fetchAll(db, sql: "SELECT idx, recorded, patients, bytes, chain FROM audit_entry WHERE idx >= ? AND idx < ? ORDER BY idx",
                          arguments: [start, end]).map { row in
             let patients: String = row["patients"]
             let bytes: Data = row["bytes"]
+            let chain: Data = row["chain"]
             return AuditRecord(index: row["idx"], recorded: Timestamp(microseconds: row["recorded"]),
-                               patients: patients.isEmpty ? [] : patients.split(separator: " ").map(String.init), bytes: [UInt8](bytes))
+                               patients: patients.isEmpty ? [] : patients.split(separator: " ").map(String.init), bytes: [UInt8](bytes),
+                               chain: [UInt8](chain))
         }
     }
 
@@ -40,12 +42,16 @@ extension SQLiteStore.Connection {
         return TreeHead(treeSize: row["tree_size"], rootHash: [UInt8](root), timestamp: Timestamp(microseconds: row["timestamp"]), signature: [UInt8](sig))
     }
 
-    func appendAudit(_ entries: [PendingAudit]) throws -> [Int64] {
-        var next = try auditSize()
+    func appendAudit(_ entries: [PendingAudit], chain: ([UInt8], [UInt8]) -> [UInt8]) throws -> [Int64] {
+        let last = try Row.fetchOne(db, sql: "SELECT idx, chain FROM audit_entry ORDER BY idx DESC LIMIT 1")
+        var next: Int64 = last.map { ($0["idx"] as Int64) + 1 } ?? 0
+        var previous: [UInt8] = last.map { [UInt8]($0["chain"] as Data) } ?? [UInt8](repeating: 0, count: 32)
         var out: [Int64] = []
         for e in entries {
-            try db.cachedStatement(sql: "INSERT INTO audit_entry (idx, recorded, patients, bytes) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [next, e.recorded.microseconds, e.patients.joined(separator: " "), Data(e.bytes)])
+            let link = chain(previous, e.bytes)
+            try db.cachedStatement(sql: "INSERT INTO audit_entry (idx, recorded, patients, bytes, chain) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [next, e.recorded.microseconds, e.patients.joined(separator: " "), Data(e.bytes), Data(link)])
+            previous = link
             for p in Set(e.patients) {
                 try db.cachedStatement(sql: "INSERT INTO audit_patient (patient_key, idx) VALUES (?, ?)").execute(arguments: [p, next])
             }

@@ -123,7 +123,8 @@ public final class SQLiteStore: ResourceStore {
                     idx INTEGER PRIMARY KEY,
                     recorded INTEGER NOT NULL,
                     patients TEXT NOT NULL,
-                    bytes BLOB NOT NULL
+                    bytes BLOB NOT NULL,
+                    chain BLOB NOT NULL
                 );
                 CREATE TABLE audit_patient (
                     patient_key TEXT NOT NULL,

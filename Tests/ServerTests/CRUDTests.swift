@@ -135,8 +135,10 @@ struct CRUDTests {
             }
             #expect(seen == ["2004", "2003", "2002", "2001", "2000"])
             #expect(pages == 3)
-            #expect(try await c.send(.get, "/fhir/_history?_since=2026-11-24T11:00:00Z").json["total"] == .number("6"))
-            #expect(try await c.send(.get, "/fhir/_history?_since=2026-11-24T13:00:00Z").json["total"] == .number("0"))
+            #expect(try await c.send(.get, "/fhir/Patient/_history?_since=2026-11-24T11:00:00Z").json["total"] == .number("6"))
+            #expect(try await c.send(.get, "/fhir/Patient/_history?_since=2026-11-24T13:00:00Z").json["total"] == .number("0"))
+            // every write got its Provenance
+            #expect(try await c.provenanceTotal() == 6)
             #expect(try await c.send(.get, "/fhir/_history?_since=yesterday").status == 400)
             #expect(try await c.send(.get, "/fhir/_history?_count=-1").status == 400)
         }

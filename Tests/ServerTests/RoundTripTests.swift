@@ -27,6 +27,13 @@ struct RoundTripTests {
         try await TestServer().run { c in
             var failures: [String] = []
             for (type, resource) in examples {
+                if type == "AuditEvent" {
+                    // AuditEvents come only from the audit ledger: refused on create, valid on $validate
+                    #expect(try await c.send(.post, "/fhir/AuditEvent", body: resource.serialized()).status == 405)
+                    let v = try await c.send(.post, "/fhir/AuditEvent/$validate", body: resource.serialized())
+                    #expect(v.issueCodes == ["informational"], "AuditEvent: \(v.text.prefix(300))")
+                    continue
+                }
                 let created = try await c.send(.post, "/fhir/\(type)", body: resource.serialized())
                 guard created.status == 201, let id = created.json["id"]?.stringValue else {
                     failures.append("\(type): create answered \(created.status) \(created.text.prefix(400))")
@@ -42,7 +49,8 @@ struct RoundTripTests {
                 #expect(v.issueCodes == ["informational"], "\(type): \(v.text.prefix(300))")
             }
             #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
-            #expect(try await c.historyTotal() == examples.count)
+            // historyTotal leaves Provenance out, and AuditEvent is refused
+            #expect(try await c.historyTotal() == examples.count - 2)
         }
     }
 }

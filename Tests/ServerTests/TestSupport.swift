@@ -85,8 +85,19 @@ struct Client: Sendable {
         try await send(method, uri, body: Array(json.utf8), headers: headers)
     }
 
+    /// Versions stored, not counting the Provenance the server adds to every write.
     func historyTotal() async throws -> Int {
-        let r = try await send(.get, "/fhir/_history?_count=0")
+        func total(_ path: String) async throws -> Int {
+            let r = try await send(.get, path)
+            if case let .number(n)? = r.json["total"] { return Int(n) ?? -1 }
+            return -1
+        }
+        return try await total("/fhir/_history?_count=0") - total("/fhir/Provenance/_history?_count=0")
+    }
+
+    /// Versions of Provenance stored.
+    func provenanceTotal() async throws -> Int {
+        let r = try await send(.get, "/fhir/Provenance/_history?_count=0")
         if case let .number(n)? = r.json["total"] { return Int(n) ?? -1 }
         return -1
     }

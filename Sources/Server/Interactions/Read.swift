@@ -9,6 +9,7 @@ extension FHIRAPI {
     func read(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let type = try context.parameters.require("type")
         let id = try context.parameters.require("id")
+        if type == "AuditEvent" { return try await auditEventRead(context, id: id) }
         let stored = try await guarded(context).read(type, id)
         return FHIRResponse.bytes(.ok, stored.body, headers: FHIRResponse.versionHeaders(stored))
     }

@@ -10,6 +10,7 @@ extension FHIRAPI {
     func searchType(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let type = try context.parameters.require("type")
         try Repository.checkType(type)
+        if type == "AuditEvent", request.method == .get { return try await auditEventSearch(request, context) }
         return try await search(request, context, types: [type], compartment: nil, path: type)
     }
 

@@ -34,7 +34,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw unauthorized(error.description, error.spanish, error: "invalid_token")
         }
         var context = context
-        context.principal = Principal(subject: claims.subject, scopes: ScopeSet(claims.scope), tokenID: claims.tokenID)
+        let principal = Principal(subject: claims.subject, scopes: ScopeSet(claims.scope), tokenID: claims.tokenID)
+        context.principal = principal
+        context.audit?.principal = principal
         return try await next(request, context)
     }
 

@@ -1,0 +1,107 @@
+import FHIR
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Storage
+import Trust
+
+/// `GET /fhir/AuditEvent…`: the ledger seen as FHIR AuditEvents. An AuditEvent's id is its
+/// ledger index. A patient's token sees only the entries of their own compartment; auditors,
+/// privacy officers and platform operators see every entry. Never writable.
+extension FHIRAPI {
+    func auditEventRead(_ ctx: EnlaceRequestContext, id: String) async throws -> Response {
+        guard let principal = ctx.principal else { throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación") }
+        guard let index = Int64(id), index >= 0 else { throw FHIRError.notFound("AuditEvent", id) }
+        let visible = try auditScope(principal, ctx)
+        guard let record = try await ledger.entries(start: index, end: index + 1).first else { throw FHIRError.notFound("AuditEvent", id) }
+        if let visible, Set(record.patients).isDisjoint(with: visible) { throw FHIRError.notFound("AuditEvent", id) }
+        return FHIRResponse.json(.ok, auditEvent(record))
+    }
+
+    /// Search: `patient=` (a patient's token may omit it), `_count`, paging by `_before=<index>`.
+    func auditEventSearch(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
+        guard let principal = ctx.principal else { throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación") }
+        let visible = try auditScope(principal, ctx)
+        let params = try FHIRAPI.parseQuery(request.uri.query ?? "")
+        var patient: String?
+        var count = 50
+        var before: Int64?
+        for (k, v) in params {
+            switch k {
+            case "patient", "entity", "subject":
+                patient = v.hasPrefix("Patient/") ? String(v.dropFirst(8)) : v
+            case "_count":
+                guard let n = Int(v), n >= 0 else { throw FHIRError.badRequest("_count must be a non-negative integer", "_count debe ser un entero no negativo") }
+                count = min(n, 500)
+            case "_before":
+                guard let n = Int64(v) else { throw FHIRError.badRequest("_before must be an entry index", "_before debe ser un índice de entrada") }
+                before = n
+            case "_format", "_pretty": continue
+            default:
+                if FHIRAPI.preferStrict(request) {
+                    throw FHIRError(status: 400, code: "not-supported", english: "AuditEvent search supports patient, _count and _before",
+                                    spanish: "la búsqueda de AuditEvent admite patient, _count y _before")
+                }
+            }
+        }
+        if let visible {
+            if let p = patient, !visible.contains(p) {
+                throw FHIRError(status: 403, code: "forbidden", english: "you can read only your own access log",
+                                spanish: "solo puede consultar su propia bitácora de accesos")
+            }
+            patient = patient ?? visible.sorted().first
+        }
+        var records: [AuditRecord] = []
+        if let patient {
+            ctx.audit?.concerns(patient)
+            let p = patient, b = before, limit = count + 1
+            let indexes = try await ledger.store.read { try $0.auditIndexes(patient: p, before: b, limit: limit) }
+            for i in indexes.prefix(count) { records += try await ledger.entries(start: i, end: i + 1) }
+            return auditBundle(records, more: indexes.count > count, query: "patient=\(patient)&_count=\(count)")
+        }
+        let size = Int64(try await ledger.size())
+        let end = min(before ?? size, size)
+        let start = max(0, end - Int64(count))
+        records = try await ledger.entries(start: start, end: end).reversed()
+        return auditBundle(records, more: start > 0, query: "_count=\(count)")
+    }
+
+    /// nil: sees everything; otherwise the patients whose entries the principal may see.
+    func auditScope(_ p: Principal, _ ctx: EnlaceRequestContext) throws -> Set<String>? {
+        switch p.effectiveRole {
+        case .auditor, .privacyOfficer, .platformOperator:
+            guard p.role != nil || p.scopes.allows(.read, on: "AuditEvent", context: .system) else { break }
+            ctx.audit?.decidedBy("urn:enlace:rule:auditor")
+            return nil
+        case .patient, .relatedPerson:
+            let mine = Set([p.patient].compactMap { $0 } + p.actsFor)
+            guard !mine.isEmpty else { break }
+            ctx.audit?.decidedBy("urn:enlace:rule:own-access-log")
+            return mine
+        default: break
+        }
+        ctx.audit?.decidedBy("urn:enlace:rule:auditor-only")
+        throw FHIRError(status: 403, code: "forbidden", english: "the access log is readable by the patient it concerns, auditors and privacy officers",
+                        spanish: "la bitácora de accesos la pueden leer el paciente al que se refiere, los auditores y los oficiales de privacidad")
+    }
+
+    func auditEvent(_ r: AuditRecord) -> JSON {
+        let event = (try? JSONParser.parse(r.bytes)) ?? .object([("resourceType", .string("AuditEvent"))])
+        return event.inserting("id", .string(String(r.index)), after: "resourceType")
+    }
+
+    func auditBundle(_ records: [AuditRecord], more: Bool, query: String) -> Response {
+        var links: [JSON] = [.object([("relation", .string("self")), ("url", .string("\(base)/AuditEvent?\(query)"))])]
+        if more, let last = records.last {
+            links.append(.object([("relation", .string("next")), ("url", .string("\(base)/AuditEvent?\(query)&_before=\(last.index)"))]))
+        }
+        var bundle: [(String, JSON)] = [("resourceType", .string("Bundle")), ("type", .string("searchset")), ("link", .array(links))]
+        if !records.isEmpty {
+            bundle.append(("entry", .array(records.map { r in
+                .object([("fullUrl", .string("\(base)/AuditEvent/\(r.index)")), ("resource", auditEvent(r)),
+                         ("search", .object([("mode", .string("match"))]))])
+            })))
+        }
+        return FHIRResponse.json(.ok, .object(bundle))
+    }
+}

@@ -1,0 +1,83 @@
+import FHIR
+import Foundation
+
+/// What the audit ledger needs to know about one request, filled in as the request travels:
+/// the middleware sets who and from where, the guarded repository adds what was touched, which
+/// patients it concerns and which rule decided. One entry per request comes out of it.
+///
+/// A reference type shared by the middleware and the data path of one request; guarded by a lock.
+public final class AuditContext: @unchecked Sendable {
+    private let lock = NSLock()
+
+    public let requestID: String
+    public let method: String
+    public let path: String
+    public let query: String?
+    public let remoteAddress: String?
+
+    private var _principal: Principal?
+    private var _interaction: String?
+    private var _entities: [String] = []
+    private var _patients: Set<String> = []
+    private var _policies: [String] = []
+    private var _recordedIndex: Int64?
+    private var _breakTheGlass = false
+
+    public init(requestID: String, method: String, path: String, query: String?, remoteAddress: String?) {
+        self.requestID = requestID
+        self.method = method
+        self.path = path
+        self.query = query
+        self.remoteAddress = remoteAddress
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body()
+    }
+
+    public var principal: Principal? {
+        get { locked { _principal } }
+        set { locked { _principal = newValue } }
+    }
+
+    /// The FHIR restful interaction (`read`, `search-type`, `create`, …) or operation.
+    public var interaction: String? {
+        get { locked { _interaction } }
+        set { locked { _interaction = newValue } }
+    }
+
+    public var entities: [String] { locked { _entities } }
+    public var patients: [String] { locked { _patients.sorted() } }
+    public var policies: [String] { locked { _policies } }
+
+    /// Set when the entry was written in the same database transaction as the data.
+    public var recordedIndex: Int64? {
+        get { locked { _recordedIndex } }
+        set { locked { _recordedIndex = newValue } }
+    }
+
+    public var breakTheGlass: Bool {
+        get { locked { _breakTheGlass } }
+        set { locked { _breakTheGlass = newValue } }
+    }
+
+    /// Adds a touched resource (`Patient/1/_history/2`) and the patients whose compartment holds it.
+    public func touched(_ reference: String, patients: [String]) {
+        locked {
+            if _entities.count < 1000, !_entities.contains(reference) { _entities.append(reference) }
+            for p in patients where _patients.count < 1000 { _patients.insert(p) }
+        }
+    }
+
+    /// Adds patients concerned without a specific resource (e.g. a compartment search).
+    public func concerns(_ patient: String) {
+        locked { if _patients.count < 1000 { _patients.insert(patient) } }
+    }
+
+    /// Records the rule or Consent that allowed or denied the access (`urn:enlace:rule:…`, `Consent/…`).
+    public func decidedBy(_ policy: String) {
+        locked { if !_policies.contains(policy) { _policies.append(policy) } }
+    }
+}
