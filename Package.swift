@@ -48,7 +48,8 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "enlace", dependencies: [
-            "Server", "Trust", "StorageSQLite",
+            "Server", "Trust", "Storage", "StorageSQLite", "FHIR",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR"]),
@@ -59,6 +60,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),
         ], exclude: ["Examples"]),
     ],
     swiftLanguageModes: [.v6]

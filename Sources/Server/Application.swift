@@ -56,6 +56,9 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
     router.get("healthz") { _, _ in
         FHIRResponse.json(.ok, .object([("status", .string("ok"))]))
     }
+    if services.configuration.faultInjection {
+        router.get("_fault") { _, _ -> Response in throw CancellationError() }
+    }
     let jwks = services.key.jwks.serialized()
     router.get(".well-known/jwks.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: jwks)))

@@ -21,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     /// Longest query string (or `_search` form body) accepted, bytes.
     public var maxQueryBytes: Int = 64 * 1024
 
+    /// Test-only: serves `GET /_fault` that fails with an unexpected error (to check that a 500
+    /// is still an OperationOutcome and still audited). Never set in production.
+    public var faultInjection = false
+
     public init() {}
 
     /// Reads `ENLACE_HOST`, `ENLACE_PORT`, `ENLACE_DATA`, `ENLACE_BASE_URL`,

@@ -158,6 +158,19 @@ extension Repository {
                 if r.method == "PUT", let id = r.id { try checkID(id) }
             } catch let e as FHIRError { throw located(e, r.index) }
         }
+        // the same resource may be touched only once (https://hl7.org/fhir/R4/http.html#trules)
+        var touched: [String: Int] = [:]
+        for r in requests {
+            guard let id = r.id else { continue }
+            let key = "\(r.type)/\(id)"
+            if let other = touched[key] {
+                throw FHIRError(status: 409, code: "conflict",
+                                english: "Bundle.entry[\(other)] and Bundle.entry[\(r.index)] both touch \(key); a transaction may touch each resource once",
+                                spanish: "Bundle.entry[\(other)] y Bundle.entry[\(r.index)] tocan ambos \(key); una transacción puede tocar cada recurso una sola vez",
+                                expression: ["Bundle.entry[\(r.index)]"])
+            }
+            touched[key] = r.index
+        }
         let conditions = prepared
         let ids = newIDs
         let responses: [Int: JSON] = try await store.write { tx in

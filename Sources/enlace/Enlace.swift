@@ -13,7 +13,7 @@ struct Enlace: AsyncParsableCommand {
             Environment: ENLACE_HOST, ENLACE_PORT, ENLACE_DATA, ENLACE_BASE_URL, ENLACE_MAX_BODY_BYTES.
             """,
         version: EnlaceVersion.current,
-        subcommands: [Serve.self, Token.self]
+        subcommands: [Serve.self, Token.self, Audit.self]
     )
 }
 

@@ -26,11 +26,12 @@ struct TestServer {
     let clock: ManualClock
     let token: String
 
-    init(scope: String = "system/*.*") throws {
+    init(scope: String = "system/*.*", faultInjection: Bool = false) throws {
         directory = NSTemporaryDirectory() + "enlace-test-" + UUID().uuidString
         var config = ServerConfiguration()
         config.dataDirectory = directory
         config.maxBodyBytes = 16 * 1024 * 1024
+        config.faultInjection = faultInjection
         clock = ManualClock()
         let key = try SigningKey.loadOrCreate(in: directory)
         let store = try SQLiteStore(path: config.databasePath)

@@ -20,6 +20,10 @@ struct OutcomeMiddleware: RouterMiddleware {
             response = FHIRResponse.outcome(e)
         } catch let e as HTTPError {
             response = FHIRResponse.outcome(OutcomeMiddleware.translate(e, request))
+        } catch StoreError.versionConflict(let type, let id, let version) {
+            response = FHIRResponse.outcome(FHIRError(status: 409, code: "conflict",
+                english: "\(type)/\(id) version \(version) was written by another request at the same time; read it again and retry",
+                spanish: "\(type)/\(id) versión \(version) fue escrita por otra solicitud al mismo tiempo; léala de nuevo y reintente"))
         } catch let e as StoreError {
             context.logger.error("storage error", metadata: ["error": "\(e)"])
             response = FHIRResponse.outcome(FHIRError(status: 503, code: "transient",

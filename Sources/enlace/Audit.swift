@@ -1,0 +1,108 @@
+import ArgumentParser
+import Crypto
+import FHIR
+import Foundation
+import Server
+import Storage
+import StorageSQLite
+import Trust
+
+/// `enlace audit`: verify and export the tamper-evident audit ledger.
+struct Audit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify or export the audit ledger.",
+        subcommands: [Verify.self, Export.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the audit ledger's hash chain and Merkle tree and check every signed tree head.",
+            discussion: """
+                Exits 0 when the ledger verifies, 1 naming the first entry that does not match. With --witness PATH, the
+                tree heads in PATH (kept outside the database) are checked too, and the current tree head is appended to
+                PATH afterwards, so even a consistent rewrite of the whole database is caught next time.
+                """)
+
+        @OptionGroup var data: DataOptions
+
+        @Option(name: .long, help: "A witness file of tree heads kept outside the database (checked, then appended to).")
+        var witness: String?
+
+        func run() async throws {
+            let store = try openStore(data)
+            let key = try SigningKey.loadOrCreate(in: dataDirectory(data))
+            let witnessHeads = try witness.map { try LedgerVerifier.readWitness($0) } ?? []
+            let isTTY = isatty(2) != 0
+            let report = try await LedgerVerifier(publicKey: key.privateKey.publicKey).verify(store: store, witness: witnessHeads) { done, total in
+                if isTTY { FileHandle.standardError.write(Data("\rverificando / verifying \(done)/\(total) entries".utf8)) }
+            }
+            if isTTY { FileHandle.standardError.write(Data("\n".utf8)) }
+            guard report.ok else {
+                print("FAIL: the audit ledger does not verify / la bitácora de auditoría NO verifica")
+                for p in report.problems { print("  - \(p)") }
+                throw ExitCode(1)
+            }
+            print("OK: \(report.entries) entries, \(report.treeHeads) signed tree heads" + (witness != nil ? ", \(report.witnessHeads) witness heads" : "") + " verify")
+            if let witness {
+                // record the current head in the witness, signing one if the log grew
+                let ledger = AuditLedger(store: store, key: key, clock: SystemClock())
+                if let head = try await ledger.signTreeHead() {
+                    let line = LedgerVerifier.witnessLine(head) + "\n"
+                    if !FileManager.default.fileExists(atPath: witness) { FileManager.default.createFile(atPath: witness, contents: nil) }
+                    let h = try FileHandle(forWritingTo: URL(fileURLWithPath: witness))
+                    try h.seekToEnd()
+                    try h.write(contentsOf: Data(line.utf8))
+                    try h.close()
+                    print("witness: tree head of size \(head.treeSize) appended to \(witness)")
+                }
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write every AuditEvent of the ledger as NDJSON (id = ledger index).")
+
+        @OptionGroup var data: DataOptions
+
+        @Option(name: .long, help: "Output file (default: standard output).")
+        var out: String?
+
+        func run() async throws {
+            let store = try openStore(data)
+            let size = try await store.read { try $0.auditSize() }
+            var handle = FileHandle.standardOutput
+            if let out {
+                FileManager.default.createFile(atPath: out, contents: nil)
+                handle = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+            }
+            var start: Int64 = 0
+            while start < size {
+                let from = start, end = min(start + 5000, size)
+                let records = try await store.read { try $0.auditEntries(start: from, end: end) }
+                var chunk = Data()
+                for r in records {
+                    let event = (try? JSONParser.parse(r.bytes))?.inserting("id", .string(String(r.index)), after: "resourceType")
+                    chunk.append(contentsOf: event?.serialized() ?? r.bytes)
+                    chunk.append(0x0A)
+                }
+                try handle.write(contentsOf: chunk)
+                start = end
+                if out != nil { FileHandle.standardError.write(Data("\rexported \(start)/\(size)".utf8)) }
+            }
+            if out != nil { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+    }
+}
+
+func dataDirectory(_ data: DataOptions) -> String {
+    data.data ?? ServerConfiguration.fromEnvironment().dataDirectory
+}
+
+/// Opens the store of a data directory for offline tools, refusing to create a new one.
+func openStore(_ data: DataOptions) throws -> any ResourceStore {
+    var config = ServerConfiguration.fromEnvironment()
+    config.dataDirectory = dataDirectory(data)
+    guard FileManager.default.fileExists(atPath: config.databasePath) else {
+        throw ValidationError("no Enlace database at \(config.databasePath) / no hay base de datos de Enlace en \(config.databasePath)")
+    }
+    return try SQLiteStore(path: config.databasePath)
+}
