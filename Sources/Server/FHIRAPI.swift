@@ -52,6 +52,8 @@ struct FHIRAPI: Sendable {
         fhir.post("_search") { req, ctx in try await searchSystem(req, ctx) }
         fhir.post("{type}/_search") { req, ctx in try await searchType(req, ctx) }
         fhir.get("{type}/{id}/{ctype}") { req, ctx in try await searchCompartment(req, ctx) }
+        fhir.get("{type}/{id}/$everything") { req, ctx in try await everything(req, ctx) }
+        fhir.get("{type}/$lastn") { req, ctx in try await lastN(req, ctx) }
         fhir.post("{type}/$validate") { req, ctx in try await validate(req, ctx, id: nil) }
         fhir.get("{type}/_history") { req, ctx in try await historyType(req, ctx) }
         fhir.post("{type}") { req, ctx in try await create(req, ctx) }

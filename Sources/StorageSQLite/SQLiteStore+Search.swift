@@ -131,7 +131,8 @@ extension SQLiteStore.Connection {
                     }
                 }
             }
-            let new = found.subtracting(seen).sorted()
+            var new = found.subtracting(seen).sorted()
+            if let allowed = query.includeTypes { new = new.filter { allowed.contains($0.type) } }
             seen.formUnion(new)
             let loaded = try currentResources(Array(new.prefix(Self.maxIncluded - included.count)))
             included += loaded

@@ -43,13 +43,14 @@ extension FHIRAPI {
     }
 
     func search(_ request: Request, _ context: EnlaceRequestContext, types: [String], compartment: String?, path: String,
-                parameters given: [(String, String)]? = nil) async throws -> Response {
+                parameters given: [(String, String)]? = nil, includeTypes: Set<String>? = nil) async throws -> Response {
         let guardRepo = try guarded(context)
         let parameters: [(String, String)]
         if let given { parameters = given } else { parameters = try await searchParameters(request) }
         var parser = searchParser
         parser.options.strict = FHIRAPI.preferStrict(request)
-        let (query, controls) = try parser.parse(types: types, parameters: parameters, compartment: compartment)
+        var (query, controls) = try parser.parse(types: types, parameters: parameters, compartment: compartment)
+        query.includeTypes = includeTypes
         let result = try await guardRepo.search(query)
         let selfQuery = controls.used.map { "\(FHIRAPI.encode($0.0))=\(FHIRAPI.encode($0.1))" }
         let root = path.isEmpty ? base : "\(base)/\(path)"

@@ -18,6 +18,9 @@ public struct SearchQuery: Sendable, Equatable {
     public var revIncludes: [IncludeSpec] = []
     /// `_summary=count`: only the total is wanted.
     public var countOnly = false
+    /// When set, included resources are limited to these types (`$everything` includes only
+    /// shared data such as Practitioner or Medication, never another patient's resources).
+    public var includeTypes: Set<String>?
 
     public init(types: [String], count: Int) {
         self.types = types
