@@ -237,7 +237,7 @@ public struct Repository: Sendable {
         }
         if current.deleted { return nil }
         let tombstone = StoredResource(type: type, id: id, version: current.version + 1, lastUpdated: now,
-                                       deleted: true, body: [], compartments: current.compartments)
+                                       deleted: true, body: [], compartments: current.compartments, labels: current.labels)
         try tx.put(tombstone, index: [])
         return tombstone
     }
@@ -270,7 +270,7 @@ public struct Repository: Sendable {
             if !exists { throw FHIRError.notFound(t, id) }
         }
         return try await store.read { reader in
-            (try reader.history(query), try reader.historyCount(query.scope, since: query.since))
+            (try reader.history(query), try reader.historyCount(query.scope, since: query.since, visibility: query.visibility))
         }
     }
 
@@ -330,8 +330,9 @@ public struct Repository: Sendable {
             members.append((k, v))
         }
         let body = JSON.object(members)
+        let labels = (meta["security"]?.arrayValue ?? []).compactMap { $0["code"]?.stringValue }
         let stored = StoredResource(type: type, id: id, version: version, lastUpdated: now, deleted: false,
-                                    body: body.serialized(), compartments: compartments.patients(of: body, type: type, id: id))
+                                    body: body.serialized(), compartments: compartments.patients(of: body, type: type, id: id), labels: labels)
         return Prepared(stored: stored, index: indexer.entries(for: body, type: type))
     }
 

@@ -15,8 +15,11 @@ public struct StoredResource: Sendable, Equatable {
     /// The ids of the patients whose compartment holds this version (Patient compartment,
     /// https://hl7.org/fhir/R4/compartmentdefinition-patient.html). Empty for shared data.
     public var compartments: [String]
+    /// The `meta.security` codes of this version (sensitivity labels the access rules act on).
+    public var labels: [String]
 
-    public init(type: String, id: String, version: Int, lastUpdated: Timestamp, deleted: Bool, body: [UInt8], compartments: [String]) {
+    public init(type: String, id: String, version: Int, lastUpdated: Timestamp, deleted: Bool, body: [UInt8], compartments: [String],
+                labels: [String] = []) {
         self.type = type
         self.id = id
         self.version = version
@@ -24,6 +27,7 @@ public struct StoredResource: Sendable, Equatable {
         self.deleted = deleted
         self.body = body
         self.compartments = compartments
+        self.labels = labels
     }
 
     /// The patient-compartment key a distributed deployment shards by: the first patient, or
@@ -86,6 +90,9 @@ public struct HistoryQuery: Sendable, Equatable {
     public var scope: HistoryScope
     /// Only versions with `lastUpdated >= since`.
     public var since: Timestamp?
+    /// What the asker may see (set by the access decision): versions of shared types or whose
+    /// patient key is one of the patients, without hidden labels.
+    public var visibility: Visibility?
     /// Only versions written before this sequence number (exclusive), for the next page.
     public var beforeSequence: Int64?
     public var count: Int
@@ -141,7 +148,7 @@ public protocol StoreReader: AuditReader, RecordReader {
     /// Versions newest first, at most `query.count`.
     func history(_ query: HistoryQuery) throws -> [HistoryEntry]
     /// How many versions the history scope holds (for `Bundle.total`).
-    func historyCount(_ scope: HistoryScope, since: Timestamp?) throws -> Int
+    func historyCount(_ scope: HistoryScope, since: Timestamp?, visibility: Visibility?) throws -> Int
     /// Ids of current, non-deleted resources of `type` that have every one of the token rows.
     func find(_ type: String, tokens: [TokenMatch], limit: Int) throws -> [String]
     /// One page of a search, with its includes and (if asked) the total

@@ -66,13 +66,7 @@ extension SQLiteStore.Connection {
                             hasMore: backwards ? true : extra, hasPrevious: backwards ? extra : query.cursor != nil)
     }
 
-    func resource(from row: Row) -> StoredResource {
-        let compartments: String = row["compartments"]
-        let body: Data = row["body"]
-        return StoredResource(type: row["type"], id: row["id"], version: row["version"],
-                              lastUpdated: Timestamp(microseconds: row["last_updated"]), deleted: row["deleted"],
-                              body: [UInt8](body), compartments: compartments.isEmpty ? [] : compartments.split(separator: " ").map(String.init))
-    }
+    func resource(from row: Row) -> StoredResource { Self.stored(row) }
 
     func matchingKeys(_ query: SearchQuery, limit: Int) throws -> [ResourceKey] {
         var args: [SQLValue] = []
@@ -90,7 +84,7 @@ extension SQLiteStore.Connection {
             var args: StatementArguments = []
             for k in chunk { args += [k.type, k.id] }
             out += try Row.fetchAll(db, sql: """
-                SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.compartments, v.body
+                SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.compartments, v.body, v.labels
                 FROM resource r JOIN resource_version v ON v.seq = r.seq
                 WHERE r.deleted = 0 AND (r.type, r.id) IN (VALUES \(tuples))
                 """, arguments: args).map(resource(from:))

@@ -149,6 +149,9 @@ public final class SQLiteStore: ResourceStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v4-labels") { db in
+            try db.execute(sql: "ALTER TABLE resource_version ADD COLUMN labels TEXT NOT NULL DEFAULT ''")
+        }
         return m
     }
 
@@ -182,15 +185,10 @@ public final class SQLiteStore: ResourceStore {
     struct Connection: StoreTransaction {
         let db: Database
 
-        static let columns = "seq, type, id, version, last_updated, deleted, compartments, body"
+        static let columns = "seq, type, id, version, last_updated, deleted, compartments, body, labels"
 
         func row(_ r: Row) -> HistoryEntry {
-            let compartments: String = r["compartments"]
-            let body: Data = r["body"]
-            return HistoryEntry(sequence: r["seq"], resource: StoredResource(
-                type: r["type"], id: r["id"], version: r["version"],
-                lastUpdated: Timestamp(microseconds: r["last_updated"]), deleted: r["deleted"],
-                body: [UInt8](body), compartments: compartments.isEmpty ? [] : compartments.split(separator: " ").map(String.init)))
+            HistoryEntry(sequence: r["seq"], resource: SQLiteStore.Connection.stored(r))
         }
 
         func current(_ type: String, _ id: String) throws -> StoredResource? {
@@ -205,9 +203,35 @@ public final class SQLiteStore: ResourceStore {
                              arguments: [type, id, version]).map { row($0).resource }
         }
 
-        private func scopeClause(_ scope: HistoryScope, since: Timestamp?, before: Int64?) -> (String, StatementArguments) {
+        static func stored(_ r: Row) -> StoredResource {
+            let compartments: String = r["compartments"]
+            let body: Data = r["body"]
+            let labels: String? = r["labels"]
+            return StoredResource(type: r["type"], id: r["id"], version: r["version"],
+                                  lastUpdated: Timestamp(microseconds: r["last_updated"]), deleted: r["deleted"],
+                                  body: [UInt8](body), compartments: compartments.isEmpty ? [] : compartments.split(separator: " ").map(String.init),
+                                  labels: (labels ?? "").split(separator: " ").map(String.init))
+        }
+
+        private func scopeClause(_ scope: HistoryScope, since: Timestamp?, before: Int64?, visibility: Visibility? = nil) -> (String, StatementArguments) {
             var clauses: [String] = []
             var args: StatementArguments = []
+            if let v = visibility {
+                var parts: [String] = []
+                if !v.sharedTypes.isEmpty {
+                    parts.append("type IN (\(v.sharedTypes.map { _ in "?" }.joined(separator: ", ")))")
+                    for t in v.sharedTypes { args += [t] }
+                }
+                if !v.patients.isEmpty {
+                    parts.append("patient_key IN (\(v.patients.map { _ in "?" }.joined(separator: ", ")))")
+                    for p in v.patients { args += [p] }
+                }
+                clauses.append(parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")")
+                for l in v.hiddenLabels {
+                    clauses.append("(' ' || labels || ' ') NOT LIKE ?")
+                    args += ["% \(l) %"]
+                }
+            }
             switch scope {
             case .system: break
             case .type(let t): clauses.append("type = ?"); args += [t]
@@ -219,13 +243,13 @@ public final class SQLiteStore: ResourceStore {
         }
 
         func history(_ query: HistoryQuery) throws -> [HistoryEntry] {
-            let (whereSQL, args) = scopeClause(query.scope, since: query.since, before: query.beforeSequence)
+            let (whereSQL, args) = scopeClause(query.scope, since: query.since, before: query.beforeSequence, visibility: query.visibility)
             return try Row.fetchAll(db, sql: "SELECT \(Connection.columns) FROM resource_version \(whereSQL) ORDER BY seq DESC LIMIT ?",
                                     arguments: args + [query.count]).map(row)
         }
 
-        func historyCount(_ scope: HistoryScope, since: Timestamp?) throws -> Int {
-            let (whereSQL, args) = scopeClause(scope, since: since, before: nil)
+        func historyCount(_ scope: HistoryScope, since: Timestamp?, visibility: Visibility?) throws -> Int {
+            let (whereSQL, args) = scopeClause(scope, since: since, before: nil, visibility: visibility)
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource_version \(whereSQL)", arguments: args) ?? 0
         }
 
@@ -247,11 +271,11 @@ public final class SQLiteStore: ResourceStore {
         func put(_ resource: StoredResource, index: [IndexEntry]) throws {
             do {
                 try db.execute(sql: """
-                    INSERT INTO resource_version (type, id, version, last_updated, deleted, patient_key, compartments, body)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO resource_version (type, id, version, last_updated, deleted, patient_key, compartments, body, labels)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [resource.type, resource.id, resource.version, resource.lastUpdated.microseconds,
                                      resource.deleted, resource.patientKey, resource.compartments.joined(separator: " "),
-                                     Data(resource.body)])
+                                     Data(resource.body), resource.labels.joined(separator: " ")])
             } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
                 throw StoreError.versionConflict(type: resource.type, id: resource.id, version: resource.version)
             }

@@ -75,7 +75,7 @@ struct ConformanceSuite {
         }
         #expect(try await store.read { try $0.current("Patient", "x") } == nil)
         #expect(try await store.read { try $0.current("Patient", "keep") }?.version == 1)
-        #expect(try await store.read { try $0.historyCount(.system, since: nil) } == 1)
+        #expect(try await store.read { try $0.historyCount(.system, since: nil, visibility: nil) } == 1)
         #expect(try await store.read { try $0.find("Patient", tokens: [TokenMatch(parameter: "identifier", system: nil, code: "v")], limit: 10) } == [])
     }
 
@@ -99,8 +99,8 @@ struct ConformanceSuite {
         #expect(page2.map { "\($0.resource.id)/\($0.resource.version)" } == ["a/2", "a/1"])
         let instance = try await store.read { try $0.history(HistoryQuery(scope: .instance("Patient", "a"), count: 10)) }
         #expect(instance.map(\.resource.version) == [3, 2, 1])
-        #expect(try await store.read { try $0.historyCount(.type("Patient"), since: nil) } == 4)
-        #expect(try await store.read { try $0.historyCount(.system, since: Timestamp(microseconds: 1_700_000_000_000_002)) } == 3)
+        #expect(try await store.read { try $0.historyCount(.type("Patient"), since: nil, visibility: nil) } == 4)
+        #expect(try await store.read { try $0.historyCount(.system, since: Timestamp(microseconds: 1_700_000_000_000_002), visibility: nil) } == 3)
         let since = try await store.read { try $0.history(HistoryQuery(scope: .system, since: Timestamp(microseconds: 1_700_000_000_000_003), count: 10)) }
         #expect(since.count == 2)
     }

@@ -18,6 +18,10 @@ public struct SearchQuery: Sendable, Equatable {
     public var revIncludes: [IncludeSpec] = []
     /// `_summary=count`: only the total is wanted.
     public var countOnly = false
+    /// What the asker may see (set by the access decision, never by the request): when set,
+    /// only resources of `sharedTypes` or in the compartment of one of `patients` match — in the
+    /// main query, in chains, in `_has` and in counts.
+    public var visibility: Visibility?
     /// When set, included resources are limited to these types (`$everything` includes only
     /// shared data such as Practitioner or Medication, never another patient's resources).
     public var includeTypes: Set<String>?
@@ -25,6 +29,27 @@ public struct SearchQuery: Sendable, Equatable {
     public init(types: [String], count: Int) {
         self.types = types
         self.count = count
+    }
+}
+
+/// The part of the data a principal may see (issue #4, refined by consent in #5).
+public struct Visibility: Sendable, Equatable {
+    public var patients: [String]
+    public var sharedTypes: [String]
+    /// Security labels (`meta.security` codes) whose resources stay hidden.
+    public var hiddenLabels: [String]
+
+    public init(patients: [String], sharedTypes: [String], hiddenLabels: [String] = []) {
+        self.patients = patients
+        self.sharedTypes = sharedTypes
+        self.hiddenLabels = hiddenLabels
+    }
+
+    /// May a resource of `type` in `compartments` with `labels` be seen?
+    public func allows(type: String, compartments: [String], labels: [String] = []) -> Bool {
+        if labels.contains(where: { hiddenLabels.contains($0) }) { return false }
+        if sharedTypes.contains(type) { return true }
+        return compartments.contains { patients.contains($0) }
     }
 }
 

@@ -18,8 +18,30 @@ public enum SQLValue: Sendable, Equatable {
 public struct SearchSQL: Sendable {
     public enum Dialect: Sendable { case sqlite, postgres }
     public let dialect: Dialect
+    /// The visibility of the query being compiled (applied to every resource alias).
+    var visibility: Visibility?
 
     public init(dialect: Dialect) { self.dialect = dialect }
+
+    /// `(alias may be seen)`, or nil when everything may be seen.
+    func visibilityClause(_ alias: String, args: inout [SQLValue]) -> String? {
+        guard let v = visibility else { return nil }
+        var parts: [String] = []
+        if !v.sharedTypes.isEmpty {
+            parts.append("\(alias).type IN (\(placeholders(v.sharedTypes.count)))")
+            args += v.sharedTypes.map { .text($0) }
+        }
+        if !v.patients.isEmpty {
+            parts.append("(\(alias).type, \(alias).id) IN (SELECT vc.type, vc.id FROM compartment vc WHERE vc.patient_key IN (\(placeholders(v.patients.count))))")
+            args += v.patients.map { .text($0) }
+        }
+        var clause = parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")"
+        if !v.hiddenLabels.isEmpty {
+            clause += " AND NOT " + inIndex(.token, alias, "s.param = '_security' AND s.value IN (\(placeholders(v.hiddenLabels.count)))")
+            args += v.hiddenLabels.map { .text($0) }
+        }
+        return clause
+    }
 
     /// Sentinels so NULL sort keys order the same way on both backends.
     static let lowestText = ""
@@ -33,9 +55,16 @@ public struct SearchSQL: Sendable {
 
     /// Compiles the filters of `query` into a WHERE clause over `resource` aliased `alias`.
     public func whereClause(_ query: SearchQuery, alias: String = "r", args: inout [SQLValue]) throws -> String {
+        var compiler = self
+        compiler.visibility = query.visibility
+        return try compiler.compileWhere(query, alias: alias, args: &args)
+    }
+
+    func compileWhere(_ query: SearchQuery, alias: String, args: inout [SQLValue]) throws -> String {
         var parts = ["\(alias).deleted = 0"]
         parts.append("\(alias).type IN (\(placeholders(query.types.count)))")
         args += query.types.map { .text($0) }
+        if let v = visibilityClause(alias, args: &args) { parts.append(v) }
         if let patient = query.compartment {
             parts.append("(\(alias).type, \(alias).id) IN (SELECT c.type, c.id FROM compartment c WHERE c.patient_key = ?)")
             args.append(.text(patient))
@@ -148,7 +177,8 @@ public struct SearchSQL: Sendable {
         case .chain(let parameter, let targetTypes, let filter):
             let inner = "r\(depth)"
             var innerArgs: [SQLValue] = []
-            let innerWhere = try compile(filter, alias: inner, args: &innerArgs, depth: &depth)
+            var innerWhere = try compile(filter, alias: inner, args: &innerArgs, depth: &depth)
+            if let v = visibilityClause(inner, args: &innerArgs) { innerWhere += " AND " + v }
             args.append(.text(parameter))
             args += targetTypes.map { .text($0) }
             args += targetTypes.map { .text($0) }
@@ -160,7 +190,8 @@ public struct SearchSQL: Sendable {
         case .has(let type, let parameter, let filter):
             let inner = "r\(depth)"
             var innerArgs: [SQLValue] = []
-            let innerWhere = try compile(filter, alias: inner, args: &innerArgs, depth: &depth)
+            var innerWhere = try compile(filter, alias: inner, args: &innerArgs, depth: &depth)
+            if let v = visibilityClause(inner, args: &innerArgs) { innerWhere += " AND " + v }
             args += [.text(type), .text(parameter), .text(type)]
             args += innerArgs
             return """
@@ -334,7 +365,7 @@ public struct SearchSQL: Sendable {
         args.append(.integer(Int64(query.count + 1)))
         let keySelect = query.sort.indices.map { ", m.k\($0)" }.joined()
         return """
-            SELECT m.type, m.id, m.seq\(keySelect), v.version, v.last_updated, v.deleted, v.compartments, v.body \
+            SELECT m.type, m.id, m.seq\(keySelect), v.version, v.last_updated, v.deleted, v.compartments, v.body, v.labels \
             FROM (\(inner)) m JOIN resource_version v ON v.seq = m.seq\(cursorSQL) ORDER BY \(order.joined(separator: ", ")) LIMIT ?
             """
     }
