@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "Trust", dependencies: [
             "FHIR", "Storage",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         // Hummingbird application: FHIR REST API.
         .target(name: "Server", dependencies: [

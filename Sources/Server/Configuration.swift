@@ -21,6 +21,12 @@ public struct ServerConfiguration: Sendable {
     /// Longest query string (or `_search` form body) accepted, bytes.
     public var maxQueryBytes: Int = 64 * 1024
 
+    /// Staff roles (practitioner, pharmacy, payer, org-admin, privacy-officer, auditor,
+    /// operator) must sign in with a TOTP code.
+    public var requireTOTPForStaff: Bool = true
+    /// PBKDF2-HMAC-SHA256 iterations for new password hashes (tests lower it for speed).
+    public var passwordIterations: Int = 210_000
+
     public init() {}
 
     /// Reads `ENLACE_HOST`, `ENLACE_PORT`, `ENLACE_DATA`, `ENLACE_BASE_URL`,
@@ -39,6 +45,19 @@ public struct ServerConfiguration: Sendable {
         if let baseURL { return baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL }
         return "http://\(host):\(port)/fhir"
     }
+
+    /// The origin the OAuth endpoints live under: the FHIR base without its trailing `/fhir`.
+    public var oauthBase: String {
+        let base = fhirBase
+        if base.hasSuffix("/fhir") { return String(base.dropLast(5)) }
+        if let url = URL(string: base), let scheme = url.scheme, let host = url.host {
+            return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
+        }
+        return base
+    }
+
+    /// The token endpoint, also the `aud` client assertions must carry.
+    public var tokenURL: String { oauthBase + "/oauth/token" }
 
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("enlace.sqlite") }
 }
