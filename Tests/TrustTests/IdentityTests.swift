@@ -1,3 +1,4 @@
+import _CryptoExtras
 import Crypto
 import FHIR
 import Foundation
@@ -191,5 +192,36 @@ struct IdentityTests {
         #expect(ScopePolicy.grant(requested: "system/Patient.rs user/Observation.r", allowed: allowed, role: .service) == "system/Patient.rs")
         #expect(ScopePolicy.grant(requested: "system/Patient.rs", allowed: allowed, role: nil) == "system/Patient.rs")
     }
-}
 
+    @Test func clientAssertionsSignedRS384AndES384Verify() throws {
+        let now: Int64 = 1_800_000_000
+        let tokenURL = "https://enlace.example/oauth/token"
+        func jwt(_ header: String, iss: String = "svc", aud: String = tokenURL, exp: Int64 = now + 60, sign: ([UInt8]) throws -> [UInt8]) rethrows -> String {
+            let payload = #"{"iss":"\#(iss)","sub":"\#(iss)","aud":"\#(aud)","exp":\#(exp),"jti":"j1"}"#
+            let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
+            return input + "." + Base64URL.encode(try sign(Array(input.utf8)))
+        }
+        let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        let prim = try rsa.publicKey.getKeyPrimitives()
+        let ec = P384.Signing.PrivateKey()
+        let raw = Array(ec.publicKey.rawRepresentation)
+        let jwks = #"{"keys":[{"kty":"RSA","kid":"r1","n":"\#(Base64URL.encode(Array(prim.modulus)))","e":"\#(Base64URL.encode(Array(prim.publicExponent)))"},"# +
+            #"{"kty":"EC","crv":"P-384","kid":"e1","x":"\#(Base64URL.encode(Array(raw[0..<48])))","y":"\#(Base64URL.encode(Array(raw[48...])))"}]}"#
+        let client = OAuthClient(clientID: "svc", name: "svc", redirectURIs: [], scope: "system/*.rs", jwks: jwks)
+        #expect(try ClientAssertion.keys(fromJWKS: jwks).count == 2)
+        let rs = try jwt(#"{"alg":"RS384","kid":"r1"}"#) { Array(try rsa.signature(for: SHA384.hash(data: $0), padding: .insecurePKCS1v1_5).rawRepresentation) }
+        #expect(try ClientAssertion.verify(rs, client: client, tokenURL: tokenURL, now: now).tokenID == "j1")
+        let es = try jwt(#"{"alg":"ES384","kid":"e1"}"#) { Array(try ec.signature(for: $0).rawRepresentation) }
+        #expect(try ClientAssertion.verify(es, client: client, tokenURL: tokenURL, now: now).clientID == "svc")
+        // RS256, a key of the wrong kind, wrong aud, expired, other issuer: refused
+        let rs256 = try jwt(#"{"alg":"RS256","kid":"r1"}"#) { Array(try rsa.signature(for: SHA256.hash(data: $0), padding: .insecurePKCS1v1_5).rawRepresentation) }
+        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(rs256, client: client, tokenURL: tokenURL, now: now) }
+        let esAsRS = try jwt(#"{"alg":"RS384","kid":"e1"}"#) { Array(try ec.signature(for: $0).rawRepresentation) }
+        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(esAsRS, client: client, tokenURL: tokenURL, now: now) }
+        let wrongAud = try jwt(#"{"alg":"ES384","kid":"e1"}"#, aud: "https://enlace.example/fhir") { Array(try ec.signature(for: $0).rawRepresentation) }
+        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(wrongAud, client: client, tokenURL: tokenURL, now: now) }
+        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(es, client: client, tokenURL: tokenURL, now: now + 61) }
+        let other = try jwt(#"{"alg":"ES384","kid":"e1"}"#, iss: "someone") { Array(try ec.signature(for: $0).rawRepresentation) }
+        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(other, client: client, tokenURL: tokenURL, now: now) }
+    }
+}
