@@ -81,7 +81,10 @@ struct AuthenticationTests {
             for bad in [otherPatient, promoted, unknownRole] {
                 #expect(try await c.send(.get, "/fhir/Patient/x", headers: ["Authorization": "Bearer \(bad)"], auth: false).status == 401)
             }
-            // a user token whose user does not exist (or is disabled) is refused
+            // a user token is accepted until its user is disabled
+            #expect(try await c.send(.get, "/fhir/Patient/a", headers: ["Authorization": "Bearer \(user.token)"], auth: false).status != 401)
+            _ = try await identity.addUser(username: "ana", role: .patient, password: "ana-password", patient: "Patient/a")
+            try await identity.setDisabled("ana", true)
             #expect(try await c.send(.get, "/fhir/Patient/a", headers: ["Authorization": "Bearer \(user.token)"], auth: false).status == 401)
         }
     }

@@ -129,11 +129,12 @@ struct OAuthClientDriver: Sendable {
 
     /// Authorize → sign in → approve; returns the redirect parameters.
     func authorize(user: String, password: String, verifier: String, approveForm: [(String, String)] = [], extra: [(String, String)] = [],
-                   scope: String = "launch/patient openid fhirUser offline_access patient/*.rs") async throws -> [String: String] {
+                   scope: String = "launch/patient openid fhirUser offline_access patient/*.rs", totp: String? = nil) async throws -> [String: String] {
         let page = try await send(.get, authorizeURI(verifier: verifier, scope: scope, extra: extra))
         #expect(page.status == 200)
         let cookie = try #require(page.cookie)
-        let login = try await send(.post, "/oauth/authorize/login", form: [("csrf", page.hidden("csrf") ?? ""), ("username", user), ("password", password)],
+        let login = try await send(.post, "/oauth/authorize/login",
+                                   form: [("csrf", page.hidden("csrf") ?? ""), ("username", user), ("password", password)] + (totp.map { [("totp", $0)] } ?? []),
                                    headers: ["Cookie": cookie])
         #expect(login.status == 200)
         let cookie2 = try #require(login.cookie)
@@ -351,6 +352,27 @@ struct OAuthTests {
             #expect(t.json["fhirUser"]?.stringValue == h.fhirBase + "/Practitioner/7")
             let claims = try h.services.authority.verify(t.json["access_token"]!.stringValue!, now: h.clock.now())
             #expect(claims.role == "practitioner" && claims.organization == "Organization/umf-10" && claims.patient == "Patient/p2")
+        }
+    }
+
+    @Test func staffSignInWithTOTPAndEnglishPages() async throws {
+        let h = try await OAuthHarness()
+        let (_, totp) = try await h.services.identity.addUser(username: "farmacia", role: .pharmacy, password: "pharmacy-pass-1",
+                                                             organization: "Organization/farmacia-1", withTOTP: true)
+        let secret = try #require(totp)
+        try await h.run { c in
+            let v = OAuthClientDriver.verifier()
+            // English when asked for
+            let page = try await c.send(.get, c.authorizeURI(verifier: v, scope: "user/*.rs", extra: [("ui_locales", "en")]))
+            #expect(page.text.contains("Sign in to Enlace") && page.text.contains("<html lang=\"en\">"))
+            let needCode = try await c.send(.post, "/oauth/authorize/login", form: [("csrf", page.hidden("csrf")!), ("username", "farmacia"),
+                                                                                    ("password", "pharmacy-pass-1")], headers: ["Cookie": page.cookie!])
+            #expect(needCode.status == 401 && needCode.text.contains("one-time code"))
+            let code = secret.code(at: h.clock.now().microseconds / 1_000_000)
+            let params = try await c.authorize(user: "farmacia", password: "pharmacy-pass-1", verifier: v, scope: "user/*.rs", totp: code)
+            let t = try await c.exchange(code: try #require(params["code"]), verifier: v)
+            let claims = try h.services.authority.verify(t.json["access_token"]!.stringValue!, now: h.clock.now())
+            #expect(claims.role == "pharmacy" && claims.organization == "Organization/farmacia-1" && claims.scope == "user/*.rs")
         }
     }
 

