@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "Trust", dependencies: [
             "FHIR", "Storage",
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         // Hummingbird application: FHIR REST API.
         .target(name: "Server", dependencies: [
@@ -54,7 +55,7 @@ let package = Package(
         ]),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR"]),
         .testTarget(name: "StorageTests", dependencies: ["FHIR", "Storage", "StorageSQLite", "StoragePostgres"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust"]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "StorageSQLite"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Trust", "FHIR", "Storage", "StorageSQLite",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

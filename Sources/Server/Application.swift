@@ -41,7 +41,7 @@ public struct EnlaceServices: Sendable {
     }
 }
 
-/// Builds the Hummingbird application: FHIR API at `/fhir`, `/healthz`, JWKS.
+/// Builds the Hummingbird application: FHIR API at `/fhir`, SMART/OAuth at `/oauth`, `/healthz`, JWKS.
 public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) -> some ApplicationProtocol {
     let logger = logger ?? {
         var l = Logger(label: "enlace")
@@ -52,7 +52,7 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
     router.add(middleware: AuditMiddleware(ledger: services.ledger, builder: services.auditBuilder, clock: services.clock))
     router.add(middleware: OutcomeMiddleware())
     router.add(middleware: FormatMiddleware())
-    router.add(middleware: AuthenticationMiddleware(authority: services.authority, clock: services.clock))
+    router.add(middleware: AuthenticationMiddleware(authority: services.authority, clock: services.clock, identity: services.identity))
     router.get("healthz") { _, _ in
         FHIRResponse.json(.ok, .object([("status", .string("ok"))]))
     }
@@ -63,6 +63,7 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
     router.get(".well-known/jwks.json") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: jwks)))
     }
+    OAuthEndpoints(services: services).register(on: router)
     FHIRAPI(configuration: services.configuration, repository: services.repository, ledger: services.ledger,
             auditBuilder: services.auditBuilder, clock: services.clock).register(on: router)
     AuditRoutes(ledger: services.ledger).register(on: router)

@@ -24,6 +24,11 @@ public struct ServerConfiguration: Sendable {
     /// Test-only: serves `GET /_fault` that fails with an unexpected error (to check that a 500
     /// is still an OperationOutcome and still audited). Never set in production.
     public var faultInjection = false
+    /// Staff roles (practitioner, pharmacy, payer, org-admin, privacy-officer, auditor,
+    /// operator) must sign in with a TOTP code.
+    public var requireTOTPForStaff: Bool = true
+    /// PBKDF2-HMAC-SHA256 iterations for new password hashes (tests lower it for speed).
+    public var passwordIterations: Int = 210_000
 
     public init() {}
 
@@ -43,6 +48,19 @@ public struct ServerConfiguration: Sendable {
         if let baseURL { return baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL }
         return "http://\(host):\(port)/fhir"
     }
+
+    /// The origin the OAuth endpoints live under: the FHIR base without its trailing `/fhir`.
+    public var oauthBase: String {
+        let base = fhirBase
+        if base.hasSuffix("/fhir") { return String(base.dropLast(5)) }
+        if let url = URL(string: base), let scheme = url.scheme, let host = url.host {
+            return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
+        }
+        return base
+    }
+
+    /// The token endpoint, also the `aud` client assertions must carry.
+    public var tokenURL: String { oauthBase + "/oauth/token" }
 
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("enlace.sqlite") }
 }

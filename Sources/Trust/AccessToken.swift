@@ -13,8 +13,22 @@ public struct AccessTokenClaims: Sendable, Equatable {
     public var tokenID: String
     /// Space-separated SMART scopes.
     public var scope: String
+    /// `role`: a `Principal.Role` raw value; absent on operator tokens made by `enlace token`.
+    public var role: String?
+    /// `fhirUser`: the FHIR resource that is the user (`Practitioner/7`).
+    public var fhirUser: String?
+    /// `patient`: the patient in context (the patient user, or the SMART launch patient).
+    public var patient: String?
+    /// `acts_for`: patients a related person acts for.
+    public var actsFor: [String]
+    /// `org`: the user's organization.
+    public var organization: String?
+    /// `client_id`: the SMART client the token was issued to.
+    public var clientID: String?
 
-    public init(issuer: String, subject: String, audience: String, issuedAt: Int64, expires: Int64, tokenID: String, scope: String) {
+    public init(issuer: String, subject: String, audience: String, issuedAt: Int64, expires: Int64, tokenID: String, scope: String,
+                role: String? = nil, fhirUser: String? = nil, patient: String? = nil, actsFor: [String] = [],
+                organization: String? = nil, clientID: String? = nil) {
         self.issuer = issuer
         self.subject = subject
         self.audience = audience
@@ -22,6 +36,22 @@ public struct AccessTokenClaims: Sendable, Equatable {
         self.expires = expires
         self.tokenID = tokenID
         self.scope = scope
+        self.role = role
+        self.fhirUser = fhirUser
+        self.patient = patient
+        self.actsFor = actsFor
+        self.organization = organization
+        self.clientID = clientID
+    }
+}
+
+extension Principal {
+    /// The principal a verified token stands for. An unknown `role` claim yields no role
+    /// (callers refuse such tokens before building a principal; see `TokenAuthority.verify`).
+    public init(claims: AccessTokenClaims) {
+        self.init(subject: claims.subject, scopes: ScopeSet(claims.scope), tokenID: claims.tokenID,
+                  role: claims.role.flatMap(Role.init(rawValue:)), fhirUser: claims.fhirUser, patient: claims.patient,
+                  actsFor: claims.actsFor, organization: claims.organization, clientID: claims.clientID)
     }
 }
 
@@ -78,11 +108,18 @@ public struct TokenAuthority: Sendable {
     /// Signs `claims` as a compact JWS with header `{"alg":"ES256","typ":"JWT","kid":…}`.
     public func sign(_ claims: AccessTokenClaims) throws -> String {
         let header = JSON.object([("alg", .string("ES256")), ("typ", .string("JWT")), ("kid", .string(key.keyID))])
-        let payload = JSON.object([
+        var fields: [(String, JSON)] = [
             ("iss", .string(claims.issuer)), ("sub", .string(claims.subject)), ("aud", .string(claims.audience)),
             ("iat", .number(String(claims.issuedAt))), ("exp", .number(String(claims.expires))),
             ("jti", .string(claims.tokenID)), ("scope", .string(claims.scope)),
-        ])
+        ]
+        if let v = claims.role { fields.append(("role", .string(v))) }
+        if let v = claims.fhirUser { fields.append(("fhirUser", .string(v))) }
+        if let v = claims.patient { fields.append(("patient", .string(v))) }
+        if !claims.actsFor.isEmpty { fields.append(("acts_for", .array(claims.actsFor.map { .string($0) }))) }
+        if let v = claims.organization { fields.append(("org", .string(v))) }
+        if let v = claims.clientID { fields.append(("client_id", .string(v))) }
+        let payload = JSON.object(fields)
         let signingInput = Base64URL.encode(header.serialized()) + "." + Base64URL.encode(payload.serialized())
         let signature = try key.privateKey.signature(for: Data(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(Array(signature.rawRepresentation))
@@ -90,9 +127,20 @@ public struct TokenAuthority: Sendable {
 
     /// Issues a token for `subject` with `scope`, valid `ttl` seconds from `now`.
     public func issue(subject: String, scope: String, ttl: Int64, now: Timestamp) throws -> String {
+        try issueClaims(subject: subject, scope: scope, ttl: ttl, now: now).token
+    }
+
+    /// Issues a token carrying a user's or client's context; returns the token and its claims
+    /// (whose `tokenID` revocation and introspection use).
+    public func issueClaims(subject: String, scope: String, ttl: Int64, now: Timestamp, role: Principal.Role? = nil,
+                            fhirUser: String? = nil, patient: String? = nil, actsFor: [String] = [], organization: String? = nil,
+                            clientID: String? = nil) throws -> (token: String, claims: AccessTokenClaims) {
         let iat = now.microseconds / 1_000_000
-        return try sign(AccessTokenClaims(issuer: issuer, subject: subject, audience: audience, issuedAt: iat,
-                                          expires: iat + ttl, tokenID: UUID().uuidString.lowercased(), scope: scope))
+        let claims = AccessTokenClaims(issuer: issuer, subject: subject, audience: audience, issuedAt: iat,
+                                       expires: iat + ttl, tokenID: UUID().uuidString.lowercased(), scope: scope,
+                                       role: role?.rawValue, fhirUser: fhirUser, patient: patient, actsFor: actsFor,
+                                       organization: organization, clientID: clientID)
+        return (try sign(claims), claims)
     }
 
     /// Verifies signature (ES256 only: `none`, HS256 and every other algorithm are refused),
@@ -122,7 +170,12 @@ public struct TokenAuthority: Sendable {
         default: throw .wrongAudience
         }
         guard aud.contains(audience) else { throw .wrongAudience }
+        let role = payload["role"]?.stringValue
+        if let role, Principal.Role(rawValue: role) == nil { throw .malformed }
         return AccessTokenClaims(issuer: payload["iss"]?.stringValue ?? "", subject: sub, audience: audience, issuedAt: iat,
-                                 expires: exp, tokenID: jti, scope: payload["scope"]?.stringValue ?? "")
+                                 expires: exp, tokenID: jti, scope: payload["scope"]?.stringValue ?? "",
+                                 role: role, fhirUser: payload["fhirUser"]?.stringValue, patient: payload["patient"]?.stringValue,
+                                 actsFor: (payload["acts_for"]?.arrayValue ?? []).compactMap(\.stringValue),
+                                 organization: payload["org"]?.stringValue, clientID: payload["client_id"]?.stringValue)
     }
 }

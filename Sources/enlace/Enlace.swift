@@ -10,10 +10,12 @@ struct Enlace: AsyncParsableCommand {
         discussion: """
             Start a server on embedded SQLite:   enlace serve --data ./enlace-data
             Get an operator token:               enlace token --data ./enlace-data --scope "system/*.*"
+            Add a user (password on stdin):      enlace users add --data ./enlace-data --username ana --role patient --patient Patient/1 --password-stdin
+            Register a SMART app:                enlace clients add --data ./enlace-data --client-id app --public --redirect-uri https://app.example/cb --scope "launch/patient patient/*.rs"
             Environment: ENLACE_HOST, ENLACE_PORT, ENLACE_DATA, ENLACE_BASE_URL, ENLACE_MAX_BODY_BYTES.
             """,
         version: EnlaceVersion.current,
-        subcommands: [Serve.self, Token.self, Audit.self]
+        subcommands: [Serve.self, Token.self, Users.self, Clients.self, Audit.self]
     )
 }
 

@@ -20,8 +20,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes (env ENLACE_MAX_BODY_BYTES; default 16 MiB).")
     var maxBodyBytes: Int?
 
+    @Flag(name: .customLong("totp-for-staff"), inversion: .prefixedNo,
+          help: "Require a TOTP code when staff (practitioner, pharmacy, payer, org-admin, privacy-officer, auditor, operator) sign in.")
+    var totpForStaff = true
+
     func run() async throws {
         var config = ServerConfiguration.fromEnvironment()
+        config.requireTOTPForStaff = totpForStaff
         if let host { config.host = host }
         if let port { config.port = port }
         if let d = data.data { config.dataDirectory = d }

@@ -8,7 +8,10 @@ import Trust
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a signed access token (ES256) for the local operator.",
-        discussion: "Example: enlace token --data ./enlace-data --scope \"system/*.*\" --ttl 3600")
+        discussion: """
+            Operator token:     enlace token --data ./enlace-data --scope "system/*.*" --ttl 3600
+            A user's token:     enlace token --data ./enlace-data --user ana --scope "patient/*.rs"
+            """)
 
     @OptionGroup var data: DataOptions
 
@@ -20,6 +23,9 @@ struct Token: AsyncParsableCommand {
 
     @Option(name: .long, help: "Subject of the token (default operator).")
     var subject: String = "operator"
+
+    @Option(name: .long, help: "Issue the token for this user, with their role and context (patient, organization, …).")
+    var user: String?
 
     @Option(name: .long, help: "Server host the token is for, to build the audience (env ENLACE_HOST).")
     var host: String?
@@ -40,6 +46,20 @@ struct Token: AsyncParsableCommand {
         }
         let key = try SigningKey.loadOrCreate(in: config.dataDirectory)
         let authority = TokenAuthority(key: key, issuer: config.fhirBase, audience: config.fhirBase)
+        if let username = user {
+            var options = data
+            options.data = config.dataDirectory
+            let identity = try options.identity()
+            guard let account = try await identity.user(username) else { throw ValidationError("no user named '\(username)'") }
+            guard !account.disabled else { throw ValidationError("user '\(username)' is disabled") }
+            let granted = ScopePolicy.grant(requested: scope, allowed: scope, role: account.principalRole)
+            guard !ScopeSet(granted).scopes.isEmpty else {
+                throw ValidationError("--scope '\(scope)' grants nothing to a \(account.role) user (system/ scopes are for operators and backend services)")
+            }
+            let issued = try identity.issueToken(for: account, scope: granted, patient: nil, clientID: "enlace-cli", authority: authority, ttl: ttl)
+            print(issued.token)
+            return
+        }
         let token = try authority.issue(subject: subject, scope: scope, ttl: ttl, now: SystemClock().now())
         print(token)
     }

@@ -57,4 +57,35 @@ struct AuthenticationTests {
             #expect(try await c.send(.get, "/fhir/Observation/x").status == 403)
         }
     }
+
+    @Test func revokedTokensAndAlteredContextAreRefused() async throws {
+        let server = try TestServer()
+        let identity = server.services.identity
+        let issued = try server.services.authority.issueClaims(subject: "operator-2", scope: "system/*.*", ttl: 3600, now: server.clock.now())
+        let user = try server.services.authority.issueClaims(subject: "user:ana", scope: "patient/*.rs", ttl: 3600, now: server.clock.now(),
+                                                             role: .patient, fhirUser: "Patient/a", patient: "Patient/a")
+        // a patient token whose payload is edited to another patient or to the operator role
+        let parts = user.token.split(separator: ".").map(String.init)
+        let payload = String(decoding: Base64URL.decode(Substring(parts[1]))!, as: UTF8.self)
+        let otherPatient = parts[0] + "." + b64(payload.replacingOccurrences(of: "Patient/a", with: "Patient/b")) + "." + parts[2]
+        let promoted = parts[0] + "." + b64(payload.replacingOccurrences(of: #""role":"patient""#, with: #""role":"operator""#)) + "." + parts[2]
+        let unknownRole = try server.services.authority.sign(AccessTokenClaims(issuer: "x", subject: "x", audience: server.services.configuration.fhirBase,
+            issuedAt: server.clock.now().microseconds / 1_000_000, expires: server.clock.now().microseconds / 1_000_000 + 60, tokenID: "u", scope: "system/*.*", role: "superuser"))
+        try await server.run { c in
+            let token = issued.token
+            #expect(try await c.send(.get, "/fhir/Patient/x", headers: ["Authorization": "Bearer \(token)"], auth: false).status == 404)
+            try await identity.revoke(tokenID: issued.claims.tokenID, expires: issued.claims.expires)
+            let r = try await c.send(.get, "/fhir/Patient/x", headers: ["Authorization": "Bearer \(token)"], auth: false)
+            #expect(r.status == 401)
+            #expect(r.header("WWW-Authenticate")?.contains("invalid_token") == true)
+            for bad in [otherPatient, promoted, unknownRole] {
+                #expect(try await c.send(.get, "/fhir/Patient/x", headers: ["Authorization": "Bearer \(bad)"], auth: false).status == 401)
+            }
+            // a user token is accepted until its user is disabled
+            #expect(try await c.send(.get, "/fhir/Patient/a", headers: ["Authorization": "Bearer \(user.token)"], auth: false).status != 401)
+            _ = try await identity.addUser(username: "ana", role: .patient, password: "ana-password", patient: "Patient/a")
+            try await identity.setDisabled("ana", true)
+            #expect(try await c.send(.get, "/fhir/Patient/a", headers: ["Authorization": "Bearer \(user.token)"], auth: false).status == 401)
+        }
+    }
 }

@@ -6,15 +6,21 @@ import Storage
 import Trust
 
 /// Requires a valid bearer token on every endpoint except `/fhir/metadata`,
-/// `/fhir/.well-known/*`, `/.well-known/*` and `/healthz`, and puts the Principal in the
-/// context. Every refusal is a 401 with `WWW-Authenticate: Bearer` and the reason.
+/// `/fhir/.well-known/*`, `/.well-known/*`, `/healthz` and the OAuth endpoints under
+/// `/oauth/` (which authenticate their callers themselves), and puts the Principal — role,
+/// fhirUser, patient, acts_for, org, client — in the context. Revoked tokens and tokens of
+/// disabled users or clients are refused on the next request (one record read per request).
+/// Every refusal is a 401 with `WWW-Authenticate: Bearer` and the reason.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = EnlaceRequestContext
     let authority: TokenAuthority
     let clock: any Clock
+    /// When set, each token's `jti` is checked against the revocation records.
+    var identity: IdentityService? = nil
 
     static func isPublic(_ path: String) -> Bool {
         path == "/fhir/metadata" || path.hasPrefix("/fhir/.well-known/") || path.hasPrefix("/.well-known/") || path == "/healthz"
+            || path.hasPrefix("/oauth/")
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -33,8 +39,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
         } catch {
             throw unauthorized(error.description, error.spanish, error: "invalid_token")
         }
+        if let identity, try await !identity.isActive(tokenID: claims.tokenID, subject: claims.subject) {
+            throw unauthorized(TokenError.revoked.description, TokenError.revoked.spanish, error: "invalid_token")
+        }
         var context = context
-        let principal = Principal(subject: claims.subject, scopes: ScopeSet(claims.scope), tokenID: claims.tokenID)
+        let principal = Principal(claims: claims)
         context.principal = principal
         context.audit?.principal = principal
         return try await next(request, context)
