@@ -34,11 +34,11 @@ struct FHIRAPI: Sendable {
     var base: String { configuration.fhirBase }
 
     /// The guarded repository of the request's principal (authentication has run before).
-    func guarded(_ context: EnlaceRequestContext) throws -> GuardedRepository {
+    func guarded(_ context: EnlaceRequestContext) async throws -> GuardedRepository {
         guard let principal = context.principal else {
             throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
         }
-        return GuardedRepository(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock)
+        return try await GuardedRepository.open(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock)
     }
 
     func register(on router: Router<EnlaceRequestContext>) {

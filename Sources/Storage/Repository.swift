@@ -15,6 +15,9 @@ public struct Repository: Sendable {
     /// Runs inside every write transaction, after the data is written and before it commits:
     /// the guard uses it to append the audit entry and the Provenance in the same transaction.
     public var afterWrite: (@Sendable (any StoreTransaction, [Written]) throws -> Void)?
+    /// What the asker may see: applied to conditional criteria and to GETs inside bundles, so a
+    /// conditional interaction never reveals a resource the asker could not read.
+    public var visibility: Visibility?
 
     /// A version this request wrote, and whether it created the resource.
     public struct Written: Sendable {
@@ -103,7 +106,8 @@ public struct Repository: Sendable {
         }
         var options = SearchParser.Options()
         options.strict = true
-        let (query, _) = try SearchParser(options: options).parse(types: [type], parameters: pairs)
+        var (query, _) = try SearchParser(options: options).parse(types: [type], parameters: pairs)
+        query.visibility = visibility
         guard !query.filters.isEmpty else {
             throw FHIRError.badRequest("conditional criteria are empty: a conditional interaction needs search parameters, e.g. identifier=system|value",
                                        "los criterios condicionales están vacíos: una interacción condicional necesita parámetros de búsqueda, p. ej. identifier=sistema|valor")
@@ -244,8 +248,10 @@ public struct Repository: Sendable {
 
     /// Stores a resource the server itself generates (a Provenance, a Communication) as version
     /// 1 with a new id, inside the caller's transaction. No validation: the server builds it.
-    public func storeGenerated(in tx: any StoreTransaction, _ type: String, _ resource: JSON, now: Timestamp) throws -> StoredResource {
-        let prepared = prepare(resource, type: type, id: ids.next(), version: 1, now: now)
+    public func storeGenerated(in tx: any StoreTransaction, _ type: String, _ resource: JSON, now: Timestamp,
+                               compartments: [String]? = nil) throws -> StoredResource {
+        var prepared = prepare(resource, type: type, id: ids.next(), version: 1, now: now)
+        if let compartments { prepared.stored.compartments = compartments }
         try tx.put(prepared.stored, index: prepared.index)
         return prepared.stored
     }

@@ -281,8 +281,9 @@ extension Repository {
 
     func get(in tx: any StoreReader, _ r: EntryRequest, base: String) throws -> JSON {
         if let id = r.id {
-            let stored: StoredResource?
+            var stored: StoredResource?
             if let v = r.version { stored = Int(v).flatMap { try? tx.version(r.type, id, $0) } } else { stored = try tx.current(r.type, id) }
+            if let s = stored, let v = visibility, !v.allows(type: s.type, compartments: s.compartments, labels: s.labels) { stored = nil }
             guard let stored else { throw FHIRError.notFound(r.type, id) }
             if stored.deleted { throw FHIRError.gone(r.type, id) }
             return .object([("resource", try stored.json()),
@@ -293,7 +294,8 @@ extension Repository {
             let kv = p.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).removingPercentEncoding ?? String($0) }
             return (kv[0], kv.count > 1 ? kv[1] : "")
         }
-        let (query, _) = try SearchParser().parse(types: [r.type], parameters: pairs)
+        var (query, _) = try SearchParser().parse(types: [r.type], parameters: pairs)
+        query.visibility = visibility
         let result = try tx.search(query)
         var bundle: [(String, JSON)] = [("resourceType", .string("Bundle")), ("type", .string("searchset"))]
         if let t = result.total { bundle.append(("total", .number(String(t)))) }

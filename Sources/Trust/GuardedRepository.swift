@@ -3,40 +3,85 @@ import Foundation
 import Storage
 
 /// The only way from a request to the data. For the request's principal it:
-/// 1. decides what may be done *before* the repository runs anything, so a refusal never
-///    depends on whether data exists;
-/// 2. runs the repository, filtering what comes back;
+/// 1. decides what may be done *before* the repository runs anything (`AccessPolicy`), so a
+///    refusal never depends on whether data exists: a resource the principal may not see
+///    answers exactly like one that does not exist, and counts never include it;
+/// 2. runs the repository with that decision applied inside the query, and filters includes;
 /// 3. records what was touched in the request's `AuditContext`, and for writes appends the
 ///    audit entry and a Provenance in the same database transaction as the data.
-///
-/// Today's access rule (the foundation): `system/` scopes grant their permissions on the types
-/// they name. `patient/` and `user/` scopes need the patient and user context of the access
-/// issue and grant nothing until it lands, which is the safe reading.
 public struct GuardedRepository: Sendable {
     public let principal: Principal
+    public let decision: AccessDecision
     let repository: Repository
     let audit: AuditContext?
     let builder: AuditEventBuilder?
     let clock: any Clock
 
-    public init(principal: Principal, repository: Repository, audit: AuditContext? = nil, builder: AuditEventBuilder? = nil,
-                clock: any Clock = SystemClock()) {
+    public init(principal: Principal, decision: AccessDecision = .unrestricted, repository: Repository, audit: AuditContext? = nil,
+                builder: AuditEventBuilder? = nil, clock: any Clock = SystemClock()) {
         self.principal = principal
+        self.decision = decision
         self.repository = repository
         self.audit = audit
         self.builder = builder
         self.clock = clock
     }
 
-    /// Throws 403 unless a scope grants `permission` on `type`.
+    /// Decides for `principal` (one set of store reads per request; nothing is cached across
+    /// requests, so a change in relationships or consent holds from the next request).
+    public static func open(principal: Principal, repository: Repository, audit: AuditContext?, builder: AuditEventBuilder?,
+                            clock: any Clock, policy: AccessPolicy = AccessPolicy()) async throws -> GuardedRepository {
+        let decision = try await policy.decide(principal, store: repository.store)
+        audit?.decidedBy(decision.rule)
+        return GuardedRepository(principal: principal, decision: decision, repository: repository, audit: audit, builder: builder, clock: clock)
+    }
+
+    /// Do the token's scopes grant `permission` on `type`? `system/` scopes count for operators
+    /// and services; `user/` scopes for people; `patient/` scopes when a patient is in context.
+    func scopesAllow(_ permission: ScopeSet.Permission, on type: String) -> Bool {
+        switch principal.effectiveRole {
+        case .platformOperator, .service:
+            return principal.scopes.allows(permission, on: type, context: .system)
+        default:
+            return principal.scopes.allows(permission, on: type, context: .user)
+                || (principal.patient != nil && principal.scopes.allows(permission, on: type, context: .patient))
+        }
+    }
+
+    /// Throws 403 unless the scopes and the role allow `permission` on `type`. Depends only on
+    /// the principal, never on data.
     func require(_ permission: ScopeSet.Permission, on type: String) throws {
-        guard principal.scopes.allows(permission, on: type, context: .system) else {
+        guard scopesAllow(permission, on: type) else {
             audit?.decidedBy("urn:enlace:rule:scope-denied")
             throw FHIRError(status: 403, code: "forbidden",
                             english: "the access token's scopes do not allow '\(permission.rawValue)' on \(type)",
                             spanish: "los permisos (scopes) del token no autorizan '\(permission.rawValue)' sobre \(type)")
         }
-        audit?.decidedBy("urn:enlace:rule:system-scope")
+        let reading = permission == .read || permission == .search
+        let allowed = reading ? decision.readableTypes : decision.writableTypes
+        if let allowed, type != "*", !allowed.contains(type) {
+            audit?.decidedBy("urn:enlace:rule:role-denied")
+            throw FHIRError(status: 403, code: "forbidden",
+                            english: "the role \(principal.effectiveRole.rawValue) may not \(reading ? "read" : "write") \(type)",
+                            spanish: "el rol \(principal.effectiveRole.rawValue) no puede \(reading ? "leer" : "escribir") \(type)")
+        }
+        if type == "*", (reading ? decision.readableTypes : decision.writableTypes) != nil || decision.visibility != nil {
+            throw FHIRError(status: 403, code: "forbidden", english: "this role may not read across every type",
+                            spanish: "este rol no puede leer todos los tipos a la vez")
+        }
+    }
+
+    /// May this version be seen?
+    func visible(_ r: StoredResource) -> Bool {
+        decision.visibility?.allows(type: r.type, compartments: r.compartments, labels: r.labels) ?? true
+    }
+
+    /// The current version if it exists and may be seen; a hidden resource is "not found".
+    func visibleCurrent(_ type: String, _ id: String) async throws -> StoredResource? {
+        guard Repository.isValidID(id) else { return nil }
+        let current = try await repository.store.read { try $0.current(type, id) }
+        guard let current, visible(current) else { return nil }
+        return current
     }
 
     /// AuditEvents are written by the server only (https://hl7.org/fhir/R4/auditevent.html).
@@ -53,14 +98,17 @@ public struct GuardedRepository: Sendable {
     /// for each created or updated resource in their own transaction.
     func writing(recordAudit: Bool = true, status: @escaping @Sendable ([Repository.Written]) -> Int) -> Repository {
         var repo = repository
+        repo.visibility = decision.visibility
         let audit = self.audit, builder = self.builder, principal = self.principal, clock = self.clock, base = repository
+        let decision = self.decision
         repo.afterWrite = { tx, written in
             let now = clock.now()
             for w in written {
+                try GuardedRepository.checkWrite(w, decision: decision, tx: tx)
                 audit?.touched("\(w.resource.type)/\(w.resource.id)/_history/\(w.resource.version)", patients: w.resource.compartments)
                 if !w.resource.deleted, w.resource.type != "Provenance" {
                     let provenance = ProvenanceBuilder.build(for: w, principal: principal, recorded: now, reason: nil)
-                    _ = try base.storeGenerated(in: tx, "Provenance", provenance, now: now)
+                    _ = try base.storeGenerated(in: tx, "Provenance", provenance, now: now, compartments: w.resource.compartments)
                 }
             }
             if recordAudit, let audit, let builder, audit.recordedIndex == nil {
@@ -73,6 +121,29 @@ public struct GuardedRepository: Sendable {
         return repo
     }
 
+    /// A write must stay inside what the role may write: the compartments of the new version
+    /// (and of the version it replaces) must belong to `writePatients`; shared data needs
+    /// `writeShared`. Runs inside the transaction, so a refusal leaves nothing behind.
+    static func checkWrite(_ w: Repository.Written, decision: AccessDecision, tx: any StoreTransaction) throws {
+        guard let patients = decision.writePatients else { return }
+        var compartments = w.resource.compartments
+        if w.resource.version > 1, let previous = try tx.version(w.resource.type, w.resource.id, w.resource.version - 1) {
+            compartments += previous.compartments
+        }
+        let isShared = AccessPolicy.sharedTypes.contains(w.resource.type)
+        let ok: Bool
+        if isShared {
+            ok = decision.writeShared
+        } else {
+            ok = !compartments.isEmpty && compartments.allSatisfy { patients.contains($0) }
+        }
+        if !ok {
+            throw FHIRError(status: 403, code: "forbidden",
+                            english: "this write would touch data of a patient you have no relationship with (\(w.resource.type))",
+                            spanish: "esta escritura tocaría datos de un paciente con el que no tiene relación (\(w.resource.type))")
+        }
+    }
+
     func saw(_ r: StoredResource) {
         audit?.touched("\(r.type)/\(r.id)/_history/\(r.version)", patients: r.compartments)
     }
@@ -82,7 +153,8 @@ public struct GuardedRepository: Sendable {
     public func read(_ type: String, _ id: String) async throws -> StoredResource {
         try Repository.checkType(type)
         try require(.read, on: type)
-        let r = try await repository.read(type, id)
+        guard let r = try await visibleCurrent(type, id) else { throw FHIRError.notFound(type, id) }
+        if r.deleted { throw FHIRError.gone(type, id) }
         saw(r)
         return r
     }
@@ -90,7 +162,9 @@ public struct GuardedRepository: Sendable {
     public func vread(_ type: String, _ id: String, version: String) async throws -> StoredResource {
         try Repository.checkType(type)
         try require(.read, on: type)
+        guard try await visibleCurrent(type, id) != nil else { throw FHIRError.notFound(type, id) }
         let r = try await repository.vread(type, id, version: version)
+        guard visible(r) else { throw FHIRError.notFound(type, id) }
         saw(r)
         return r
     }
@@ -109,6 +183,7 @@ public struct GuardedRepository: Sendable {
         try Repository.checkType(type)
         try refuseAuditWrites(type)
         try require(.update, on: type)
+        if !decision.updateAsCreate, try await visibleCurrent(type, id) == nil { throw FHIRError.notFound(type, id) }
         return try await writing(status: { $0.first?.created == true ? 201 : 200 }).update(type, id, resource, ifMatch: ifMatch)
     }
 
@@ -118,6 +193,7 @@ public struct GuardedRepository: Sendable {
         try refuseAuditWrites(type)
         try require(.delete, on: type)
         audit?.touched("\(type)/\(id)", patients: [])
+        if !decision.updateAsCreate, try await visibleCurrent(type, id) == nil { throw FHIRError.notFound(type, id) }
         return try await writing(status: { _ in 200 }).delete(type, id, ifMatch: ifMatch)
     }
 
@@ -140,11 +216,16 @@ public struct GuardedRepository: Sendable {
     }
 
     public func history(_ query: HistoryQuery) async throws -> (entries: [HistoryEntry], total: Int) {
+        var query = query
         switch query.scope {
         case .system: try require(.search, on: "*")
         case .type(let t): try Repository.checkType(t); try require(.search, on: t)
-        case .instance(let t, _): try Repository.checkType(t); try require(.read, on: t)
+        case .instance(let t, let id):
+            try Repository.checkType(t)
+            try require(.read, on: t)
+            guard try await visibleCurrent(t, id) != nil else { throw FHIRError.notFound(t, id) }
         }
+        query.visibility = decision.visibility
         let result = try await repository.history(query)
         for e in result.entries { saw(e.resource) }
         return result
@@ -156,8 +237,13 @@ public struct GuardedRepository: Sendable {
         for t in query.types { try Repository.checkType(t) }
         for t in query.types { try require(.search, on: t) }
         if let p = query.compartment { audit?.concerns(p) }
+        var query = query
+        query.visibility = decision.visibility
         var result = try await repository.search(query)
-        result.included = result.included.filter { principal.scopes.allows(.read, on: $0.type, context: .system) }
+        let readable = decision.readableTypes
+        result.included = result.included.filter {
+            scopesAllow(.read, on: $0.type) && (readable?.contains($0.type) ?? true) && visible($0)
+        }
         for r in result.matches { saw(r) }
         for r in result.included { saw(r) }
         return result
@@ -166,7 +252,6 @@ public struct GuardedRepository: Sendable {
     /// Transaction and batch bundles: every entry is authorized before anything runs. A
     /// transaction's audit entry commits with it; a batch's is recorded when it ends.
     public func process(bundle: JSON, options: Repository.BundleOptions) async throws -> JSON {
-        let principal = self.principal
         let isBatch = bundle["type"]?.stringValue == "batch"
         audit?.interaction = isBatch ? "batch" : "transaction"
         let repo = writing(recordAudit: !isBatch, status: { _ in 200 })
@@ -183,19 +268,14 @@ public struct GuardedRepository: Sendable {
             case .update: needed = [.update]
             case .delete: needed = [.delete]
             }
-            for p in needed where !principal.scopes.allows(p, on: type, context: .system) {
-                throw FHIRError(status: 403, code: "forbidden",
-                                english: "the access token's scopes do not allow '\(p.rawValue)' on \(type)",
-                                spanish: "los permisos (scopes) del token no autorizan '\(p.rawValue)' sobre \(type)")
-            }
+            for p in needed { try self.require(p, on: type) }
         }
     }
 
     /// `$validate` stores nothing, but still needs a right to the type (it reveals nothing stored).
     public func validate(_ resource: JSON, type: String, id: String?) throws -> [Issue] {
         try Repository.checkType(type)
-        guard principal.scopes.allows(.create, on: type, context: .system) || principal.scopes.allows(.update, on: type, context: .system)
-                || principal.scopes.allows(.read, on: type, context: .system) else {
+        guard scopesAllow(.create, on: type) || scopesAllow(.update, on: type) || scopesAllow(.read, on: type) else {
             try require(.create, on: type)
             return []
         }

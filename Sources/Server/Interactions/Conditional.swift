@@ -8,7 +8,7 @@ extension FHIRAPI {
     /// Conditional update: `PUT /fhir/[type]?criteria` (https://hl7.org/fhir/R4/http.html#cond-update).
     func conditionalUpdate(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let type = try context.parameters.require("type")
-        let guardRepo = try guarded(context)
+        let guardRepo = try await guarded(context)
         try Repository.checkType(type)
         guard let criteria = request.uri.query, !criteria.isEmpty else {
             throw FHIRError(status: 405, issues: [Issue(code: "not-supported",
@@ -24,7 +24,7 @@ extension FHIRAPI {
     /// Conditional delete: `DELETE /fhir/[type]?criteria` (https://hl7.org/fhir/R4/http.html#cdelete).
     func conditionalDelete(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let type = try context.parameters.require("type")
-        let guardRepo = try guarded(context)
+        let guardRepo = try await guarded(context)
         try Repository.checkType(type)
         guard let criteria = request.uri.query, !criteria.isEmpty else {
             throw FHIRError(status: 405, issues: [Issue(code: "not-supported",

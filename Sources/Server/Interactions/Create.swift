@@ -10,7 +10,7 @@ extension FHIRAPI {
     /// conditional create found its match.
     func create(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let type = try context.parameters.require("type")
-        let guardRepo = try guarded(context)
+        let guardRepo = try await guarded(context)
         try Repository.checkType(type)
         let resource = try await body(request)
         let result = try await guardRepo.create(type, resource, ifNoneExist: request.headers[.ifNoneExist])

@@ -15,7 +15,7 @@ extension FHIRAPI {
         guard type == "Patient" else {
             throw FHIRError(status: 404, code: "not-supported", english: "$everything is defined on Patient", spanish: "$everything está definido para Patient")
         }
-        let guardRepo = try guarded(context)
+        let guardRepo = try await guarded(context)
         _ = try await guardRepo.read("Patient", id)  // 404/410/403 as for a read
         let compartmentTypes = ["Patient"] + Definitions.r4.patientCompartment.filter { !$0.value.isEmpty }.keys.sorted()
         var types = compartmentTypes
@@ -60,7 +60,7 @@ extension FHIRAPI {
         guard type == "Observation" else {
             throw FHIRError(status: 404, code: "not-supported", english: "$lastn is defined on Observation", spanish: "$lastn está definido para Observation")
         }
-        let guardRepo = try guarded(context)
+        let guardRepo = try await guarded(context)
         var max = 1
         var parameters: [(String, String)] = []
         for (k, v) in try FHIRAPI.parseQuery(request.uri.query ?? "") {

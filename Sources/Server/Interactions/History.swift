@@ -23,7 +23,7 @@ extension FHIRAPI {
     }
 
     private func history(_ request: Request, _ context: EnlaceRequestContext, scope: HistoryScope, path: String) async throws -> Response {
-        let guardRepo = try guarded(context)
+        let guardRepo = try await guarded(context)
         let params = request.uri.queryParameters
         var count = configuration.defaultPageSize
         if let c = params["_count"] {

@@ -44,7 +44,7 @@ extension FHIRAPI {
 
     func search(_ request: Request, _ context: EnlaceRequestContext, types: [String], compartment: String?, path: String,
                 parameters given: [(String, String)]? = nil, includeTypes: Set<String>? = nil) async throws -> Response {
-        let guardRepo = try guarded(context)
+        let guardRepo = try await guarded(context)
         let parameters: [(String, String)]
         if let given { parameters = given } else { parameters = try await searchParameters(request) }
         var parser = searchParser

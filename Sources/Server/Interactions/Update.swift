@@ -10,7 +10,7 @@ extension FHIRAPI {
     func update(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let type = try context.parameters.require("type")
         let id = try context.parameters.require("id")
-        let guardRepo = try guarded(context)
+        let guardRepo = try await guarded(context)
         try Repository.checkType(type)
         let version = try ifMatch(request)
         let resource = try await body(request)

@@ -12,7 +12,7 @@ extension FHIRAPI {
     /// is not JSON at all.
     func validate(_ request: Request, _ context: EnlaceRequestContext, id: String?) async throws -> Response {
         let type = try context.parameters.require("type")
-        let guardRepo = try guarded(context)
+        let guardRepo = try await guarded(context)
         try Repository.checkType(type)
         var resource = try await body(request)
         if resource["resourceType"]?.stringValue == "Parameters", type != "Parameters",
