@@ -9,11 +9,13 @@ struct Enlace: AsyncParsableCommand {
         abstract: "Enlace — one living FHIR R4 record per patient, with consent, transparency and accountability.",
         discussion: """
             Start a server on embedded SQLite:   enlace serve --data ./enlace-data
+            Start a server on PostgreSQL:        enlace serve --data ./enlace-data --database postgres://user:pw@host:5432/db
+            Apply schema migrations:             enlace migrate --database postgres://user:pw@host:5432/db
             Get an operator token:               enlace token --data ./enlace-data --scope "system/*.*"
-            Environment: ENLACE_HOST, ENLACE_PORT, ENLACE_DATA, ENLACE_BASE_URL, ENLACE_MAX_BODY_BYTES.
+            Environment: ENLACE_HOST, ENLACE_PORT, ENLACE_DATA, ENLACE_DATABASE_URL, ENLACE_BASE_URL, ENLACE_MAX_BODY_BYTES.
             """,
         version: EnlaceVersion.current,
-        subcommands: [Serve.self, Token.self]
+        subcommands: [Serve.self, Migrate.self, Token.self]
     )
 }
 
