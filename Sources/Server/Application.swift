@@ -37,6 +37,11 @@ public struct EnlaceServices: Sendable {
         return EnlaceServices(configuration: configuration, store: store, key: key)
     }
 
+    /// Releases the store's connections (PostgreSQL); a no-op for SQLite.
+    public func close() {
+        (store as? PostgresStore)?.close()
+    }
+
     /// Opens the configured store — PostgreSQL when `databaseURL` is set (connecting within
     /// seconds and applying pending migrations), else the embedded SQLite database — and the
     /// signing key in the data directory. Throws `StoreError.database` with a readable message

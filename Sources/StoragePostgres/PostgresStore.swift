@@ -129,7 +129,17 @@ public final class PostgresStore: ResourceStore, CustomStringConvertible {
     /// Closes every connection and stops the worker threads. Blocking; call once, at shutdown.
     public func close() {
         pool.closeAll()
-        try? threads.syncShutdownGracefully()
+        if !closed.withLockedValue({ let was = $0; $0 = true; return was }) {
+            try? threads.syncShutdownGracefully()
+        }
+    }
+
+    let closed = NIOLockedValueBox(false)
+
+    deinit {
+        // connections must be closed before they are released (PostgresNIO asserts it)
+        pool.closeAll(wait: false)
+        if !closed.withLockedValue({ $0 }) { threads.shutdownGracefully { _ in } }
     }
 
     func withSession<T: Sendable>(_ body: @escaping @Sendable (Session) throws -> T) async throws -> T {
@@ -253,7 +263,11 @@ struct PGFailure: Error, CustomStringConvertible {
                 message = prefix + "SQLSTATE \(sqlState ?? "?"): " + m
             } else {
                 var m = "\(p.code)"
-                if let u = p.underlying { m += ": " + PGFailure.describe(u) }
+                if let u = p.underlying {
+                    m += ": " + PGFailure.describe(u)
+                } else if p.code == .serverClosedConnection {
+                    m = "the server closed the connection (is it PostgreSQL, and does it accept this client?)"
+                }
                 message = prefix + m
             }
         } else {
@@ -516,7 +530,7 @@ final class ConnectionPool: @unchecked Sendable {
         condition.unlock()
     }
 
-    func closeAll() {
+    func closeAll(wait: Bool = true) {
         condition.lock()
         closed = true
         let sessions = idle
@@ -524,6 +538,8 @@ final class ConnectionPool: @unchecked Sendable {
         open -= sessions.count
         condition.broadcast()
         condition.unlock()
-        for s in sessions { try? s.connection.close().wait() }
+        for s in sessions {
+            if wait { try? s.connection.close().wait() } else { s.connection.close().whenComplete { _ in } }
+        }
     }
 }

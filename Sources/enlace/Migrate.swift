@@ -31,6 +31,7 @@ struct Migrate: AsyncParsableCommand {
         } catch {
             fail("enlace migrate: \(error)")
         }
+        defer { services.close() }
         print("schema up to date: \(config.databaseURL == nil ? "SQLite \(config.databasePath)" : "\(services.store)")")
     }
 }

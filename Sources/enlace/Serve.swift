@@ -46,6 +46,7 @@ struct Serve: AsyncParsableCommand {
         let where_ = config.databaseURL == nil ? "data: \(config.dataDirectory)" : "database: \(services.store), key: \(config.dataDirectory)"
         logger.info("Enlace \(EnlaceVersion.current) serving FHIR R4 at \(config.fhirBase) (\(where_))")
         let app = buildApplication(services, logger: logger)
+        defer { services.close() }
         try await app.runService()
     }
 }
