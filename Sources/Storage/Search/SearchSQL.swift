@@ -49,9 +49,12 @@ public struct SearchSQL: Sendable {
 
     func placeholders(_ n: Int) -> String { Array(repeating: "?", count: max(n, 1)).joined(separator: ", ") }
 
-    /// `(alias.type, alias.id) IN (SELECT s.type, s.id FROM table s WHERE …)`
+    /// `(alias.patient_key, alias.type, alias.id) IN (SELECT s.patient_key, s.type, s.id FROM table s WHERE …)`:
+    /// index rows carry their resource's patient key, so including it changes no result and
+    /// keeps the join on the distribution column when the tables are distributed by patient
+    /// (docs/scaling.md).
     func inIndex(_ kind: IndexEntry.Kind, _ alias: String, _ condition: String) -> String {
-        "(\(alias).type, \(alias).id) IN (SELECT s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(condition))"
+        "(\(alias).patient_key, \(alias).type, \(alias).id) IN (SELECT s.patient_key, s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(condition))"
     }
 
     func compile(_ f: SearchFilter, alias: String, args: inout [SQLValue], depth: inout Int) throws -> String {
@@ -272,7 +275,7 @@ public struct SearchSQL: Sendable {
         let agg = key.descending ? "MAX" : "MIN"
         args.append(.text(key.parameter))
         let fallback = isText ? "''" : "-1.0e300"
-        return "COALESCE((SELECT \(agg)(s.\(column)) FROM \(SearchSQL.table(kind)) s WHERE s.type = \(alias).type AND s.id = \(alias).id AND s.param = ?), \(fallback))"
+        return "COALESCE((SELECT \(agg)(s.\(column)) FROM \(SearchSQL.table(kind)) s WHERE s.patient_key = \(alias).patient_key AND s.type = \(alias).type AND s.id = \(alias).id AND s.param = ?), \(fallback))"
     }
 
     public func isTextKey(_ key: SortKey) -> Bool {
