@@ -174,7 +174,7 @@ public struct SearchSQL: Sendable {
             let body = dialect == .sqlite ? "lower(CAST(v.body AS TEXT))" : "lower(convert_from(v.body, 'UTF8'))"
             args.append(.text("%" + likeEscape(text) + "%"))
             let target = narrativeOnly ? "\(body) LIKE ? ESCAPE '\\' AND \(body) LIKE '%\"div\"%'" : "\(body) LIKE ? ESCAPE '\\'"
-            return "\(alias).seq IN (SELECT v.seq FROM resource_version v WHERE v.seq = \(alias).seq AND \(target))"
+            return "\(alias).seq IN (SELECT v.seq FROM resource_version v WHERE v.patient_key = \(alias).patient_key AND v.seq = \(alias).seq AND \(target))"
         }
     }
 
@@ -299,7 +299,7 @@ public struct SearchSQL: Sendable {
         }
         let whereSQL = try whereClause(query, alias: "r", args: &innerArgs)
         let keyCols = keyExprs.enumerated().map { "\($0.element) AS k\($0.offset)" }
-        let inner = "SELECT " + (["r.type", "r.id", "r.seq"] + keyCols).joined(separator: ", ") + " FROM resource r WHERE " + whereSQL
+        let inner = "SELECT " + (["r.patient_key", "r.type", "r.id", "r.seq"] + keyCols).joined(separator: ", ") + " FROM resource r WHERE " + whereSQL
         args += innerArgs
         let backwards = query.cursor?.direction == .previous
         var order: [String] = []
@@ -338,7 +338,7 @@ public struct SearchSQL: Sendable {
         let keySelect = query.sort.indices.map { ", m.k\($0)" }.joined()
         return """
             SELECT m.type, m.id, m.seq\(keySelect), v.version, v.last_updated, v.deleted, v.compartments, v.body \
-            FROM (\(inner)) m JOIN resource_version v ON v.seq = m.seq\(cursorSQL) ORDER BY \(order.joined(separator: ", ")) LIMIT ?
+            FROM (\(inner)) m JOIN resource_version v ON v.patient_key = m.patient_key AND v.seq = m.seq\(cursorSQL) ORDER BY \(order.joined(separator: ", ")) LIMIT ?
             """
     }
 
