@@ -181,6 +181,42 @@ struct ConformanceSuite {
     }
 }
 
+extension ConformanceSuite {
+    /// A resource whose patient changes (an Observation re-filed to another patient) keeps its
+    /// whole history, and its current rows follow it (on PostgreSQL they move to the new
+    /// patient key, i.e. to another shard in a distributed deployment).
+    @Test(arguments: Backend.allCases)
+    func aResourceMovingToAnotherPatientKeepsItsHistory(_ backend: Backend) async throws {
+        let (store, cleanup) = try await backend.make()
+        defer { cleanup() }
+        let code = IndexEntry(parameter: "code", kind: .token, system: "http://loinc.org", value: "2339-0")
+        try await store.write { try $0.put(version("Observation", "o", 1, compartments: ["a"]), index: [code]) }
+        try await store.write { try $0.put(version("Observation", "o", 2, at: 1, compartments: ["b", "a"]), index: [code]) }
+        let current = try await store.read { try $0.current("Observation", "o") }
+        #expect(current?.version == 2)
+        #expect(current?.patientKey == "b")
+        #expect(try await store.read { try $0.version("Observation", "o", 1) }?.compartments == ["a"])
+        #expect(try await store.read { try $0.history(HistoryQuery(scope: .instance("Observation", "o"), count: 10)) }.map(\.resource.version) == [2, 1])
+        #expect(try await store.read { try $0.find("Observation", tokens: [TokenMatch(parameter: "code", system: nil, code: "2339-0")], limit: 10) } == ["o"])
+        func inCompartment(_ patient: String) async throws -> SearchResult {
+            var query = SearchQuery(types: ["Observation"], count: 10)
+            query.compartment = patient
+            let q = query
+            return try await store.read { try $0.search(q) }
+        }
+        #expect(try await inCompartment("a").matches.map(\.version) == [2])
+        #expect(try await inCompartment("b").total == 1)
+        try await store.write { try $0.put(version("Observation", "o", 3, at: 2, compartments: ["c"]), index: []) }
+        #expect(try await inCompartment("a").total == 0)
+        #expect(try await inCompartment("c").total == 1)
+        #expect(try await store.read { try $0.find("Observation", tokens: [TokenMatch(parameter: "code", system: nil, code: "2339-0")], limit: 10) } == [])
+        // a stale writer of an existing version conflicts, whatever patient it names
+        await #expect(throws: StoreError.versionConflict(type: "Observation", id: "o", version: 2)) {
+            try await store.write { try $0.put(version("Observation", "o", 2, compartments: ["z"]), index: []) }
+        }
+    }
+}
+
 @Suite("SQLite specifics")
 struct SQLiteTests {
     @Test func walAndFullSynchronousAndIntegrity() async throws {
