@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Storage
+import StoragePostgres
 import StorageSQLite
 import Trust
 
@@ -38,6 +39,27 @@ public struct EnlaceServices: Sendable {
         let key = try SigningKey.loadOrCreate(in: configuration.dataDirectory)
         let store = try SQLiteStore(path: configuration.databasePath)
         return EnlaceServices(configuration: configuration, store: store, key: key)
+    }
+
+    /// Releases the store's connections (PostgreSQL); a no-op for SQLite.
+    public func close() {
+        (store as? PostgresStore)?.close()
+    }
+
+    /// Opens the configured store — PostgreSQL when `databaseURL` is set (connecting within
+    /// seconds and applying pending migrations), else the embedded SQLite database — and the
+    /// signing key in the data directory. Throws `StoreError.database` with a readable message
+    /// (naming host, port and database, never the password) when the database cannot be used.
+    public static func connect(_ configuration: ServerConfiguration, logger: Logger = Logger(label: "enlace.postgres")) async throws -> EnlaceServices {
+        guard let url = configuration.databaseURL else { return try open(configuration) }
+        let store = try await PostgresStore(url: url, logger: logger)
+        do {
+            let key = try SigningKey.loadOrCreate(in: configuration.dataDirectory)
+            return EnlaceServices(configuration: configuration, store: store, key: key)
+        } catch {
+            store.close()
+            throw error
+        }
     }
 }
 

@@ -6,6 +6,10 @@ public struct ServerConfiguration: Sendable {
     public var port: Int = 8080
     /// Where the SQLite database and the signing key live.
     public var dataDirectory: String = "./enlace-data"
+    /// A PostgreSQL URL (`postgres://user:password@host:5432/database`): when set, resources
+    /// and the audit ledger live there instead of the SQLite file; the signing key stays in
+    /// `dataDirectory`.
+    public var databaseURL: String?
     /// Largest request body accepted, bytes (413 above it).
     public var maxBodyBytes: Int = 16 * 1024 * 1024
     /// Deepest JSON nesting accepted (400 above it).
@@ -32,13 +36,14 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
-    /// Reads `ENLACE_HOST`, `ENLACE_PORT`, `ENLACE_DATA`, `ENLACE_BASE_URL`,
+    /// Reads `ENLACE_HOST`, `ENLACE_PORT`, `ENLACE_DATA`, `ENLACE_DATABASE_URL`, `ENLACE_BASE_URL`,
     /// `ENLACE_MAX_BODY_BYTES` over the defaults.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> ServerConfiguration {
         var c = ServerConfiguration()
         if let v = env["ENLACE_HOST"] { c.host = v }
         if let v = env["ENLACE_PORT"], let p = Int(v) { c.port = p }
         if let v = env["ENLACE_DATA"] { c.dataDirectory = v }
+        if let v = env["ENLACE_DATABASE_URL"], !v.isEmpty { c.databaseURL = v }
         if let v = env["ENLACE_BASE_URL"] { c.baseURL = v }
         if let v = env["ENLACE_MAX_BODY_BYTES"], let n = Int(v) { c.maxBodyBytes = n }
         return c

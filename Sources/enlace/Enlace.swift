@@ -9,13 +9,15 @@ struct Enlace: AsyncParsableCommand {
         abstract: "Enlace — one living FHIR R4 record per patient, with consent, transparency and accountability.",
         discussion: """
             Start a server on embedded SQLite:   enlace serve --data ./enlace-data
+            Start a server on PostgreSQL:        enlace serve --data ./enlace-data --database postgres://user:pw@host:5432/db
+            Apply schema migrations:             enlace migrate --database postgres://user:pw@host:5432/db
             Get an operator token:               enlace token --data ./enlace-data --scope "system/*.*"
             Add a user (password on stdin):      enlace users add --data ./enlace-data --username ana --role patient --patient Patient/1 --password-stdin
             Register a SMART app:                enlace clients add --data ./enlace-data --client-id app --public --redirect-uri https://app.example/cb --scope "launch/patient patient/*.rs"
-            Environment: ENLACE_HOST, ENLACE_PORT, ENLACE_DATA, ENLACE_BASE_URL, ENLACE_MAX_BODY_BYTES.
+            Environment: ENLACE_HOST, ENLACE_PORT, ENLACE_DATA, ENLACE_DATABASE_URL, ENLACE_BASE_URL, ENLACE_MAX_BODY_BYTES.
             """,
         version: EnlaceVersion.current,
-        subcommands: [Serve.self, Token.self, Users.self, Clients.self, Audit.self]
+        subcommands: [Serve.self, Migrate.self, Token.self, Users.self, Clients.self, Audit.self]
     )
 }
 

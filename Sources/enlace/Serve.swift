@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Server
+import Storage
 
 /// `enlace serve`: runs the FHIR server until SIGTERM or SIGINT, then shuts down gracefully
 /// (in-flight requests finish, the database closes cleanly).
@@ -24,6 +25,9 @@ struct Serve: AsyncParsableCommand {
           help: "Require a TOTP code when staff (practitioner, pharmacy, payer, org-admin, privacy-officer, auditor, operator) sign in.")
     var totpForStaff = true
 
+    @Option(name: .long, help: "PostgreSQL URL postgres://user:password@host:5432/db instead of embedded SQLite (env ENLACE_DATABASE_URL).")
+    var database: String?
+
     func run() async throws {
         var config = ServerConfiguration.fromEnvironment()
         config.requireTOTPForStaff = totpForStaff
@@ -33,16 +37,28 @@ struct Serve: AsyncParsableCommand {
         if let b = data.baseURL { config.baseURL = b }
         if let m = maxBodyBytes { config.maxBodyBytes = m }
         guard (1...65535).contains(config.port) else { throw ValidationError("--port must be between 1 and 65535") }
-        let services: EnlaceServices
-        do {
-            services = try EnlaceServices.open(config)
-        } catch {
-            throw ValidationError("cannot open the data directory \(config.dataDirectory): \(error)")
-        }
+        if let d = database { config.databaseURL = d }
         var logger = Logger(label: "enlace")
         logger.logLevel = .info
-        logger.info("Enlace \(EnlaceVersion.current) serving FHIR R4 at \(config.fhirBase) (data: \(config.dataDirectory))")
+        let services: EnlaceServices
+        do {
+            services = try await EnlaceServices.connect(config, logger: logger)
+        } catch let StoreError.database(message) {
+            fail("enlace serve: cannot open the database: \(message)")
+        } catch {
+            fail("enlace serve: cannot open the data directory \(config.dataDirectory): \(error)")
+        }
+        let where_ = config.databaseURL == nil ? "data: \(config.dataDirectory)" : "database: \(services.store), key: \(config.dataDirectory)"
+        logger.info("Enlace \(EnlaceVersion.current) serving FHIR R4 at \(config.fhirBase) (\(where_))")
         let app = buildApplication(services, logger: logger)
+        defer { services.close() }
         try await app.runService()
     }
+}
+
+/// Prints `message` to standard error and exits with status 1 (no usage text: the arguments
+/// were fine, the environment is not).
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(1)
 }

@@ -10,8 +10,8 @@ struct SearchFixture {
     let repository: Repository
     let cleanup: @Sendable () -> Void
 
-    init(_ backend: Backend) throws {
-        let (store, cleanup) = try backend.make()
+    init(_ backend: Backend) async throws {
+        let (store, cleanup) = try await backend.make()
         let validator = Validator()
         repository = Repository(store: store, clock: SystemClock(), ids: UUIDGenerator(), validate: { validator.validate($0) })
         self.cleanup = cleanup
@@ -59,7 +59,7 @@ struct SearchFixture {
 @Suite("Search semantics")
 struct SearchTests {
     func with(_ backend: Backend, _ body: (SearchFixture) async throws -> Void) async throws {
-        let f = try SearchFixture(backend)
+        let f = try await SearchFixture(backend)
         defer { f.cleanup() }
         try await f.load()
         try await body(f)

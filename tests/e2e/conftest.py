@@ -28,16 +28,22 @@ def free_port():
 
 
 class Server:
-    def __init__(self, data_dir, port):
+    def __init__(self, data_dir, port, database=None, base_url=None):
         self.data_dir = data_dir
         self.port = port
+        self.database = database
+        self.base_url = base_url
         self.proc = None
         self.base = f"http://127.0.0.1:{port}/fhir"
 
     def start(self):
         self.log = open(os.path.join(self.data_dir, f"serve-{time.time_ns()}.log"), "w")
-        self.proc = subprocess.Popen([enlace_binary(), "serve", "--data", self.data_dir, "--port", str(self.port)],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        args = [enlace_binary(), "serve", "--data", self.data_dir, "--port", str(self.port)]
+        if self.database:
+            args += ["--database", self.database]
+        if self.base_url:
+            args += ["--base-url", self.base_url]
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -50,8 +56,10 @@ class Server:
         raise RuntimeError("enlace serve did not become healthy in 30 s")
 
     def token(self, scope="system/*.*"):
-        out = subprocess.run([enlace_binary(), "token", "--data", self.data_dir, "--port", str(self.port), "--scope", scope],
-                             check=True, capture_output=True, text=True)
+        args = [enlace_binary(), "token", "--data", self.data_dir, "--port", str(self.port), "--scope", scope]
+        if self.base_url:
+            args += ["--base-url", self.base_url]
+        out = subprocess.run(args, check=True, capture_output=True, text=True)
         return out.stdout.strip()
 
     def request(self, method, path, body=None, token=None, headers=None):

@@ -78,9 +78,12 @@ public struct SearchSQL: Sendable {
 
     func placeholders(_ n: Int) -> String { Array(repeating: "?", count: max(n, 1)).joined(separator: ", ") }
 
-    /// `(alias.type, alias.id) IN (SELECT s.type, s.id FROM table s WHERE …)`
+    /// `(alias.patient_key, alias.type, alias.id) IN (SELECT s.patient_key, s.type, s.id FROM table s WHERE …)`:
+    /// index rows carry their resource's patient key, so including it changes no result and
+    /// keeps the join on the distribution column when the tables are distributed by patient
+    /// (docs/scaling.md).
     func inIndex(_ kind: IndexEntry.Kind, _ alias: String, _ condition: String) -> String {
-        "(\(alias).type, \(alias).id) IN (SELECT s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(condition))"
+        "(\(alias).patient_key, \(alias).type, \(alias).id) IN (SELECT s.patient_key, s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(condition))"
     }
 
     func compile(_ f: SearchFilter, alias: String, args: inout [SQLValue], depth: inout Int) throws -> String {
@@ -202,7 +205,7 @@ public struct SearchSQL: Sendable {
             let body = dialect == .sqlite ? "lower(CAST(v.body AS TEXT))" : "lower(convert_from(v.body, 'UTF8'))"
             args.append(.text("%" + likeEscape(text) + "%"))
             let target = narrativeOnly ? "\(body) LIKE ? ESCAPE '\\' AND \(body) LIKE '%\"div\"%'" : "\(body) LIKE ? ESCAPE '\\'"
-            return "\(alias).seq IN (SELECT v.seq FROM resource_version v WHERE v.seq = \(alias).seq AND \(target))"
+            return "\(alias).seq IN (SELECT v.seq FROM resource_version v WHERE v.patient_key = \(alias).patient_key AND v.seq = \(alias).seq AND \(target))"
         }
     }
 
@@ -303,7 +306,7 @@ public struct SearchSQL: Sendable {
         let agg = key.descending ? "MAX" : "MIN"
         args.append(.text(key.parameter))
         let fallback = isText ? "''" : "-1.0e300"
-        return "COALESCE((SELECT \(agg)(s.\(column)) FROM \(SearchSQL.table(kind)) s WHERE s.type = \(alias).type AND s.id = \(alias).id AND s.param = ?), \(fallback))"
+        return "COALESCE((SELECT \(agg)(s.\(column)) FROM \(SearchSQL.table(kind)) s WHERE s.patient_key = \(alias).patient_key AND s.type = \(alias).type AND s.id = \(alias).id AND s.param = ?), \(fallback))"
     }
 
     public func isTextKey(_ key: SortKey) -> Bool {
@@ -327,7 +330,7 @@ public struct SearchSQL: Sendable {
         }
         let whereSQL = try whereClause(query, alias: "r", args: &innerArgs)
         let keyCols = keyExprs.enumerated().map { "\($0.element) AS k\($0.offset)" }
-        let inner = "SELECT " + (["r.type", "r.id", "r.seq"] + keyCols).joined(separator: ", ") + " FROM resource r WHERE " + whereSQL
+        let inner = "SELECT " + (["r.patient_key", "r.type", "r.id", "r.seq"] + keyCols).joined(separator: ", ") + " FROM resource r WHERE " + whereSQL
         args += innerArgs
         let backwards = query.cursor?.direction == .previous
         var order: [String] = []
@@ -366,7 +369,7 @@ public struct SearchSQL: Sendable {
         let keySelect = query.sort.indices.map { ", m.k\($0)" }.joined()
         return """
             SELECT m.type, m.id, m.seq\(keySelect), v.version, v.last_updated, v.deleted, v.compartments, v.body, v.labels \
-            FROM (\(inner)) m JOIN resource_version v ON v.seq = m.seq\(cursorSQL) ORDER BY \(order.joined(separator: ", ")) LIMIT ?
+            FROM (\(inner)) m JOIN resource_version v ON v.patient_key = m.patient_key AND v.seq = m.seq\(cursorSQL) ORDER BY \(order.joined(separator: ", ")) LIMIT ?
             """
     }
 
