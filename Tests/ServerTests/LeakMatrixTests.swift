@@ -1,0 +1,123 @@
+import FHIR
+import Foundation
+import Testing
+import Trust
+
+/// The leak matrix of issue #4: two patients, a practitioner with a treating relationship to one
+/// of them, the patient herself and a payer, over every read path. Nothing of the other patient
+/// — no resource, total or count — comes back, and the status codes are the same whether or not
+/// the hidden data exists.
+@Suite("Leak matrix: nobody sees a patient without a reason")
+struct LeakMatrixTests {
+    static let seed: [(String, String)] = [
+        ("Organization/umf", #"{"resourceType":"Organization","id":"umf","name":"UMF 10"}"#),
+        ("Organization/aseguradora", #"{"resourceType":"Organization","id":"aseguradora","name":"Aseguradora"}"#),
+        ("Practitioner/dra", #"{"resourceType":"Practitioner","id":"dra","name":[{"family":"Ruiz"}]}"#),
+        ("Patient/ana", #"{"resourceType":"Patient","id":"ana","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"ANA1"}],"name":[{"family":"Pérez"}]}"#),
+        ("Patient/luis", #"{"resourceType":"Patient","id":"luis","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"LUIS1"}],"name":[{"family":"Secreto"}]}"#),
+        ("Encounter/enc-ana", #"{"resourceType":"Encounter","id":"enc-ana","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/ana"},"participant":[{"individual":{"reference":"Practitioner/dra"}}],"serviceProvider":{"reference":"Organization/umf"}}"#),
+        ("Observation/obs-ana", #"{"resourceType":"Observation","id":"obs-ana","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]},"subject":{"reference":"Patient/ana"},"effectiveDateTime":"2026-01-01T00:00:00Z"}"#),
+        ("Observation/obs-luis", #"{"resourceType":"Observation","id":"obs-luis","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]},"subject":{"reference":"Patient/luis"},"performer":[{"reference":"Practitioner/dra"}],"effectiveDateTime":"2026-01-01T00:00:00Z"}"#),
+        ("Condition/cond-luis", #"{"resourceType":"Condition","id":"cond-luis","subject":{"reference":"Patient/luis"},"code":{"text":"Secreto"}}"#),
+        ("Coverage/cov-ana", #"{"resourceType":"Coverage","id":"cov-ana","status":"active","beneficiary":{"reference":"Patient/ana"},"payor":[{"reference":"Organization/aseguradora"}]}"#),
+        ("Coverage/cov-luis", #"{"resourceType":"Coverage","id":"cov-luis","status":"active","beneficiary":{"reference":"Patient/luis"},"payor":[{"reference":"Organization/umf"}]}"#),
+    ]
+
+    /// Every read path, with the hidden patient's data as the target where a path names one.
+    static let paths: [String] = [
+        "/fhir/Patient/luis", "/fhir/Patient/luis/_history/1", "/fhir/Patient/luis/_history",
+        "/fhir/Observation/obs-luis", "/fhir/Observation/obs-luis/_history",
+        "/fhir/Patient", "/fhir/Patient?name=secreto", "/fhir/Patient?identifier=LUIS1", "/fhir/Observation",
+        "/fhir/Observation?code=2339-0", "/fhir/Observation?subject:Patient.name=secreto", "/fhir/Observation?patient=luis",
+        "/fhir/Patient?_has:Observation:patient:code=2339-0", "/fhir/Observation?_include=Observation:subject",
+        "/fhir/Practitioner?_revinclude=Observation:performer", "/fhir/Patient?_revinclude=Condition:subject",
+        "/fhir/Observation?_include=Observation:subject&_include:iterate=Patient:organization",
+        "/fhir/Patient/luis/Observation", "/fhir/Patient/luis/$everything", "/fhir/Observation/$lastn?patient=luis",
+        "/fhir/Patient/_history", "/fhir/Observation/_history", "/fhir/_history", "/fhir/Condition?_summary=count",
+        "/fhir/Observation?_summary=count", "/fhir/Observation?_elements=subject", "/fhir/Coverage", "/fhir/Claim",
+        "/fhir?_type=Patient,Observation", "/fhir/Provenance", "/fhir/Observation?_count=1",
+    ]
+
+    /// The response without what only echoes the request (self links, OperationOutcomes that
+    /// repeat the URL asked for).
+    static func stripEchoes(_ json: JSON) -> JSON {
+        switch json {
+        case .object(let members):
+            if json["resourceType"]?.stringValue == "OperationOutcome" { return .null }
+            return .object(members.filter { $0.0 != "link" && $0.0 != "outcome" }.map { ($0.0, stripEchoes($0.1)) })
+        case .array(let items):
+            return .array(items.map(stripEchoes))
+        default:
+            return json
+        }
+    }
+
+    func mustNotLeak(_ r: Client.Reply, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status != 500, "\(what)", sourceLocation: sourceLocation)
+        let text = LeakMatrixTests.stripEchoes(r.json).compactString
+        for secret in ["luis", "LUIS1", "Secreto", "secreto", "cond-luis", "obs-luis"] {
+            #expect(!text.contains(secret), "\(what) leaked '\(secret)': \(text.prefix(300))", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func practitionerPatientAndPayerSeeNothingOfTheOtherPatient() async throws {
+        let server = try TestServer()
+        let a = server.services.authority, now = server.clock.now()
+        let practitioner = try a.issueClaims(subject: "user:dra", scope: "user/*.cruds", ttl: 3600, now: now, role: .practitioner,
+                                             fhirUser: "Practitioner/dra", organization: "Organization/umf").token
+        let patient = try a.issueClaims(subject: "user:ana", scope: "patient/*.rs", ttl: 3600, now: now, role: .patient,
+                                        fhirUser: "Patient/ana", patient: "ana").token
+        let payer = try a.issueClaims(subject: "user:pagador", scope: "user/*.rs", ttl: 3600, now: now, role: .payer,
+                                      organization: "Organization/aseguradora").token
+        try await server.run { c in
+            for (path, json) in LeakMatrixTests.seed {
+                #expect(try await c.send(.put, "/fhir/" + path, json: json).status == 201)
+            }
+            for (name, token) in [("practitioner", practitioner), ("patient", patient), ("payer", payer)] {
+                let auth = ["Authorization": "Bearer \(token)"]
+                for path in LeakMatrixTests.paths {
+                    let r = try await c.send(.get, path, headers: auth, auth: false)
+                    mustNotLeak(r, "\(name) GET \(path)")
+                }
+                // a hidden resource answers exactly like a missing one
+                let hidden = try await c.send(.get, "/fhir/Observation/obs-luis", headers: auth, auth: false)
+                let missing = try await c.send(.get, "/fhir/Observation/does-not-exist", headers: auth, auth: false)
+                #expect(hidden.status == missing.status, "\(name)")
+                let hiddenPatient = try await c.send(.get, "/fhir/Patient/luis/$everything", headers: auth, auth: false)
+                let missingPatient = try await c.send(.get, "/fhir/Patient/nobody/$everything", headers: auth, auth: false)
+                #expect(hiddenPatient.status == missingPatient.status, "\(name)")
+                // writes: conditional create and update must not reveal or touch the hidden patient
+                let cond = try await c.send(.post, "/fhir/Patient", json: #"{"resourceType":"Patient"}"#,
+                                            headers: auth.merging(["If-None-Exist": "identifier=LUIS1"]) { $1 })
+                mustNotLeak(cond, "\(name) conditional create")
+                #expect(cond.status != 200, "\(name): a conditional create matched a hidden patient")
+                let put = try await c.send(.put, "/fhir/Observation/obs-luis", json: #"{"resourceType":"Observation","id":"obs-luis","status":"cancelled","code":{"text":"x"}}"#, headers: auth)
+                #expect([403, 404].contains(put.status), "\(name) update of a hidden resource: \(put.status)")
+                let del = try await c.send(.delete, "/fhir/Condition/cond-luis", headers: auth)
+                #expect([403, 404].contains(del.status), "\(name) delete of a hidden resource: \(del.status)")
+                // bundles: every entry goes through the same decision
+                let batch = #"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Observation/obs-luis"}},{"request":{"method":"GET","url":"Observation?patient=luis"}}]}"#
+                mustNotLeak(try await c.send(.post, "/fhir", json: batch, headers: auth), "\(name) batch")
+            }
+            // what each may see
+            let auth = { (t: String) in ["Authorization": "Bearer \(t)"] }
+            #expect(try await c.send(.get, "/fhir/Observation/obs-ana", headers: auth(practitioner), auth: false).status == 200)
+            #expect(try await c.send(.get, "/fhir/Observation?_summary=count", headers: auth(practitioner), auth: false).json["total"] == .number("1"))
+            #expect(try await c.send(.get, "/fhir/Observation/obs-ana", headers: auth(patient), auth: false).status == 200)
+            #expect(try await c.send(.get, "/fhir/Patient?_summary=count", headers: auth(patient), auth: false).json["total"] == .number("1"))
+            #expect(try await c.send(.get, "/fhir/Coverage/cov-ana", headers: auth(payer), auth: false).status == 200)
+            #expect(try await c.send(.get, "/fhir/Coverage?_summary=count", headers: auth(payer), auth: false).json["total"] == .number("1"))
+            // a payer never reads results: a type-level refusal, the same whether or not data exists
+            #expect(try await c.send(.get, "/fhir/Observation/obs-ana", headers: auth(payer), auth: false).status == 403)
+            #expect(try await c.send(.get, "/fhir/Observation/nothing", headers: auth(payer), auth: false).status == 403)
+            // the practitioner can write into the treated patient's record, not the other's
+            let w1 = try await c.send(.post, "/fhir/Observation", json: #"{"resourceType":"Observation","status":"final","code":{"text":"peso"},"subject":{"reference":"Patient/ana"}}"#, headers: auth(practitioner))
+            #expect(w1.status == 201)
+            let w2 = try await c.send(.post, "/fhir/Observation", json: #"{"resourceType":"Observation","status":"final","code":{"text":"peso"},"subject":{"reference":"Patient/luis"}}"#, headers: auth(practitioner))
+            #expect(w2.status == 403)
+            // the patient can add a home measurement to her own record only
+            let w3 = try await c.send(.post, "/fhir/Observation", json: #"{"resourceType":"Observation","status":"final","code":{"text":"glucosa casera"},"subject":{"reference":"Patient/ana"}}"#, headers: auth(patient))
+            #expect(w3.status == 403)  // patient/*.rs grants no create
+        }
+    }
+}
