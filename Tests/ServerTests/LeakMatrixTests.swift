@@ -121,3 +121,32 @@ struct LeakMatrixTests {
         }
     }
 }
+
+@Suite("The patient's access log")
+struct PatientAccessLogTests {
+    @Test func aPatientSeesThePractitionerWhoReadTheirRecordAndNothingAboutOthers() async throws {
+        let server = try TestServer()
+        let a = server.services.authority, now = server.clock.now()
+        let practitioner = try a.issueClaims(subject: "user:dra", scope: "user/*.cruds", ttl: 3600, now: now, role: .practitioner,
+                                             fhirUser: "Practitioner/dra", organization: "Organization/umf").token
+        let ana = try a.issueClaims(subject: "user:ana", scope: "patient/*.rs", ttl: 3600, now: now, role: .patient,
+                                    fhirUser: "Patient/ana", patient: "ana").token
+        try await server.run { c in
+            for (path, json) in LeakMatrixTests.seed { try await c.send(.put, "/fhir/" + path, json: json) }
+            #expect(try await c.send(.get, "/fhir/Patient/ana", headers: ["Authorization": "Bearer \(practitioner)"], auth: false).status == 200)
+            let log = try await c.send(.get, "/fhir/AuditEvent", headers: ["Authorization": "Bearer \(ana)"], auth: false)
+            #expect(log.status == 200)
+            let events = (log.json["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }
+            let newest = try #require(events.first)
+            #expect(newest["agent"]?.arrayValue?.first?["who"]?["reference"]?.stringValue == "Practitioner/dra")
+            #expect(newest["agent"]?.arrayValue?.first?["location"]?["reference"]?.stringValue == "Organization/umf")
+            #expect(newest["agent"]?.arrayValue?.first?["policy"]?.arrayValue?.contains(.string("urn:enlace:rule:treating-relationship")) == true)
+            #expect(!LeakMatrixTests.stripEchoes(log.json).compactString.contains("luis"))
+            // asking for someone else's log is refused
+            #expect(try await c.send(.get, "/fhir/AuditEvent?patient=luis", headers: ["Authorization": "Bearer \(ana)"], auth: false).status == 403)
+            // a practitioner cannot read the ledger
+            #expect(try await c.send(.get, "/fhir/AuditEvent", headers: ["Authorization": "Bearer \(practitioner)"], auth: false).status == 403)
+            #expect(try await c.send(.get, "/audit/tree-head", headers: ["Authorization": "Bearer \(practitioner)"], auth: false).status == 403)
+        }
+    }
+}
