@@ -38,7 +38,23 @@ struct FHIRAPI: Sendable {
         guard let principal = context.principal else {
             throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
         }
-        return try await GuardedRepository.open(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock)
+        var guarded = try await GuardedRepository.open(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock)
+        guarded.provenanceTemplate = try provenanceHeader(context)
+        return guarded
+    }
+
+    /// The R4 `X-Provenance` header (https://hl7.org/fhir/R4/provenance.html#header): a Provenance
+    /// in JSON describing who is accountable for a write (people and algorithms as Devices).
+    func provenanceHeader(_ context: EnlaceRequestContext) throws -> JSON? {
+        guard let raw = context.provenanceHeader else { return nil }
+        guard let json = try? JSONParser.parse(raw, maxDepth: 20), json["resourceType"]?.stringValue == "Provenance" else {
+            throw FHIRError.badRequest("X-Provenance must hold a Provenance resource in JSON", "X-Provenance debe contener un recurso Provenance en JSON")
+        }
+        var probe = json.setting("target", .array([.object([("reference", .string("Patient/x"))])]))
+        probe = probe.setting("recorded", .string("2026-01-01T00:00:00Z"))
+        let issues = Validator().validate(probe).filter { $0.severity == .error }
+        if !issues.isEmpty { throw FHIRError(status: 422, issues: issues.map { var i = $0; i.english = "X-Provenance: " + i.english; i.spanish = "X-Provenance: " + i.spanish; return i }) }
+        return json
     }
 
     func register(on router: Router<EnlaceRequestContext>) {
@@ -53,6 +69,7 @@ struct FHIRAPI: Sendable {
         fhir.post("{type}/_search") { req, ctx in try await searchType(req, ctx) }
         fhir.get("{type}/{id}/{ctype}") { req, ctx in try await searchCompartment(req, ctx) }
         fhir.get("{type}/{id}/$everything") { req, ctx in try await everything(req, ctx) }
+        fhir.get("{type}/{id}/$decisions") { req, ctx in try await decisions(req, ctx) }
         fhir.get("{type}/$lastn") { req, ctx in try await lastN(req, ctx) }
         fhir.post("{type}/$validate") { req, ctx in try await validate(req, ctx, id: nil) }
         fhir.get("{type}/_history") { req, ctx in try await historyType(req, ctx) }

@@ -14,6 +14,8 @@ public struct EnlaceRequestContext: RequestContext {
     public var principal: Principal?
     /// This request's audit record, filled in along the way (set by `AuditMiddleware`).
     public var audit: AuditContext?
+    /// The `X-Provenance` header of the request, if any (set by the format middleware).
+    public var provenanceHeader: String?
     let maxBody: Int
 
     public init(source: ApplicationRequestContextSource) {

@@ -16,6 +16,8 @@ public struct GuardedRepository: Sendable {
     let audit: AuditContext?
     let builder: AuditEventBuilder?
     let clock: any Clock
+    /// The request's `X-Provenance` Provenance, used for the Provenance of its writes.
+    public var provenanceTemplate: JSON?
 
     public init(principal: Principal, decision: AccessDecision = .unrestricted, repository: Repository, audit: AuditContext? = nil,
                 builder: AuditEventBuilder? = nil, clock: any Clock = SystemClock()) {
@@ -101,13 +103,14 @@ public struct GuardedRepository: Sendable {
         repo.visibility = decision.visibility
         let audit = self.audit, builder = self.builder, principal = self.principal, clock = self.clock, base = repository
         let decision = self.decision
+        let template = self.provenanceTemplate
         repo.afterWrite = { tx, written in
             let now = clock.now()
             for w in written {
                 try GuardedRepository.checkWrite(w, decision: decision, tx: tx)
                 audit?.touched("\(w.resource.type)/\(w.resource.id)/_history/\(w.resource.version)", patients: w.resource.compartments)
                 if !w.resource.deleted, w.resource.type != "Provenance" {
-                    let provenance = ProvenanceBuilder.build(for: w, principal: principal, recorded: now, reason: nil)
+                    let provenance = ProvenanceBuilder.build(for: w, principal: principal, recorded: now, reason: nil, template: template)
                     _ = try base.storeGenerated(in: tx, "Provenance", provenance, now: now, compartments: w.resource.compartments)
                 }
             }

@@ -221,3 +221,35 @@ struct TamperTests {
         #expect(report.problems.contains { $0.contains("witness tree head") }, "\(report.problems)")
     }
 }
+
+@Suite("Provenance and decisions")
+struct DecisionTests {
+    @Test func decisionsRecordWhoAnswersIncludingAlgorithms() async throws {
+        let server = try TestServer()
+        let a = server.services.authority
+        let ana = try a.issueClaims(subject: "user:ana", scope: "patient/*.rs", ttl: 3600, now: server.clock.now(), role: .patient,
+                                    fhirUser: "Patient/ana", patient: "ana").token
+        try await server.run { c in
+            try await c.send(.put, "/fhir/Patient/ana", json: #"{"resourceType":"Patient","id":"ana"}"#)
+            try await c.send(.put, "/fhir/Practitioner/dra", json: #"{"resourceType":"Practitioner","id":"dra","name":[{"family":"Ruiz"}]}"#)
+            try await c.send(.put, "/fhir/Device/riesgo-cv", json: #"{"resourceType":"Device","id":"riesgo-cv","deviceName":[{"name":"Calculadora de riesgo cardiovascular","type":"model-name"}],"version":[{"value":"2.3.1"}]}"#)
+            let provenance = #"{"resourceType":"Provenance","agent":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/provenance-participant-type","code":"author"}]},"who":{"reference":"Device/riesgo-cv"}},{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/provenance-participant-type","code":"verifier"}]},"who":{"reference":"Practitioner/dra"}}],"reason":[{"text":"Riesgo cardiovascular alto"}]}"#
+            let risk = try await c.send(.post, "/fhir/RiskAssessment", json: #"{"resourceType":"RiskAssessment","status":"final","subject":{"reference":"Patient/ana"},"prediction":[{"probabilityDecimal":0.31}]}"#,
+                                        headers: ["X-Provenance": provenance])
+            #expect(risk.status == 201)
+            try await c.send(.post, "/fhir/Observation", json: #"{"resourceType":"Observation","status":"final","code":{"text":"peso"},"subject":{"reference":"Patient/ana"}}"#)
+            #expect(try await c.send(.post, "/fhir/Condition", json: #"{"resourceType":"Condition","subject":{"reference":"Patient/ana"}}"#,
+                                     headers: ["X-Provenance": "not json"]).status == 400)
+            let d = try await c.send(.get, "/fhir/Patient/ana/$decisions", headers: ["Authorization": "Bearer \(ana)"], auth: false)
+            #expect(d.status == 200)
+            let entries = d.json["entry"]?.arrayValue ?? []
+            let matches = entries.filter { $0["search"]?["mode"]?.stringValue == "match" }
+            #expect(matches.count == 1)  // the RiskAssessment; the Observation is not a decision
+            let agents = matches.first?["resource"]?["agent"]?.arrayValue ?? []
+            #expect(agents.contains { $0["who"]?["reference"]?.stringValue == "Device/riesgo-cv" })
+            #expect(agents.contains { $0["who"]?["reference"]?.stringValue == "Practitioner/dra" && $0["type"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == "verifier" })
+            let included = Set(entries.filter { $0["search"]?["mode"]?.stringValue == "include" }.compactMap { $0["resource"]?["resourceType"]?.stringValue })
+            #expect(included.isSuperset(of: ["RiskAssessment", "Device", "Practitioner"]))
+        }
+    }
+}

@@ -20,6 +20,8 @@ struct FormatMiddleware: RouterMiddleware {
                 throw FormatMiddleware.notAcceptable(accept)
             }
         }
+        var context = context
+        context.provenanceHeader = request.headers[HTTPField.Name("X-Provenance")!]
         return try await next(request, context)
     }
 
