@@ -28,7 +28,7 @@ struct Audit: AsyncParsableCommand {
         var witness: String?
 
         func run() async throws {
-            let store = try openStore(data)
+            let store = try await openStore(data)
             let key = try SigningKey.loadOrCreate(in: dataDirectory(data))
             let witnessHeads = try witness.map { try LedgerVerifier.readWitness($0) } ?? []
             let isTTY = isatty(2) != 0
@@ -67,7 +67,7 @@ struct Audit: AsyncParsableCommand {
         var out: String?
 
         func run() async throws {
-            let store = try openStore(data)
+            let store = try await openStore(data)
             let size = try await store.read { try $0.auditSize() }
             var handle = FileHandle.standardOutput
             if let out {
@@ -97,12 +97,12 @@ func dataDirectory(_ data: DataOptions) -> String {
     data.data ?? ServerConfiguration.fromEnvironment().dataDirectory
 }
 
-/// Opens the store of a data directory for offline tools, refusing to create a new one.
-func openStore(_ data: DataOptions) throws -> any ResourceStore {
-    var config = ServerConfiguration.fromEnvironment()
-    config.dataDirectory = dataDirectory(data)
-    guard FileManager.default.fileExists(atPath: config.databasePath) else {
+/// Opens the store for offline tools: PostgreSQL with `--database`, else the SQLite database of
+/// the data directory — refusing to create a new one.
+func openStore(_ data: DataOptions) async throws -> any ResourceStore {
+    let config = data.configuration()
+    if config.databaseURL == nil, !FileManager.default.fileExists(atPath: config.databasePath) {
         throw ValidationError("no Enlace database at \(config.databasePath) / no hay base de datos de Enlace en \(config.databasePath)")
     }
-    return try SQLiteStore(path: config.databasePath)
+    return try await data.store()
 }

@@ -26,6 +26,9 @@ struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "Data directory: the SQLite database and the signing key (env ENLACE_DATA; default ./enlace-data).")
     var data: String?
 
+    @Option(name: .long, help: "PostgreSQL URL postgres://user:password@host:5432/db instead of the embedded SQLite in --data (env ENLACE_DATABASE_URL).")
+    var database: String?
+
     @Option(name: .long, help: "Public FHIR base URL, also the token audience (env ENLACE_BASE_URL; default http://HOST:PORT/fhir).")
     var baseURL: String?
 }

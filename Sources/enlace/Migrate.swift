@@ -15,13 +15,10 @@ struct Migrate: AsyncParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(name: .long, help: "PostgreSQL URL (env ENLACE_DATABASE_URL); without it, the SQLite database in --data.")
-    var database: String?
-
     func run() async throws {
         var config = ServerConfiguration.fromEnvironment()
         if let d = data.data { config.dataDirectory = d }
-        if let d = database { config.databaseURL = d }
+        if let d = data.database { config.databaseURL = d }
         let services: EnlaceServices
         do {
             // opening a store applies its pending migrations

@@ -25,9 +25,6 @@ struct Serve: AsyncParsableCommand {
           help: "Require a TOTP code when staff (practitioner, pharmacy, payer, org-admin, privacy-officer, auditor, operator) sign in.")
     var totpForStaff = true
 
-    @Option(name: .long, help: "PostgreSQL URL postgres://user:password@host:5432/db instead of embedded SQLite (env ENLACE_DATABASE_URL).")
-    var database: String?
-
     func run() async throws {
         var config = ServerConfiguration.fromEnvironment()
         config.requireTOTPForStaff = totpForStaff
@@ -37,7 +34,7 @@ struct Serve: AsyncParsableCommand {
         if let b = data.baseURL { config.baseURL = b }
         if let m = maxBodyBytes { config.maxBodyBytes = m }
         guard (1...65535).contains(config.port) else { throw ValidationError("--port must be between 1 and 65535") }
-        if let d = database { config.databaseURL = d }
+        if let d = data.database { config.databaseURL = d }
         var logger = Logger(label: "enlace")
         logger.logLevel = .info
         let services: EnlaceServices

@@ -2,6 +2,7 @@ import ArgumentParser
 import FHIR
 import Foundation
 import Server
+import Storage
 import Trust
 
 /// `enlace token`: prints a signed access token for the local operator or automation.
@@ -49,7 +50,7 @@ struct Token: AsyncParsableCommand {
         if let username = user {
             var options = data
             options.data = config.dataDirectory
-            let identity = try options.identity()
+            let identity = try await options.identity()
             guard let account = try await identity.user(username) else { throw ValidationError("no user named '\(username)'") }
             guard !account.disabled else { throw ValidationError("user '\(username)' is disabled") }
             let granted = ScopePolicy.grant(requested: scope, allowed: scope, role: account.principalRole)
@@ -57,10 +58,26 @@ struct Token: AsyncParsableCommand {
                 throw ValidationError("--scope '\(scope)' grants nothing to a \(account.role) user (system/ scopes are for operators and backend services)")
             }
             let issued = try identity.issueToken(for: account, scope: granted, patient: nil, clientID: "enlace-cli", authority: authority, ttl: ttl)
+            try await recordIssuance(key: key, principal: Principal(claims: issued.claims))
             print(issued.token)
             return
         }
-        let token = try authority.issue(subject: subject, scope: scope, ttl: ttl, now: SystemClock().now())
-        print(token)
+        let issued = try authority.issueClaims(subject: subject, scope: scope, ttl: ttl, now: SystemClock().now(), clientID: "enlace-cli")
+        try await recordIssuance(key: key, principal: Principal(claims: issued.claims))
+        print(issued.token)
+    }
+
+    /// Tokens made at the command line are audited like any access: one ledger entry naming
+    /// the subject, the token id and the scopes.
+    func recordIssuance(key: SigningKey, principal: Principal) async throws {
+        let store = try await data.store()
+        let audit = AuditContext(requestID: "cli", method: "CLI", path: "enlace token", query: "scope=\(scope)", remoteAddress: nil)
+        audit.principal = principal
+        audit.interaction = "operation"
+        audit.decidedBy("urn:enlace:rule:local-operator-cli")
+        let now = SystemClock().now()
+        let event = AuditEventBuilder(node: "\(ProcessInfo.processInfo.hostName) (enlace token)").build(audit, status: 200, recorded: now)
+        _ = try await AuditLedger(store: store, key: key, clock: SystemClock())
+            .record(PendingAudit(recorded: now, patients: principal.patient.map { [$0] } ?? [], bytes: event.serialized()))
     }
 }

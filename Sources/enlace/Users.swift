@@ -2,6 +2,7 @@ import ArgumentParser
 import FHIR
 import Foundation
 import Server
+import Storage
 import StorageSQLite
 import Trust
 
@@ -11,19 +12,31 @@ extension DataOptions {
         var config = ServerConfiguration.fromEnvironment()
         if let data { config.dataDirectory = data }
         if let baseURL { config.baseURL = baseURL }
+        if let database { config.databaseURL = database }
         return config
     }
 
-    /// The identity service over the data directory's database.
-    func identity() throws -> IdentityService {
+    /// The store these options select: PostgreSQL with `--database`, else the SQLite database
+    /// in `--data` (created if missing).
+    func store() async throws -> any ResourceStore {
         let config = configuration()
-        let store: SQLiteStore
         do {
+            if config.databaseURL != nil { return try await EnlaceServices.connect(config).store }
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            store = try SQLiteStore(path: config.databasePath)
+            return try SQLiteStore(path: config.databasePath)
+        } catch let StoreError.database(message) {
+            throw ValidationError("cannot open the database: \(message)")
+        } catch let e as ValidationError {
+            throw e
         } catch {
             throw ValidationError("cannot open the data directory \(config.dataDirectory): \(error)")
         }
+    }
+
+    /// The identity service over the data directory's database.
+    func identity() async throws -> IdentityService {
+        let config = configuration()
+        let store = try await self.store()
         return IdentityService(store: store, clock: SystemClock(), requireTOTPForStaff: config.requireTOTPForStaff,
                                passwordIterations: config.passwordIterations)
     }
@@ -78,7 +91,7 @@ struct Users: AsyncParsableCommand {
             if let practitioner, !practitioner.hasPrefix("Practitioner/") { throw ValidationError("--practitioner must be Practitioner/ID") }
             if let relatedPerson, !relatedPerson.hasPrefix("RelatedPerson/") { throw ValidationError("--related-person must be RelatedPerson/ID") }
             let acts = (actsFor ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            let identity = try data.identity()
+            let identity = try await data.identity()
             let (user, secret): (User, TOTP?)
             do {
                 (user, secret) = try await identity.addUser(username: username, role: role, password: password, fhirUser: fhirUser, patient: patient,

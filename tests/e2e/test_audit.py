@@ -130,8 +130,11 @@ def test_cli_verify_export_and_witness(server, data_dir):
     ok = subprocess.run([enlace_binary(), "audit", "verify", "--data", data_dir, "--witness", witness], capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK:" in ok.stdout
+    subprocess.run([enlace_binary(), "token", "--data", data_dir, "--scope", "system/Patient.rs"], check=True, capture_output=True, timeout=60)
     export = subprocess.run([enlace_binary(), "audit", "export", "--data", data_dir], capture_output=True, text=True, timeout=120)
     lines = [json.loads(l) for l in export.stdout.splitlines()]
+    # a token made at the command line is audited too
+    assert any(l.get("outcomeDesc") == "HTTP 200 CLI enlace token" for l in lines)
     assert len(lines) >= 26 and all(l["resourceType"] == "AuditEvent" for l in lines)
     assert [int(l["id"]) for l in lines] == list(range(len(lines)))
     # change one byte of entry 7 behind the server's back

@@ -199,3 +199,8 @@ def test_two_nodes_concurrent_writers_lose_nothing(tmp_path, database):
     finally:
         for node in nodes:
             node.stop()
+    # both nodes appended to one ledger: a single gapless sequence whose tree verifies
+    verify = subprocess.run([enlace_binary(), "audit", "verify", "--data", data, "--database", database],
+                            capture_output=True, text=True, timeout=300)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "OK:" in verify.stdout
