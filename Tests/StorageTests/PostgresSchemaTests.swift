@@ -79,8 +79,10 @@ struct PostgresSchemaTests {
             #expect(message.contains("password"))
             #expect(!message.contains("not-the-password-42"))
         }
-        // generous: a debug build computing SCRAM while the whole suite runs in parallel on 2 cores
-        #expect(Date().timeIntervalSince(start) < 20)
+        // This guards against a hang, not speed: a debug build computes SCRAM-SHA-256 (4,096
+        // PBKDF2 rounds) slowly, and took 24 s once while other builds shared the 2 cores. The
+        // release binary answers within a second (tests/e2e/test_postgres.py checks the CLI).
+        #expect(Date().timeIntervalSince(start) < 90)
         let dead = Date()
         do {
             _ = try await PostgresStore(url: "postgres://enlace:secret-pw@127.0.0.1:1/x")
