@@ -305,7 +305,20 @@ public struct Repository: Sendable {
         return issues
     }
 
-    func checkBody(_ resource: JSON, type: String, id: String?) throws {
+    /// Checks that the body is a valid `type` resource for this URL. With `validated`, the
+    /// content was already validated (a transaction Bundle validates every entry at once) and
+    /// only the fit to the URL is checked.
+    func checkBody(_ resource: JSON, type: String, id: String?, validated: Bool = false) throws {
+        if validated {
+            if resource["resourceType"]?.stringValue != type {
+                throw FHIRError.badRequest("resourceType does not match the URL type \(type)", "resourceType no coincide con el tipo \(type) de la URL")
+            }
+            if let id, let bodyID = resource["id"]?.stringValue, bodyID != id {
+                throw FHIRError(status: 400, code: "invalid", english: "id '\(bodyID)' in the body differs from the id '\(id)' in the URL",
+                                spanish: "el id '\(bodyID)' del cuerpo difiere del id '\(id)' de la URL", expression: ["\(type).id"])
+            }
+            return
+        }
         guard case .object = resource else {
             throw FHIRError(status: 400, code: "structure", english: "the body must be a JSON object (a FHIR resource)",
                             spanish: "el cuerpo debe ser un objeto JSON (un recurso FHIR)")

@@ -207,12 +207,12 @@ extension Repository {
                             out[r.index] = Repository.responseEntry(status: "204 No Content", etag: t.map { "W/\"\($0.version)\"" })
                         }
                     case "POST":
-                        try self.checkBody(resource!, type: r.type, id: nil)
+                        try self.checkBody(resource!, type: r.type, id: nil, validated: true)
                         let result = try self.create(in: tx, r.type, resource!, id: ids[r.index]!, condition: conditions[r.index], now: now)
                         if !result.matchedExisting { written.append(Written(resource: result.resource, created: true)) }
                         out[r.index] = Repository.written(result, created: !result.matchedExisting, base: options.base)
                     case "PUT":
-                        try self.checkBody(resource!, type: r.type, id: r.id)
+                        try self.checkBody(resource!, type: r.type, id: r.id, validated: true)
                         let result: WriteResult
                         if let condition = conditions[r.index] {
                             result = try self.conditionalUpdate(in: tx, r.type, condition, resource!, newID: ids[r.index] ?? self.ids.next(), now: now)

@@ -17,7 +17,7 @@ struct Enlace: AsyncParsableCommand {
             Environment: ENLACE_HOST, ENLACE_PORT, ENLACE_DATA, ENLACE_DATABASE_URL, ENLACE_BASE_URL, ENLACE_MAX_BODY_BYTES.
             """,
         version: EnlaceVersion.current,
-        subcommands: [Serve.self, Migrate.self, Token.self, Users.self, Clients.self, Audit.self]
+        subcommands: [Serve.self, Migrate.self, Token.self, Users.self, Clients.self, Audit.self, Import.self]
     )
 }
 
