@@ -3,7 +3,7 @@
 /// (`scripts/generate-definitions.py` → `Generated/CompiledDefinitions.swift`).
 ///
 /// `Definitions.r4` is immutable data decoded once on first use; it is a constant, not state.
-public struct Definitions: Sendable {
+public final class Definitions: Sendable {
     /// All of R4, decoded from the compiled definitions on first use.
     public static let r4: Definitions = {
         do {
