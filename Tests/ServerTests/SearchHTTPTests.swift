@@ -76,6 +76,9 @@ struct SearchHTTPTests {
             let compartment = try await c.send(.get, "/fhir/Patient/ana/Observation?code=2339-0")
             #expect(ids(compartment).sorted() == ["o0", "o2", "o4", "o6"])
             #expect(ids(try await c.send(.get, "/fhir/Patient/luis/Observation")) == ["other"])
+            try await c.send(.put, "/fhir/List/favoritos", json: #"{"resourceType":"List","id":"favoritos","status":"current","mode":"working","entry":[{"item":{"reference":"Observation/o1"}},{"item":{"reference":"Observation/o3"}},{"item":{"reference":"Patient/ana"}}]}"#)
+            #expect(ids(try await c.send(.get, "/fhir/Observation?_list=favoritos")).sorted() == ["o1", "o3"])
+            #expect(try await c.send(.get, "/fhir/Observation?_list=nolist").status == 404)
             let system = try await c.send(.get, "/fhir?_type=Patient,Organization&_lastUpdated=gt2000")
             #expect(ids(system).sorted() == ["ana", "imss", "luis"])
         }

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Storage
+import Trust
 
 extension FHIRAPI {
     /// search at type level: `GET /fhir/[type]?…` and `POST /fhir/[type]/_search`
@@ -45,8 +46,9 @@ extension FHIRAPI {
     func search(_ request: Request, _ context: EnlaceRequestContext, types: [String], compartment: String?, path: String,
                 parameters given: [(String, String)]? = nil, includeTypes: Set<String>? = nil) async throws -> Response {
         let guardRepo = try await guarded(context)
-        let parameters: [(String, String)]
+        var parameters: [(String, String)]
         if let given { parameters = given } else { parameters = try await searchParameters(request) }
+        parameters = try await resolveLists(parameters, types: types, guardRepo: guardRepo)
         var parser = searchParser
         parser.options.strict = FHIRAPI.preferStrict(request)
         var (query, controls) = try parser.parse(types: types, parameters: parameters, compartment: compartment)
@@ -84,6 +86,24 @@ extension FHIRAPI {
             ("resource", resource),
             ("search", .object([("mode", .string(mode))])),
         ])
+    }
+
+    /// `_list=ID` (https://hl7.org/fhir/R4/search.html#list): the List is read with the caller's
+    /// rights and becomes an `_id` filter of the items it holds of the searched types.
+    func resolveLists(_ parameters: [(String, String)], types: [String], guardRepo: GuardedRepository) async throws -> [(String, String)] {
+        guard parameters.contains(where: { $0.0 == "_list" }) else { return parameters }
+        var out: [(String, String)] = []
+        for (k, v) in parameters {
+            guard k == "_list" else { out.append((k, v)); continue }
+            let list = try await guardRepo.read("List", v).json()
+            let ids = (list["entry"]?.arrayValue ?? []).compactMap { $0["item"]?["reference"]?.stringValue }.compactMap { ref -> String? in
+                let parts = ref.split(separator: "/")
+                guard parts.count >= 2, types.contains(String(parts[parts.count - 2])) else { return nil }
+                return String(parts[parts.count - 1])
+            }
+            out.append(("_id", ids.isEmpty ? "-" : ids.joined(separator: ",")))
+        }
+        return out
     }
 
     /// The search parameters of a request: the query string, plus a form body on POST `_search`.

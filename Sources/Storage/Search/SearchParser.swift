@@ -165,7 +165,7 @@ public struct SearchParser: Sendable {
         case "_content", "_text":
             guard !value.isEmpty else { throw Self.bad("\(code) needs a value", "\(code) necesita un valor") }
             return .content(SearchText.normalize(value), narrativeOnly: code == "_text")
-        case "_list", "_query", "_filter", "_profile_uri", "near":
+        case "_query", "_filter", "_profile_uri", "near":
             throw UnknownParameter(english: "the parameter '\(code)' is not supported", spanish: "el parámetro '\(code)' no se admite")
         default: break
         }
