@@ -140,10 +140,16 @@ struct PortalStrings: Sendable {
     // access log
     var accessLead: String { t("Cada vez que alguien consulta o cambia sus datos queda una entrada en la bitácora de auditoría de Enlace, que no se puede alterar sin que se note.", "Every time someone reads or changes your data, an entry is added to Enlace's audit log, which cannot be altered without it showing.") }
     func treeHeadNote(_ size: Int, _ when: String, _ ok: Bool) -> String {
-        ok ? t("Comprobado contra la raíz firmada de la bitácora: \(size) entradas, firmada el \(when).", "Checked against the log's signed root: \(size) entries, signed on \(when).")
+        ok ? t("Comprobado contra la raíz firmada de la bitácora: \(size) entradas, firmada el \(dateTime(when)).", "Checked against the log's signed root: \(size) entries, signed on \(dateTime(when)).")
            : t("La firma de la raíz de la bitácora no pudo comprobarse.", "The signature of the log's root could not be checked.")
     }
-    func ownHidden(_ n: Int) -> String { t("Se ocultan \(n) consultas hechas por usted.", "\(n) accesses made by you are hidden.") }
+    func ownHidden(_ n: Int) -> String {
+        n == 1 ? t("Se oculta 1 consulta hecha por usted.", "1 access made by you is hidden.")
+               : t("Se ocultan \(n) consultas hechas por usted.", "\(n) accesses made by you are hidden.")
+    }
+    func series(_ n: Int, _ first: String, _ last: String) -> String {
+        t("Serie de \(n) lecturas del \(first) al \(last); se muestra la más reciente.", "Series of \(n) readings from \(first) to \(last); the latest is shown.")
+    }
     var showOwn: String { t("Mostrarlas", "Show them") }
     var noAccesses: String { t("Nadie más ha consultado sus datos.", "Nobody else has looked at your data.") }
     var you: String { t("Usted", "You") }

@@ -142,6 +142,33 @@ extension Portal {
         return item
     }
 
+    /// Device series (a smartwatch's daily steps, heart rate…: Observations of category
+    /// `activity`) become one timeline entry per code — the latest reading and the span — so they
+    /// do not bury the visits and results.
+    func collapseSeries(_ resources: [JSON], _ t: PortalStrings) -> [TimelineItem] {
+        var out: [TimelineItem] = []
+        var series: [String: [JSON]] = [:]
+        for r in resources {
+            let category = r["category"]?.arrayValue?.first?["coding"]?.arrayValue?.first?["code"]?.stringValue
+            if r["resourceType"]?.stringValue == "Observation", category == "activity" {
+                let code = r["code"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? Portal.text(r["code"]) ?? ""
+                series[code, default: []].append(r)
+            } else {
+                out.append(item(r, t))
+            }
+        }
+        for (_, readings) in series {
+            let sorted = readings.sorted { Portal.clinicalDate($0) > Portal.clinicalDate($1) }
+            guard let latest = sorted.first else { continue }
+            var entry = item(latest, t)
+            if sorted.count > 1 {
+                entry.details.append(t.series(sorted.count, t.date(Portal.clinicalDate(sorted.last!)), t.date(Portal.clinicalDate(latest))))
+            }
+            out.append(entry)
+        }
+        return out
+    }
+
     func patientCard(_ p: JSON, _ t: PortalStrings) -> String {
         let name = Portal.name(p)
         let curp = p["identifier"]?.arrayValue?.first { ($0["system"]?.stringValue ?? "").lowercased().contains("curp") }?["value"]?.stringValue
@@ -191,7 +218,7 @@ extension Portal {
         let q = OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:]
         let filter = q["tipo"].flatMap { Portal.timelineTypes.contains($0) ? $0 : nil }
         let resources = try await compartment(g, patient: id, types: filter.map { [$0] } ?? Portal.timelineTypes)
-        let items = resources.map { item($0, t) }.sorted { $0.date > $1.date }
+        let items = collapseSeries(resources, t).sorted { $0.date > $1.date }
         var body = patientCard(patient, t)
         let base = patientID == nil ? "/expediente" : "/pacientes/\(id)"
         body += "<section aria-labelledby=\"tl\"><h2 id=\"tl\">\(esc(t.timeline))</h2>"
