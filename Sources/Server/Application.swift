@@ -89,6 +89,7 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
     FHIRAPI(configuration: services.configuration, repository: services.repository, ledger: services.ledger,
             auditBuilder: services.auditBuilder, clock: services.clock).register(on: router)
     AuditRoutes(ledger: services.ledger).register(on: router)
+    Portal(services: services).register(on: router)
     return Application(
         router: router,
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Enlace"),

@@ -25,9 +25,12 @@ struct Serve: AsyncParsableCommand {
           help: "Require a TOTP code when staff (practitioner, pharmacy, payer, org-admin, privacy-officer, auditor, operator) sign in.")
     var totpForStaff = true
 
+    @Flag(name: .long, help: "Fill an empty data directory with a synthetic Mexican demo (patients, clinics, a year of care) and print the demo sign-ins. Implies --no-totp-for-staff.")
+    var demo = false
+
     func run() async throws {
         var config = ServerConfiguration.fromEnvironment()
-        config.requireTOTPForStaff = totpForStaff
+        config.requireTOTPForStaff = totpForStaff && !demo
         if let host { config.host = host }
         if let port { config.port = port }
         if let d = data.data { config.dataDirectory = d }
@@ -47,10 +50,29 @@ struct Serve: AsyncParsableCommand {
         }
         let where_ = config.databaseURL == nil ? "data: \(config.dataDirectory)" : "database: \(services.store), key: \(config.dataDirectory)"
         logger.info("Enlace \(EnlaceVersion.current) serving FHIR R4 at \(config.fhirBase) (\(where_))")
+        if demo { try await loadDemo(services, config) }
         let app = buildApplication(services, logger: logger)
         defer { services.close() }
         try await app.runService()
     }
+}
+
+/// `--demo`: loads the synthetic demo into an empty data directory and prints its sign-ins
+/// (random passwords, shown only this once).
+func loadDemo(_ services: EnlaceServices, _ config: ServerConfiguration) async throws {
+    var out = ""
+    if let signIns = try await DemoData(services: services).loadIfEmpty() {
+        let base = "http://\(config.host == "0.0.0.0" ? "127.0.0.1" : config.host):\(config.port)/"
+        out += "\nEnlace demo loaded: 56 synthetic patients, IMSS UMF 20, Hospital Santa Fe, Farmacia Roma, Seguros Vida Plena.\n"
+        out += "Open \(base) and sign in with (passwords are random and shown only now; TOTP is off for staff in the demo):\n"
+        for s in signIns {
+            out += "  demo-user \(s.username) \(s.password) \(s.role) — \(s.who)\n"
+        }
+        out += "\n"
+    } else {
+        out += "Enlace demo: the data directory already has data; the demo was not loaded again (its sign-ins were printed when it was created; use an empty --data directory for a fresh demo).\n"
+    }
+    FileHandle.standardOutput.write(Data(out.utf8))
 }
 
 /// Prints `message` to standard error and exits with status 1 (no usage text: the arguments

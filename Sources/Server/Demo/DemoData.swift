@@ -1,0 +1,137 @@
+import FHIR
+import Foundation
+import Storage
+import Trust
+
+/// `enlace serve --demo`: fills an empty data directory with a realistic, entirely synthetic
+/// Mexican demo — 56 patients with valid CURPs across the life course, an IMSS family-medicine
+/// unit and a private hospital (with CLUES), a pharmacy and a payer, practitioners whose
+/// encounters and care teams give them treating relationships, a year of visits with CIE-10
+/// diagnoses, labs with reference ranges, childhood immunizations per the Cartilla Nacional de
+/// Salud, wearable series, consents, provenance and some accesses in the audit ledger (one of
+/// them break-the-glass) — and creates demo sign-ins with random passwords (stored hashed,
+/// printed once). The clinical content is generated from a fixed seed so every demo looks alike;
+/// the passwords are random per data directory.
+public struct DemoData: Sendable {
+    public struct SignIn: Sendable {
+        public var username: String
+        public var password: String
+        public var role: String
+        public var who: String
+    }
+
+    let services: EnlaceServices
+
+    public init(services: EnlaceServices) { self.services = services }
+
+    /// Loads the demo unless the store already holds patients or users. Returns the sign-ins
+    /// created, or nil when the data directory was not empty.
+    public func loadIfEmpty() async throws -> [SignIn]? {
+        let hasPatients = try await services.store.read { tx -> Bool in
+            var options = SearchParser.Options()
+            options.maxCount = 1
+            let (q, _) = try SearchParser(options: options).parse(types: ["Patient"], parameters: [("_count", "1"), ("_total", "none")])
+            return !(try tx.search(q).matches.isEmpty)
+        }
+        let identity = services.identity
+        let hasUsers = !(try await identity.users().isEmpty)
+        if hasPatients || hasUsers { return nil }
+        var generator = DemoGenerator(now: services.clock.now().date)
+        let shared = generator.sharedResources()
+        try await transaction(shared.map { ($0, nil) }, patients: [])
+        for patient in generator.patients() {
+            let resources = generator.record(for: patient)
+            try await transaction(resources.map { ($0, patient.id) }, patients: [patient.id])
+        }
+        try await seedAccesses(generator)
+        return try await createUsers(identity)
+    }
+
+    /// One transaction per patient, written through the repository (which validates every
+    /// resource and indexes it), then one audit entry naming the operator that loaded it.
+    func transaction(_ resources: [(JSON, String?)], patients: [String]) async throws {
+        var entries: [JSON] = []
+        for (r, _) in resources {
+            let type = r["resourceType"]?.stringValue ?? ""
+            let id = r["id"]?.stringValue ?? ""
+            entries.append(.object([("resource", r), ("request", .object([("method", .string("PUT")), ("url", .string("\(type)/\(id)"))]))]))
+        }
+        let bundle = JSON.object([("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", .array(entries))])
+        _ = try await services.repository.process(bundle: bundle, options: .init(base: services.configuration.fhirBase, maxEntries: 5000)) { _, _ in }
+        let ctx = AuditContext(requestID: "demo-load", method: "POST", path: "/fhir", query: nil, remoteAddress: nil)
+        ctx.principal = Principal(subject: "operator", scopes: ScopeSet("system/*.cruds"), tokenID: "enlace-serve-demo", purposeOfUse: "HOPERAT")
+        ctx.interaction = "transaction"
+        ctx.decidedBy("urn:enlace:rule:demo-load")
+        for (r, _) in resources.prefix(50) {
+            ctx.touched("\(r["resourceType"]?.stringValue ?? "")/\(r["id"]?.stringValue ?? "")/_history/1", patients: patients)
+        }
+        for p in patients { ctx.concerns(p) }
+        let now = services.clock.now()
+        _ = try await services.ledger.record(PendingAudit(recorded: now, patients: ctx.patients,
+                                                          bytes: services.auditBuilder.build(ctx, status: 200, recorded: now).serialized()))
+    }
+
+    /// Past accesses to the demo patients' records, so *¿Quién vio mis datos?* has a story:
+    /// their doctors, the pharmacy, the payer, and one emergency break-the-glass.
+    func seedAccesses(_ g: DemoGenerator) async throws {
+        struct Access { var patient: String; var who: String; var role: Principal.Role; var org: String; var purpose: String
+                        var rule: String; var daysAgo: Double; var entities: [String]; var btg = false }
+        let ana = g.anaID, lucia = g.luciaID
+        var accesses: [Access] = [
+            Access(patient: ana, who: "Practitioner/dr-hernandez", role: .practitioner, org: "Organization/imss-umf-20", purpose: "TREAT",
+                   rule: "urn:enlace:rule:treating-relationship", daysAgo: 62, entities: ["Observation/\(ana)-lab-0", "Condition/\(ana)-dx-0"]),
+            Access(patient: ana, who: "Practitioner/dr-ramirez", role: .practitioner, org: "Organization/hospital-santa-fe", purpose: "ETREAT",
+                   rule: "urn:enlace:rule:break-the-glass", daysAgo: 41,
+                   entities: ["Condition/\(ana)-dx-0", "Condition/\(ana)-dx-1", "MedicationRequest/\(ana)-rx-0"], btg: true),
+            Access(patient: ana, who: "Organization/farmacia-roma", role: .pharmacy, org: "Organization/farmacia-roma", purpose: "TREAT",
+                   rule: "urn:enlace:rule:dispensing-pharmacy", daysAgo: 30, entities: ["MedicationRequest/\(ana)-rx-0"]),
+            Access(patient: ana, who: "Organization/seguros-vida-plena", role: .payer, org: "Organization/seguros-vida-plena", purpose: "HPAYMT",
+                   rule: "urn:enlace:rule:payer-beneficiary", daysAgo: 28, entities: ["Coverage/\(ana)-cov"]),
+            Access(patient: ana, who: "Practitioner/dr-hernandez", role: .practitioner, org: "Organization/imss-umf-20", purpose: "TREAT",
+                   rule: "urn:enlace:rule:treating-relationship", daysAgo: 9, entities: ["Observation/\(ana)-lab-1", "Encounter/\(ana)-enc-3"]),
+            Access(patient: lucia, who: "Practitioner/dra-garcia", role: .practitioner, org: "Organization/hospital-santa-fe", purpose: "TREAT",
+                   rule: "urn:enlace:rule:treating-relationship", daysAgo: 20, entities: ["Observation/\(lucia)-lab-0"]),
+        ]
+        for (i, p) in g.patientIDs.prefix(20).enumerated() where p != ana && p != lucia {
+            accesses.append(Access(patient: p, who: "Practitioner/dr-hernandez", role: .practitioner, org: "Organization/imss-umf-20", purpose: "TREAT",
+                                   rule: "urn:enlace:rule:treating-relationship", daysAgo: Double(3 + (i * 7) % 60), entities: ["Encounter/\(p)-enc-0"]))
+        }
+        for a in accesses.sorted(by: { $0.daysAgo > $1.daysAgo }) {
+            let when = Timestamp(date: g.now.addingTimeInterval(-a.daysAgo * 86_400))
+            let ctx = AuditContext(requestID: "demo-\(a.patient)-\(Int(a.daysAgo))", method: "GET", path: "/fhir/Patient/\(a.patient)/$everything",
+                                   query: nil, remoteAddress: nil)
+            let subject = a.role == .practitioner ? "user:" + a.who.split(separator: "/")[1].replacingOccurrences(of: "-", with: ".") : "user:" + a.who.split(separator: "/")[1]
+            ctx.principal = Principal(subject: subject, scopes: ScopeSet("user/*.rs"), tokenID: "demo", role: a.role,
+                                      fhirUser: a.role == .practitioner ? a.who : nil, organization: a.org, purposeOfUse: a.purpose)
+            ctx.interaction = "operation"
+            ctx.breakTheGlass = a.btg
+            ctx.decidedBy(a.rule)
+            for e in a.entities { ctx.touched(e + "/_history/1", patients: [a.patient]) }
+            _ = try await services.ledger.record(PendingAudit(recorded: when, patients: [a.patient],
+                                                              bytes: services.auditBuilder.build(ctx, status: 200, recorded: when).serialized()))
+        }
+    }
+
+    func createUsers(_ identity: IdentityService) async throws -> [SignIn] {
+        func password() -> String {
+            let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
+            let bytes = randomBytes(12)
+            let chars = bytes.map { alphabet[Int($0) % alphabet.count] }
+            return String(chars[0..<4]) + "-" + String(chars[4..<8]) + "-" + String(chars[8..<12])
+        }
+        var out: [SignIn] = []
+        let users: [(String, Principal.Role, String?, String?, String?, String)] = [
+            ("ana", .patient, "Patient/demo-p001", nil, nil, "Ana María Torres Jiménez (paciente, diabetes e hipertensión)"),
+            ("lucia", .patient, "Patient/demo-p002", nil, nil, "Lucía Fernanda Ramírez Soto (paciente, embarazo)"),
+            ("dr.hernandez", .practitioner, nil, "Practitioner/dr-hernandez", "Organization/imss-umf-20", "Dr. Juan Carlos Hernández Ruiz (medicina familiar, IMSS UMF 20)"),
+            ("privacidad", .privacyOfficer, nil, nil, nil, "Oficial de privacidad"),
+        ]
+        for (username, role, patient, practitioner, org, who) in users {
+            let pw = password()
+            _ = try await identity.addUser(username: username, role: role, password: pw, fhirUser: practitioner, patient: patient,
+                                           organization: org, withTOTP: false)
+            out.append(SignIn(username: username, password: pw, role: role.rawValue, who: who))
+        }
+        return out
+    }
+}

@@ -1,0 +1,141 @@
+import FHIR
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Storage
+import Trust
+
+/// One row of *¿Quién vio mis datos?*.
+struct AccessEntry: Sendable {
+    var index: Int64
+    var recorded: String
+    var who: String
+    var role: String?
+    var organization: String?
+    var what: String
+    var purpose: String?
+    var policies: [String]
+    var breakTheGlass: Bool
+    var refused: Bool
+    var verified: Bool?
+}
+
+extension Portal {
+    /// *¿Quién vio mis datos?* (`/accesos`): the patient's entries of the audit ledger — who, for
+    /// which organization, when, what, why (purposeOfEvent) and under which rule or Consent
+    /// (agent.policy) — with break-the-glass highlighted. Each shown entry's inclusion proof is
+    /// checked here, on the server, against the latest signed tree head (whose signature is
+    /// checked with the server key); a verified entry gets the "verificado" mark.
+    func accessLogPage(_ s: Session, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        let t = s.strings
+        guard s.isPatient, let patient = s.ownPatient else {
+            throw FHIRError(status: 403, code: "forbidden", english: "only the patient reads their access log here", spanish: "solo el paciente ve aquí su bitácora")
+        }
+        context.audit?.decidedBy("urn:enlace:rule:own-access-log")
+        context.audit?.concerns(patient)
+        let q = OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:]
+        let showOwn = q["propios"] == "1"
+        let ledger = services.ledger
+        let indexes = try await ledger.store.read { try $0.auditIndexes(patient: patient, before: nil, limit: 1000) }
+        var records: [AuditRecord] = []
+        var ownCount = 0
+        for i in indexes {
+            guard let r = try await ledger.entries(start: i, end: i + 1).first else { continue }
+            let event = (try? JSONParser.parse(r.bytes)) ?? .null
+            let subject = event["agent"]?.arrayValue?.first?["who"]?["identifier"]?["value"]?.stringValue
+            if subject == s.principal.subject && !showOwn { ownCount += 1; continue }
+            records.append(r)
+            if records.count >= 100 { break }
+        }
+        // The latest signed tree head (signed now if entries arrived since), its signature checked.
+        _ = try await ledger.signTreeHead()
+        let head = try await ledger.latestTreeHead()
+        let headOK = head.map { AuditLedger.verifySignature($0, publicKey: services.key.privateKey.publicKey) } ?? false
+        let g = try await guarded(s, context)
+        var names: [String: String] = [:]
+        func display(_ ref: String?) async -> String? {
+            guard let ref else { return nil }
+            if let n = names[ref] { return n }
+            let parts = ref.split(separator: "/")
+            guard parts.count == 2, ["Practitioner", "Organization", "PractitionerRole"].contains(String(parts[0])),
+                  let r = try? await g.read(String(parts[0]), String(parts[1])), let json = try? r.json() else { return ref }
+            let n = json["name"]?.stringValue ?? Portal.name(json)
+            names[ref] = n
+            return n
+        }
+        var entries: [AccessEntry] = []
+        for r in records {
+            let event = (try? JSONParser.parse(r.bytes)) ?? .null
+            let agent = event["agent"]?.arrayValue?.first
+            let whoRef = agent?["who"]?["reference"]?.stringValue
+            let subject = agent?["who"]?["identifier"]?["value"]?.stringValue ?? agent?["who"]?["display"]?.stringValue ?? "?"
+            let role = agent?["role"]?.arrayValue?.first?["coding"]?.arrayValue?.first?["code"]?.stringValue
+            let org = await display(agent?["location"]?["reference"]?.stringValue)
+            var who = subject
+            if whoRef != nil && whoRef == s.principal.fhirUser {
+                who = t.you
+            } else if let name = await display(whoRef) {
+                who = name
+            } else if let org, role != "operator" {
+                who = org
+            } else if role == "operator" {
+                who = t.roleName("operator")
+            }
+            let purpose = event["purposeOfEvent"]?.arrayValue?.first?["coding"]?.arrayValue?.first?["code"]?.stringValue
+            let policies = agent?["policy"]?.arrayValue?.compactMap { $0.stringValue } ?? []
+            var types: [String: Int] = [:]
+            for e in event["entity"]?.arrayValue ?? [] {
+                if let ref = e["what"]?["reference"]?.stringValue, !ref.hasPrefix("Patient/") || ref.contains("_history") {
+                    types[String(ref.split(separator: "/").first ?? ""), default: 0] += 1
+                }
+            }
+            var what = types.sorted { $0.key < $1.key }.map { "\(t.typeName($0.key)) ×\($0.value)" }.joined(separator: ", ")
+            if what.isEmpty { what = t.describeRequest(event["outcomeDesc"]?.stringValue ?? "") }
+            let btg = purpose == "ETREAT" || policies.contains { $0.contains("break-the-glass") || $0.contains("btg") }
+            var verified: Bool? = nil
+            if let head, headOK, r.index < head.treeSize {
+                let proof = try await ledger.inclusionProof(index: Int(r.index), treeSize: Int(head.treeSize))
+                verified = MerkleTree.verifyInclusion(leafHash: MerkleTree.leafHash(r.bytes), index: Int(r.index), treeSize: Int(head.treeSize),
+                                                      proof: proof, root: head.rootHash)
+            }
+            entries.append(AccessEntry(index: r.index, recorded: event["recorded"]?.stringValue ?? r.recorded.description, who: who, role: role,
+                                       organization: org, what: what, purpose: purpose, policies: policies, breakTheGlass: btg,
+                                       refused: event["outcome"]?.stringValue != "0", verified: verified))
+        }
+        entries.sort { $0.recorded > $1.recorded }
+        var body = "<p>\(esc(t.accessLead))</p>"
+        if let head {
+            body += "<p class=\"hint\">\(esc(t.treeHeadNote(Int(head.treeSize), head.timestamp.description, headOK)))</p>"
+        }
+        if ownCount > 0 {
+            body += "<p class=\"hint\">\(esc(t.ownHidden(ownCount))) <a href=\"/accesos?propios=1\">\(esc(t.showOwn))</a></p>"
+        }
+        if entries.isEmpty {
+            body += "<p>\(esc(t.noAccesses))</p>"
+        } else {
+            body += "<ol class=\"accesses\">"
+            for e in entries {
+                body += "<li class=\"entry\(e.breakTheGlass ? " btg" : "")\(e.refused ? " refused" : "")\">"
+                body += "<div class=\"when\"><time datetime=\"\(esc(e.recorded))\">\(esc(t.dateTime(e.recorded)))</time>"
+                if let v = e.verified {
+                    body += v ? "<span class=\"badge ok\" title=\"\(esc(t.verifiedTooltip(Int(e.index))))\">✓ \(esc(t.verified))</span>"
+                              : "<span class=\"badge warn\" title=\"\(esc(t.notVerifiedTooltip))\">\(esc(t.notVerified))</span>"
+                }
+                body += "</div><div class=\"what\">"
+                if e.breakTheGlass { body += "<p class=\"badge btg\">\(esc(t.breakTheGlass))</p>" }
+                body += "<h3 class=\"who\">\(esc(e.who))</h3><dl class=\"facts\">"
+                if let role = e.role { body += "<div><dt>\(esc(t.roleLabel))</dt><dd>\(esc(t.roleName(role)))</dd></div>" }
+                if let org = e.organization { body += "<div><dt>\(esc(t.organization))</dt><dd>\(esc(org))</dd></div>" }
+                body += "<div><dt>\(esc(t.whatLabel))</dt><dd>\(esc(e.what))</dd></div>"
+                body += "<div><dt>\(esc(t.why))</dt><dd>\(esc(t.purposeName(e.purpose)))</dd></div>"
+                if !e.policies.isEmpty {
+                    body += "<div><dt>\(esc(t.rule))</dt><dd>\(esc(e.policies.map { t.ruleName($0) }.joined(separator: "; ")))</dd></div>"
+                }
+                if e.refused { body += "<div><dt>\(esc(t.result))</dt><dd>\(esc(t.refused))</dd></div>" }
+                body += "</dl></div></li>"
+            }
+            body += "</ol>"
+        }
+        return html(.ok, layout(s, request, title: t.navAccess, body: body))
+    }
+}

@@ -1,0 +1,259 @@
+import Foundation
+
+/// Every human string of the portal, Spanish (es-MX, the default) and English. (Named
+/// `PortalStrings.swift`: Swift refuses two files called `Strings.swift` in one module, and the
+/// OAuth pages already have theirs.)
+struct PortalStrings: Sendable {
+    enum Language: String, Sendable {
+        case es, en
+        /// The `lang` attribute value.
+        var tag: String { self == .es ? "es-MX" : "en" }
+    }
+
+    let language: Language
+
+    private func t(_ es: String, _ en: String) -> String { language == .es ? es : en }
+
+    // frame
+    var skipToContent: String { t("Saltar al contenido", "Skip to content") }
+    var navLabel: String { t("Secciones", "Sections") }
+    var switchLanguage: String { t("English", "Español") }
+    var signOut: String { t("Salir", "Sign out") }
+    var footer: String { t("Enlace · Sus datos de salud, bajo sus reglas. Todo acceso queda registrado.", "Enlace · Your health data, under your rules. Every access is recorded.") }
+    var navRecord: String { t("Mi expediente", "My record") }
+    var navAccess: String { t("¿Quién vio mis datos?", "Who saw my data?") }
+    var navDecisions: String { t("Decisiones", "Decisions") }
+    var navConsents: String { t("Mis permisos", "My permissions") }
+    var navSummary: String { t("Resumen imprimible", "Printable summary") }
+    var navPatients: String { t("Mis pacientes", "My patients") }
+    var backHome: String { t("Volver al inicio", "Back to the start") }
+    func welcome(_ user: String) -> String { t("Bienvenido(a), \(user)", "Welcome, \(user)") }
+    var staffHome: String { t("Esta cuenta no tiene páginas en el portal todavía; use la API FHIR con su aplicación.", "This account has no portal pages yet; use the FHIR API with your app.") }
+
+    // refusal
+    var refusalTitle: String { t("Acceso no permitido", "Access not allowed") }
+    var refusalLead: String { t("No puede ver esta información.", "You cannot see this information.") }
+    var refusalWhy: String { t("O no tiene una relación de atención con esta persona, o ella retiró su permiso, o el registro no existe. Este intento quedó registrado.", "Either you have no care relationship with this person, or they withdrew their permission, or the record does not exist. This attempt was recorded.") }
+
+    // sign-in
+    var signInTitle: String { t("Iniciar sesión", "Sign in") }
+    var signInLead: String { t("Entre para ver su expediente, quién lo consultó y sus permisos.", "Sign in to see your record, who looked at it and your permissions.") }
+    var username: String { t("Usuario", "Username") }
+    var password: String { t("Contraseña", "Password") }
+    var totp: String { t("Código de un solo uso (si lo tiene activado)", "One-time code (if you enabled it)") }
+    var totpHint: String { t("Seis dígitos de su app autenticadora. Obligatorio para el personal de salud.", "Six digits from your authenticator app. Required for health staff.") }
+    var signIn: String { t("Entrar", "Sign in") }
+    var invalidCredentials: String { t("Usuario, contraseña o código incorrectos.", "Wrong username, password or code.") }
+    var locked: String { t("Demasiados intentos fallidos. Espere 15 minutos e intente de nuevo.", "Too many failed attempts. Wait 15 minutes and try again.") }
+    var totpRequired: String { t("Escriba el código de un solo uso de su app autenticadora.", "Enter the one-time code from your authenticator app.") }
+    var totpNotEnrolled: String { t("Su cuenta necesita un segundo factor (TOTP) y no tiene uno. Pida a un operador que lo active.", "Your account needs a second factor (TOTP) and has none. Ask an operator to enrol one.") }
+    var formExpired: String { t("El formulario expiró. Intente de nuevo.", "The form expired. Please try again.") }
+
+    // record
+    var timeline: String { t("Línea de tiempo", "Timeline") }
+    var filterLabel: String { t("Filtrar por tipo", "Filter by type") }
+    var all: String { t("Todo", "All") }
+    func timelineCount(_ n: Int) -> String { t(n == 1 ? "1 registro, de todas las instituciones." : "\(n) registros, de todas las instituciones.", n == 1 ? "1 entry, from every institution." : "\(n) entries, from every institution.") }
+    var emptyTimeline: String { t("Todavía no hay registros.", "There are no entries yet.") }
+    var curp: String { "CURP" }
+    var birthDate: String { t("Fecha de nacimiento", "Date of birth") }
+    var sex: String { t("Sexo", "Sex") }
+    var phone: String { t("Teléfono", "Phone") }
+    var address: String { t("Domicilio", "Address") }
+    func gender(_ g: String?) -> String {
+        switch g {
+        case "female": return t("Mujer", "Female")
+        case "male": return t("Hombre", "Male")
+        case "other": return t("Otro", "Other")
+        default: return "—"
+        }
+    }
+    var reason: String { t("Motivo", "Reason") }
+    var status: String { t("Estado", "Status") }
+    var value: String { t("Resultado", "Result") }
+    var referenceRange: String { t("Rango de referencia", "Reference range") }
+    var outOfRange: String { t("Fuera de rango", "Out of range") }
+    var dose: String { t("Dosis", "Dose") }
+    var source: String { t("Origen", "Source") }
+    var yourRights: String { t("Sus derechos ARCO: acceso", "Your ARCO rights: access") }
+    var downloadRecord: String { t("Descargar mi expediente completo (FHIR JSON)", "Download my whole record (FHIR JSON)") }
+    var printableSummary: String { t("Ver resumen imprimible", "See a printable summary") }
+    var print: String { t("Imprimir", "Print") }
+    var summaryTitle: String { t("Resumen de mi expediente", "Summary of my record") }
+    var conditions: String { t("Diagnósticos", "Diagnoses") }
+    var medications: String { t("Medicamentos", "Medications") }
+    var allergies: String { t("Alergias", "Allergies") }
+    var immunizations: String { t("Vacunas", "Immunizations") }
+    var latestResults: String { t("Resultados recientes", "Recent results") }
+    func summaryGenerated(_ when: String) -> String { t("Generado el \(when) (UTC) desde Enlace.", "Generated on \(when) (UTC) from Enlace.") }
+
+    func typeName(_ type: String) -> String {
+        switch type {
+        case "Encounter": return t("Consultas", "Visits")
+        case "Condition": return t("Diagnósticos", "Diagnoses")
+        case "Observation": return t("Resultados", "Results")
+        case "DiagnosticReport": return t("Informes", "Reports")
+        case "MedicationRequest": return t("Recetas", "Prescriptions")
+        case "MedicationStatement": return t("Medicamentos", "Medications")
+        case "MedicationDispense": return t("Surtidos", "Dispenses")
+        case "Immunization": return t("Vacunas", "Immunizations")
+        case "Procedure": return t("Procedimientos", "Procedures")
+        case "DocumentReference": return t("Documentos", "Documents")
+        case "AllergyIntolerance": return t("Alergias", "Allergies")
+        case "CarePlan": return t("Planes de cuidado", "Care plans")
+        case "CareTeam": return t("Equipo de atención", "Care team")
+        case "Patient": return t("Datos personales", "Personal details")
+        case "Consent": return t("Permisos", "Permissions")
+        case "Coverage": return t("Cobertura", "Coverage")
+        case "Provenance": return t("Procedencia", "Provenance")
+        default: return type
+        }
+    }
+
+    func statusName(_ s: String) -> String {
+        switch s {
+        case "finished", "completed": return t("concluido", "completed")
+        case "active": return t("activo", "active")
+        case "inactive": return t("inactivo", "inactive")
+        case "in-progress": return t("en curso", "in progress")
+        case "current": return t("vigente", "current")
+        case "stopped": return t("suspendido", "stopped")
+        case "final": return t("final", "final")
+        default: return s
+        }
+    }
+
+    /// `2026-03-04T10:00:00Z` → `04/03/2026` (es) or `2026-03-04` (en).
+    func date(_ fhir: String) -> String {
+        let d = String(fhir.prefix(10))
+        guard d.count == 10, language == .es else { return d }
+        let p = d.split(separator: "-")
+        return p.count == 3 ? "\(p[2])/\(p[1])/\(p[0])" : d
+    }
+
+    func dateTime(_ fhir: String) -> String {
+        guard fhir.count >= 16 else { return date(fhir) }
+        let time = fhir.dropFirst(11).prefix(5)
+        return "\(date(fhir)) \(time) UTC"
+    }
+
+    // access log
+    var accessLead: String { t("Cada vez que alguien consulta o cambia sus datos queda una entrada en la bitácora de auditoría de Enlace, que no se puede alterar sin que se note.", "Every time someone reads or changes your data, an entry is added to Enlace's audit log, which cannot be altered without it showing.") }
+    func treeHeadNote(_ size: Int, _ when: String, _ ok: Bool) -> String {
+        ok ? t("Comprobado contra la raíz firmada de la bitácora: \(size) entradas, firmada el \(dateTime(when)).", "Checked against the log's signed root: \(size) entries, signed on \(dateTime(when)).")
+           : t("La firma de la raíz de la bitácora no pudo comprobarse.", "The signature of the log's root could not be checked.")
+    }
+    func ownHidden(_ n: Int) -> String {
+        n == 1 ? t("Se oculta 1 consulta hecha por usted.", "1 access made by you is hidden.")
+               : t("Se ocultan \(n) consultas hechas por usted.", "\(n) accesses made by you are hidden.")
+    }
+    func series(_ n: Int, _ first: String, _ last: String) -> String {
+        t("Serie de \(n) lecturas del \(first) al \(last); se muestra la más reciente.", "Series of \(n) readings from \(first) to \(last); the latest is shown.")
+    }
+    var showOwn: String { t("Mostrarlas", "Show them") }
+    var noAccesses: String { t("Nadie más ha consultado sus datos.", "Nobody else has looked at your data.") }
+    var you: String { t("Usted", "You") }
+    var verified: String { t("verificado", "verified") }
+    var notVerified: String { t("sin verificar", "not verified") }
+    func verifiedTooltip(_ index: Int) -> String {
+        t("Se comprobó en el servidor que la entrada n.º \(index) está incluida en la bitácora: su prueba de inclusión Merkle (RFC 9162) lleva a la raíz del último encabezado de árbol firmado, cuya firma también se comprobó.",
+          "The server checked that entry #\(index) is included in the log: its Merkle inclusion proof (RFC 9162) leads to the root of the latest signed tree head, whose signature was checked too.")
+    }
+    var notVerifiedTooltip: String { t("Esta entrada aún no está bajo una raíz firmada o su prueba no coincidió.", "This entry is not under a signed root yet, or its proof did not match.") }
+    var breakTheGlass: String { t("Acceso de emergencia (romper el cristal)", "Emergency access (break the glass)") }
+    var roleLabel: String { t("Rol", "Role") }
+    var organization: String { t("Organización", "Organization") }
+    var whatLabel: String { t("Qué", "What") }
+    var why: String { t("Para qué", "Why") }
+    var rule: String { t("Con qué regla o permiso", "Under which rule or permission") }
+    var result: String { t("Resultado", "Result") }
+    var refused: String { t("negado", "refused") }
+    func describeRequest(_ outcome: String) -> String {
+        // "HTTP 200 GET /path" → the path
+        let parts = outcome.split(separator: " ")
+        return parts.count >= 4 ? t("Consulta de \(parts[3])", "Request to \(parts[3])") : outcome
+    }
+    func roleName(_ r: String) -> String {
+        switch r {
+        case "practitioner": return t("Personal de salud", "Health professional")
+        case "patient": return t("Paciente", "Patient")
+        case "related-person": return t("Familiar o representante", "Relative or representative")
+        case "pharmacy": return t("Farmacia", "Pharmacy")
+        case "payer": return t("Aseguradora", "Payer")
+        case "privacy-officer": return t("Oficial de privacidad", "Privacy officer")
+        case "auditor": return t("Auditor", "Auditor")
+        case "operator": return t("Operador de la plataforma", "Platform operator")
+        case "org-admin": return t("Administración de la institución", "Organization administrator")
+        default: return r
+        }
+    }
+    func purposeName(_ code: String?) -> String {
+        switch code {
+        case "TREAT": return t("Atención médica", "Treatment")
+        case "ETREAT": return t("Atención de emergencia", "Emergency treatment")
+        case "HPAYMT": return t("Pago de servicios", "Payment")
+        case "HOPERAT": return t("Operación del servicio", "Operations")
+        case "PATRQT": return t("A petición del paciente", "Patient request")
+        case nil: return t("Atención médica (no declarado)", "Care (not stated)")
+        default: return code ?? ""
+        }
+    }
+    func ruleName(_ policy: String) -> String {
+        switch policy {
+        case "urn:enlace:rule:treating-relationship": return t("Relación de atención (equipo o consulta)", "Care relationship (team or visit)")
+        case "urn:enlace:rule:own-record": return t("Su propio expediente", "Your own record")
+        case "urn:enlace:rule:own-access-log": return t("Su propia bitácora", "Your own access log")
+        case "urn:enlace:rule:acts-for": return t("Representante autorizado", "Authorised representative")
+        case "urn:enlace:rule:break-the-glass": return t("Emergencia: romper el cristal", "Emergency: break the glass")
+        case "urn:enlace:rule:dispensing-pharmacy": return t("Farmacia que surte la receta", "Pharmacy filling the prescription")
+        case "urn:enlace:rule:payer-beneficiary": return t("Aseguradora del beneficiario", "Beneficiary's payer")
+        case "urn:enlace:rule:portal-sign-in": return t("Inicio de sesión", "Sign-in")
+        case "urn:enlace:rule:demo-load": return t("Carga de datos de demostración", "Loading of demo data")
+        default:
+            if policy.hasPrefix("Consent/") { return t("Consentimiento \(policy)", "Consent \(policy)") }
+            return policy
+        }
+    }
+
+    // decisions
+    var decisionsLead: String { t("Quién registró o cambió cada dato de su expediente, y en nombre de qué institución: quién responde por cada decisión.", "Who recorded or changed each item of your record, and on behalf of which institution: who answers for each decision.") }
+    var noDecisions: String { t("Todavía no hay decisiones registradas.", "No decisions recorded yet.") }
+    var recorded: String { t("Registro", "Recorded") }
+    var author: String { t("Autor", "Author") }
+    func agentRole(_ r: String) -> String {
+        switch r.lowercased() {
+        case "author", "autor": return t("Autor", "Author")
+        case "enterer", "capturista": return t("Capturó", "Entered by")
+        case "verifier": return t("Verificó", "Verified by")
+        case "performer": return t("Realizó", "Performed by")
+        default: return r
+        }
+    }
+    func activityName(_ code: String) -> String {
+        switch code.uppercased() {
+        case "CREATE": return t("Registro", "Created")
+        case "UPDATE": return t("Modificación", "Updated")
+        case "DELETE": return t("Eliminación", "Deleted")
+        default: return code
+        }
+    }
+    var onBehalfOf: String { t("En nombre de", "On behalf of") }
+    var records: String { t("Registros", "Records") }
+
+    // consents
+    var consentsLead: String { t("Los permisos vigentes que usted ha dado para compartir sus datos. Puede retirar cualquiera en todo momento; se aplica desde la siguiente consulta.", "The permissions you have given to share your data. You can withdraw any of them at any time; it applies from the next access.") }
+    var noConsents: String { t("No tiene permisos activos.", "You have no active permissions.") }
+    var consentScope: String { t("Alcance", "Scope") }
+    var consentWho: String { t("A quién", "To whom") }
+    var since: String { t("Desde", "Since") }
+    var until: String { t("Hasta", "Until") }
+    var revoke: String { t("Retirar este permiso", "Withdraw this permission") }
+    var revokeConfirm: String { t("¿Retirar este permiso? Quien lo usaba dejará de ver sus datos por esta vía.", "Withdraw this permission? Whoever used it will stop seeing your data this way.") }
+    var revoked: String { t("Permiso retirado.", "Permission withdrawn.") }
+
+    // clinicians
+    var searchPatients: String { t("Buscar por nombre o CURP", "Search by name or CURP") }
+    var search: String { t("Buscar", "Search") }
+    func patientsLead(_ n: Int) -> String { t("\(n) pacientes con los que tiene una relación de atención.", "\(n) patients you have a care relationship with.") }
+    var noPatients: String { t("No hay pacientes con relación de atención.", "No patients with a care relationship.") }
+}

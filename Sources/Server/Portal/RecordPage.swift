@@ -1,0 +1,311 @@
+import FHIR
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Storage
+import Trust
+
+/// One entry of a patient's timeline, whatever its FHIR type.
+struct TimelineItem: Sendable {
+    var date: String
+    var type: String
+    var title: String
+    var details: [String]
+    var source: String?
+    var flagged: Bool = false
+    var reference: String
+}
+
+extension Portal {
+    /// The types a timeline shows, in the patient's compartment.
+    static let timelineTypes = ["Encounter", "Condition", "Observation", "DiagnosticReport", "MedicationRequest", "MedicationStatement",
+                                "Immunization", "Procedure", "DocumentReference", "AllergyIntolerance", "CarePlan"]
+
+    /// Every resource of `types` in the patient's compartment that the principal may see (through
+    /// the guarded repository), newest first by clinical date; paged up to `limit`.
+    func compartment(_ g: GuardedRepository, patient: String, types: [String], limit: Int = 2000,
+                     extra: [(String, String)] = []) async throws -> [JSON] {
+        var options = SearchParser.Options()
+        options.maxCount = 500
+        var (query, _) = try SearchParser(options: options).parse(types: types, parameters: [("_count", "500"), ("_total", "none")] + extra,
+                                                                  compartment: patient)
+        var out: [JSON] = []
+        while out.count < limit {
+            let page = try await g.search(query)
+            for r in page.matches where !r.deleted { out.append(try r.json()) }
+            guard page.hasMore, let last = page.matches.last else { break }
+            query.cursor = SearchCursor(keys: page.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
+        }
+        return out
+    }
+
+    static func text(_ concept: JSON?) -> String? {
+        guard let c = concept else { return nil }
+        if let t = c["text"]?.stringValue { return t }
+        if let coding = c["coding"]?.arrayValue?.first {
+            let display = coding["display"]?.stringValue
+            let code = coding["code"]?.stringValue
+            if let display, let code { return "\(display) (\(code))" }
+            return display ?? code
+        }
+        return nil
+    }
+
+    static func refText(_ ref: JSON?) -> String? {
+        guard let r = ref else { return nil }
+        return r["display"]?.stringValue ?? r["reference"]?.stringValue
+    }
+
+    static func quantity(_ q: JSON?) -> String? {
+        guard let q, let v = q["value"] else { return nil }
+        let value: String
+        if case .number(let n) = v { value = n } else { value = v.stringValue ?? "" }
+        return [value, q["unit"]?.stringValue ?? q["code"]?.stringValue ?? ""].joined(separator: " ").trimmingCharacters(in: .whitespaces)
+    }
+
+    static func number(_ j: JSON?) -> Double? {
+        guard let j else { return nil }
+        if case .number(let n) = j { return Double(n) }
+        return nil
+    }
+
+    /// The clinical date of a resource (not when it was stored), as FHIR text.
+    static func clinicalDate(_ r: JSON) -> String {
+        for key in ["effectiveDateTime", "occurrenceDateTime", "performedDateTime", "onsetDateTime", "recordedDate", "authoredOn",
+                    "date", "issued", "dateAsserted", "created"] {
+            if let d = r[key]?.stringValue { return d }
+        }
+        for key in ["period", "effectivePeriod", "performedPeriod"] {
+            if let d = r[key]?["start"]?.stringValue { return d }
+        }
+        return r["meta"]?["lastUpdated"]?.stringValue ?? ""
+    }
+
+    /// Where an entry came from: the organization or person responsible and `meta.source`.
+    static func provenance(_ r: JSON) -> String? {
+        var parts: [String] = []
+        let who: [JSON?] = [r["serviceProvider"], r["performer"]?.arrayValue?.first.flatMap { $0["actor"] ?? $0 }, r["recorder"],
+                            r["asserter"], r["requester"], r["custodian"], r["author"]?.arrayValue?.first, r["informationSource"]]
+        for w in who {
+            if let t = refText(w), !parts.contains(t) { parts.append(t) }
+            if parts.count >= 2 { break }
+        }
+        if let s = r["meta"]?["source"]?.stringValue { parts.append(s) }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
+    }
+
+    func item(_ r: JSON, _ t: PortalStrings) -> TimelineItem {
+        let type = r["resourceType"]?.stringValue ?? ""
+        let ref = "\(type)/\(r["id"]?.stringValue ?? "")"
+        var item = TimelineItem(date: Portal.clinicalDate(r), type: t.typeName(type), title: "", details: [], source: Portal.provenance(r), reference: ref)
+        switch type {
+        case "Encounter":
+            item.title = Portal.text(r["type"]?.arrayValue?.first) ?? Portal.text(r["reasonCode"]?.arrayValue?.first) ?? t.typeName(type)
+            if let reason = Portal.text(r["reasonCode"]?.arrayValue?.first) { item.details.append(t.reason + ": " + reason) }
+        case "Condition":
+            item.title = Portal.text(r["code"]) ?? t.typeName(type)
+            if let s = Portal.text(r["clinicalStatus"]) { item.details.append(t.status + ": " + s) }
+        case "Observation":
+            item.title = Portal.text(r["code"]) ?? t.typeName(type)
+            if let v = Portal.quantity(r["valueQuantity"]) ?? r["valueString"]?.stringValue ?? Portal.text(r["valueCodeableConcept"]) {
+                item.details.append(t.value + ": " + v)
+            }
+            if let range = r["referenceRange"]?.arrayValue?.first {
+                let low = Portal.quantity(range["low"]), high = Portal.quantity(range["high"])
+                let text = range["text"]?.stringValue ?? [low.map { "≥ \($0)" }, high.map { "≤ \($0)" }].compactMap { $0 }.joined(separator: ", ")
+                if !text.isEmpty { item.details.append(t.referenceRange + ": " + text) }
+                if let v = Portal.number(r["valueQuantity"]?["value"]) {
+                    if let l = Portal.number(range["low"]?["value"]), v < l { item.flagged = true }
+                    if let h = Portal.number(range["high"]?["value"]), v > h { item.flagged = true }
+                }
+            }
+            if let code = r["interpretation"]?.arrayValue?.first?["coding"]?.arrayValue?.first?["code"]?.stringValue, ["H", "L", "HH", "LL", "A"].contains(code) {
+                item.flagged = true
+            }
+        case "MedicationRequest", "MedicationStatement":
+            item.title = Portal.text(r["medicationCodeableConcept"]) ?? Portal.refText(r["medicationReference"]) ?? t.typeName(type)
+            if let d = r["dosageInstruction"]?.arrayValue?.first?["text"]?.stringValue ?? r["dosage"]?.arrayValue?.first?["text"]?.stringValue {
+                item.details.append(d)
+            }
+        case "Immunization":
+            item.title = Portal.text(r["vaccineCode"]) ?? t.typeName(type)
+            if let dose = r["protocolApplied"]?.arrayValue?.first?["doseNumberPositiveInt"].flatMap({ Portal.number($0) }) {
+                item.details.append(t.dose + " \(Int(dose))")
+            }
+        case "DocumentReference":
+            item.title = r["description"]?.stringValue ?? Portal.text(r["type"]) ?? t.typeName(type)
+        default:
+            item.title = Portal.text(r["code"]) ?? Portal.text(r["type"]?.arrayValue?.first) ?? r["description"]?.stringValue
+                ?? r["title"]?.stringValue ?? t.typeName(type)
+        }
+        if let status = r["status"]?.stringValue, type != "Observation" { item.details.append(t.status + ": " + t.statusName(status)) }
+        return item
+    }
+
+    /// Device series (a smartwatch's daily steps, heart rate…: Observations of category
+    /// `activity`) become one timeline entry per code — the latest reading and the span — so they
+    /// do not bury the visits and results.
+    func collapseSeries(_ resources: [JSON], _ t: PortalStrings) -> [TimelineItem] {
+        var out: [TimelineItem] = []
+        var series: [String: [JSON]] = [:]
+        for r in resources {
+            let category = r["category"]?.arrayValue?.first?["coding"]?.arrayValue?.first?["code"]?.stringValue
+            if r["resourceType"]?.stringValue == "Observation", category == "activity" {
+                let code = r["code"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? Portal.text(r["code"]) ?? ""
+                series[code, default: []].append(r)
+            } else {
+                out.append(item(r, t))
+            }
+        }
+        for (_, readings) in series {
+            let sorted = readings.sorted { Portal.clinicalDate($0) > Portal.clinicalDate($1) }
+            guard let latest = sorted.first else { continue }
+            var entry = item(latest, t)
+            if sorted.count > 1 {
+                entry.details.append(t.series(sorted.count, t.date(Portal.clinicalDate(sorted.last!)), t.date(Portal.clinicalDate(latest))))
+            }
+            out.append(entry)
+        }
+        return out
+    }
+
+    func patientCard(_ p: JSON, _ t: PortalStrings) -> String {
+        let name = Portal.name(p)
+        let curp = p["identifier"]?.arrayValue?.first { ($0["system"]?.stringValue ?? "").lowercased().contains("curp") }?["value"]?.stringValue
+        var rows: [(String, String)] = []
+        rows.append((t.curp, curp ?? "—"))
+        rows.append((t.birthDate, p["birthDate"]?.stringValue ?? "—"))
+        rows.append((t.sex, t.gender(p["gender"]?.stringValue)))
+        if let phone = p["telecom"]?.arrayValue?.first?["value"]?.stringValue { rows.append((t.phone, phone)) }
+        if let a = p["address"]?.arrayValue?.first {
+            let line = ([a["city"]?.stringValue, a["state"]?.stringValue].compactMap { $0 }).joined(separator: ", ")
+            if !line.isEmpty { rows.append((t.address, line)) }
+        }
+        var html = "<section class=\"card\" aria-labelledby=\"patient-name\"><h2 id=\"patient-name\">\(esc(name))</h2><dl class=\"facts\">"
+        for (k, v) in rows { html += "<div><dt>\(esc(k))</dt><dd\(k == t.curp ? " class=\"mono\"" : "")>\(esc(v))</dd></div>" }
+        return html + "</dl></section>"
+    }
+
+    static func name(_ p: JSON) -> String {
+        guard let n = p["name"]?.arrayValue?.first else { return "—" }
+        if let text = n["text"]?.stringValue { return text }
+        let given = n["given"]?.arrayValue?.compactMap { $0.stringValue } ?? []
+        return (given + [n["family"]?.stringValue].compactMap { $0 }).joined(separator: " ")
+    }
+
+    func timelineHTML(_ items: [TimelineItem], _ t: PortalStrings) -> String {
+        guard !items.isEmpty else { return "<p>\(esc(t.emptyTimeline))</p>" }
+        var html = "<ol class=\"timeline\">"
+        for i in items {
+            html += "<li class=\"entry\(i.flagged ? " flagged" : "")\"><div class=\"when\"><time datetime=\"\(esc(i.date))\">\(esc(t.date(i.date)))</time>"
+            html += "<span class=\"kind\">\(esc(i.type))</span></div><div class=\"what\"><h3>\(esc(i.title))</h3>"
+            if i.flagged { html += "<p class=\"badge warn\">\(esc(t.outOfRange))</p>" }
+            for d in i.details { html += "<p>\(esc(d))</p>" }
+            if let s = i.source { html += "<p class=\"source\"><span class=\"label\">\(esc(t.source)):</span> \(esc(s))</p>" }
+            html += "</div></li>"
+        }
+        return html + "</ol>"
+    }
+
+    /// *Mi expediente* (`/expediente`) for a patient, and a patient's summary and timeline for a
+    /// clinician (`/pacientes/{id}`): the Patient and the timeline, read through the guarded
+    /// repository (a patient the clinician may not see is refused like a missing one).
+    func recordPage(_ s: Session, _ request: Request, _ context: EnlaceRequestContext, patientID: String?) async throws -> Response {
+        let t = s.strings
+        guard let id = patientID ?? s.ownPatient else { throw FHIRError(status: 403, code: "forbidden", english: "no patient", spanish: "sin paciente") }
+        let g = try await guarded(s, context)
+        let patient = try await g.read("Patient", id).json()
+        let q = OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:]
+        let filter = q["tipo"].flatMap { Portal.timelineTypes.contains($0) ? $0 : nil }
+        let resources = try await compartment(g, patient: id, types: filter.map { [$0] } ?? Portal.timelineTypes)
+        let items = collapseSeries(resources, t).sorted { $0.date > $1.date }
+        var body = patientCard(patient, t)
+        let base = patientID == nil ? "/expediente" : "/pacientes/\(id)"
+        body += "<section aria-labelledby=\"tl\"><h2 id=\"tl\">\(esc(t.timeline))</h2>"
+        body += "<nav aria-label=\"\(esc(t.filterLabel))\" class=\"filters\"><ul>"
+        body += "<li><a href=\"\(base)\"\(filter == nil ? " aria-current=\"true\"" : "")>\(esc(t.all))</a></li>"
+        for type in Portal.timelineTypes where type != "CarePlan" && type != "MedicationStatement" {
+            body += "<li><a href=\"\(base)?tipo=\(type)\"\(filter == type ? " aria-current=\"true\"" : "")>\(esc(t.typeName(type)))</a></li>"
+        }
+        body += "</ul></nav>"
+        body += "<p class=\"hint\">\(esc(t.timelineCount(items.count)))</p>"
+        body += timelineHTML(items, t) + "</section>"
+        if patientID == nil {
+            body += "<section class=\"card\"><h2>\(esc(t.yourRights))</h2><ul class=\"actions\">"
+            body += "<li><a href=\"/descargar\" download>\(esc(t.downloadRecord))</a></li><li><a href=\"/resumen\">\(esc(t.printableSummary))</a></li></ul></section>"
+        }
+        let title = patientID == nil ? t.navRecord : Portal.name(patient)
+        return html(.ok, layout(s, request, title: title, body: body))
+    }
+
+    /// `/resumen`: a printable one-page summary of the record (print styles in portal.css).
+    func summaryPage(_ s: Session, _ request: Request, _ context: EnlaceRequestContext, patientID: String?) async throws -> Response {
+        let t = s.strings
+        guard let id = patientID ?? s.ownPatient else { throw FHIRError(status: 403, code: "forbidden", english: "no patient", spanish: "sin paciente") }
+        let g = try await guarded(s, context)
+        let patient = try await g.read("Patient", id).json()
+        let resources = try await compartment(g, patient: id, types: ["Condition", "MedicationRequest", "AllergyIntolerance", "Immunization", "Observation"])
+        var body = "<p class=\"no-print\"><button type=\"button\" data-action=\"print\">\(esc(t.print))</button></p>"
+        body += patientCard(patient, t)
+        let groups: [(String, String)] = [("Condition", t.conditions), ("MedicationRequest", t.medications), ("AllergyIntolerance", t.allergies),
+                                           ("Immunization", t.immunizations), ("Observation", t.latestResults)]
+        for (type, heading) in groups {
+            var items = resources.filter { $0["resourceType"]?.stringValue == type }.map { item($0, t) }.sorted { $0.date > $1.date }
+            if type == "Observation" {
+                var seen = Set<String>()
+                items = items.filter { seen.insert($0.title).inserted && !$0.title.isEmpty }
+                items = Array(items.prefix(15))
+            }
+            body += "<section class=\"card\"><h2>\(esc(heading))</h2>"
+            if items.isEmpty { body += "<p>—</p>" } else {
+                body += "<ul class=\"summary\">"
+                for i in items {
+                    body += "<li><strong>\(esc(i.title))</strong> <span class=\"hint\">\(esc(t.date(i.date)))</span>"
+                    if !i.details.isEmpty { body += " — \(esc(i.details.joined(separator: "; ")))" }
+                    if i.flagged { body += " <span class=\"badge warn\">\(esc(t.outOfRange))</span>" }
+                    body += "</li>"
+                }
+                body += "</ul>"
+            }
+            body += "</section>"
+        }
+        body += "<p class=\"hint\">\(esc(t.summaryGenerated(services.clock.now().description)))</p>"
+        return html(.ok, layout(s, request, title: t.summaryTitle, body: body))
+    }
+
+    /// `/descargar`: the whole record as a FHIR JSON Bundle (what `Patient/[id]/$everything`
+    /// returns: the compartment and the shared resources it refers to) — the ARCO right of access.
+    func download(_ s: Session, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        guard let id = s.ownPatient else { throw FHIRError(status: 403, code: "forbidden", english: "no patient", spanish: "sin paciente") }
+        let g = try await guarded(s, context)
+        context.audit?.interaction = "operation"
+        let patient = try await g.read("Patient", id)
+        let types = Definitions.r4.patientCompartment.filter { !$0.value.isEmpty }.keys.sorted()
+        var options = SearchParser.Options()
+        options.maxCount = 500
+        var (query, _) = try SearchParser(options: options).parse(types: types, parameters: [("_count", "500"), ("_total", "none"), ("_include", "*")],
+                                                                  compartment: id)
+        query.includeTypes = Set(Definitions.r4.resourceTypes.filter { Definitions.r4.patientCompartment[$0]?.isEmpty ?? true }).subtracting(["Patient"])
+        var seen = Set<String>(["Patient/\(id)"])
+        var entries: [JSON] = [entry(patient)]
+        for _ in 0..<200 {
+            let page = try await g.search(query)
+            for r in page.matches + page.included where !r.deleted && seen.insert("\(r.type)/\(r.id)").inserted {
+                entries.append(entry(r))
+            }
+            guard page.hasMore, let last = page.matches.last else { break }
+            query.cursor = SearchCursor(keys: page.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
+        }
+        let bundle = JSON.object([("resourceType", .string("Bundle")), ("type", .string("searchset")),
+                                  ("timestamp", .string(services.clock.now().description)),
+                                  ("total", .number(String(entries.count))), ("entry", .array(entries))])
+        var h: HTTPFields = [.contentType: "application/fhir+json; charset=utf-8", .cacheControl: "no-store"]
+        h[HTTPField.Name("Content-Disposition")!] = "attachment; filename=\"expediente-\(id).json\""
+        h[.xContentTypeOptions] = "nosniff"
+        return Response(status: .ok, headers: h, body: .init(byteBuffer: ByteBuffer(bytes: bundle.prettySerialized())))
+    }
+
+    func entry(_ r: StoredResource) -> JSON {
+        .object([("fullUrl", .string("\(services.configuration.fhirBase)/\(r.type)/\(r.id)")), ("resource", (try? r.json()) ?? .null)])
+    }
+}

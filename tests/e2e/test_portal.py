@@ -1,0 +1,323 @@
+"""Browser tests of the portal: the real `enlace serve --demo` binary, headless Chromium at 360 px.
+
+Each step saves a screenshot under tests/artifacts/, and every page is checked for: no console
+errors, no horizontal scroll at 360 px, and an accessibility check of the rendered DOM (html
+lang, landmarks, one h1, labelled controls, image alt text, named links and buttons, and WCAG AA
+text contrast computed from the final styles).
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, enlace_binary, free_port
+
+selenium = pytest.importorskip("selenium")
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
+WIDTH = 360
+
+A11Y_CHECK = r"""
+const problems = [];
+const html = document.documentElement;
+if (!html.getAttribute('lang')) problems.push('html has no lang');
+for (const tag of ['header', 'main']) if (!document.querySelector(tag)) problems.push('no <' + tag + '> landmark');
+if (document.querySelectorAll('h1').length !== 1) problems.push('expected exactly one h1');
+if (!document.title.trim()) problems.push('empty <title>');
+function visible(el) { const s = getComputedStyle(el); return s.display !== 'none' && s.visibility !== 'hidden' && el.getClientRects().length > 0; }
+for (const el of document.querySelectorAll('input, select, textarea')) {
+  if (el.type === 'hidden') continue;
+  const labelled = (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.closest('label');
+  if (!labelled) problems.push('unlabelled control ' + (el.name || el.id || el.type));
+}
+for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) problems.push('img without alt ' + img.src);
+for (const el of document.querySelectorAll('a, button')) {
+  if (!visible(el)) continue;
+  const name = (el.innerText || el.getAttribute('aria-label') || el.getAttribute('title') || '').trim();
+  if (!name) problems.push('control without accessible name: ' + el.outerHTML.slice(0, 80));
+}
+function rgb(c) { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null; const p = m[1].split(',').map(x => parseFloat(x)); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; }
+function lum(c) { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); }
+function background(el) {
+  for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; }
+  return {r: 255, g: 255, b: 255, a: 1};
+}
+const seen = new Set();
+const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (walker.nextNode()) {
+  const node = walker.currentNode;
+  if (!node.textContent.trim()) continue;
+  const el = node.parentElement;
+  if (!el || seen.has(el) || !visible(el)) continue;
+  seen.add(el);
+  const s = getComputedStyle(el);
+  const fg = rgb(s.color), bg = background(el);
+  if (!fg) continue;
+  const l1 = lum(fg), l2 = lum(bg);
+  const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+  const size = parseFloat(s.fontSize), bold = parseInt(s.fontWeight) >= 700;
+  const large = size >= 24 || (bold && size >= 18.66);
+  if (ratio < (large ? 3 : 4.5)) problems.push('low contrast ' + ratio.toFixed(2) + ' on "' + node.textContent.trim().slice(0, 30) + '"');
+}
+return problems;
+"""
+
+
+class DemoServer:
+    def __init__(self):
+        self.data_dir = tempfile.mkdtemp(prefix="enlace-portal-")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(self.data_dir, "serve.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([enlace_binary(), "serve", "--demo", "--data", self.data_dir, "--port", str(self.port)],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=1).read()
+                break
+            except Exception:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("enlace serve --demo exited early:\n" + open(self.log_path).read()[-3000:])
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("enlace serve --demo did not become healthy")
+        self.users = {}
+        for line in open(self.log_path, encoding="utf-8"):
+            m = re.match(r"\s+demo-user (\S+) (\S+) (\S+)", line)
+            if m:
+                self.users[m.group(1)] = m.group(2)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+        self.log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    s = DemoServer()
+    yield s
+    s.stop()
+
+
+def chromium_paths():
+    binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    driver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
+    if not binary or not os.path.exists(driver):
+        pytest.skip("chromium and chromium-driver are not installed (scripts/test installs them)")
+    return binary, driver
+
+
+@pytest.fixture
+def browser():
+    binary, driver_path = chromium_paths()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ["--headless=new", "--no-sandbox", f"--window-size={WIDTH},800", "--disable-gpu", "--disable-dev-shm-usage"]:
+        options.add_argument(arg)
+    # Headless Chromium keeps windows at least 500 px wide; emulate a 360 px phone viewport on top.
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": WIDTH, "height": 800, "pixelRatio": 1.0}})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    d = webdriver.Chrome(service=Service(driver_path), options=options)
+    d.set_page_load_timeout(60)
+    yield d
+    d.quit()
+
+
+class Steps:
+    """Screenshots, console, width and accessibility checks after each step."""
+
+    def __init__(self, driver, name):
+        self.driver = driver
+        self.name = name
+        self.n = 0
+        os.makedirs(ARTIFACTS, exist_ok=True)
+
+    def check(self, step, allow_console=()):
+        d = self.driver
+        self.n += 1
+        d.save_screenshot(os.path.join(ARTIFACTS, f"portal-{self.name}-{self.n:02d}-{step}.png"))
+        errors = [e for e in d.get_log("browser") if e["level"] == "SEVERE" and not any(a in e["message"] for a in allow_console)]
+        assert not errors, f"console errors on {step}: {errors}"
+        width = d.execute_script("return document.documentElement.scrollWidth")
+        assert width <= WIDTH, f"{step}: page is {width}px wide at {WIDTH}px (horizontal scroll)"
+        problems = d.execute_script(A11Y_CHECK)
+        assert not problems, f"accessibility problems on {step}: {problems}"
+
+
+def click_and_wait(d, element, accept_confirm=False):
+    """Clicks and waits until the next page has replaced this one."""
+    page = d.find_element(By.TAG_NAME, "html")
+    element.click()
+    if accept_confirm:
+        WebDriverWait(d, 10).until(expected_conditions.alert_is_present())
+        d.switch_to.alert.accept()
+    WebDriverWait(d, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(d, 30).until(lambda drv: drv.execute_script("return document.readyState") == "complete")
+
+
+def sign_in(d, base, username, password):
+    d.get(base + "/entrar")
+    d.find_element(By.ID, "username").send_keys(username)
+    d.find_element(By.ID, "password").send_keys(password)
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "form[action='/entrar'] button[type=submit]"))
+
+
+def sign_out(d):
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "form[action='/salir'] button"))
+
+
+def test_demo_prints_sign_ins(demo):
+    assert {"ana", "lucia", "dr.hernandez", "privacidad"} <= set(demo.users)
+    assert all(len(p) >= 12 for p in demo.users.values())
+
+
+def test_patient_signs_in_and_sees_timeline(demo, browser):
+    d, steps = browser, Steps(browser, "patient")
+    d.get(demo.base + "/")
+    assert d.current_url.endswith("/entrar")
+    assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es-MX"
+    steps.check("sign-in")
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    assert d.current_url.endswith("/expediente")
+    body = d.find_element(By.TAG_NAME, "main").text
+    assert "Ana María Torres Jiménez" in body
+    assert re.search(r"\bTOJA\d{6}M", body), "the CURP is shown"
+    assert "Diabetes mellitus tipo 2" in body and "Hemoglobina glucosilada" in body
+    assert "Rango de referencia" in body and "Fuera de rango" in body
+    assert "IMSS Unidad de Medicina Familiar No. 20" in body, "each entry says where it came from"
+    assert len(d.find_elements(By.CSS_SELECTOR, "ol.timeline li")) > 20
+    steps.check("mi-expediente")
+    d.get(demo.base + "/accesos")
+    assert len(d.find_elements(By.CSS_SELECTOR, "li.entry.btg")) >= 1, "break-the-glass is highlighted"
+    assert d.find_elements(By.CSS_SELECTOR, ".badge.ok[title]"), "entries carry the verified mark"
+    steps.check("quien-vio")
+    d.get(demo.base + "/decisiones")
+    assert "En nombre de" in d.find_element(By.TAG_NAME, "main").text
+    steps.check("decisiones")
+    d.get(demo.base + "/permisos")
+    steps.check("permisos")
+    d.get(demo.base + "/resumen")
+    assert "Metformina" in d.find_element(By.TAG_NAME, "main").text
+    steps.check("resumen")
+    # The whole record as a FHIR Bundle, with the session cookie.
+    cookie = d.get_cookie("enlace_portal")
+    assert cookie and cookie.get("httpOnly"), "the session cookie is HttpOnly"
+    req = urllib.request.Request(demo.base + "/descargar", headers={"Cookie": f"enlace_portal={cookie['value']}"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert r.headers["Content-Type"].startswith("application/fhir+json")
+        bundle = json.loads(r.read())
+    types = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert bundle["resourceType"] == "Bundle" and {"Patient", "Condition", "Observation", "Organization", "Practitioner"} <= types
+    sign_out(d)
+    assert d.current_url.endswith("/entrar")
+    d.get(demo.base + "/expediente")
+    assert "/entrar" in d.current_url, "signed out: the record needs a new sign-in"
+
+
+def hernandez_accesses(d, base):
+    d.get(base + "/accesos")
+    return [e for e in d.find_elements(By.CSS_SELECTOR, "ol.accesses li") if "Juan Carlos Hernández" in e.text]
+
+
+def test_clinician_opens_patient_and_appears_in_access_log(demo, browser):
+    d, steps = browser, Steps(browser, "clinician")
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    before = len(hernandez_accesses(d, demo.base))
+    sign_out(d)
+
+    sign_in(d, demo.base, "dr.hernandez", demo.users["dr.hernandez"])
+    assert d.current_url.endswith("/pacientes")
+    steps.check("mis-pacientes")
+    links = d.find_elements(By.LINK_TEXT, "Ana María Torres Jiménez")
+    assert links, "Ana is one of Dr. Hernández's patients (treating relationship)"
+    assert not d.find_elements(By.LINK_TEXT, "Lucía Fernanda Ramírez Soto"), "a patient of another institution is not listed"
+    click_and_wait(d, links[0])
+    assert d.current_url.endswith("/pacientes/demo-p001")
+    assert "Diabetes mellitus tipo 2" in d.find_element(By.TAG_NAME, "main").text
+    steps.check("paciente")
+    d.get(demo.base + "/pacientes/demo-p002")
+    assert "Acceso no permitido" in d.find_element(By.TAG_NAME, "h1").text
+    assert "Lucía" not in d.find_element(By.TAG_NAME, "main").text
+    steps.check("negado", allow_console=("403",))
+    sign_out(d)
+
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    after = hernandez_accesses(d, demo.base)
+    assert len(after) > before, "the clinician's visit is in the patient's access log"
+    newest = after[0]
+    assert "IMSS Unidad de Medicina Familiar No. 20" in newest.text
+    assert newest.find_elements(By.CSS_SELECTOR, ".badge.ok"), "the new entry's inclusion proof was verified"
+    steps.check("quien-vio-despues")
+
+
+def test_language_switch(demo, browser):
+    d, steps = browser, Steps(browser, "language")
+    d.get(demo.base + "/entrar")
+    assert d.find_element(By.TAG_NAME, "h1").text == "Iniciar sesión"
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "a.lang"))
+    assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    assert d.find_element(By.TAG_NAME, "h1").text == "Sign in"
+    steps.check("sign-in-en")
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    assert d.find_element(By.TAG_NAME, "h1").text == "My record"
+    assert "Reference range" in d.find_element(By.TAG_NAME, "main").text
+    steps.check("record-en")
+    d.get(demo.base + "/accesos")
+    assert d.find_element(By.TAG_NAME, "h1").text == "Who saw my data?"
+    steps.check("access-en")
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "a.lang"))
+    assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "es-MX"
+    assert d.find_element(By.TAG_NAME, "h1").text == "¿Quién vio mis datos?"
+    steps.check("access-es")
+
+
+def test_patient_revokes_a_consent(demo, browser):
+    d, steps = browser, Steps(browser, "revoke")
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    d.get(demo.base + "/permisos")
+    forms = d.find_elements(By.CSS_SELECTOR, "form[action='/permisos/revocar']")
+    assert len(forms) >= 2
+    click_and_wait(d, forms[0].find_element(By.TAG_NAME, "button"), accept_confirm=True)
+    assert "revocado=1" in d.current_url
+    assert d.find_element(By.CSS_SELECTOR, ".notice").text == "Permiso retirado."
+    assert len(d.find_elements(By.CSS_SELECTOR, "form[action='/permisos/revocar']")) == len(forms) - 1
+    steps.check("revocado")
+    d.get(demo.base + "/decisiones")
+    assert "Permisos" in d.find_element(By.TAG_NAME, "main").text, "the revocation has its own Provenance"
+    steps.check("decisiones")
+
+
+def test_wrong_password_and_csrf(demo, browser):
+    d, steps = browser, Steps(browser, "errors")
+    sign_in(d, demo.base, "ana", "not-the-password")
+    assert "incorrectos" in d.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    steps.check("wrong-password", allow_console=("401",))
+    # A POST without the form's CSRF token is refused.
+    req = urllib.request.Request(demo.base + "/entrar", data=b"username=ana&password=x", method="POST",
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        assert False, "expected 403"
+    except urllib.error.HTTPError as e:
+        assert e.code == 403
+    # Security headers.
+    with urllib.request.urlopen(demo.base + "/entrar", timeout=10) as r:
+        csp = r.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert r.headers["X-Frame-Options"] == "DENY"
