@@ -99,27 +99,38 @@ struct AuditTests {
         let server = try TestServer()
         try await server.run { c in
             for i in 0..<20 { try await c.send(.put, "/fhir/Patient/p\(i)", json: #"{"resourceType":"Patient","id":"p\#(i)"}"#) }
+            func b64(_ j: JSON?) throws -> [UInt8] {
+                let text = try #require(j?.stringValue)
+                return [UInt8](try #require(Data(base64Encoded: text)))
+            }
+            func size(_ r: Client.Reply) throws -> Int {
+                let n = try #require(r.json["treeSize"], "\(r.status) \(r.text)")
+                return try #require(Int(n.compactString))
+            }
             let head1 = try await c.send(.get, "/audit/tree-head")
             #expect(head1.status == 200)
-            let size1 = Int(head1.json["treeSize"]!.compactString)!
+            let size1 = try size(head1)
             for i in 20..<27 { try await c.send(.put, "/fhir/Patient/p\(i)", json: #"{"resourceType":"Patient","id":"p\#(i)"}"#) }
             let head2 = try await c.send(.get, "/audit/tree-head")
-            let size2 = Int(head2.json["treeSize"]!.compactString)!
+            let size2 = try size(head2)
             #expect(size2 > size1)
-            let root1 = [UInt8](Data(base64Encoded: head1.json["rootHash"]!.stringValue!)!)
-            let root2 = [UInt8](Data(base64Encoded: head2.json["rootHash"]!.stringValue!)!)
+            let root1 = try b64(head1.json["rootHash"])
+            let root2 = try b64(head2.json["rootHash"])
             // signature over the documented bytes with the JWKS key
-            let sig = try P256.Signing.ECDSASignature(rawRepresentation: Data(base64Encoded: head2.json["signature"]!.stringValue!)!)
-            let ts = Timestamp(instant: head2.json["timestamp"]!.stringValue!)!
+            let sig = try P256.Signing.ECDSASignature(rawRepresentation: try b64(head2.json["signature"]))
+            let tsText = try #require(head2.json["timestamp"]?.stringValue)
+            let ts = try #require(Timestamp(instant: tsText))
             #expect(server.services.key.privateKey.publicKey.isValidSignature(sig, for: Data(TreeHead.signedBytes(treeSize: Int64(size2), rootHash: root2, timestamp: ts))))
             // inclusion of entry 5 in the second head
             let entries = try await c.send(.get, "/audit/entries?start=5&end=6")
-            let leaf = [UInt8](Data(base64Encoded: entries.json["entries"]!.arrayValue![0]["leaf"]!.stringValue!)!)
+            let leaf = try b64(entries.json["entries"]?.arrayValue?.first?["leaf"])
             let inc = try await c.send(.get, "/audit/proof/inclusion?index=5&treeSize=\(size2)")
-            let path = inc.json["auditPath"]!.arrayValue!.map { [UInt8](Data(base64Encoded: $0.stringValue!)!) }
+            let pathJSON = try #require(inc.json["auditPath"]?.arrayValue, "\(inc.status) \(inc.text)")
+            let path = try pathJSON.map { try b64($0) }
             #expect(MerkleTree.verifyInclusion(leafHash: MerkleTree.leafHash(leaf), index: 5, treeSize: size2, proof: path, root: root2))
             let cons = try await c.send(.get, "/audit/proof/consistency?first=\(size1)&second=\(size2)")
-            let proof = cons.json["proof"]!.arrayValue!.map { [UInt8](Data(base64Encoded: $0.stringValue!)!) }
+            let proofJSON = try #require(cons.json["proof"]?.arrayValue, "\(cons.status) \(cons.text)")
+            let proof = try proofJSON.map { try b64($0) }
             #expect(MerkleTree.verifyConsistency(first: size1, second: size2, firstRoot: root1, secondRoot: root2, proof: proof))
             #expect(try await c.send(.get, "/audit/proof/inclusion?index=999&treeSize=5").status == 400)
             #expect(try await c.send(.get, "/audit/proof/consistency?first=0&second=5").status == 400)
