@@ -264,3 +264,34 @@ struct DecisionTests {
         }
     }
 }
+
+@Suite("Audit ledger under concurrency")
+struct LedgerConcurrencyTests {
+    @Test func concurrentSyncsAndSignersAgree() async throws {
+        let store = try SQLiteStore()
+        let key = SigningKey(privateKey: P256.Signing.PrivateKey())
+        let ledger = AuditLedger(store: store, key: key, clock: SystemClock())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<4 {
+                group.addTask {
+                    for i in 0..<50 {
+                        _ = try await ledger.record(PendingAudit(recorded: Timestamp(microseconds: 0), patients: [], bytes: Array("{\"w\":\(w),\"i\":\(i)}".utf8)))
+                    }
+                }
+            }
+            for _ in 0..<4 {
+                group.addTask {
+                    for _ in 0..<30 {
+                        _ = try await ledger.sync()
+                        _ = try await ledger.signTreeHead()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await ledger.size() == 200)
+        let report = try await LedgerVerifier(publicKey: key.privateKey.publicKey).verify(store: store)
+        #expect(report.ok, "\(report.problems)")
+        #expect(report.entries == 200)
+    }
+}

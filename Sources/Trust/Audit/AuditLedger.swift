@@ -57,16 +57,18 @@ public actor AuditLedger {
     @discardableResult
     public func sync() async throws -> Int {
         let size = try await store.read { try $0.auditSize() }
-        var start = Int64(log.size)
-        while start < size {
-            let end = min(start + 5000, size)
-            let from = start
+        // An actor is reentrant across `await`: another sync may have appended some of these
+        // entries meanwhile, so each round starts from the tree's current size and skips
+        // entries it already holds.
+        while Int64(log.size) < size {
+            let from = Int64(log.size)
+            let end = min(from + 5000, size)
             let records = try await store.read { try $0.auditEntries(start: from, end: end) }
-            for r in records {
+            for r in records where r.index >= Int64(log.size) {
                 guard r.index == Int64(log.size) else { throw LedgerError.gap(expected: Int64(log.size), found: r.index) }
                 log.append(entry: r.bytes)
             }
-            start = end
+            if records.isEmpty { throw LedgerError.gap(expected: from, found: end) }
         }
         return log.size
     }
