@@ -38,7 +38,8 @@ struct FHIRAPI: Sendable {
         guard let principal = context.principal else {
             throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
         }
-        return try await GuardedRepository.open(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock)
+        return try await GuardedRepository.open(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock,
+                                               policy: AccessPolicy(privacy: configuration.privacy))
     }
 
     func register(on router: Router<EnlaceRequestContext>) {
@@ -52,6 +53,7 @@ struct FHIRAPI: Sendable {
         fhir.post("_search") { req, ctx in try await searchSystem(req, ctx) }
         fhir.post("{type}/_search") { req, ctx in try await searchType(req, ctx) }
         fhir.get("{type}/{id}/{ctype}") { req, ctx in try await searchCompartment(req, ctx) }
+        fhir.post("{type}/{id}/{ctype}") { req, ctx in try await privacyOperation(req, ctx) }
         fhir.get("{type}/{id}/$everything") { req, ctx in try await everything(req, ctx) }
         fhir.get("{type}/$lastn") { req, ctx in try await lastN(req, ctx) }
         fhir.post("{type}/$validate") { req, ctx in try await validate(req, ctx, id: nil) }
