@@ -34,8 +34,10 @@ struct ConsentTests {
     static let clinician = "user/*.cruds"
     static let patientScope = "patient/*.cruds"
 
-    @Test func requestApproveRevoke() async throws {
-        let server = try TestServer()
+    @Test(arguments: ServerBackend.allCases)
+    func requestApproveRevoke(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
         let dr = try ConsentTests.token(server, role: .practitioner, fhirUser: "Practitioner/dr-lopez", organization: "Organization/clinica-norte", scope: ConsentTests.clinician)
         let pt = try ConsentTests.token(server, role: .patient, fhirUser: "Patient/ana", patient: "ana", scope: ConsentTests.patientScope)
         try await server.run { op in
@@ -100,8 +102,10 @@ struct ConsentTests {
         }
     }
 
-    @Test func breakTheGlass() async throws {
-        let server = try TestServer()
+    @Test(arguments: ServerBackend.allCases)
+    func breakTheGlass(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
         let dr = try ConsentTests.token(server, role: .practitioner, fhirUser: "Practitioner/dr-urgencias", scope: ConsentTests.clinician)
         let pt = try ConsentTests.token(server, role: .patient, fhirUser: "Patient/luis", patient: "luis", scope: ConsentTests.patientScope)
         let officer = try ConsentTests.token(server, role: .privacyOfficer, fhirUser: "Practitioner/privacidad", scope: "user/*.rs")
@@ -137,8 +141,10 @@ struct ConsentTests {
         }
     }
 
-    @Test func rightNotToKnow() async throws {
-        let server = try TestServer()
+    @Test(arguments: ServerBackend.allCases)
+    func rightNotToKnow(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
         let dr = try ConsentTests.token(server, role: .practitioner, fhirUser: "Practitioner/dr-genetica", scope: ConsentTests.clinician)
         let pt = try ConsentTests.token(server, role: .patient, fhirUser: "Patient/marta", patient: "marta", scope: ConsentTests.patientScope)
         try await server.run { op in
@@ -209,8 +215,10 @@ struct ConsentTests {
         }
     }
 
-    @Test func oppositionToSecondaryUse() async throws {
-        let server = try TestServer()
+    @Test(arguments: ServerBackend.allCases)
+    func oppositionToSecondaryUse(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
         let pt = try ConsentTests.token(server, role: .patient, fhirUser: "Patient/rosa", patient: "rosa", scope: ConsentTests.patientScope)
         try await server.run { op in
             let rosa = Client(client: op.client, token: pt)

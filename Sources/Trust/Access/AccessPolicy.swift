@@ -105,11 +105,29 @@ public struct AccessPolicy: Sendable {
                                   writableTypes: ["MedicationDispense"], writePatients: patients, writeShared: false,
                                   updateAsCreate: false, rule: "urn:enlace:rule:dispensing-pharmacy")
         case .payer:
-            let patients = try await patientsOf(store, type: "Coverage", param: "payor", values: [p.organization])
+            // beneficiaries of the payer's Coverages, plus patients whose Consent grants it, less
+            // patients whose Consent denies it (rows Y1–Y3 of docs/privacy-policy.md)
+            let purpose = p.purposeOfUse ?? "HPAYMT"
+            let actors = [p.organization, p.fhirUser].compactMap { $0 }
+            let beneficiaries = try await patientsOf(store, type: "Coverage", param: "payor", values: [p.organization])
+            var candidates = beneficiaries
+            for c in try await resources(store, type: "Consent", parameters: [("actor", actors.joined(separator: ",")), ("status", "active")], when: !actors.isEmpty) {
+                if let pt = ConsentRecord(json: try c.json()).patient { candidates.insert(pt) }
+            }
+            let consents = try await consentsOf(candidates, store: store)
+            var patients = Set<String>()
+            var basis = ["urn:enlace:rule:payer-beneficiary"]
+            for pt in candidates.sorted() {
+                let verdict = ConsentEvaluator(consents[pt] ?? []).evaluate(actors: actors, purpose: purpose, label: nil, at: millis)
+                let answer = privacy.decide(.init(actor: .payer, purpose: purpose, consent: verdict))
+                if answer.reason.hasPrefix("Consent/") || !answer.permit, basis.count < 100, !basis.contains(answer.reason) { basis.append(answer.reason) }
+                if answer.permit, beneficiaries.contains(pt) || verdict != .none { patients.insert(pt) }
+            }
             var decision = AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared),
                                           readableTypes: Set(shared + privacy.payerTypes),
-                                          writableTypes: ["ClaimResponse", "ExplanationOfBenefit", "CoverageEligibilityResponse", "Coverage"],
+                                          writableTypes: ["ClaimResponse", "ExplanationOfBenefit", "CoverageEligibilityResponse", "Coverage", "Task"],
                                           writePatients: patients, writeShared: false, updateAsCreate: false, rule: "urn:enlace:rule:payer-beneficiary")
+            decision.basis = basis
             decision.consentRequesters = [p.organization, p.fhirUser].compactMap { $0 }
             decision.forbiddenTaskCodes = [PrivacyCodes.breakTheGlassReview, PrivacyCodes.disclosure]
             return decision
@@ -131,7 +149,11 @@ public struct AccessPolicy: Sendable {
     /// `PrivacyPolicy`.
     func clinician(_ p: Principal, store: any ResourceStore, millis: Int64) async throws -> AccessDecision {
         let purpose = p.purposeOfUse ?? "TREAT"
-        let actors = [p.fhirUser, p.organization].compactMap { $0 }
+        var actors = [p.fhirUser, p.organization].compactMap { $0 }
+        // a Consent may name a care team the practitioner is in
+        for team in try await resources(store, type: "CareTeam", parameters: [("participant", p.fhirUser ?? "")], when: p.fhirUser?.contains("/") == true) {
+            actors.append("CareTeam/\(team.id)")
+        }
         let treating = try await treatingPatients(p, store: store)
         var granted = Set<String>()
         for c in try await resources(store, type: "Consent", parameters: [("actor", actors.joined(separator: ",")), ("status", "active")], when: !actors.isEmpty) {
