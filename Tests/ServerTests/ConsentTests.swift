@@ -239,4 +239,29 @@ struct ConsentTests {
             #expect(ConsentTests.total(try await op.send(.get, "/fhir/Patient")) == 3)
         }
     }
+
+    @Test(arguments: ServerBackend.allCases)
+    func payerSeesOnlyWhatPaymentNeedsAndHonoursDenials(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        let py = try ConsentTests.token(server, role: .payer, fhirUser: nil, organization: "Organization/aseguradora", scope: "user/*.rs")
+        let pt = try ConsentTests.token(server, role: .patient, fhirUser: "Patient/eli", patient: "eli", scope: ConsentTests.patientScope)
+        try await server.run { op in
+            let payer = Client(client: op.client, token: py)
+            let eli = Client(client: op.client, token: pt)
+            try await op.send(.put, "/fhir/Patient/eli", json: #"{"resourceType":"Patient","id":"eli"}"#)
+            try await op.send(.put, "/fhir/Coverage/poliza-eli", json: #"{"resourceType":"Coverage","id":"poliza-eli","status":"active","beneficiary":{"reference":"Patient/eli"},"payor":[{"reference":"Organization/aseguradora"}]}"#)
+            try await op.send(.put, "/fhir/Observation/lab-eli", json: #"{"resourceType":"Observation","id":"lab-eli","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/eli"}}"#)
+            // Y1: payment data of its beneficiary
+            #expect(ConsentTests.total(try await payer.send(.get, "/fhir/Coverage?beneficiary=Patient/eli")) == 1)
+            // Y2: never results or notes
+            #expect(try await payer.send(.get, "/fhir/Observation/lab-eli").status == 403)
+            // Y3: another purpose
+            #expect(ConsentTests.total(try await payer.send(.get, "/fhir/Coverage?beneficiary=Patient/eli", headers: ["X-Purpose-Of-Use": "TREAT"])) == 0)
+            // the patient denies the payer: from the next request it sees nothing of theirs
+            #expect(try await eli.send(.post, "/fhir/Consent", json: #"{"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/eli"},"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]},"provision":{"type":"deny","actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},"reference":{"reference":"Organization/aseguradora"}}]}}"#).status == 201)
+            #expect(ConsentTests.total(try await payer.send(.get, "/fhir/Coverage?beneficiary=Patient/eli")) == 0)
+            #expect(try await payer.send(.get, "/fhir/Coverage/poliza-eli").status == 404)
+        }
+    }
 }
