@@ -82,7 +82,12 @@ struct ConsentTests {
             #expect(try await doctor.send(.get, "/fhir/Observation/glu-ana").status == 200)
             #expect(ConsentTests.total(try await doctor.send(.get, "/fhir/Observation?subject=Patient/ana")) == 1)
             let log = try await ana.send(.get, "/fhir/AuditEvent?patient=ana&_count=50")
-            #expect(log.text.contains("Consent/\(consentID)"))
+            let reads = (log.json["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }.filter {
+                $0["outcomeDesc"]?.stringValue == "HTTP 200 GET /fhir/Observation/glu-ana"
+            }
+            #expect(reads.count == 1)
+            let policies = (reads.first?["agent"]?.arrayValue ?? []).flatMap { ($0["policy"]?.arrayValue ?? []).compactMap(\.stringValue) }
+            #expect(policies.contains("Consent/\(consentID)"))
 
             // revocation holds from the very next request
             var consent = try await ana.send(.get, "/fhir/Consent/\(consentID)").json
