@@ -240,6 +240,10 @@ struct ConsentTests {
             #expect(try await rosa.send(.post, "/fhir/Consent", json: #"{"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/rosa"},"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]},"provision":{"type":"deny","purpose":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"HRESCH"},{"system":"http://terminology.hl7.org/CodeSystem/v3-ActReason","code":"MLTRAINING"}]}}"#).status == 201)
             #expect(ConsentTests.ids(try await op.send(.get, "/fhir/Patient", headers: research), type: "Patient") == ["jose"])
             #expect(ConsentTests.total(try await op.send(.get, "/fhir/Patient?_summary=count", headers: ["X-Purpose-Of-Use": "MLTRAINING"])) == 0)
+            // a secondary purpose never widens a role: an auditor still sees no clinical data
+            let auditor = Client(client: op.client, token: try ConsentTests.token(server, role: .auditor, fhirUser: nil, scope: "user/*.rs"))
+            let asAuditor = try await auditor.send(.get, "/fhir/Patient/jose", headers: research)
+            #expect(asAuditor.status == 403 || asAuditor.status == 404)
             // ordinary operation is unaffected
             #expect(ConsentTests.total(try await op.send(.get, "/fhir/Patient")) == 3)
         }

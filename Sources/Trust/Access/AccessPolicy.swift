@@ -81,8 +81,33 @@ public struct AccessPolicy: Sendable {
         let shared = AccessPolicy.sharedTypes
         let millis = now.microseconds / 1000
         if let purpose = p.purposeOfUse, privacy.secondaryPurposes.contains(purpose), p.effectiveRole != .patient, p.effectiveRole != .relatedPerson {
-            return try await secondaryUse(p, purpose: purpose, store: store, millis: millis)
+            let secondary = try await secondaryUse(p, purpose: purpose, store: store, millis: millis)
+            switch p.effectiveRole {
+            case .platformOperator, .service, .practitioner:
+                return secondary
+            default:
+                // a secondary purpose only ever narrows what the role may see
+                var base = try await roleDecision(p, store: store, millis: millis)
+                let allowed = Set(secondary.visibility?.patients ?? [])
+                var v = base.visibility ?? Visibility(patients: [], sharedTypes: shared)
+                if base.visibility == nil { v.patients = allowed.sorted() } else { v.patients = v.patients.filter { allowed.contains($0) } }
+                v.hiddenLabelsByPatient = secondary.visibility?.hiddenLabelsByPatient ?? [:]
+                base.visibility = v
+                base.writableTypes = []
+                base.writePatients = []
+                base.writeShared = false
+                base.updateAsCreate = false
+                base.rule = secondary.rule
+                base.basis = secondary.basis
+                return base
+            }
         }
+        return try await roleDecision(p, store: store, millis: millis)
+    }
+
+    /// The decision by role (issue #4's matrix, refined by consent).
+    func roleDecision(_ p: Principal, store: any ResourceStore, millis: Int64) async throws -> AccessDecision {
+        let shared = AccessPolicy.sharedTypes
         switch p.effectiveRole {
         case .platformOperator, .service:
             return .unrestricted
