@@ -113,7 +113,7 @@ struct ConsentTests {
         defer { cleanup() }
         let dr = try ConsentTests.token(server, role: .practitioner, fhirUser: "Practitioner/dr-urgencias", scope: ConsentTests.clinician)
         let pt = try ConsentTests.token(server, role: .patient, fhirUser: "Patient/luis", patient: "luis", scope: ConsentTests.patientScope)
-        let officer = try ConsentTests.token(server, role: .privacyOfficer, fhirUser: "Practitioner/privacidad", scope: "user/*.rs")
+        let officer = try ConsentTests.token(server, role: .privacyOfficer, fhirUser: "Practitioner/privacidad", scope: "user/*.rus")
         try await server.run { op in
             let doctor = Client(client: op.client, token: dr)
             let luis = Client(client: op.client, token: pt)
@@ -143,6 +143,18 @@ struct ConsentTests {
             // it ends by itself
             server.clock.advance(seconds: 4 * 3600 + 1)
             #expect(try await doctor.send(.get, "/fhir/Condition/dx-luis").status == 404)
+            // the officer closes the review; a second, unjustified access is revoked at once
+            #expect(try await doctor.send(.post, "/fhir/Task/\(taskID)/$review").status == 403)
+            let reviewed = try await privacy.send(.post, "/fhir/Task/\(taskID)/$review", json: #"{"resourceType":"Parameters","parameter":[{"name":"note","valueString":"Justificado: urgencia documentada"}]}"#)
+            #expect(reviewed.status == 200)
+            #expect(reviewed.json["status"]?.stringValue == "completed")
+            let again = try await doctor.send(.post, "/fhir/Patient/luis/$break-the-glass", headers: ["X-Break-The-Glass-Reason": "Consulta de seguimiento sin urgencia real"])
+            #expect(again.status == 201)
+            let second = try #require(again.json["id"]?.stringValue)
+            #expect(try await doctor.send(.get, "/fhir/Condition/dx-luis").status == 200)
+            #expect(try await privacy.send(.post, "/fhir/Task/\(second)/$review", json: #"{"resourceType":"Parameters","parameter":[{"name":"outcome","valueCode":"revoke"}]}"#).status == 200)
+            #expect(try await doctor.send(.get, "/fhir/Condition/dx-luis").status == 404)
+            #expect(ConsentTests.ids(try await privacy.send(.get, "/fhir/Task?code=\(ConsentTests.taskCodes)|btg-review&status=requested"), type: "Task").isEmpty)
         }
     }
 

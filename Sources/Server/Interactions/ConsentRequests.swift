@@ -7,8 +7,9 @@ import Trust
 
 extension FHIRAPI {
     /// Privacy operations (docs/consent.md), `POST /fhir/[type]/[id]/$op`:
-    /// `Task/[id]/$approve`, `Task/[id]/$deny` (the patient answers a consent request) and
-    /// `Patient/[id]/$break-the-glass` (a practitioner in an emergency). The handler only parses;
+    /// `Task/[id]/$approve`, `Task/[id]/$deny` (the patient answers a consent request),
+    /// `Patient/[id]/$break-the-glass` (a practitioner in an emergency) and `Task/[id]/$review`
+    /// (a privacy officer closes or revokes a break-the-glass access). The handler only parses;
     /// the records are written through the guard, and access follows from `AccessPolicy`.
     func privacyOperation(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let type = try context.parameters.require("type")
@@ -25,6 +26,18 @@ extension FHIRAPI {
                 return FHIRResponse.written(consent, status: .created, request: request, base: base, location: true)
             }
             let task = try await operations.deny(taskID: id, guarded: guardRepo, now: clock.now())
+            return FHIRResponse.written(task, status: .ok, request: request, base: base, location: false)
+        case ("Task", "$review"):
+            context.audit?.interaction = operation
+            guard let principal = context.principal else {
+                throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
+            }
+            let parameters = try await optionalBody(request)
+            func value(_ name: String) -> String? {
+                (parameters?["parameter"]?.arrayValue ?? []).first { $0["name"]?.stringValue == name }.flatMap { $0["valueCode"]?.stringValue ?? $0["valueString"]?.stringValue }
+            }
+            let task = try await operations.review(taskID: id, outcome: value("outcome"), note: value("note"), principal: principal, repository: repository,
+                                                   audit: context.audit, builder: auditBuilder, clock: clock)
             return FHIRResponse.written(task, status: .ok, request: request, base: base, location: false)
         case ("Patient", "$break-the-glass"):
             context.audit?.interaction = operation

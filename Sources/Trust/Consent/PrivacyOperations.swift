@@ -214,4 +214,33 @@ public struct PrivacyOperations: Sendable {
         _ = try await guarded.create("Communication", communication, ifNoneExist: nil)
         return stored
     }
+
+    /// `Task/[id]/$review`: a privacy officer closes a break-the-glass review — `completed`
+    /// (justified) or, with `outcome` = `revoke`, `cancelled`, which also ends the access at once.
+    public func review(taskID: String, outcome: String?, note: String?, principal: Principal, repository: Repository, audit: AuditContext?,
+                       builder: AuditEventBuilder?, clock: any Clock) async throws -> StoredResource {
+        guard principal.effectiveRole == .privacyOfficer else {
+            throw FHIRError(status: 403, code: "forbidden", english: "only a privacy officer reviews break-the-glass access",
+                            spanish: "solo el oficial de privacidad revisa un acceso de emergencia")
+        }
+        guard Repository.isValidID(taskID), let current = try await repository.store.read({ try $0.current("Task", taskID) }), !current.deleted else {
+            throw FHIRError.notFound("Task", taskID)
+        }
+        let task = try current.json()
+        guard (task["code"]?["coding"]?.arrayValue ?? []).contains(where: { $0["code"]?.stringValue == PrivacyCodes.breakTheGlassReview && $0["system"]?.stringValue == PrivacyCodes.taskCodes }) else {
+            throw FHIRError(status: 400, code: "invalid", english: "this Task is not a break-the-glass review", spanish: "esta Task no es una revisión de acceso de emergencia")
+        }
+        let decision = AccessDecision(visibility: nil, readableTypes: ["Task"], writableTypes: ["Task"], writePatients: nil, writeShared: false,
+                                      updateAsCreate: false, rule: PrivacyPolicy.rule("privacy-officer-review"))
+        audit?.decidedBy(decision.rule)
+        let guarded = GuardedRepository(principal: principal, decision: decision, repository: repository, audit: audit, builder: builder, clock: clock)
+        let now = clock.now()
+        var reviewed = task.setting("status", .string(outcome == "revoke" ? "cancelled" : "completed"))
+            .setting("lastModified", .string(now.description))
+            .setting("owner", principal.fhirUser.map { PrivacyOperations.reference($0) })
+        var notes = task["note"]?.arrayValue ?? []
+        notes.append(.object([("time", .string(now.description)), ("text", .string(note ?? (outcome == "revoke" ? "revoked" : "reviewed")))]))
+        reviewed = reviewed.setting("note", .array(notes))
+        return try await guarded.update("Task", taskID, reviewed, ifMatch: nil).resource
+    }
 }
