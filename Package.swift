@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["FHIR", "Storage", "StorageSQLite", "StoragePostgres"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "StorageSQLite"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Trust", "FHIR", "Storage", "StorageSQLite",
+            "Server", "Trust", "FHIR", "Storage", "StorageSQLite", "StoragePostgres",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -28,7 +28,9 @@ public struct EnlaceServices: Sendable {
         self.clock = clock
         authority = TokenAuthority(key: key, issuer: configuration.fhirBase, audience: configuration.fhirBase)
         let validator = Validator()
-        repository = Repository(store: store, clock: clock, ids: ids, validate: { validator.validate($0) })
+        var repository = Repository(store: store, clock: clock, ids: ids, validate: { validator.validate($0) })
+        repository.labeler = SensitivityLabeler(rules: configuration.sensitivityRules)
+        self.repository = repository
         ledger = AuditLedger(store: store, key: key, clock: clock)
         auditBuilder = AuditEventBuilder(node: "\(ProcessInfo.processInfo.hostName):\(configuration.port)")
     }

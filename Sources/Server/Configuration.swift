@@ -1,4 +1,5 @@
 import Foundation
+import Trust
 
 /// Everything the server needs to start, in one value passed down (no globals).
 public struct ServerConfiguration: Sendable {
@@ -14,6 +15,11 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int = 16 * 1024 * 1024
     /// Deepest JSON nesting accepted (400 above it).
     public var maxJSONDepth: Int = 100
+    /// The privacy policy (docs/privacy-policy.md): sensitive categories, break-the-glass
+    /// duration, payer types, secondary purposes.
+    public var privacy = PrivacyPolicy()
+    /// Rules that put sensitivity labels on resources as they are stored.
+    public var sensitivityRules: [SensitivityLabeler.Rule] = SensitivityLabeler.defaultRules
     /// The public base URL of the FHIR API; also the `aud` and `iss` of access tokens. When
     /// nil, `http://host:port/fhir`.
     public var baseURL: String?

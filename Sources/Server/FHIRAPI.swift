@@ -38,7 +38,8 @@ struct FHIRAPI: Sendable {
         guard let principal = context.principal else {
             throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
         }
-        var guarded = try await GuardedRepository.open(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock)
+        var guarded = try await GuardedRepository.open(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock,
+                                                       policy: AccessPolicy(privacy: configuration.privacy))
         guarded.provenanceTemplate = try provenanceHeader(context)
         return guarded
     }
@@ -68,6 +69,7 @@ struct FHIRAPI: Sendable {
         fhir.post("_search") { req, ctx in try await searchSystem(req, ctx) }
         fhir.post("{type}/_search") { req, ctx in try await searchType(req, ctx) }
         fhir.get("{type}/{id}/{ctype}") { req, ctx in try await searchCompartment(req, ctx) }
+        fhir.post("{type}/{id}/{ctype}") { req, ctx in try await privacyOperation(req, ctx) }
         fhir.get("{type}/{id}/$everything") { req, ctx in try await everything(req, ctx) }
         fhir.get("{type}/{id}/$decisions") { req, ctx in try await decisions(req, ctx) }
         fhir.get("{type}/$lastn") { req, ctx in try await lastN(req, ctx) }

@@ -18,6 +18,8 @@ public struct Repository: Sendable {
     /// What the asker may see: applied to conditional criteria and to GETs inside bundles, so a
     /// conditional interaction never reveals a resource the asker could not read.
     public var visibility: Visibility?
+    /// Puts sensitivity labels on what is stored (issue #5); nil: only the labels the client sent.
+    public var labeler: (any ResourceLabeler)?
 
     /// A version this request wrote, and whether it created the resource.
     public struct Written: Sendable {
@@ -342,6 +344,17 @@ public struct Repository: Sendable {
     /// Sets `id`, `meta.versionId` and `meta.lastUpdated` (keeping the client's other meta).
     func prepare(_ resource: JSON, type: String, id: String, version: Int, now: Timestamp) -> Prepared {
         var meta: JSON = resource["meta"] ?? .object([])
+        if let labeler {
+            var security = meta["security"]?.arrayValue ?? []
+            var present = Set(security.compactMap { c -> String? in c["code"]?.stringValue.map { "\(c["system"]?.stringValue ?? "")|\($0)" } })
+            for l in labeler.securityLabels(for: resource, type: type) where !present.contains("\(l.system)|\(l.code)") {
+                present.insert("\(l.system)|\(l.code)")
+                var coding: [(String, JSON)] = [("system", .string(l.system)), ("code", .string(l.code))]
+                if let d = l.display { coding.append(("display", .string(d))) }
+                security.append(.object(coding))
+            }
+            if !security.isEmpty { meta = meta.setting("security", .array(security)) }
+        }
         meta = meta.setting("versionId", .string(String(version)))
         meta = meta.setting("lastUpdated", .string(now.description))
         var members: [(String, JSON)] = [("resourceType", .string(type)), ("id", .string(id)), ("meta", meta)]
@@ -350,8 +363,12 @@ public struct Repository: Sendable {
         }
         let body = JSON.object(members)
         let labels = (meta["security"]?.arrayValue ?? []).compactMap { $0["code"]?.stringValue }
+        var patients = compartments.patients(of: body, type: type, id: id)
+        if let extra = labeler?.extraCompartments(for: body, type: type), !extra.isEmpty {
+            patients = Array(Set(patients).union(extra)).sorted()
+        }
         let stored = StoredResource(type: type, id: id, version: version, lastUpdated: now, deleted: false,
-                                    body: body.serialized(), compartments: compartments.patients(of: body, type: type, id: id), labels: labels)
+                                    body: body.serialized(), compartments: patients, labels: labels)
         return Prepared(stored: stored, index: indexer.entries(for: body, type: type))
     }
 

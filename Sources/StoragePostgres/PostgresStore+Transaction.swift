@@ -74,6 +74,16 @@ final class Transaction: StoreTransaction {
                 clauses.append("(' ' || v.labels || ' ') NOT LIKE ?")
                 args.append(.text("% \(l) %"))
             }
+            for rule in v.perPatientRules {
+                var inner = "(' ' || v.compartments || ' ') LIKE ? AND (" + rule.labels.map { _ in "(' ' || v.labels || ' ') LIKE ?" }.joined(separator: " OR ") + ")"
+                args.append(.text("% \(rule.patient) %"))
+                args += rule.labels.map { .text("% \($0) %") }
+                if !v.disclosed.isEmpty {
+                    inner += " AND NOT ((v.type || '/' || v.id) = ANY(?::text[]))"
+                    args.append(.texts(v.disclosed))
+                }
+                clauses.append("NOT (" + inner + ")")
+            }
         }
         switch scope {
         case .system: break

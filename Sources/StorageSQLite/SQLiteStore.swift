@@ -231,6 +231,16 @@ public final class SQLiteStore: ResourceStore {
                     clauses.append("(' ' || labels || ' ') NOT LIKE ?")
                     args += ["% \(l) %"]
                 }
+                for rule in v.perPatientRules {
+                    var inner = "(' ' || compartments || ' ') LIKE ? AND (" + rule.labels.map { _ in "(' ' || labels || ' ') LIKE ?" }.joined(separator: " OR ") + ")"
+                    args += ["% \(rule.patient) %"]
+                    for l in rule.labels { args += ["% \(l) %"] }
+                    if !v.disclosed.isEmpty {
+                        inner += " AND (type || '/' || id) NOT IN (\(v.disclosed.map { _ in "?" }.joined(separator: ", ")))"
+                        for d in v.disclosed { args += [d] }
+                    }
+                    clauses.append("NOT (" + inner + ")")
+                }
             }
             switch scope {
             case .system: break

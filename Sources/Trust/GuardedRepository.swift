@@ -33,8 +33,10 @@ public struct GuardedRepository: Sendable {
     /// requests, so a change in relationships or consent holds from the next request).
     public static func open(principal: Principal, repository: Repository, audit: AuditContext?, builder: AuditEventBuilder?,
                             clock: any Clock, policy: AccessPolicy = AccessPolicy()) async throws -> GuardedRepository {
-        let decision = try await policy.decide(principal, store: repository.store)
+        let decision = try await policy.decide(principal, store: repository.store, now: clock.now())
         audit?.decidedBy(decision.rule)
+        for b in decision.basis { audit?.decidedBy(b) }
+        if decision.breakTheGlass { audit?.breakTheGlass = true }
         return GuardedRepository(principal: principal, decision: decision, repository: repository, audit: audit, builder: builder, clock: clock)
     }
 
@@ -75,7 +77,7 @@ public struct GuardedRepository: Sendable {
 
     /// May this version be seen?
     func visible(_ r: StoredResource) -> Bool {
-        decision.visibility?.allows(type: r.type, compartments: r.compartments, labels: r.labels) ?? true
+        decision.visibility?.allows(type: r.type, compartments: r.compartments, labels: r.labels, id: r.id) ?? true
     }
 
     /// The current version if it exists and may be seen; a hidden resource is "not found".
@@ -110,7 +112,11 @@ public struct GuardedRepository: Sendable {
                 try GuardedRepository.checkWrite(w, decision: decision, tx: tx)
                 audit?.touched("\(w.resource.type)/\(w.resource.id)/_history/\(w.resource.version)", patients: w.resource.compartments)
                 if !w.resource.deleted, w.resource.type != "Provenance" {
-                    let provenance = ProvenanceBuilder.build(for: w, principal: principal, recorded: now, reason: nil, template: template)
+                    var provenance = ProvenanceBuilder.build(for: w, principal: principal, recorded: now, reason: nil, template: template)
+                    // the Provenance of a labelled resource carries its labels: it must not betray it
+                    if !w.resource.labels.isEmpty, let security = (try? w.resource.json())?["meta"]?["security"] {
+                        provenance = provenance.setting("meta", (provenance["meta"] ?? .object([])).setting("security", security))
+                    }
                     _ = try base.storeGenerated(in: tx, "Provenance", provenance, now: now, compartments: w.resource.compartments)
                 }
             }
@@ -128,6 +134,18 @@ public struct GuardedRepository: Sendable {
     /// (and of the version it replaces) must belong to `writePatients`; shared data needs
     /// `writeShared`. Runs inside the transaction, so a refusal leaves nothing behind.
     static func checkWrite(_ w: Repository.Written, decision: AccessDecision, tx: any StoreTransaction) throws {
+        if w.resource.type == "Task", !w.resource.deleted, let body = try? w.resource.json() {
+            let code = (body["code"]?["coding"]?.arrayValue ?? []).first { $0["system"]?.stringValue == PrivacyCodes.taskCodes }?["code"]?.stringValue
+            if let code, decision.forbiddenTaskCodes.contains(code) {
+                throw FHIRError(status: 403, code: "forbidden",
+                                english: "Task '\(code)' records are written by Enlace's privacy operations or by clinicians only",
+                                spanish: "los registros Task '\(code)' solo los escriben las operaciones de privacidad de Enlace o el personal clínico")
+            }
+            if code == PrivacyCodes.consentRequest, w.created, let requester = body["requester"]?["reference"]?.stringValue,
+               decision.consentRequesters.contains(requester) {
+                return  // asking a patient for consent needs no relationship
+            }
+        }
         guard let patients = decision.writePatients else { return }
         var compartments = w.resource.compartments
         if w.resource.version > 1, let previous = try tx.version(w.resource.type, w.resource.id, w.resource.version - 1) {

@@ -72,6 +72,8 @@ extension FHIRAPI {
         var entries: [JSON] = []
         for r in result.matches { entries.append(try searchEntry(r, mode: "match", controls: controls)) }
         for r in result.included { entries.append(try searchEntry(r, mode: "include", controls: controls)) }
+        // markers the access decision asks the asker to see (e.g. a right-not-to-know preference)
+        if !guardRepo.decision.notices.isEmpty { entries.append(FHIRAPI.noticeEntry(guardRepo.decision.notices)) }
         var bundle: [(String, JSON)] = [("resourceType", .string("Bundle")), ("type", .string("searchset"))]
         if let total = result.total { bundle.append(("total", .number(String(total)))) }
         bundle.append(("link", .array(links)))

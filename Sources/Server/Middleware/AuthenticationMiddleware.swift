@@ -43,7 +43,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw unauthorized(TokenError.revoked.description, TokenError.revoked.spanish, error: "invalid_token")
         }
         var context = context
-        let principal = Principal(claims: claims)
+        var principal = Principal(claims: claims)
+        // the purpose of use this request asserts (v3 PurposeOfUse code); the access decision reads it
+        if let purpose = request.headers[HTTPField.Name("X-Purpose-Of-Use")!]?.trimmingCharacters(in: .whitespaces),
+           !purpose.isEmpty, purpose.count <= 20, purpose.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) {
+            principal.purposeOfUse = purpose
+        }
         context.principal = principal
         context.audit?.principal = principal
         return try await next(request, context)

@@ -38,18 +38,38 @@ public struct Visibility: Sendable, Equatable {
     public var sharedTypes: [String]
     /// Security labels (`meta.security` codes) whose resources stay hidden.
     public var hiddenLabels: [String]
+    /// Per patient: security labels whose resources *in that patient's compartment* stay
+    /// hidden (sensitive categories without the patient's consent, or a category the patient
+    /// chose not to be told about). Compiled into every query like the rest.
+    public var hiddenLabelsByPatient: [String: [String]]
+    /// Resources (`Type/id`) exempt from `hiddenLabelsByPatient` (a result disclosed to the
+    /// patient in an accompanied disclosure).
+    public var disclosed: [String]
 
-    public init(patients: [String], sharedTypes: [String], hiddenLabels: [String] = []) {
+    public init(patients: [String], sharedTypes: [String], hiddenLabels: [String] = [],
+                hiddenLabelsByPatient: [String: [String]] = [:], disclosed: [String] = []) {
         self.patients = patients
         self.sharedTypes = sharedTypes
         self.hiddenLabels = hiddenLabels
+        self.hiddenLabelsByPatient = hiddenLabelsByPatient.filter { !$0.value.isEmpty }
+        self.disclosed = disclosed
     }
 
     /// May a resource of `type` in `compartments` with `labels` be seen?
-    public func allows(type: String, compartments: [String], labels: [String] = []) -> Bool {
+    public func allows(type: String, compartments: [String], labels: [String] = [], id: String? = nil) -> Bool {
         if labels.contains(where: { hiddenLabels.contains($0) }) { return false }
+        if !hiddenLabelsByPatient.isEmpty, !labels.isEmpty, !(id.map { disclosed.contains("\(type)/\($0)") } ?? false) {
+            for p in compartments {
+                if let hidden = hiddenLabelsByPatient[p], labels.contains(where: { hidden.contains($0) }) { return false }
+            }
+        }
         if sharedTypes.contains(type) { return true }
         return compartments.contains { patients.contains($0) }
+    }
+
+    /// `hiddenLabelsByPatient` in a stable order (for SQL).
+    public var perPatientRules: [(patient: String, labels: [String])] {
+        hiddenLabelsByPatient.keys.sorted().map { ($0, hiddenLabelsByPatient[$0]!.sorted()) }
     }
 }
 

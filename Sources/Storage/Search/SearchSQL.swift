@@ -40,6 +40,17 @@ public struct SearchSQL: Sendable {
             clause += " AND NOT " + inIndex(.token, alias, "s.param = '_security' AND s.value IN (\(placeholders(v.hiddenLabels.count)))")
             args += v.hiddenLabels.map { .text($0) }
         }
+        for rule in v.perPatientRules {
+            var inner = "(\(alias).type, \(alias).id) IN (SELECT hc.type, hc.id FROM compartment hc WHERE hc.patient_key = ?)"
+            args.append(.text(rule.patient))
+            inner += " AND " + inIndex(.token, alias, "s.param = '_security' AND s.value IN (\(placeholders(rule.labels.count)))")
+            args += rule.labels.map { .text($0) }
+            if !v.disclosed.isEmpty {
+                inner += " AND (\(alias).type || '/' || \(alias).id) NOT IN (\(placeholders(v.disclosed.count)))"
+                args += v.disclosed.map { .text($0) }
+            }
+            clause += " AND NOT (" + inner + ")"
+        }
         return clause
     }
 

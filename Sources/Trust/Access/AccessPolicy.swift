@@ -21,6 +21,20 @@ public struct AccessDecision: Sendable {
     /// The rule that decided, for the audit entry (`urn:enlace:rule:…`).
     public var rule: String
 
+    /// Every Consent, record and rule the decision rests on (each goes to `audit.decidedBy`).
+    public var basis: [String] = []
+    /// An active break-the-glass record was used (the audit entry is flagged, purpose ETREAT).
+    public var breakTheGlass = false
+    /// Privacy Task codes (`btg-review`, `disclosure`) this principal may not write through
+    /// the ordinary interactions.
+    public var forbiddenTaskCodes: Set<String> = []
+    /// A consent-request Task naming one of these as requester may be created for any patient
+    /// (asking reveals nothing and grants nothing).
+    public var consentRequesters: [String] = []
+    /// Markers for the asker (e.g. a patient's right-not-to-know preference shown to clinicians),
+    /// added to search bundles as an OperationOutcome.
+    public var notices: [String] = []
+
     public static let unrestricted = AccessDecision(visibility: nil, readableTypes: nil, writableTypes: nil, writePatients: nil,
                                                     writeShared: true, updateAsCreate: true, rule: "urn:enlace:rule:system-scope")
 }
@@ -42,21 +56,57 @@ public struct AccessDecision: Sendable {
 /// took part in or that happened at their organization, an EpisodeOfCare they manage or their
 /// organization runs, or an active ServiceRequest (referral) naming them or their organization
 /// as performer.
+///
+/// Consent (issue #5) refines every row at this same point: `PrivacyPolicy` says, per patient
+/// and sensitivity label, what the patient's Consents, the law's defaults, break-the-glass
+/// records and right-not-to-know choices allow (docs/privacy-policy.md). Task is filed in the
+/// compartment of its `for` patient (`SensitivityLabeler`), so it is not shared data here.
 public struct AccessPolicy: Sendable {
-    public init() {}
+    public var privacy: PrivacyPolicy
+
+    public init(privacy: PrivacyPolicy = PrivacyPolicy()) { self.privacy = privacy }
 
     /// Types whose resources are not about one patient (R4 Patient compartment lists them with
     /// no parameter): practitioners, organizations, medications, definitions… Group is left
     /// out: its members are patients.
     public static let sharedTypes: [String] = Definitions.r4.resourceTypes.filter {
-        (Definitions.r4.patientCompartment[$0]?.isEmpty ?? true) && !["Group", "AuditEvent", "Patient", "Person", "Linkage", "Bundle"].contains($0)
+        (Definitions.r4.patientCompartment[$0]?.isEmpty ?? true) && !["Group", "AuditEvent", "Patient", "Person", "Linkage", "Bundle", "Task"].contains($0)
     }
 
     static let compartmentTypes: Set<String> = Set(Definitions.r4.resourceTypes.filter {
         !(Definitions.r4.patientCompartment[$0]?.isEmpty ?? true)
-    }).union(["Patient"])
+    }).union(["Patient", "Task"])
 
-    public func decide(_ p: Principal, store: any ResourceStore) async throws -> AccessDecision {
+    public func decide(_ p: Principal, store: any ResourceStore, now: Timestamp = SystemClock().now()) async throws -> AccessDecision {
+        let shared = AccessPolicy.sharedTypes
+        let millis = now.microseconds / 1000
+        if let purpose = p.purposeOfUse, privacy.secondaryPurposes.contains(purpose), p.effectiveRole != .patient, p.effectiveRole != .relatedPerson {
+            let secondary = try await secondaryUse(p, purpose: purpose, store: store, millis: millis)
+            switch p.effectiveRole {
+            case .platformOperator, .service, .practitioner:
+                return secondary
+            default:
+                // a secondary purpose only ever narrows what the role may see
+                var base = try await roleDecision(p, store: store, millis: millis)
+                let allowed = Set(secondary.visibility?.patients ?? [])
+                var v = base.visibility ?? Visibility(patients: [], sharedTypes: shared)
+                if base.visibility == nil { v.patients = allowed.sorted() } else { v.patients = v.patients.filter { allowed.contains($0) } }
+                v.hiddenLabelsByPatient = secondary.visibility?.hiddenLabelsByPatient ?? [:]
+                base.visibility = v
+                base.writableTypes = []
+                base.writePatients = []
+                base.writeShared = false
+                base.updateAsCreate = false
+                base.rule = secondary.rule
+                base.basis = secondary.basis
+                return base
+            }
+        }
+        return try await roleDecision(p, store: store, millis: millis)
+    }
+
+    /// The decision by role (issue #4's matrix, refined by consent).
+    func roleDecision(_ p: Principal, store: any ResourceStore, millis: Int64) async throws -> AccessDecision {
         let shared = AccessPolicy.sharedTypes
         switch p.effectiveRole {
         case .platformOperator, .service:
@@ -64,15 +114,15 @@ public struct AccessPolicy: Sendable {
         case .patient, .relatedPerson:
             var patients = Set(p.actsFor.map(AccessPolicy.patientID))
             if let own = p.patient ?? (p.fhirUser?.hasPrefix("Patient/") == true ? p.fhirUser : nil) { patients.insert(AccessPolicy.patientID(own)) }
-            return AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared), readableTypes: nil,
-                                  writableTypes: AccessPolicy.compartmentTypes, writePatients: patients, writeShared: false,
-                                  updateAsCreate: false, rule: p.effectiveRole == .patient ? "urn:enlace:rule:own-record" : "urn:enlace:rule:acts-for")
+            var decision = AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared), readableTypes: nil,
+                                          writableTypes: AccessPolicy.compartmentTypes, writePatients: patients, writeShared: false,
+                                          updateAsCreate: false, rule: p.effectiveRole == .patient ? "urn:enlace:rule:own-record" : "urn:enlace:rule:acts-for")
+            decision.forbiddenTaskCodes = [PrivacyCodes.breakTheGlassReview, PrivacyCodes.disclosure]
+            decision.basis = [decision.rule]
+            try await applyRightNotToKnow(&decision, patients: patients, store: store, millis: millis)
+            return decision
         case .practitioner:
-            var patients = try await treatingPatients(p, store: store)
-            if let launch = p.patient { patients = patients.intersection([AccessPolicy.patientID(launch)]) }
-            return AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared), readableTypes: nil,
-                                  writableTypes: AccessPolicy.compartmentTypes, writePatients: patients, writeShared: false,
-                                  updateAsCreate: false, rule: "urn:enlace:rule:treating-relationship")
+            return try await clinician(p, store: store, millis: millis)
         case .pharmacy:
             let patients = try await patientsOf(store, type: "MedicationRequest", param: "intended-performer", values: [p.organization, p.fhirUser])
             return AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared),
@@ -80,12 +130,32 @@ public struct AccessPolicy: Sendable {
                                   writableTypes: ["MedicationDispense"], writePatients: patients, writeShared: false,
                                   updateAsCreate: false, rule: "urn:enlace:rule:dispensing-pharmacy")
         case .payer:
-            let patients = try await patientsOf(store, type: "Coverage", param: "payor", values: [p.organization])
-            return AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared),
-                                  readableTypes: Set(shared + ["Patient", "Coverage", "Claim", "ClaimResponse", "ExplanationOfBenefit",
-                                                               "CoverageEligibilityRequest", "CoverageEligibilityResponse"]),
-                                  writableTypes: ["ClaimResponse", "ExplanationOfBenefit", "CoverageEligibilityResponse", "Coverage"],
-                                  writePatients: patients, writeShared: false, updateAsCreate: false, rule: "urn:enlace:rule:payer-beneficiary")
+            // beneficiaries of the payer's Coverages, plus patients whose Consent grants it, less
+            // patients whose Consent denies it (rows Y1–Y3 of docs/privacy-policy.md)
+            let purpose = p.purposeOfUse ?? "HPAYMT"
+            let actors = [p.organization, p.fhirUser].compactMap { $0 }
+            let beneficiaries = try await patientsOf(store, type: "Coverage", param: "payor", values: [p.organization])
+            var candidates = beneficiaries
+            for c in try await resources(store, type: "Consent", parameters: [("actor", actors.joined(separator: ",")), ("status", "active")], when: !actors.isEmpty) {
+                if let pt = ConsentRecord(json: try c.json()).patient { candidates.insert(pt) }
+            }
+            let consents = try await consentsOf(candidates, store: store)
+            var patients = Set<String>()
+            var basis = ["urn:enlace:rule:payer-beneficiary"]
+            for pt in candidates.sorted() {
+                let verdict = ConsentEvaluator(consents[pt] ?? []).evaluate(actors: actors, purpose: purpose, label: nil, at: millis)
+                let answer = privacy.decide(.init(actor: .payer, purpose: purpose, consent: verdict))
+                if answer.reason.hasPrefix("Consent/") || !answer.permit, basis.count < 100, !basis.contains(answer.reason) { basis.append(answer.reason) }
+                if answer.permit, beneficiaries.contains(pt) || verdict != .none { patients.insert(pt) }
+            }
+            var decision = AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared),
+                                          readableTypes: Set(shared + privacy.payerTypes),
+                                          writableTypes: ["ClaimResponse", "ExplanationOfBenefit", "CoverageEligibilityResponse", "Coverage", "Task"],
+                                          writePatients: patients, writeShared: false, updateAsCreate: false, rule: "urn:enlace:rule:payer-beneficiary")
+            decision.basis = basis
+            decision.consentRequesters = [p.organization, p.fhirUser].compactMap { $0 }
+            decision.forbiddenTaskCodes = [PrivacyCodes.breakTheGlassReview, PrivacyCodes.disclosure]
+            return decision
         case .organizationAdmin:
             return AccessDecision(visibility: Visibility(patients: [], sharedTypes: shared), readableTypes: Set(shared),
                                   writableTypes: Set(shared), writePatients: [], writeShared: true, updateAsCreate: true,
@@ -97,6 +167,185 @@ public struct AccessPolicy: Sendable {
             return AccessDecision(visibility: Visibility(patients: [], sharedTypes: []), readableTypes: [], writableTypes: [],
                                   writePatients: [], writeShared: false, updateAsCreate: false, rule: "urn:enlace:rule:auditor-no-clinical-data")
         }
+    }
+
+    /// A practitioner: treating relationships, the patients' Consents (grants, denials,
+    /// sensitive categories) and break-the-glass records, decided per patient and label by
+    /// `PrivacyPolicy`.
+    func clinician(_ p: Principal, store: any ResourceStore, millis: Int64) async throws -> AccessDecision {
+        let purpose = p.purposeOfUse ?? "TREAT"
+        var actors = [p.fhirUser, p.organization].compactMap { $0 }
+        // a Consent may name a care team the practitioner is in
+        for team in try await resources(store, type: "CareTeam", parameters: [("participant", p.fhirUser ?? "")], when: p.fhirUser?.contains("/") == true) {
+            actors.append("CareTeam/\(team.id)")
+        }
+        let treating = try await treatingPatients(p, store: store)
+        var granted = Set<String>()
+        for c in try await resources(store, type: "Consent", parameters: [("actor", actors.joined(separator: ",")), ("status", "active")], when: !actors.isEmpty) {
+            if let pt = ConsentRecord(json: try c.json()).patient { granted.insert(pt) }
+        }
+        let btg = try await breakTheGlassGrants(p, store: store, millis: millis)
+        var candidates = treating.union(granted).union(btg.keys)
+        if let launch = p.patient { candidates = candidates.intersection([AccessPolicy.patientID(launch)]) }
+        let consents = try await consentsOf(candidates, store: store)
+        var patients: [String] = []
+        var hidden: [String: [String]] = [:]
+        var basis: [String] = []
+        var notices: [String] = []
+        var usedGlass = false
+        func note(_ r: String) { if basis.count < 100, !basis.contains(r) { basis.append(r) } }
+        for pt in candidates.sorted() {
+            let records = consents[pt] ?? []
+            let evaluator = ConsentEvaluator(records)
+            let general = privacy.decide(.init(actor: .clinician, purpose: purpose, treating: treating.contains(pt), label: nil,
+                                               consent: evaluator.evaluate(actors: actors, purpose: purpose, label: nil, at: millis),
+                                               breakTheGlass: btg[pt]))
+            note(general.reason)
+            guard general.permit else { continue }
+            patients.append(pt)
+            if btg[pt] != nil { usedGlass = true }
+            var labels = privacy.sensitiveLabels
+            for r in records { for l in AccessPolicy.labelsNamed(r.provision) where !labels.contains(l) { labels.append(l) } }
+            for label in labels {
+                let answer = privacy.decide(.init(actor: .clinician, purpose: purpose, treating: treating.contains(pt), label: label,
+                                                  consent: evaluator.evaluate(actors: actors, purpose: purpose, label: label, at: millis),
+                                                  breakTheGlass: btg[pt]))
+                if !answer.permit { hidden[pt, default: []].append(label) }
+                if answer.permit || answer.reason.hasPrefix("Consent/") { note(answer.reason) }
+            }
+            if hidden[pt] != nil { note(PrivacyPolicy.rule("sensitive-needs-consent")) }
+            let ntk = evaluator.notToKnow(patient: pt, at: millis)
+            if !ntk.isEmpty {
+                let cats = Set(ntk.map { $0.label }).sorted().joined(separator: ", ")
+                notices.append("Patient/\(pt) chose not to be told about: \(cats) (\(ntk[0].consent)); results in these categories are withheld from the patient until an accompanied disclosure is recorded (Task code 'disclosure')")
+            }
+        }
+        var decision = AccessDecision(visibility: Visibility(patients: patients, sharedTypes: AccessPolicy.sharedTypes, hiddenLabelsByPatient: hidden),
+                                      readableTypes: nil, writableTypes: AccessPolicy.compartmentTypes.subtracting(["Consent"]),
+                                      writePatients: Set(patients), writeShared: false, updateAsCreate: false,
+                                      rule: usedGlass ? "urn:enlace:rule:break-the-glass" : "urn:enlace:rule:treating-relationship")
+        decision.basis = [decision.rule] + basis
+        decision.breakTheGlass = usedGlass
+        decision.forbiddenTaskCodes = [PrivacyCodes.breakTheGlassReview]
+        decision.consentRequesters = actors
+        decision.notices = notices
+        return decision
+    }
+
+    /// Research, analytics, algorithm training: only patients whose Consent permits the purpose
+    /// (and who did not oppose it); sensitive labels only when the Consent names them.
+    func secondaryUse(_ p: Principal, purpose: String, store: any ResourceStore, millis: Int64) async throws -> AccessDecision {
+        let actors = [p.fhirUser, p.organization, p.clientID.map { "Device/\($0)" }].compactMap { $0 }
+        var candidates = Set<String>()
+        for c in try await resources(store, type: "Consent", parameters: [("purpose", purpose), ("status", "active")]) {
+            if let pt = ConsentRecord(json: try c.json()).patient { candidates.insert(pt) }
+        }
+        let consents = try await consentsOf(candidates, store: store)
+        var patients: [String] = []
+        var hidden: [String: [String]] = [:]
+        var basis: [String] = []
+        for pt in candidates.sorted() {
+            let evaluator = ConsentEvaluator(consents[pt] ?? [])
+            let answer = privacy.decide(.init(actor: .secondaryUser, purpose: purpose,
+                                              consent: evaluator.evaluate(actors: actors, purpose: purpose, label: nil, at: millis)))
+            if basis.count < 100, !basis.contains(answer.reason) { basis.append(answer.reason) }
+            guard answer.permit else { continue }
+            patients.append(pt)
+            for label in privacy.sensitiveLabels {
+                let a = privacy.decide(.init(actor: .secondaryUser, purpose: purpose, label: label,
+                                             consent: evaluator.evaluate(actors: actors, purpose: purpose, label: label, at: millis)))
+                if !a.permit || !(a.reason.hasPrefix("Consent/")) { hidden[pt, default: []].append(label) }
+            }
+        }
+        var decision = AccessDecision(visibility: Visibility(patients: patients, sharedTypes: AccessPolicy.sharedTypes, hiddenLabelsByPatient: hidden),
+                                      readableTypes: nil, writableTypes: [], writePatients: [], writeShared: false, updateAsCreate: false,
+                                      rule: PrivacyPolicy.rule("secondary-use-needs-consent"))
+        decision.basis = [decision.rule] + basis
+        return decision
+    }
+
+    /// The patient's own tokens: categories they chose not to be told about stay hidden (in
+    /// every query, count and history) except results disclosed to them since.
+    func applyRightNotToKnow(_ decision: inout AccessDecision, patients: Set<String>, store: any ResourceStore, millis: Int64) async throws {
+        let consents = try await consentsOf(patients, store: store)
+        var hidden: [String: [String]] = [:]
+        for pt in patients.sorted() {
+            let ntk = ConsentEvaluator(consents[pt] ?? []).notToKnow(patient: pt, at: millis)
+            guard !ntk.isEmpty else { continue }
+            hidden[pt] = Array(Set(ntk.map { $0.label })).sorted()
+            for n in ntk where !decision.basis.contains(n.consent) { decision.basis.append(n.consent) }
+            if ntk.contains(where: { $0.knowExistence }) {
+                decision.notices.append("Some results in categories you chose not to be told about exist; ask your care team for an accompanied disclosure")
+            }
+        }
+        guard !hidden.isEmpty else { return }
+        var disclosed: [String] = []
+        let refs = hidden.keys.sorted().map { "Patient/\($0)" }.joined(separator: ",")
+        for t in try await resources(store, type: "Task", parameters: [("code", "\(PrivacyCodes.taskCodes)|\(PrivacyCodes.disclosure)"),
+                                                                       ("patient", refs), ("status", "completed")]) {
+            let body = try t.json()
+            if let focus = body["focus"]?["reference"]?.stringValue, !disclosed.contains(focus) { disclosed.append(focus) }
+        }
+        decision.visibility?.hiddenLabelsByPatient = hidden
+        decision.visibility?.disclosed = disclosed.sorted()
+        if !disclosed.isEmpty { decision.basis.append(PrivacyPolicy.rule("accompanied-disclosure")) }
+    }
+
+    /// Labels named anywhere in a provision tree.
+    static func labelsNamed(_ p: ConsentRecord.Provision?) -> [String] {
+        guard let p else { return [] }
+        return p.securityLabels + p.provisions.flatMap(labelsNamed)
+    }
+
+    /// Active break-the-glass records of the asker: patient id → `Task/…`.
+    func breakTheGlassGrants(_ p: Principal, store: any ResourceStore, millis: Int64) async throws -> [String: String] {
+        guard let me = p.fhirUser else { return [:] }
+        var out: [String: String] = [:]
+        for t in try await resources(store, type: "Task", parameters: [("code", "\(PrivacyCodes.taskCodes)|\(PrivacyCodes.breakTheGlassReview)"),
+                                                                       ("requester", me)]) {
+            let body = try t.json()
+            guard !["cancelled", "entered-in-error", "rejected"].contains(body["status"]?.stringValue ?? ""),
+                  let ref = body["for"]?["reference"]?.stringValue, ref.hasPrefix("Patient/"),
+                  let start = body["executionPeriod"]?["start"]?.stringValue.flatMap({ DateRange($0)?.low }),
+                  let end = body["executionPeriod"]?["end"]?.stringValue.flatMap({ DateRange($0)?.high }),
+                  start <= millis, millis <= end else { continue }
+            out[String(ref.dropFirst(8))] = "Task/\(t.id)"
+        }
+        return out
+    }
+
+    /// The Consents of each patient (read on every request; nothing outlives it).
+    func consentsOf(_ patients: Set<String>, store: any ResourceStore) async throws -> [String: [ConsentRecord]] {
+        var out: [String: [ConsentRecord]] = [:]
+        let sorted = patients.sorted()
+        var i = 0
+        while i < sorted.count {
+            let chunk = sorted[i..<min(i + 100, sorted.count)]
+            i += 100
+            for r in try await resources(store, type: "Consent", parameters: [("patient", chunk.map { "Patient/\($0)" }.joined(separator: ",")),
+                                                                              ("status", "active")]) {
+                let c = ConsentRecord(json: try r.json())
+                if let pt = c.patient { out[pt, default: []].append(c) }
+            }
+        }
+        return out
+    }
+
+    /// Current resources of `type` matching `parameters` (at most 20,000).
+    func resources(_ store: any ResourceStore, type: String, parameters: [(String, String)], when: Bool = true) async throws -> [StoredResource] {
+        guard when else { return [] }
+        var options = SearchParser.Options()
+        options.maxCount = 1000
+        guard var (query, _) = try? SearchParser(options: options).parse(types: [type], parameters: parameters + [("_count", "1000"), ("_total", "none")]) else { return [] }
+        var out: [StoredResource] = []
+        for _ in 0..<20 {
+            let q = query
+            let page = try await store.read { try $0.search(q) }
+            out += page.matches
+            guard page.hasMore, let last = page.matches.last else { break }
+            query.cursor = SearchCursor(keys: page.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
+        }
+        return out
     }
 
     static func patientID(_ ref: String) -> String {

@@ -1,0 +1,246 @@
+import FHIR
+import Foundation
+import Storage
+
+/// The privacy operations of issue #5 (docs/consent.md): answering a consent request
+/// (`Task/[id]/$approve`, `$deny`) and break-the-glass (`Patient/[id]/$break-the-glass`).
+/// They only *write records* (Consent, Task, Communication) through a guarded repository;
+/// what those records allow is decided by `AccessPolicy` on the next request.
+public struct PrivacyOperations: Sendable {
+    public var policy: PrivacyPolicy
+
+    public init(policy: PrivacyPolicy = PrivacyPolicy()) { self.policy = policy }
+
+    static func coding(_ system: String, _ code: String) -> JSON {
+        .object([("system", .string(system)), ("code", .string(code))])
+    }
+
+    static func taskCode(_ code: String) -> JSON {
+        .object([("coding", .array([coding(PrivacyCodes.taskCodes, code)]))])
+    }
+
+    static func reference(_ r: String) -> JSON { .object([("reference", .string(r))]) }
+
+    /// What a consent-request Task asks for (its `input`s: `purpose`, `category`, `duration`
+    /// in days or `end`).
+    public struct Request: Sendable, Equatable {
+        public var patient: String
+        public var requester: String
+        public var purposes: [String]
+        public var categories: [String]
+        public var end: Timestamp?
+        public var durationSeconds: Int64?
+
+        public init(task: JSON) throws {
+            guard (task["code"]?["coding"]?.arrayValue ?? []).contains(where: {
+                $0["system"]?.stringValue == PrivacyCodes.taskCodes && $0["code"]?.stringValue == PrivacyCodes.consentRequest
+            }) else {
+                throw FHIRError(status: 400, code: "invalid", english: "this Task is not a consent request (code \(PrivacyCodes.consentRequest))",
+                                spanish: "esta Task no es una solicitud de consentimiento (código \(PrivacyCodes.consentRequest))")
+            }
+            guard let p = task["for"]?["reference"]?.stringValue, p.hasPrefix("Patient/"),
+                  let r = task["requester"]?["reference"]?.stringValue else {
+                throw FHIRError.badRequest("a consent request needs 'for' (the Patient) and 'requester'",
+                                           "una solicitud de consentimiento necesita 'for' (el Patient) y 'requester'")
+            }
+            patient = String(p.dropFirst(8))
+            requester = r
+            purposes = []
+            categories = []
+            for input in task["input"]?.arrayValue ?? [] {
+                let name = input["type"]?["text"]?.stringValue ?? input["type"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? ""
+                let code = input["valueCode"]?.stringValue ?? input["valueString"]?.stringValue
+                    ?? input["valueCodeableConcept"]?["coding"]?.arrayValue?.first?["code"]?.stringValue
+                switch name {
+                case "purpose": if let code { purposes.append(code) }
+                case "category": if let code { categories.append(code) }
+                case "end": end = (input["valueDateTime"]?.stringValue).flatMap { DateRange($0) }.map { Timestamp(microseconds: $0.high * 1000) }
+                case "duration":
+                    if case .number(let n)? = input["valueDuration"]?["value"], let v = Double(n) {
+                        let unit = input["valueDuration"]?["code"]?.stringValue ?? "d"
+                        let scale: Double = ["h": 3600, "min": 60, "s": 1, "wk": 7 * 86400, "mo": 30 * 86400, "a": 365 * 86400][unit] ?? 86400
+                        durationSeconds = Int64(v * scale)
+                    }
+                default: break
+                }
+            }
+            if purposes.isEmpty { purposes = ["TREAT"] }
+        }
+    }
+
+    /// The patient's answer: `end` (dateTime) and `category` (codes, narrowing) parameters.
+    public struct Narrowing: Sendable {
+        public var end: Timestamp?
+        public var categories: [String]?
+        public var purposes: [String]?
+        public init(parameters: JSON?) {
+            var cats: [String] = []
+            var purposes: [String] = []
+            for p in parameters?["parameter"]?.arrayValue ?? [] {
+                switch p["name"]?.stringValue {
+                case "end": end = (p["valueDateTime"]?.stringValue ?? p["valueInstant"]?.stringValue).flatMap { DateRange($0) }.map { Timestamp(microseconds: $0.high * 1000) }
+                case "category": if let c = p["valueCode"]?.stringValue { cats.append(c) }
+                case "purpose": if let c = p["valueCode"]?.stringValue { purposes.append(c) }
+                default: break
+                }
+            }
+            categories = cats.isEmpty ? nil : cats
+            self.purposes = purposes.isEmpty ? nil : purposes
+        }
+    }
+
+    /// The Consent an approval creates: permit, for the requester, for the purposes and
+    /// categories asked (narrowed by the patient), from now until the end (it expires by itself).
+    /// The Task's `output` points at it (R4 Consent.sourceReference cannot name a Task).
+    public func consent(for request: Request, narrowing: Narrowing, taskID: String, now: Timestamp) -> JSON {
+        var end = request.end ?? Timestamp(microseconds: now.microseconds + (request.durationSeconds ?? policy.defaultGrantSeconds) * 1_000_000)
+        if let e = narrowing.end, e < end { end = e }
+        let categories = narrowing.categories.map { n in request.categories.filter { n.contains($0) } } ?? request.categories
+        let purposes = narrowing.purposes.map { n in request.purposes.filter { n.contains($0) } } ?? request.purposes
+        var provision: [(String, JSON)] = [
+            ("type", .string("permit")),
+            ("period", .object([("start", .string(now.description)), ("end", .string(end.description))])),
+            ("actor", .array([.object([("role", .object([("coding", .array([PrivacyOperations.coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP")]))])),
+                                      ("reference", PrivacyOperations.reference(request.requester))])])),
+            ("action", .array([.object([("coding", .array([PrivacyOperations.coding("http://terminology.hl7.org/CodeSystem/consentaction", "access")]))])])),
+        ]
+        if !purposes.isEmpty { provision.append(("purpose", .array(purposes.map { PrivacyOperations.coding(PrivacyCodes.purposeOfUse, $0) }))) }
+        if !categories.isEmpty { provision.append(("securityLabel", .array(categories.map { PrivacyOperations.coding(PrivacyCodes.actCode, $0) }))) }
+        return .object([
+            ("resourceType", .string("Consent")),
+            ("status", .string("active")),
+            ("scope", .object([("coding", .array([PrivacyOperations.coding(PrivacyCodes.consentScope, "patient-privacy")]))])),
+            ("category", .array([.object([("coding", .array([PrivacyOperations.coding("http://loinc.org", "59284-0")]))])])),
+            ("patient", PrivacyOperations.reference("Patient/\(request.patient)")),
+            ("dateTime", .string(now.description)),
+            ("performer", .array([PrivacyOperations.reference("Patient/\(request.patient)")])),
+            ("policyRule", .object([("coding", .array([PrivacyOperations.coding(PrivacyCodes.actCode, "OPTIN")]))])),
+            ("provision", .object(provision)),
+        ])
+    }
+
+    /// `Task/[id]/$approve`: the patient (or who acts for them) approves a consent request,
+    /// possibly narrowed; creates the Consent and completes the Task. Returns the Consent.
+    public func approve(taskID: String, narrowing: Narrowing, guarded: GuardedRepository, now: Timestamp) async throws -> StoredResource {
+        let (task, request) = try await answerable(taskID, guarded: guarded)
+        let consent = try await guarded.create("Consent", consent(for: request, narrowing: narrowing, taskID: taskID, now: now), ifNoneExist: nil).resource
+        let done = task.setting("status", .string("completed"))
+            .setting("lastModified", .string(now.description))
+            .setting("output", .array([.object([("type", .object([("text", .string("consent"))])),
+                                                ("valueReference", PrivacyOperations.reference("Consent/\(consent.id)"))])]))
+        _ = try await guarded.update("Task", taskID, done, ifMatch: nil)
+        return consent
+    }
+
+    /// `Task/[id]/$deny`: the patient refuses; the Task is rejected and nothing is granted.
+    public func deny(taskID: String, guarded: GuardedRepository, now: Timestamp) async throws -> StoredResource {
+        let (task, _) = try await answerable(taskID, guarded: guarded)
+        let rejected = task.setting("status", .string("rejected")).setting("lastModified", .string(now.description))
+        return try await guarded.update("Task", taskID, rejected, ifMatch: nil).resource
+    }
+
+    func answerable(_ taskID: String, guarded: GuardedRepository) async throws -> (JSON, Request) {
+        guard [.patient, .relatedPerson].contains(guarded.principal.effectiveRole) else {
+            throw FHIRError(status: 403, code: "forbidden", english: "only the patient (or who acts for them) answers a consent request",
+                            spanish: "solo el paciente (o quien actúa por él) responde una solicitud de consentimiento")
+        }
+        let task = try await guarded.read("Task", taskID).json()
+        let request = try Request(task: task)
+        guard ["requested", "received", "ready"].contains(task["status"]?.stringValue ?? "") else {
+            throw FHIRError(status: 409, code: "conflict", english: "this consent request was already answered",
+                            spanish: "esta solicitud de consentimiento ya fue respondida")
+        }
+        return (task, request)
+    }
+
+    /// `Patient/[id]/$break-the-glass`: a practitioner asserts an emergency (purpose ETREAT)
+    /// with a written reason. Records a `btg-review` Task (the grant, valid for
+    /// `breakTheGlassSeconds`, and the privacy officers' review queue) and a Communication to
+    /// the patient; the audit entry is flagged. Returns the Task.
+    public func breakTheGlass(patient: String, reason: String, principal: Principal, repository: Repository, audit: AuditContext?,
+                              builder: AuditEventBuilder?, clock: any Clock) async throws -> StoredResource {
+        guard principal.effectiveRole == .practitioner, let me = principal.fhirUser else {
+            throw FHIRError(status: 403, code: "forbidden", english: "only a practitioner can break the glass",
+                            spanish: "solo un profesional de la salud puede romper el cristal")
+        }
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard reason.count >= 10 else {
+            throw FHIRError.badRequest("break-the-glass needs a written reason (parameter 'reason', at least 10 characters)",
+                                       "romper el cristal requiere un motivo escrito (parámetro 'reason', al menos 10 caracteres)")
+        }
+        guard Repository.isValidID(patient), let current = try await repository.store.read({ try $0.current("Patient", patient) }), !current.deleted else {
+            throw FHIRError.notFound("Patient", patient)
+        }
+        audit?.breakTheGlass = true
+        audit?.decidedBy(PrivacyPolicy.rule("break-the-glass"))
+        var decision = AccessDecision(visibility: Visibility(patients: [patient], sharedTypes: AccessPolicy.sharedTypes), readableTypes: nil,
+                                      writableTypes: ["Task", "Communication"], writePatients: [patient], writeShared: false,
+                                      updateAsCreate: false, rule: PrivacyPolicy.rule("break-the-glass"))
+        decision.breakTheGlass = true
+        var glass = principal
+        glass.purposeOfUse = policy.emergencyPurpose
+        let guarded = GuardedRepository(principal: glass, decision: decision, repository: repository, audit: audit, builder: builder, clock: clock)
+        let now = clock.now()
+        let end = Timestamp(microseconds: now.microseconds + policy.breakTheGlassSeconds * 1_000_000)
+        let task: JSON = .object([
+            ("resourceType", .string("Task")),
+            ("status", .string("requested")),
+            ("intent", .string("order")),
+            ("priority", .string("stat")),
+            ("code", PrivacyOperations.taskCode(PrivacyCodes.breakTheGlassReview)),
+            ("description", .string("Break-the-glass access to review / Acceso de emergencia por revisar")),
+            ("for", PrivacyOperations.reference("Patient/\(patient)")),
+            ("requester", PrivacyOperations.reference(me)),
+            ("authoredOn", .string(now.description)),
+            ("executionPeriod", .object([("start", .string(now.description)), ("end", .string(end.description))])),
+            ("reasonCode", .object([("coding", .array([PrivacyOperations.coding(PrivacyCodes.purposeOfUse, policy.emergencyPurpose)])),
+                                    ("text", .string(reason))])),
+        ])
+        let stored = try await guarded.create("Task", task, ifNoneExist: nil).resource
+        let communication: JSON = .object([
+            ("resourceType", .string("Communication")),
+            ("status", .string("completed")),
+            ("category", .array([.object([("text", .string("break-the-glass"))])])),
+            ("subject", PrivacyOperations.reference("Patient/\(patient)")),
+            ("recipient", .array([PrivacyOperations.reference("Patient/\(patient)")])),
+            ("sender", PrivacyOperations.reference(me)),
+            ("about", .array([PrivacyOperations.reference("Task/\(stored.id)")])),
+            ("sent", .string(now.description)),
+            ("payload", .array([
+                .object([("contentString", .string("Se accedió a su expediente en una emergencia (\(me)) hasta \(end.description). Motivo: \(reason)"))]),
+                .object([("contentString", .string("Your record was accessed in an emergency (\(me)) until \(end.description). Reason: \(reason)"))]),
+            ])),
+        ])
+        _ = try await guarded.create("Communication", communication, ifNoneExist: nil)
+        return stored
+    }
+
+    /// `Task/[id]/$review`: a privacy officer closes a break-the-glass review — `completed`
+    /// (justified) or, with `outcome` = `revoke`, `cancelled`, which also ends the access at once.
+    public func review(taskID: String, outcome: String?, note: String?, principal: Principal, repository: Repository, audit: AuditContext?,
+                       builder: AuditEventBuilder?, clock: any Clock) async throws -> StoredResource {
+        guard principal.effectiveRole == .privacyOfficer else {
+            throw FHIRError(status: 403, code: "forbidden", english: "only a privacy officer reviews break-the-glass access",
+                            spanish: "solo el oficial de privacidad revisa un acceso de emergencia")
+        }
+        guard Repository.isValidID(taskID), let current = try await repository.store.read({ try $0.current("Task", taskID) }), !current.deleted else {
+            throw FHIRError.notFound("Task", taskID)
+        }
+        let task = try current.json()
+        guard (task["code"]?["coding"]?.arrayValue ?? []).contains(where: { $0["code"]?.stringValue == PrivacyCodes.breakTheGlassReview && $0["system"]?.stringValue == PrivacyCodes.taskCodes }) else {
+            throw FHIRError(status: 400, code: "invalid", english: "this Task is not a break-the-glass review", spanish: "esta Task no es una revisión de acceso de emergencia")
+        }
+        let decision = AccessDecision(visibility: nil, readableTypes: ["Task"], writableTypes: ["Task"], writePatients: nil, writeShared: false,
+                                      updateAsCreate: false, rule: PrivacyPolicy.rule("privacy-officer-review"))
+        audit?.decidedBy(decision.rule)
+        let guarded = GuardedRepository(principal: principal, decision: decision, repository: repository, audit: audit, builder: builder, clock: clock)
+        let now = clock.now()
+        var reviewed = task.setting("status", .string(outcome == "revoke" ? "cancelled" : "completed"))
+            .setting("lastModified", .string(now.description))
+            .setting("owner", principal.fhirUser.map { PrivacyOperations.reference($0) })
+        var notes = task["note"]?.arrayValue ?? []
+        notes.append(.object([("time", .string(now.description)), ("text", .string(note ?? (outcome == "revoke" ? "revoked" : "reviewed")))]))
+        reviewed = reviewed.setting("note", .array(notes))
+        return try await guarded.update("Task", taskID, reviewed, ifMatch: nil).resource
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Logging
+import Server
+import Storage
+import StoragePostgres
+import Testing
+import Trust
+
+/// The backends HTTP tests can run on: SQLite always, PostgreSQL when
+/// `ENLACE_TEST_DATABASE_URL` is set (scripts/test sets it).
+enum ServerBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    static var postgresURL: String? {
+        let url = ProcessInfo.processInfo.environment["ENLACE_TEST_DATABASE_URL"]
+        return url?.isEmpty == false ? url : nil
+    }
+
+    static var allCases: [ServerBackend] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    /// A TestServer on this backend (a fresh schema for PostgreSQL), and what removes it.
+    func make() async throws -> (TestServer, cleanup: @Sendable () -> Void) {
+        switch self {
+        case .sqlite:
+            return (try TestServer(), {})
+        case .postgres:
+            let base = ServerBackend.postgresURL!
+            let schema = "enlace_http_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+            let store = try await PostgresStore(url: base + (base.contains("?") ? "&" : "?") + "schema=" + schema, maxConnections: 4)
+            let server = try TestServer(store: store)
+            return (server, {
+                try? store.executeBlocking(unsafeSQL: "DROP SCHEMA \(schema) CASCADE")
+                store.close()
+            })
+        }
+    }
+}
+
+extension TestServer {
+    /// A server on `store`, with a temporary directory for its signing key.
+    init(store: any ResourceStore, scope: String = "system/*.*") throws {
+        directory = NSTemporaryDirectory() + "enlace-test-" + UUID().uuidString
+        var config = ServerConfiguration()
+        config.dataDirectory = directory
+        config.maxBodyBytes = 16 * 1024 * 1024
+        clock = ManualClock()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let key = try SigningKey.loadOrCreate(in: directory)
+        services = EnlaceServices(configuration: config, store: store, key: key, clock: clock)
+        token = try services.authority.issue(subject: "test-operator", scope: scope, ttl: 3600, now: clock.now())
+    }
+}
