@@ -213,6 +213,8 @@ struct ConsentTests {
             try await neverShows("/fhir/Observation/_history")
             try await neverShows("/fhir/_history", status: 403)
             try await neverShows("/fhir/Provenance")
+            // her own access log shows the team's accesses, but not what the withheld result is
+            try await neverShows("/fhir/AuditEvent")
             #expect(ConsentTests.total(try await marta.send(.get, "/fhir/Observation?subject=Patient/marta")) == 1)
             #expect(ConsentTests.total(try await marta.send(.get, "/fhir/Observation?_summary=count")) == 1)
             #expect(ConsentTests.total(try await marta.send(.get, "/fhir/Patient?_has:Observation:subject:code=http://loinc.org|51969-4")) == 0)

@@ -15,7 +15,8 @@ extension FHIRAPI {
         let visible = try auditScope(principal, ctx)
         guard let record = try await ledger.entries(start: index, end: index + 1).first else { throw FHIRError.notFound("AuditEvent", id) }
         if let visible, Set(record.patients).isDisjoint(with: visible) { throw FHIRError.notFound("AuditEvent", id) }
-        return FHIRResponse.json(.ok, auditEvent(record))
+        let redactor = visible == nil ? nil : try await guarded(ctx)
+        return FHIRResponse.json(.ok, try await redact(auditEvent(record), with: redactor))
     }
 
     /// Search: `patient=` (a patient's token may omit it), `_count`, paging by `_before=<index>`.
@@ -57,13 +58,14 @@ extension FHIRAPI {
             let p = patient, b = before, limit = count + 1
             let indexes = try await ledger.store.read { try $0.auditIndexes(patient: p, before: b, limit: limit) }
             for i in indexes.prefix(count) { records += try await ledger.entries(start: i, end: i + 1) }
-            return auditBundle(records, more: indexes.count > count, query: "patient=\(patient)&_count=\(count)")
+            let redactor = visible == nil ? nil : try await guarded(ctx)
+            return try await auditBundle(records, more: indexes.count > count, query: "patient=\(patient)&_count=\(count)", redactor: redactor)
         }
         let size = Int64(try await ledger.size())
         let end = min(before ?? size, size)
         let start = max(0, end - Int64(count))
         records = try await ledger.entries(start: start, end: end).reversed()
-        return auditBundle(records, more: start > 0, query: "_count=\(count)")
+        return try await auditBundle(records, more: start > 0, query: "_count=\(count)", redactor: nil)
     }
 
     /// nil: sees everything; otherwise the patients whose entries the principal may see.
@@ -90,17 +92,42 @@ extension FHIRAPI {
         return event.inserting("id", .string(String(r.index)), after: "resourceType")
     }
 
-    func auditBundle(_ records: [AuditRecord], more: Bool, query: String) -> Response {
+    /// For a patient's own log: entities naming resources the patient may not see (a result
+    /// withheld under the right not to know) are left out, so the log does not betray them. The
+    /// entry itself — who accessed the record, when, why — stays: that is the patient's right
+    /// of access. The stored, signed entry is unchanged; `/audit/entries` serves it to auditors.
+    func redact(_ event: JSON, with guardRepo: GuardedRepository?) async throws -> JSON {
+        guard let guardRepo, let entities = event["entity"]?.arrayValue else { return event }
+        var kept: [JSON] = []
+        var removed = 0
+        for e in entities {
+            if let ref = e["what"]?["reference"]?.stringValue, !ref.hasPrefix("Patient/") || ref.contains("/_history/") {
+                if try await guardRepo.canSee(ref) { kept.append(e) } else { removed += 1 }
+            } else {
+                kept.append(e)
+            }
+        }
+        guard removed > 0 else { return event }
+        var out = event.setting("entity", kept.isEmpty ? nil : .array(kept))
+        var meta = out["meta"] ?? .object([])
+        meta = meta.setting("tag", .array([.object([("system", .string("http://terminology.hl7.org/CodeSystem/v3-ObservationValue")), ("code", .string("REDACTED"))])]))
+        out = out.inserting("meta", meta, after: "id")
+        return out
+    }
+
+    func auditBundle(_ records: [AuditRecord], more: Bool, query: String, redactor: GuardedRepository?) async throws -> Response {
         var links: [JSON] = [.object([("relation", .string("self")), ("url", .string("\(base)/AuditEvent?\(query)"))])]
         if more, let last = records.last {
             links.append(.object([("relation", .string("next")), ("url", .string("\(base)/AuditEvent?\(query)&_before=\(last.index)"))]))
         }
         var bundle: [(String, JSON)] = [("resourceType", .string("Bundle")), ("type", .string("searchset")), ("link", .array(links))]
         if !records.isEmpty {
-            bundle.append(("entry", .array(records.map { r in
-                .object([("fullUrl", .string("\(base)/AuditEvent/\(r.index)")), ("resource", auditEvent(r)),
-                         ("search", .object([("mode", .string("match"))]))])
-            })))
+            var entries: [JSON] = []
+            for r in records {
+                entries.append(.object([("fullUrl", .string("\(base)/AuditEvent/\(r.index)")), ("resource", try await redact(auditEvent(r), with: redactor)),
+                                        ("search", .object([("mode", .string("match"))]))]))
+            }
+            bundle.append(("entry", .array(entries)))
         }
         return FHIRResponse.json(.ok, .object(bundle))
     }

@@ -85,7 +85,8 @@ extension Portal {
             let policies = agent?["policy"]?.arrayValue?.compactMap { $0.stringValue } ?? []
             var types: [String: Int] = [:]
             for e in event["entity"]?.arrayValue ?? [] {
-                if let ref = e["what"]?["reference"]?.stringValue, !ref.hasPrefix("Patient/") || ref.contains("_history") {
+                if let ref = e["what"]?["reference"]?.stringValue, !ref.hasPrefix("Patient/") || ref.contains("_history"),
+                   (try? await g.canSee(ref)) == true {
                     types[String(ref.split(separator: "/").first ?? ""), default: 0] += 1
                 }
             }
