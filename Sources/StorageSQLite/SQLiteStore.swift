@@ -42,6 +42,8 @@ public final class SQLiteStore: ResourceStore {
             // can lose the last commits on power loss, so the writer is set back to FULL here.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try SQLiteStore.migrator.migrate(pool)
+            // refresh the planner's statistics where they are stale (cheap; https://www.sqlite.org/lang_analyze.html)
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA optimize") }
             writer = pool
         } catch {
             throw StoreError.database("cannot open the SQLite database at \(path): \(error)")

@@ -24,7 +24,7 @@ public struct SearchSQL: Sendable {
     public init(dialect: Dialect) { self.dialect = dialect }
 
     /// `(alias may be seen)`, or nil when everything may be seen.
-    func visibilityClause(_ alias: String, args: inout [SQLValue]) -> String? {
+    func visibilityClause(_ alias: String, types: [String], args: inout [SQLValue]) -> String? {
         guard let v = visibility else { return nil }
         var parts: [String] = []
         if !v.sharedTypes.isEmpty {
@@ -37,13 +37,13 @@ public struct SearchSQL: Sendable {
         }
         var clause = parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")"
         if !v.hiddenLabels.isEmpty {
-            clause += " AND NOT " + inIndex(.token, alias, "s.param = '_security' AND s.value IN (\(placeholders(v.hiddenLabels.count)))")
+            clause += " AND NOT " + inIndex(.token, alias, types, "s.param = '_security' AND s.value IN (\(placeholders(v.hiddenLabels.count)))")
             args += v.hiddenLabels.map { .text($0) }
         }
         for rule in v.perPatientRules {
             var inner = "(\(alias).type, \(alias).id) IN (SELECT hc.type, hc.id FROM compartment hc WHERE hc.patient_key = ?)"
             args.append(.text(rule.patient))
-            inner += " AND " + inIndex(.token, alias, "s.param = '_security' AND s.value IN (\(placeholders(rule.labels.count)))")
+            inner += " AND " + inIndex(.token, alias, types, "s.param = '_security' AND s.value IN (\(placeholders(rule.labels.count)))")
             args += rule.labels.map { .text($0) }
             if !v.disclosed.isEmpty {
                 inner += " AND (\(alias).type || '/' || \(alias).id) NOT IN (\(placeholders(v.disclosed.count)))"
@@ -75,14 +75,14 @@ public struct SearchSQL: Sendable {
         var parts = ["\(alias).deleted = 0"]
         parts.append("\(alias).type IN (\(placeholders(query.types.count)))")
         args += query.types.map { .text($0) }
-        if let v = visibilityClause(alias, args: &args) { parts.append(v) }
+        if let v = visibilityClause(alias, types: query.types, args: &args) { parts.append(v) }
         if let patient = query.compartment {
             parts.append("(\(alias).type, \(alias).id) IN (SELECT c.type, c.id FROM compartment c WHERE c.patient_key = ?)")
             args.append(.text(patient))
         }
         var depth = 0
         for f in query.filters {
-            parts.append(try compile(f, alias: alias, args: &args, depth: &depth))
+            parts.append(try compile(f, alias: alias, types: query.types, args: &args, depth: &depth))
         }
         return parts.joined(separator: " AND ")
     }
@@ -93,21 +93,31 @@ public struct SearchSQL: Sendable {
     /// index rows carry their resource's patient key, so including it changes no result and
     /// keeps the join on the distribution column when the tables are distributed by patient
     /// (docs/scaling.md).
-    func inIndex(_ kind: IndexEntry.Kind, _ alias: String, _ condition: String) -> String {
-        "(\(alias).patient_key, \(alias).type, \(alias).id) IN (SELECT s.patient_key, s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(condition))"
+    func inIndex(_ kind: IndexEntry.Kind, _ alias: String, _ types: [String], _ condition: String) -> String {
+        "(\(alias).patient_key, \(alias).type, \(alias).id) IN (SELECT s.patient_key, s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(SearchSQL.typeClause(types)) AND \(condition))"
     }
 
-    func compile(_ f: SearchFilter, alias: String, args: inout [SQLValue], depth: inout Int) throws -> String {
+    /// `s.type IN ('Observation', …)`: lets the database use the index tables' `(type, param,
+    /// value …)` indexes instead of scanning them. The names are resource types checked against
+    /// the definitions (an allow-list of letters), so they are written into the SQL like column
+    /// names; values never are.
+    static func typeClause(_ types: [String]) -> String {
+        let safe = types.filter { Definitions.r4.isResourceType($0) && $0.allSatisfy { $0.isASCII && $0.isLetter } }
+        guard !safe.isEmpty else { return "1 = 0" }
+        return "s.type IN (" + safe.map { "'\($0)'" }.joined(separator: ", ") + ")"
+    }
+
+    func compile(_ f: SearchFilter, alias: String, types: [String], args: inout [SQLValue], depth: inout Int) throws -> String {
         depth += 1
         guard depth < 200 else {
             throw FHIRError.badRequest("the search is too complex", "la búsqueda es demasiado compleja")
         }
         switch f {
         case .anyOf(let list):
-            let parts = try list.map { try compile($0, alias: alias, args: &args, depth: &depth) }
+            let parts = try list.map { try compile($0, alias: alias, types: types, args: &args, depth: &depth) }
             return "(" + parts.joined(separator: " OR ") + ")"
         case .not(let inner):
-            return "NOT " + (try compile(inner, alias: alias, args: &args, depth: &depth))
+            return "NOT " + (try compile(inner, alias: alias, types: types, args: &args, depth: &depth))
         case .ids(let ids):
             args += ids.map { .text($0) }
             return "\(alias).id IN (\(placeholders(ids.count)))"
@@ -121,41 +131,41 @@ public struct SearchSQL: Sendable {
             args.append(.text(parameter))
             if let code { cond += " AND s.value = ?"; args.append(.text(code)) }
             if let system { cond += " AND s.system = ?"; args.append(.text(system)) }
-            return inIndex(.token, alias, cond)
+            return inIndex(.token, alias, types, cond)
         case .tokenText(let parameter, let text):
             args += [.text(parameter), .text(text), .text(text + SearchSQL.maxChar)]
-            return inIndex(.token, alias, "s.param = ? AND s.text >= ? AND s.text < ?")
+            return inIndex(.token, alias, types, "s.param = ? AND s.text >= ? AND s.text < ?")
         case .string(let parameter, let value, let match):
             args.append(.text(parameter))
             switch match {
             case .startsWith:
                 args += [.text(value), .text(value + SearchSQL.maxChar)]
-                return inIndex(.string, alias, "s.param = ? AND s.value >= ? AND s.value < ?")
+                return inIndex(.string, alias, types, "s.param = ? AND s.value >= ? AND s.value < ?")
             case .exact:
                 args.append(.text(value))
-                return inIndex(.string, alias, "s.param = ? AND s.text = ?")
+                return inIndex(.string, alias, types, "s.param = ? AND s.text = ?")
             case .contains:
                 args.append(.text("%" + likeEscape(value) + "%"))
-                return inIndex(.string, alias, "s.param = ? AND s.value LIKE ? ESCAPE '\\'")
+                return inIndex(.string, alias, types, "s.param = ? AND s.value LIKE ? ESCAPE '\\'")
             }
         case .reference(let parameter, let type, let id):
             var cond = "s.param = ? AND s.value = ?"
             args += [.text(parameter), .text(id)]
             if let type { cond += " AND s.system = ?"; args.append(.text(type)) }
-            return inIndex(.reference, alias, cond)
+            return inIndex(.reference, alias, types, cond)
         case .referenceURL(let parameter, let url):
             args += [.text(parameter), .text(url)]
-            return inIndex(.reference, alias, "s.param = ? AND s.text = ?")
+            return inIndex(.reference, alias, types, "s.param = ? AND s.text = ?")
         case .date(let parameter, let prefix, let range):
             args.append(.text(parameter))
             let (cond, a) = rangeCondition(prefix, low: "s.low", high: "s.high", qLow: Double(range.low), qHigh: Double(range.high), dateLike: true)
             args += a
-            return inIndex(.date, alias, "s.param = ? AND (\(cond))")
+            return inIndex(.date, alias, types, "s.param = ? AND (\(cond))")
         case .number(let parameter, let prefix, let value, let low, let high):
             args.append(.text(parameter))
             let (cond, a) = numberCondition(prefix, value: value, low: low, high: high)
             args += a
-            return inIndex(.number, alias, "s.param = ? AND (\(cond))")
+            return inIndex(.number, alias, types, "s.param = ? AND (\(cond))")
         case .quantity(let parameter, let prefix, let value, let low, let high, let system, let code):
             var cond = "s.param = ?"
             args.append(.text(parameter))
@@ -163,23 +173,23 @@ public struct SearchSQL: Sendable {
             if let code { cond += " AND s.value = ?"; args.append(.text(code)) }
             let (c, a) = numberCondition(prefix, value: value, low: low, high: high)
             args += a
-            return inIndex(.quantity, alias, cond + " AND (\(c))")
+            return inIndex(.quantity, alias, types, cond + " AND (\(c))")
         case .uri(let parameter, let value, let match):
             args.append(.text(parameter))
             switch match {
             case .exact:
                 args.append(.text(value))
-                return inIndex(.uri, alias, "s.param = ? AND s.value = ?")
+                return inIndex(.uri, alias, types, "s.param = ? AND s.value = ?")
             case .below:
                 args += [.text(value), .text(value + SearchSQL.maxChar)]
-                return inIndex(.uri, alias, "s.param = ? AND s.value >= ? AND s.value < ?")
+                return inIndex(.uri, alias, types, "s.param = ? AND s.value >= ? AND s.value < ?")
             case .above:
                 args.append(.text(value))
-                return inIndex(.uri, alias, "s.param = ? AND substr(?, 1, length(s.value)) = s.value")
+                return inIndex(.uri, alias, types, "s.param = ? AND substr(?, 1, length(s.value)) = s.value")
             }
         case .missing(let parameter, let kind, let missing):
             args.append(.text(parameter))
-            let cond = inIndex(kind, alias, "s.param = ?")
+            let cond = inIndex(kind, alias, types, "s.param = ?")
             return missing ? "NOT " + cond : cond
         case .composite(let parameter, let components):
             var cond = "s.param = ?"
@@ -187,25 +197,25 @@ public struct SearchSQL: Sendable {
             for (i, c) in components.enumerated() {
                 cond += " AND " + (try componentCondition(c, prefix: "s.c\(i)_", args: &args))
             }
-            return inIndex(.composite, alias, cond)
+            return inIndex(.composite, alias, types, cond)
         case .chain(let parameter, let targetTypes, let filter):
             let inner = "r\(depth)"
             var innerArgs: [SQLValue] = []
-            var innerWhere = try compile(filter, alias: inner, args: &innerArgs, depth: &depth)
-            if let v = visibilityClause(inner, args: &innerArgs) { innerWhere += " AND " + v }
+            var innerWhere = try compile(filter, alias: inner, types: targetTypes, args: &innerArgs, depth: &depth)
+            if let v = visibilityClause(inner, types: targetTypes, args: &innerArgs) { innerWhere += " AND " + v }
             args.append(.text(parameter))
             args += targetTypes.map { .text($0) }
             args += targetTypes.map { .text($0) }
             args += innerArgs
-            return inIndex(.reference, alias, """
+            return inIndex(.reference, alias, types, """
                 s.param = ? AND s.system IN (\(placeholders(targetTypes.count))) AND (s.system, s.value) IN \
                 (SELECT \(inner).type, \(inner).id FROM resource \(inner) WHERE \(inner).deleted = 0 AND \(inner).type IN (\(placeholders(targetTypes.count))) AND \(innerWhere))
                 """)
         case .has(let type, let parameter, let filter):
             let inner = "r\(depth)"
             var innerArgs: [SQLValue] = []
-            var innerWhere = try compile(filter, alias: inner, args: &innerArgs, depth: &depth)
-            if let v = visibilityClause(inner, args: &innerArgs) { innerWhere += " AND " + v }
+            var innerWhere = try compile(filter, alias: inner, types: [type], args: &innerArgs, depth: &depth)
+            if let v = visibilityClause(inner, types: [type], args: &innerArgs) { innerWhere += " AND " + v }
             args += [.text(type), .text(parameter), .text(type)]
             args += innerArgs
             return """
