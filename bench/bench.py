@@ -4,7 +4,7 @@
     python3 bench/bench.py floor-http | floor-storage | bulk | crud | read | search | wearable | everything | all
 
 Sizes and durations come from environment variables (defaults in parentheses):
-  BENCH_PATIENTS (400)     patients generated and bulk-loaded (~60 resources each)
+  BENCH_PATIENTS (2000)    patients generated and bulk-loaded (~65 resources each)
   BENCH_BULK_CONNS (2)     concurrent transaction uploads
   BENCH_SECONDS (15)       seconds per wrk / steady-state run
   BENCH_CRUD_CONNS (32)    connections of the CRUD chain
@@ -28,7 +28,7 @@ import generate as gen  # noqa: E402
 from lib import (BENCH, WORK, CPUWindow, Server, drive, latency_fields, log, record, timed, wrk,  # noqa: E402
                  duration, free_port, proc_peak_rss, proc_cpu_seconds, dir_bytes, pct)
 
-PATIENTS = int(os.environ.get("BENCH_PATIENTS", "400"))
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "2000"))
 SECONDS = int(duration("BENCH_SECONDS", 15))
 DATA = os.path.join(WORK, "data-%d" % PATIENTS)
 
@@ -177,7 +177,8 @@ def bulk(server=None):
     resources = m["resources"] - m["counts"].get("Organization", 0) - m["counts"].get("Practitioner", 0)
     # durable size: what is on disk after the run (WAL included), per resource stored
     db = server.db_bytes()
-    row = record("bulk", patients=PATIENTS, bundles=len(files), resources=resources, connections=conns,
+    main_db = sum(os.path.getsize(f) for f in glob.glob(os.path.join(server.data_dir, "**", "*.sqlite"), recursive=True))
+    row = record("bulk", db_main_file_bytes=main_db, patients=PATIENTS, bundles=len(files), resources=resources, connections=conns,
                  resources_per_s=round(resources / w.wall, 1), bundle_latency=latency_fields(lat), statuses=st,
                  db_bytes=db, db_bytes_empty=db0, bytes_per_resource=round(db / m["resources"], 1),
                  ndjson_bytes=m["ndjsonBytes"], db_over_ndjson=round(db / m["ndjsonBytes"], 2),
@@ -454,7 +455,11 @@ def everything(server=None, pids=None):
             j = json.loads(data)
             got += len(j.get("entry", []))
             nxt = [l["url"] for l in j.get("link", []) if l["relation"] == "next"]
-            url = nxt[0].split("127.0.0.1:%d" % server.port)[-1] if nxt else None
+            if nxt:
+                u = __import__("urllib.parse").parse.urlsplit(nxt[0])
+                url = u.path + ("?" + u.query if u.query else "")
+            else:
+                url = None
         sizes.append((got, time.perf_counter() - t_all))
         return out
 

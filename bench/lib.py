@@ -165,6 +165,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self.logf.close()
+        if not os.environ.get("BENCH_KEEP"):
+            self.remove()
 
     def remove(self):
         shutil.rmtree(self.data_dir, ignore_errors=True)
