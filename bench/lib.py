@@ -313,7 +313,8 @@ def wrk(url, conns, seconds, lua=None, headers=None, threads=None, env=None, pid
     body = open(os.path.join(BENCH, "lua", lua)).read() if lua else ""
     with open(script, "w") as f:
         f.write(body + "\n" + WRK_DONE)
-    args = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--latency", "-s", script]
+    # a 30 s timeout, so that slow requests are measured rather than dropped as wrk's 2 s timeouts
+    args = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds, "--timeout", "30s", "--latency", "-s", script]
     for k, v in (headers or {}).items():
         args += ["-H", "%s: %s" % (k, v)]
     args.append(url)

@@ -64,6 +64,10 @@ def main(path):
             rows.append(("Search %s" % q, "HTTP %s" % s["error"], "", "", "", "", ""))
             continue
         one, many = s["single"], s["loaded"]
+        if one.get("errors") or many.get("errors"):
+            rows.append(("Search %s" % q, "%.1f req/s @%d (%d errors)" % (many["rps"], many["connections"], many["errors"] + one.get("errors", 0)),
+                         "@%d p50 %s ms" % (many["connections"], many["p50_ms"]), "", "", "", ""))
+            continue
         floor = {"token": ("SQLite indexed select p50 %.2f ms" % g("floor-storage", "token_select", "p50_ms", default=0), g("floor-storage", "token_select", "p50_ms")),
                  "count_all": ("SQLite count(*) %.2f ms" % g("floor-storage", "count_ms", default=0), g("floor-storage", "count_ms"))}.get(q, ("HTTP @8: %.0f req/s" % (g("floor-http:8", "rps") or 0), None))
         rat = ratio(one["p50_ms"], floor[1]) if floor[1] else ratio(many["rps"], g("floor-http:8", "rps"))
