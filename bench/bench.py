@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Enlace benchmark scenarios. `bench/run` calls this; each scenario also runs alone:
 
-    python3 bench/bench.py floor-http | floor-storage | bulk | crud | read | search | wearable | everything | all
+    python3 bench/bench.py floor-http | floor-storage | bulk | import | crud | read | search | wearable | everything | all
 
 Sizes and durations come from environment variables (defaults in parentheses):
   BENCH_PATIENTS (2000)    patients generated and bulk-loaded (~65 resources each)
@@ -188,6 +188,27 @@ def bulk(server=None):
     if own:
         server.stop()
     return row, pids
+
+
+def ndjson_import():
+    """`enlace import` of the generated Bulk Data NDJSON into an empty data directory (same
+    validation, indexing, Provenance and audit as the API; transactions of 500 resources)."""
+    import re
+    import tempfile
+    from lib import enlace_binary
+    m = dataset()
+    d = tempfile.mkdtemp(prefix="enlace-import-", dir=WORK)
+    files = sorted(glob.glob(os.path.join(DATA, "ndjson", "*.ndjson")))
+    log("import: %d NDJSON files, %d resources" % (len(files), m["resources"]))
+    t0 = time.time()
+    p = subprocess.run([enlace_binary(), "import", "--data", d] + files, capture_output=True, text=True)
+    wall = time.time() - t0
+    found = re.search(r"imported (\d+) resources", p.stdout)
+    n = int(found.group(1)) if found else 0
+    db = dir_bytes(d)
+    return record("import", patients=PATIENTS, files=len(files), resources=n, exit_status=p.returncode, wall_s=round(wall, 1),
+                  resources_per_s=round(n / wall, 1) if wall else 0, db_bytes=db, bytes_per_resource=round(db / max(n, 1), 1),
+                  ndjson_bytes=m["ndjsonBytes"], db_over_ndjson=round(db / m["ndjsonBytes"], 2))
 
 
 def loaded_server():
@@ -482,6 +503,7 @@ def all_scenarios():
     t0 = time.time()
     floor_http()
     floor_storage()
+    ndjson_import()
     server = Server().start()
     try:
         _, pids = bulk(server)
@@ -497,7 +519,7 @@ def all_scenarios():
 
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
-    fns = {"floor-http": floor_http, "floor-storage": floor_storage, "bulk": bulk, "crud": crud, "read": read,
+    fns = {"floor-http": floor_http, "floor-storage": floor_storage, "bulk": bulk, "import": ndjson_import, "crud": crud, "read": read,
            "search": search, "wearable": wearable, "everything": everything, "all": all_scenarios}
     if what not in fns:
         sys.exit("usage: bench.py " + "|".join(fns))

@@ -43,6 +43,12 @@ def main(path):
                      ratio(b["resources_per_s"], fs.get("insert_rows_per_s"))))
         rows.append(("Bytes on disk per resource", "%.0f B" % b["bytes_per_resource"], "db %s, NDJSON %s (×%.2f)" % (mb(b["db_bytes"]), mb(b["ndjson_bytes"]), b["db_over_ndjson"]),
                      "", "", "SQLite raw rows %.0f B/row" % fs.get("bytes_per_row", 0), ratio(b["bytes_per_resource"], fs.get("bytes_per_row"))))
+    im = last.get("import")
+    if im:
+        rows.append(("NDJSON import (`enlace import`, batches of 500)", "%.0f res/s" % im["resources_per_s"],
+                     "%d resources in %.0f s; %.0f B/resource (×%.2f NDJSON)" % (im["resources"], im["wall_s"], im["bytes_per_resource"], im["db_over_ndjson"]),
+                     "", "", "SQLite inserts %.0f rows/s" % fs.get("insert_rows_per_s", 0),
+                     ratio(im["resources_per_s"], fs.get("insert_rows_per_s"))))
     c = last.get("crud")
     if c:
         f = g("floor-http:32", "rps")
