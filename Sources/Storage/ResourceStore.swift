@@ -187,4 +187,10 @@ public protocol ResourceStore: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T
     /// Runs `body` in one atomic, durable write transaction. If `body` throws, nothing it did is kept.
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    /// Releases connections (PostgreSQL); waits until they are closed. A no-op for SQLite.
+    func close()
+}
+
+extension ResourceStore {
+    public func close() {}
 }

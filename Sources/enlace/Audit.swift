@@ -29,6 +29,7 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await openStore(data)
+            defer { store.close() }
             let key = try SigningKey.loadOrCreate(in: dataDirectory(data))
             let witnessHeads = try witness.map { try LedgerVerifier.readWitness($0) } ?? []
             let isTTY = isatty(2) != 0
@@ -68,6 +69,7 @@ struct Audit: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await openStore(data)
+            defer { store.close() }
             let size = try await store.read { try $0.auditSize() }
             var handle = FileHandle.standardOutput
             if let out {

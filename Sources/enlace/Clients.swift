@@ -36,7 +36,7 @@ struct Clients: AsyncParsableCommand {
                 jwks = text
             }
             let client = OAuthClient(clientID: clientID, name: name ?? clientID, redirectURIs: redirectURI, scope: scope, jwks: jwks)
-            do { try await data.identity().addClient(client) } catch let e as IdentityError { throw ValidationError(e.description) }
+            do { try await data.withIdentity { try await $0.addClient(client) } } catch let e as IdentityError { throw ValidationError(e.description) }
             print("added \(client.isPublic ? "public" : "confidential") client \(clientID)")
             let c = data.configuration()
             print("authorize: \(c.oauthBase)/oauth/authorize  token: \(c.tokenURL)  aud: \(c.fhirBase)")
@@ -48,7 +48,7 @@ struct Clients: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            let clients = try await data.identity().clients()
+            let clients = try await data.withIdentity { try await $0.clients() }
             if clients.isEmpty { print("no clients"); return }
             for c in clients {
                 print("\(c.clientID)\t\(c.isPublic ? "public" : "confidential")\t\(c.name)\tscope=\(c.scope)\tredirect=\(c.redirectURIs.joined(separator: ","))\(c.disabled ? "\tDISABLED" : "")")

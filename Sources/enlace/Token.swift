@@ -51,6 +51,7 @@ struct Token: AsyncParsableCommand {
             var options = data
             options.data = config.dataDirectory
             let identity = try await options.identity()
+            defer { identity.store.close() }
             guard let account = try await identity.user(username) else { throw ValidationError("no user named '\(username)'") }
             guard !account.disabled else { throw ValidationError("user '\(username)' is disabled") }
             let granted = ScopePolicy.grant(requested: scope, allowed: scope, role: account.principalRole)
@@ -71,6 +72,7 @@ struct Token: AsyncParsableCommand {
     /// the subject, the token id and the scopes.
     func recordIssuance(key: SigningKey, principal: Principal) async throws {
         let store = try await data.store()
+        defer { store.close() }
         let audit = AuditContext(requestID: "cli", method: "CLI", path: "enlace token", query: "scope=\(scope)", remoteAddress: nil)
         audit.principal = principal
         audit.interaction = "operation"

@@ -34,6 +34,13 @@ extension DataOptions {
     }
 
     /// The identity service over the data directory's database.
+    /// Runs `body` with the identity service and closes its store afterwards.
+    func withIdentity<T>(_ body: (IdentityService) async throws -> T) async throws -> T {
+        let identity = try await identity()
+        defer { identity.store.close() }
+        return try await body(identity)
+    }
+
     func identity() async throws -> IdentityService {
         let config = configuration()
         let store = try await self.store()
@@ -92,6 +99,7 @@ struct Users: AsyncParsableCommand {
             if let relatedPerson, !relatedPerson.hasPrefix("RelatedPerson/") { throw ValidationError("--related-person must be RelatedPerson/ID") }
             let acts = (actsFor ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             let identity = try await data.identity()
+            defer { identity.store.close() }
             let (user, secret): (User, TOTP?)
             do {
                 (user, secret) = try await identity.addUser(username: username, role: role, password: password, fhirUser: fhirUser, patient: patient,
@@ -114,7 +122,7 @@ struct Users: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            let users = try await data.identity().users()
+            let users = try await data.withIdentity { try await $0.users() }
             if users.isEmpty { print("no users"); return }
             for u in users {
                 var line = "\(u.username)\t\(u.role)"
@@ -134,7 +142,7 @@ struct Users: AsyncParsableCommand {
         @Option(name: .long, help: "Username.") var username: String
 
         func run() async throws {
-            do { try await data.identity().setDisabled(username, true) } catch let e as IdentityError { throw ValidationError(e.description) }
+            do { try await data.withIdentity { try await $0.setDisabled(username, true) } } catch let e as IdentityError { throw ValidationError(e.description) }
             print("disabled user \(username)")
         }
     }
@@ -145,7 +153,7 @@ struct Users: AsyncParsableCommand {
         @Option(name: .long, help: "Username.") var username: String
 
         func run() async throws {
-            do { try await data.identity().setDisabled(username, false) } catch let e as IdentityError { throw ValidationError(e.description) }
+            do { try await data.withIdentity { try await $0.setDisabled(username, false) } } catch let e as IdentityError { throw ValidationError(e.description) }
             print("enabled user \(username)")
         }
     }
