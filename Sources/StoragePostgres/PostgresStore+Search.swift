@@ -5,11 +5,8 @@ import Storage
 
 /// Search (https://hl7.org/fhir/R4/search.html) with the SQL the shared compiler emits for
 /// `Dialect.postgres` (the same plan SQLite runs), `?` renumbered to `$n` by the session.
-extension Transaction {
+extension Transaction: IncludeSource {
     static let sql = SearchSQL(dialect: .postgres)
-    /// Limits on includes, so a hostile `_include:iterate` cannot make a page unbounded.
-    static let maxIncludeRounds = 4
-    static let maxIncluded = 1000
 
     func search(_ q: SearchQuery) throws -> SearchResult {
         let sql = Self.sql
@@ -46,7 +43,7 @@ extension Transaction {
                                           labels: try cells[3 + keys + 5].decode(String.self).split(separator: " ").map(String.init)))
             sortValues.append(try q.sort.indices.map { i in try sortValue(cells[3 + i], text: sql.isTextKey(q.sort[i])) })
         }
-        let included = try includes(for: matches, query: q)
+        let included = try Includes.resolve(for: matches, query: q, source: self)
         return SearchResult(matches: matches, included: included, total: total, sortValues: sortValues,
                             hasMore: backwards ? true : extra, hasPrevious: backwards ? extra : q.cursor != nil)
     }
@@ -90,45 +87,21 @@ extension Transaction {
     }
 
     /// `_include` and `_revinclude`, with `:iterate` (https://hl7.org/fhir/R4/search.html#include).
-    func includes(for matches: [StoredResource], query q: SearchQuery) throws -> [StoredResource] {
-        guard !(q.includes.isEmpty && q.revIncludes.isEmpty), !matches.isEmpty else { return [] }
-        var seen = Set(matches.map { ResourceKey(type: $0.type, id: $0.id) })
-        var included: [StoredResource] = []
-        var frontier = Array(seen)
-        var round = 0
-        while !frontier.isEmpty, round < Self.maxIncludeRounds, included.count < Self.maxIncluded {
-            var found = Set<ResourceKey>()
-            for spec in q.includes where round == 0 || spec.iterate {
-                for key in frontier where spec.sourceType == "*" || spec.sourceType == key.type {
-                    var sql = "SELECT s.system, s.value FROM search_reference s WHERE s.type = ? AND s.id = ? AND s.system <> ''"
-                    var args: [PGValue] = [.text(key.type), .text(key.id)]
-                    if spec.parameter != "*" { sql += " AND s.param = ?"; args.append(.text(spec.parameter)) }
-                    if let t = spec.targetType { sql += " AND s.system = ?"; args.append(.text(t)) }
-                    for row in try query(sql, args) {
-                        found.insert(ResourceKey(type: try row.string(0), id: try row.string(1)))
-                    }
-                }
-            }
-            for spec in q.revIncludes where round == 0 || spec.iterate {
-                for key in frontier {
-                    if let t = spec.targetType, t != key.type { continue }
-                    var sql = "SELECT s.type, s.id FROM search_reference s WHERE s.system = ? AND s.value = ?"
-                    var args: [PGValue] = [.text(key.type), .text(key.id)]
-                    if spec.sourceType != "*" { sql += " AND s.type = ?"; args.append(.text(spec.sourceType)) }
-                    if spec.parameter != "*" { sql += " AND s.param = ?"; args.append(.text(spec.parameter)) }
-                    sql += " LIMIT \(Self.maxIncluded)"
-                    for row in try query(sql, args) {
-                        found.insert(ResourceKey(type: try row.string(0), id: try row.string(1)))
-                    }
-                }
-            }
-            let new = found.subtracting(seen).sorted()
-            seen.formUnion(new)
-            let loaded = try currentResources(Array(new.prefix(Self.maxIncluded - included.count)))
-            included += loaded
-            frontier = loaded.map { ResourceKey(type: $0.type, id: $0.id) }
-            round += 1
-        }
-        return included
+    func referenceTargets(from key: ResourceKey, parameter: String?, targetType: String?) throws -> [ResourceKey] {
+        var sql = "SELECT s.system, s.value FROM search_reference s WHERE s.type = ? AND s.id = ? AND s.system <> ''"
+        var args: [PGValue] = [.text(key.type), .text(key.id)]
+        if let parameter { sql += " AND s.param = ?"; args.append(.text(parameter)) }
+        if let targetType { sql += " AND s.system = ?"; args.append(.text(targetType)) }
+        return try query(sql, args).map { ResourceKey(type: try $0.string(0), id: try $0.string(1)) }
+    }
+
+    func referenceSources(to key: ResourceKey, sourceType: String?, parameter: String?, limit: Int) throws -> [ResourceKey] {
+        var sql = "SELECT s.type, s.id FROM search_reference s WHERE s.system = ? AND s.value = ?"
+        var args: [PGValue] = [.text(key.type), .text(key.id)]
+        if let sourceType { sql += " AND s.type = ?"; args.append(.text(sourceType)) }
+        if let parameter { sql += " AND s.param = ?"; args.append(.text(parameter)) }
+        sql += " LIMIT ?"
+        args.append(.int(Int64(limit)))
+        return try query(sql, args).map { ResourceKey(type: try $0.string(0), id: try $0.string(1)) }
     }
 }

@@ -22,12 +22,8 @@ extension SQLValue: DatabaseValueConvertible {
     }
 }
 
-extension SQLiteStore.Connection {
+extension SQLiteStore.Connection: IncludeSource {
     static let sql = SearchSQL(dialect: .sqlite)
-
-    /// Limits on includes, so a hostile `_include:iterate` cannot make a page unbounded.
-    static let maxIncludeRounds = 4
-    static let maxIncluded = 1000
 
     func search(_ query: SearchQuery) throws -> SearchResult {
         let sql = Self.sql
@@ -61,7 +57,7 @@ extension SQLiteStore.Connection {
                 }
             })
         }
-        let included = try includes(for: matches, query: query)
+        let included = try Includes.resolve(for: matches, query: query, source: self)
         return SearchResult(matches: matches, included: included, total: total, sortValues: sortValues,
                             hasMore: backwards ? true : extra, hasPrevious: backwards ? extra : query.cursor != nil)
     }
@@ -92,47 +88,21 @@ extension SQLiteStore.Connection {
         return out.sorted { ($0.type, $0.id) < ($1.type, $1.id) }
     }
 
-    /// `_include` and `_revinclude`, with `:iterate` (https://hl7.org/fhir/R4/search.html#include).
-    func includes(for matches: [StoredResource], query: SearchQuery) throws -> [StoredResource] {
-        guard !(query.includes.isEmpty && query.revIncludes.isEmpty), !matches.isEmpty else { return [] }
-        var seen = Set(matches.map { ResourceKey(type: $0.type, id: $0.id) })
-        var included: [StoredResource] = []
-        var frontier = Array(seen)
-        var round = 0
-        while !frontier.isEmpty, round < Self.maxIncludeRounds, included.count < Self.maxIncluded {
-            var found = Set<ResourceKey>()
-            for spec in query.includes where round == 0 || spec.iterate {
-                for key in frontier where spec.sourceType == "*" || spec.sourceType == key.type {
-                    var sql = "SELECT s.system, s.value FROM search_reference s WHERE s.type = ? AND s.id = ? AND s.system <> ''"
-                    var args: StatementArguments = [key.type, key.id]
-                    if spec.parameter != "*" { sql += " AND s.param = ?"; args += [spec.parameter] }
-                    if let t = spec.targetType { sql += " AND s.system = ?"; args += [t] }
-                    for row in try Row.fetchAll(db, sql: sql, arguments: args) {
-                        found.insert(ResourceKey(type: row["system"], id: row["value"]))
-                    }
-                }
-            }
-            for spec in query.revIncludes where round == 0 || spec.iterate {
-                for key in frontier {
-                    if let t = spec.targetType, t != key.type { continue }
-                    var sql = "SELECT s.type, s.id FROM search_reference s WHERE s.system = ? AND s.value = ?"
-                    var args: StatementArguments = [key.type, key.id]
-                    if spec.sourceType != "*" { sql += " AND s.type = ?"; args += [spec.sourceType] }
-                    if spec.parameter != "*" { sql += " AND s.param = ?"; args += [spec.parameter] }
-                    sql += " LIMIT \(Self.maxIncluded)"
-                    for row in try Row.fetchAll(db, sql: sql, arguments: args) {
-                        found.insert(ResourceKey(type: row["type"], id: row["id"]))
-                    }
-                }
-            }
-            var new = found.subtracting(seen).sorted()
-            if let allowed = query.includeTypes { new = new.filter { allowed.contains($0.type) } }
-            seen.formUnion(new)
-            let loaded = try currentResources(Array(new.prefix(Self.maxIncluded - included.count)))
-            included += loaded
-            frontier = loaded.map { ResourceKey(type: $0.type, id: $0.id) }
-            round += 1
-        }
-        return included
+    func referenceTargets(from key: ResourceKey, parameter: String?, targetType: String?) throws -> [ResourceKey] {
+        var sql = "SELECT s.system, s.value FROM search_reference s WHERE s.type = ? AND s.id = ? AND s.system <> ''"
+        var args: StatementArguments = [key.type, key.id]
+        if let parameter { sql += " AND s.param = ?"; args += [parameter] }
+        if let targetType { sql += " AND s.system = ?"; args += [targetType] }
+        return try Row.fetchAll(db, sql: sql, arguments: args).map { ResourceKey(type: $0["system"], id: $0["value"]) }
+    }
+
+    func referenceSources(to key: ResourceKey, sourceType: String?, parameter: String?, limit: Int) throws -> [ResourceKey] {
+        var sql = "SELECT s.type, s.id FROM search_reference s WHERE s.system = ? AND s.value = ?"
+        var args: StatementArguments = [key.type, key.id]
+        if let sourceType { sql += " AND s.type = ?"; args += [sourceType] }
+        if let parameter { sql += " AND s.param = ?"; args += [parameter] }
+        sql += " LIMIT ?"
+        args += [limit]
+        return try Row.fetchAll(db, sql: sql, arguments: args).map { ResourceKey(type: $0["type"], id: $0["id"]) }
     }
 }
