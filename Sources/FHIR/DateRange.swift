@@ -17,15 +17,7 @@ public struct DateRange: Sendable, Equatable, Hashable {
     /// for anything else, including impossible dates (2026-02-30).
     public init?(_ text: String) {
         let b = Array(text.utf8)
-        func num(_ from: Int, _ len: Int) -> Int64? {
-            guard from + len <= b.count else { return nil }
-            var v: Int64 = 0
-            for i in from..<(from + len) {
-                guard b[i] >= 48, b[i] <= 57 else { return nil }
-                v = v * 10 + Int64(b[i] - 48)
-            }
-            return v
-        }
+        func num(_ from: Int, _ len: Int) -> Int64? { decimalDigits(b, from, len) }
         guard let year = num(0, 4) else { return nil }
         var month: Int64 = 1, day: Int64 = 1
         var i = 4

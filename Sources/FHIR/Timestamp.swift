@@ -66,15 +66,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses a FHIR instant/dateTime with full time and zone (`2026-01-02T03:04:05.678+01:00`).
     public init?(instant s: String) {
         let b = Array(s.utf8)
-        func num(_ from: Int, _ len: Int) -> Int64? {
-            guard from + len <= b.count else { return nil }
-            var v: Int64 = 0
-            for i in from..<(from + len) {
-                guard b[i] >= 48, b[i] <= 57 else { return nil }
-                v = v * 10 + Int64(b[i] - 48)
-            }
-            return v
-        }
+        func num(_ from: Int, _ len: Int) -> Int64? { decimalDigits(b, from, len) }
         guard b.count >= 20, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let d = num(8, 2), b[10] == 84,
               let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58, let se = num(17, 2) else { return nil }
         var i = 19
@@ -114,4 +106,16 @@ public protocol Clock: Sendable {
 public struct SystemClock: Clock {
     public init() {}
     public func now() -> Timestamp { Timestamp(date: Date()) }
+}
+
+/// The value of `len` ASCII decimal digits of `b` starting at `from`, or nil if any is not a digit
+/// or the bytes run out (shared by the date and instant parsers).
+func decimalDigits(_ b: [UInt8], _ from: Int, _ len: Int) -> Int64? {
+    guard from >= 0, from + len <= b.count else { return nil }
+    var v: Int64 = 0
+    for i in from..<(from + len) {
+        guard b[i] >= 48, b[i] <= 57 else { return nil }
+        v = v * 10 + Int64(b[i] - 48)
+    }
+    return v
 }
