@@ -81,6 +81,14 @@ public enum HistoryScope: Sendable, Equatable {
     case system
     case type(String)
     case instance(String, String)
+
+    /// The resource types the scope covers.
+    public var types: [String] {
+        switch self {
+        case .system: return Definitions.r4.resourceTypes
+        case .type(let t), .instance(let t, _): return [t]
+        }
+    }
 }
 
 /// A position in a history listing: versions are listed newest first, by a monotonically

@@ -283,7 +283,7 @@ extension Repository {
         if let id = r.id {
             var stored: StoredResource?
             if let v = r.version { stored = Int(v).flatMap { try? tx.version(r.type, id, $0) } } else { stored = try tx.current(r.type, id) }
-            if let s = stored, let v = visibility, !v.allows(type: s.type, compartments: s.compartments, labels: s.labels) { stored = nil }
+            if let s = stored, let v = visibility, !v.allows(s) { stored = nil }
             guard let stored else { throw FHIRError.notFound(r.type, id) }
             if stored.deleted { throw FHIRError.gone(r.type, id) }
             return .object([("resource", try stored.json()),

@@ -84,6 +84,11 @@ final class Transaction: StoreTransaction {
                 }
                 clauses.append("NOT (" + inner + ")")
             }
+            var ruleArgs: [SQLValue] = []
+            if let rules = SearchSQL(dialect: .postgres).dataRulesClause(v, alias: "v", types: scope.types, args: &ruleArgs, history: true) {
+                clauses.append(rules)
+                args += ruleArgs.map(PGValue.init)
+            }
         }
         switch scope {
         case .system: break

@@ -243,6 +243,11 @@ public final class SQLiteStore: ResourceStore {
                     }
                     clauses.append("NOT (" + inner + ")")
                 }
+                var ruleArgs: [SQLValue] = []
+                if let rules = SearchSQL(dialect: .sqlite).dataRulesClause(v, alias: "resource_version", types: scope.types, args: &ruleArgs, history: true) {
+                    clauses.append(rules)
+                    for a in ruleArgs { args += [a] }
+                }
             }
             switch scope {
             case .system: break

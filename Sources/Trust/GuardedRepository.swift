@@ -77,7 +77,7 @@ public struct GuardedRepository: Sendable {
 
     /// May this version be seen?
     func visible(_ r: StoredResource) -> Bool {
-        decision.visibility?.allows(type: r.type, compartments: r.compartments, labels: r.labels, id: r.id) ?? true
+        decision.visibility?.allows(r) ?? true
     }
 
     /// May the principal see the resource a reference (`Type/id` or `Type/id/_history/n`) points
@@ -263,7 +263,12 @@ public struct GuardedRepository: Sendable {
             guard try await visibleCurrent(t, id) != nil else { throw FHIRError.notFound(t, id) }
         }
         query.visibility = decision.visibility
-        let result = try await repository.history(query)
+        var result = try await repository.history(query)
+        if let v = decision.visibility, !v.dataRules.isEmpty {
+            // the SQL judged each version by the current version's index; a Consent naming codes
+            // or dates is also checked against each version's own content
+            result.entries = result.entries.filter { $0.resource.deleted || visible($0.resource) }
+        }
         for e in result.entries { saw(e.resource) }
         return result
     }

@@ -45,19 +45,48 @@ public struct Visibility: Sendable, Equatable {
     /// Resources (`Type/id`) exempt from `hiddenLabelsByPatient` (a result disclosed to the
     /// patient in an accompanied disclosure).
     public var disclosed: [String]
+    /// Per patient: what of that patient's compartment may be seen at all, when Consents narrow
+    /// it by resource type, code or clinical date (`DataRule`). A resource in the compartment of
+    /// a patient listed here is visible only if it satisfies the rule.
+    public var dataRules: [String: DataRule]
 
     public init(patients: [String], sharedTypes: [String], hiddenLabels: [String] = [],
-                hiddenLabelsByPatient: [String: [String]] = [:], disclosed: [String] = []) {
+                hiddenLabelsByPatient: [String: [String]] = [:], disclosed: [String] = [], dataRules: [String: DataRule] = [:]) {
         self.patients = patients
         self.sharedTypes = sharedTypes
         self.hiddenLabels = hiddenLabels
         self.hiddenLabelsByPatient = hiddenLabelsByPatient.filter { !$0.value.isEmpty }
         self.disclosed = disclosed
+        self.dataRules = dataRules.filter { $0.value != .all }
     }
 
-    /// May a resource of `type` in `compartments` with `labels` be seen?
-    public func allows(type: String, compartments: [String], labels: [String] = [], id: String? = nil) -> Bool {
+    /// `dataRules` in a stable order (for SQL).
+    public var sortedDataRules: [(patient: String, rule: DataRule)] {
+        dataRules.keys.sorted().map { ($0, dataRules[$0]!) }
+    }
+
+    /// Does deciding about a resource in these compartments need its index entries?
+    public func needsEntries(compartments: [String]) -> Bool {
+        compartments.contains { dataRules[$0]?.needsEntries ?? false }
+    }
+
+    /// May a resource of `type` in `compartments` with `labels` be seen? `entries` gives the
+    /// resource's index entries when a data rule needs them (without it such a resource is
+    /// refused: the rule cannot be checked).
+    public func allows(type: String, compartments: [String], labels: [String] = [], id: String? = nil,
+                       entries: (() -> [IndexEntry])? = nil) -> Bool {
         if labels.contains(where: { hiddenLabels.contains($0) }) { return false }
+        if !dataRules.isEmpty {
+            var computed: [IndexEntry]?
+            for p in compartments {
+                guard let rule = dataRules[p] else { continue }
+                if rule.needsEntries {
+                    guard let entries, let id else { return false }
+                    if computed == nil { computed = entries() }
+                }
+                if !rule.matches(type: type, id: id ?? "", labels: labels, entries: computed ?? []) { return false }
+            }
+        }
         if !hiddenLabelsByPatient.isEmpty, !labels.isEmpty, !(id.map { disclosed.contains("\(type)/\($0)") } ?? false) {
             for p in compartments {
                 if let hidden = hiddenLabelsByPatient[p], labels.contains(where: { hidden.contains($0) }) { return false }

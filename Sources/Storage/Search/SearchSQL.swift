@@ -51,6 +51,7 @@ public struct SearchSQL: Sendable {
             }
             clause += " AND NOT (" + inner + ")"
         }
+        if let rules = dataRulesClause(v, alias: alias, types: types, args: &args) { clause += " AND " + rules }
         return clause
     }
 

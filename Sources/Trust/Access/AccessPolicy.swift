@@ -92,6 +92,7 @@ public struct AccessPolicy: Sendable {
                 var v = base.visibility ?? Visibility(patients: [], sharedTypes: shared)
                 if base.visibility == nil { v.patients = allowed.sorted() } else { v.patients = v.patients.filter { allowed.contains($0) } }
                 v.hiddenLabelsByPatient = secondary.visibility?.hiddenLabelsByPatient ?? [:]
+                v.dataRules = secondary.visibility?.dataRules ?? [:]
                 base.visibility = v
                 base.writableTypes = []
                 base.writePatients = []
@@ -142,13 +143,20 @@ public struct AccessPolicy: Sendable {
             let consents = try await consentsOf(candidates, store: store)
             var patients = Set<String>()
             var basis = ["urn:enlace:rule:payer-beneficiary"]
+            var rules: [String: DataRule] = [:]
             for pt in candidates.sorted() {
-                let verdict = ConsentEvaluator(consents[pt] ?? []).evaluate(actors: actors, purpose: purpose, label: nil, at: millis)
+                let evaluator = ConsentEvaluator(consents[pt] ?? [])
+                let verdict = evaluator.evaluate(actors: actors, purpose: purpose, label: nil, at: millis)
                 let answer = privacy.decide(.init(actor: .payer, purpose: purpose, consent: verdict))
                 if answer.reason.hasPrefix("Consent/") || !answer.permit, basis.count < 100, !basis.contains(answer.reason) { basis.append(answer.reason) }
-                if answer.permit, beneficiaries.contains(pt) || verdict != .none { patients.insert(pt) }
+                if answer.permit, beneficiaries.contains(pt) || verdict != .none {
+                    patients.insert(pt)
+                    let narrowed = evaluator.dataRule(actors: actors, purpose: purpose, base: beneficiaries.contains(pt), at: millis)
+                    if narrowed.rule != .all { rules[pt] = AccessPolicy.keepPatient(narrowed.rule) }
+                    for c in narrowed.consents where basis.count < 100 && !basis.contains(c) { basis.append(c) }
+                }
             }
-            var decision = AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared),
+            var decision = AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared, dataRules: rules),
                                           readableTypes: Set(shared + privacy.payerTypes),
                                           writableTypes: ["ClaimResponse", "ExplanationOfBenefit", "CoverageEligibilityResponse", "Coverage", "Task"],
                                           writePatients: patients, writeShared: false, updateAsCreate: false, rule: "urn:enlace:rule:payer-beneficiary")
@@ -174,12 +182,11 @@ public struct AccessPolicy: Sendable {
     /// `PrivacyPolicy`.
     func clinician(_ p: Principal, store: any ResourceStore, millis: Int64) async throws -> AccessDecision {
         let purpose = p.purposeOfUse ?? "TREAT"
-        var actors = [p.fhirUser, p.organization].compactMap { $0 }
-        // a Consent may name a care team the practitioner is in
-        for team in try await resources(store, type: "CareTeam", parameters: [("participant", p.fhirUser ?? "")], when: p.fhirUser?.contains("/") == true) {
-            actors.append("CareTeam/\(team.id)")
-        }
-        let treating = try await treatingPatients(p, store: store)
+        // a Consent may name the practitioner, one of their roles, their organization, or a care
+        // team they are in (directly, through a role, or through a team within the team)
+        let members = try await memberships(p, store: store)
+        let actors = members + [p.organization].compactMap { $0 }.filter { !members.contains($0) }
+        let treating = try await treatingPatients(p, members: members, store: store)
         var granted = Set<String>()
         for c in try await resources(store, type: "Consent", parameters: [("actor", actors.joined(separator: ",")), ("status", "active")], when: !actors.isEmpty) {
             if let pt = ConsentRecord(json: try c.json()).patient { granted.insert(pt) }
@@ -189,7 +196,9 @@ public struct AccessPolicy: Sendable {
         if let launch = p.patient { candidates = candidates.intersection([AccessPolicy.patientID(launch)]) }
         let consents = try await consentsOf(candidates, store: store)
         var patients: [String] = []
+        var writable = Set<String>()
         var hidden: [String: [String]] = [:]
+        var rules: [String: DataRule] = [:]
         var basis: [String] = []
         var notices: [String] = []
         var usedGlass = false
@@ -203,7 +212,20 @@ public struct AccessPolicy: Sendable {
             note(general.reason)
             guard general.permit else { continue }
             patients.append(pt)
-            if btg[pt] != nil { usedGlass = true }
+            if btg[pt] != nil {
+                usedGlass = true
+            } else {
+                // a Consent may narrow what is seen by type, code or clinical date (or a treating
+                // team's view by a partial denial)
+                let base = treating.contains(pt) && privacy.treatmentPurposes.contains(purpose)
+                let narrowed = evaluator.dataRule(actors: actors, purpose: purpose, base: base, at: millis)
+                if narrowed.rule != .all { rules[pt] = AccessPolicy.keepPatient(narrowed.rule) }
+                for c in narrowed.consents { note(c) }
+            }
+            let write = privacy.decide(.init(actor: .clinician, purpose: purpose, treating: treating.contains(pt), label: nil,
+                                             consent: evaluator.evaluate(actors: actors, purpose: purpose, label: nil, action: .write, at: millis),
+                                             breakTheGlass: btg[pt]))
+            if write.permit { writable.insert(pt) }
             var labels = privacy.sensitiveLabels
             for r in records { for l in AccessPolicy.labelsNamed(r.provision) where !labels.contains(l) { labels.append(l) } }
             for label in labels {
@@ -215,14 +237,17 @@ public struct AccessPolicy: Sendable {
             }
             if hidden[pt] != nil { note(PrivacyPolicy.rule("sensitive-needs-consent")) }
             let ntk = evaluator.notToKnow(patient: pt, at: millis)
-            if !ntk.isEmpty {
-                let cats = Set(ntk.map { $0.label }).sorted().joined(separator: ", ")
-                notices.append("Patient/\(pt) chose not to be told about: \(cats) (\(ntk[0].consent)); results in these categories are withheld from the patient until an accompanied disclosure is recorded (Task code 'disclosure')")
+            let named = evaluator.notToKnowData(patient: pt, at: millis)
+            if !ntk.isEmpty || !named.consents.isEmpty {
+                let cats = (Set(ntk.map { $0.label }).sorted() + named.describe).joined(separator: ", ")
+                let consent = ntk.first?.consent ?? named.consents[0]
+                notices.append("Patient/\(pt) chose not to be told about: \(cats) (\(consent)); results in these categories are withheld from the patient until an accompanied disclosure is recorded (Task code 'disclosure')")
             }
         }
-        var decision = AccessDecision(visibility: Visibility(patients: patients, sharedTypes: AccessPolicy.sharedTypes, hiddenLabelsByPatient: hidden),
+        var decision = AccessDecision(visibility: Visibility(patients: patients, sharedTypes: AccessPolicy.sharedTypes, hiddenLabelsByPatient: hidden,
+                                                             dataRules: rules),
                                       readableTypes: nil, writableTypes: AccessPolicy.compartmentTypes.subtracting(["Consent"]),
-                                      writePatients: Set(patients), writeShared: false, updateAsCreate: false,
+                                      writePatients: writable, writeShared: false, updateAsCreate: false,
                                       rule: usedGlass ? "urn:enlace:rule:break-the-glass" : "urn:enlace:rule:treating-relationship")
         decision.basis = [decision.rule] + basis
         decision.breakTheGlass = usedGlass
@@ -243,6 +268,7 @@ public struct AccessPolicy: Sendable {
         let consents = try await consentsOf(candidates, store: store)
         var patients: [String] = []
         var hidden: [String: [String]] = [:]
+        var rules: [String: DataRule] = [:]
         var basis: [String] = []
         for pt in candidates.sorted() {
             let evaluator = ConsentEvaluator(consents[pt] ?? [])
@@ -251,13 +277,16 @@ public struct AccessPolicy: Sendable {
             if basis.count < 100, !basis.contains(answer.reason) { basis.append(answer.reason) }
             guard answer.permit else { continue }
             patients.append(pt)
+            let narrowed = evaluator.dataRule(actors: actors, purpose: purpose, base: false, at: millis)
+            if narrowed.rule != .all { rules[pt] = AccessPolicy.keepPatient(narrowed.rule) }
             for label in privacy.sensitiveLabels {
                 let a = privacy.decide(.init(actor: .secondaryUser, purpose: purpose, label: label,
                                              consent: evaluator.evaluate(actors: actors, purpose: purpose, label: label, at: millis)))
                 if !a.permit || !(a.reason.hasPrefix("Consent/")) { hidden[pt, default: []].append(label) }
             }
         }
-        var decision = AccessDecision(visibility: Visibility(patients: patients, sharedTypes: AccessPolicy.sharedTypes, hiddenLabelsByPatient: hidden),
+        var decision = AccessDecision(visibility: Visibility(patients: patients, sharedTypes: AccessPolicy.sharedTypes, hiddenLabelsByPatient: hidden,
+                                                             dataRules: rules),
                                       readableTypes: nil, writableTypes: [], writePatients: [], writeShared: false, updateAsCreate: false,
                                       rule: PrivacyPolicy.rule("secondary-use-needs-consent"))
         decision.basis = [decision.rule] + basis
@@ -269,18 +298,23 @@ public struct AccessPolicy: Sendable {
     func applyRightNotToKnow(_ decision: inout AccessDecision, patients: Set<String>, store: any ResourceStore, millis: Int64) async throws {
         let consents = try await consentsOf(patients, store: store)
         var hidden: [String: [String]] = [:]
+        var withheld: [String: DataRule] = [:]
+        var knowExistence = false
         for pt in patients.sorted() {
-            let ntk = ConsentEvaluator(consents[pt] ?? []).notToKnow(patient: pt, at: millis)
-            guard !ntk.isEmpty else { continue }
-            hidden[pt] = Array(Set(ntk.map { $0.label })).sorted()
-            for n in ntk where !decision.basis.contains(n.consent) { decision.basis.append(n.consent) }
-            if ntk.contains(where: { $0.knowExistence }) {
-                decision.notices.append("Some results in categories you chose not to be told about exist; ask your care team for an accompanied disclosure")
-            }
+            let evaluator = ConsentEvaluator(consents[pt] ?? [])
+            let ntk = evaluator.notToKnow(patient: pt, at: millis)
+            let named = evaluator.notToKnowData(patient: pt, at: millis)
+            if !ntk.isEmpty { hidden[pt] = Array(Set(ntk.map { $0.label })).sorted() }
+            if named.withheld != .nothing { withheld[pt] = named.withheld }
+            for c in ntk.map(\.consent) + named.consents where !decision.basis.contains(c) { decision.basis.append(c) }
+            knowExistence = knowExistence || ntk.contains(where: { $0.knowExistence }) || named.knowExistence
         }
-        guard !hidden.isEmpty else { return }
+        if knowExistence {
+            decision.notices.append("Some results in categories you chose not to be told about exist; ask your care team for an accompanied disclosure")
+        }
+        guard !hidden.isEmpty || !withheld.isEmpty else { return }
         var disclosed: [String] = []
-        let refs = hidden.keys.sorted().map { "Patient/\($0)" }.joined(separator: ",")
+        let refs = Set(hidden.keys).union(withheld.keys).sorted().map { "Patient/\($0)" }.joined(separator: ",")
         for t in try await resources(store, type: "Task", parameters: [("code", "\(PrivacyCodes.taskCodes)|\(PrivacyCodes.disclosure)"),
                                                                        ("patient", refs), ("status", "completed")]) {
             let body = try t.json()
@@ -288,7 +322,17 @@ public struct AccessPolicy: Sendable {
         }
         decision.visibility?.hiddenLabelsByPatient = hidden
         decision.visibility?.disclosed = disclosed.sorted()
+        for (pt, rule) in withheld {
+            // withheld unless disclosed since; the Patient resource itself is never withheld
+            decision.visibility?.dataRules[pt] = AccessPolicy.keepPatient(DataRule.anyOf([DataRule.negate(rule), .resources(disclosed.sorted())]))
+        }
         if !disclosed.isEmpty { decision.basis.append(PrivacyPolicy.rule("accompanied-disclosure")) }
+    }
+
+    /// A data rule never hides the Patient resource itself: whoever may see any of a patient's
+    /// record may see who the patient is.
+    static func keepPatient(_ rule: DataRule) -> DataRule {
+        rule == .all ? .all : DataRule.anyOf([.types(["Patient"]), rule])
     }
 
     /// Labels named anywhere in a provision tree.
@@ -352,23 +396,52 @@ public struct AccessPolicy: Sendable {
         ref.hasPrefix("Patient/") ? String(ref.dropFirst(8)) : ref
     }
 
-    /// Patients a practitioner treats (see the type's documentation).
-    func treatingPatients(_ p: Principal, store: any ResourceStore) async throws -> Set<String> {
-        let me = p.fhirUser
+    /// Who the practitioner is, as references: themselves (`fhirUser`), their PractitionerRoles,
+    /// and every CareTeam they belong to — directly, through a role, or through a team that is
+    /// itself a member of another team (R4 `CareTeam.participant.member` may be a CareTeam),
+    /// up to four levels deep.
+    func memberships(_ p: Principal, store: any ResourceStore) async throws -> [String] {
+        guard let me = p.fhirUser, me.contains("/") else { return [] }
+        var refs = [me]
+        if me.hasPrefix("Practitioner/") {
+            for role in try await resources(store, type: "PractitionerRole", parameters: [("practitioner", me), ("active", "true")]) {
+                refs.append("PractitionerRole/\(role.id)")
+            }
+        }
+        var frontier = refs
+        for _ in 0..<4 where !frontier.isEmpty {
+            var next: [String] = []
+            for team in try await resources(store, type: "CareTeam", parameters: [("participant", frontier.joined(separator: ","))]) {
+                let ref = "CareTeam/\(team.id)"
+                if !refs.contains(ref) { refs.append(ref); next.append(ref) }
+            }
+            frontier = next
+        }
+        return refs
+    }
+
+    /// Patients a practitioner treats (see the type's documentation). `members` are the
+    /// practitioner's own references (`memberships`).
+    func treatingPatients(_ p: Principal, members: [String], store: any ResourceStore) async throws -> Set<String> {
         let org = p.organization
+        let people = members.filter { !$0.hasPrefix("CareTeam/") }
+        let teams = members.filter { $0.hasPrefix("CareTeam/") }
         var patients = Set<String>()
-        patients.formUnion(try await patientsOf(store, type: "CareTeam", param: "participant", values: [me]))
-        patients.formUnion(try await patientsOf(store, type: "Encounter", param: "participant", values: [me]))
+        patients.formUnion(try await patientsOf(store, type: "CareTeam", param: "participant", values: members))
+        // a team the practitioner is in that has a subject is that patient's team
+        patients.formUnion(try await patientsOf(store, type: "CareTeam", param: "_id", values: teams.map { String($0.dropFirst(9)) }, raw: true))
+        patients.formUnion(try await patientsOf(store, type: "Encounter", param: "participant", values: people))
         patients.formUnion(try await patientsOf(store, type: "Encounter", param: "service-provider", values: [org]))
-        patients.formUnion(try await patientsOf(store, type: "EpisodeOfCare", param: "care-manager", values: [me]))
+        patients.formUnion(try await patientsOf(store, type: "EpisodeOfCare", param: "care-manager", values: people))
         patients.formUnion(try await patientsOf(store, type: "EpisodeOfCare", param: "organization", values: [org]))
-        patients.formUnion(try await patientsOf(store, type: "ServiceRequest", param: "performer", values: [me, org], extra: [("status", "active")]))
+        patients.formUnion(try await patientsOf(store, type: "ServiceRequest", param: "performer", values: people + [org], extra: [("status", "active")]))
         return patients
     }
 
     /// Patients whose compartment holds a `type` resource whose reference `param` is one of `values`.
-    func patientsOf(_ store: any ResourceStore, type: String, param: String, values: [String?], extra: [(String, String)] = []) async throws -> Set<String> {
-        let refs = values.compactMap { $0 }.filter { $0.contains("/") }
+    func patientsOf(_ store: any ResourceStore, type: String, param: String, values: [String?], extra: [(String, String)] = [],
+                    raw: Bool = false) async throws -> Set<String> {
+        let refs = values.compactMap { $0 }.filter { raw || $0.contains("/") }
         guard !refs.isEmpty else { return [] }
         var parameters = [(param, refs.joined(separator: ","))] + extra
         parameters += [("_count", "1000"), ("_total", "none")]

@@ -1,5 +1,6 @@
 import FHIR
 import Foundation
+import Storage
 
 /// Code systems and codes Enlace uses for consent (docs/consent.md).
 public enum PrivacyCodes {
@@ -36,12 +37,18 @@ public struct ConsentRecord: Sendable, Equatable {
         public var actions: [String]
         public var purposes: [String]
         public var securityLabels: [String]
+        /// Resource types (`provision.class`, a Coding whose code is the type name).
         public var classes: [String]
-        public var codes: [String]
+        /// `provision.code`: what the data is about (a condition, a test…).
+        public var codes: [DataCode]
+        /// `provision.dataPeriod`: the clinical time of the data (ms since 1970, inclusive).
+        public var dataStart: Int64?
+        public var dataEnd: Int64?
         public var provisions: [Provision]
 
         public init(type: Kind?, start: Int64? = nil, end: Int64? = nil, actors: [String] = [], actions: [String] = [], purposes: [String] = [],
-                    securityLabels: [String] = [], classes: [String] = [], codes: [String] = [], provisions: [Provision] = []) {
+                    securityLabels: [String] = [], classes: [String] = [], codes: [DataCode] = [], dataStart: Int64? = nil, dataEnd: Int64? = nil,
+                    provisions: [Provision] = []) {
             self.type = type
             self.start = start
             self.end = end
@@ -51,7 +58,24 @@ public struct ConsentRecord: Sendable, Equatable {
             self.securityLabels = securityLabels
             self.classes = classes
             self.codes = codes
+            self.dataStart = dataStart
+            self.dataEnd = dataEnd
             self.provisions = provisions
+        }
+
+        /// Does this provision itself name part of the record (class, code or data period)?
+        public var hasDataScope: Bool { !classes.isEmpty || !codes.isEmpty || dataStart != nil || dataEnd != nil }
+
+        /// The part of the record this provision itself names (`.all` when it names none).
+        /// Labels count only when `withLabels` (a deny's labels narrow it; a permit's labels are
+        /// the express consent for a sensitive category, decided per label).
+        public func dataScope(withLabels: Bool) -> DataRule {
+            var parts: [DataRule] = []
+            if !classes.isEmpty { parts.append(.types(classes)) }
+            if !codes.isEmpty { parts.append(.codes(codes)) }
+            if dataStart != nil || dataEnd != nil { parts.append(.period(low: dataStart, high: dataEnd)) }
+            if withLabels, !securityLabels.isEmpty { parts.append(.labels(securityLabels)) }
+            return DataRule.allOf(parts)
         }
 
         func covers(_ millis: Int64) -> Bool {
@@ -79,6 +103,15 @@ public struct ConsentRecord: Sendable, Equatable {
         knowExistence = (json["extension"]?.arrayValue ?? []).first { $0["url"]?.stringValue == PrivacyCodes.knowExistence }?["valueBoolean"]?.boolValue
     }
 
+    static func codings(_ node: JSON?) -> [DataCode] {
+        // [CodeableConcept]
+        guard let node else { return [] }
+        return (node.arrayValue ?? [node]).flatMap { item -> [DataCode] in
+            let codings = item["coding"]?.arrayValue ?? [item]
+            return codings.compactMap { c in c["code"]?.stringValue.map { DataCode(system: c["system"]?.stringValue, code: $0) } }
+        }
+    }
+
     static func codes(_ node: JSON?) -> [String] {
         // CodeableConcept, [CodeableConcept] or [Coding]
         guard let node else { return [] }
@@ -98,7 +131,9 @@ public struct ConsentRecord: Sendable, Equatable {
         p.purposes = codes(json["purpose"])
         p.securityLabels = codes(json["securityLabel"])
         p.classes = codes(json["class"])
-        p.codes = codes(json["code"])
+        p.codes = codings(json["code"])
+        if let s = json["dataPeriod"]?["start"]?.stringValue { p.dataStart = DateRange(s)?.low }
+        if let e = json["dataPeriod"]?["end"]?.stringValue { p.dataEnd = DateRange(e)?.high }
         p.provisions = (json["provision"]?.arrayValue ?? []).map(provision)
         return p
     }
@@ -124,10 +159,25 @@ public enum ConsentVerdict: Sendable, Equatable {
     }
 }
 
+/// What the asker wants to do with the data, as Consent `provision.action` names it
+/// (http://terminology.hl7.org/CodeSystem/consentaction): reading is `access` or `use`,
+/// writing is `correct`. A provision without actions covers both.
+public enum ConsentAction: Sendable {
+    case read, write
+    var codes: [String] { self == .read ? ["access", "use"] : ["correct"] }
+}
+
 /// Evaluates Consents (https://hl7.org/fhir/R4/consent.html#provision): a provision applies
-/// when its actor, purpose, period and security labels match the question; nested provisions
-/// are exceptions to their parent and inherit what they do not state; the deepest applicable
-/// provision decides within one Consent. Across Consents a deny wins over a permit.
+/// when its actor, purpose, action and period match the question; nested provisions are
+/// exceptions to their parent and inherit what they do not state (type, actors, purposes,
+/// actions, and the part of the record their parent names); the deepest applicable provision
+/// decides within one Consent. Across Consents a deny wins over a permit.
+///
+/// Two questions are asked. `evaluate` answers *may this asker see the record at all / this
+/// sensitive category?* — a provision that names only part of the record (class, code, data
+/// period) still opens the record when it permits, but a deny limited that way does not close
+/// it. `dataRule` then answers *which part?*: the resources a permit reaches and a deny closes,
+/// as a `DataRule` the store compiles into every query.
 ///
 /// Sensitive categories need *express* consent: for a question about a label, only a permit
 /// provision that names the label counts, while a deny without labels covers every category.
@@ -136,18 +186,36 @@ public struct ConsentEvaluator: Sendable {
 
     public init(_ consents: [ConsentRecord]) { self.consents = consents }
 
+    /// One applicable provision, flattened: its depth, type, and the part of the record it
+    /// names together with its ancestors.
+    struct Applicable {
+        var depth: Int
+        var kind: ConsentRecord.Provision.Kind
+        var scoped: Bool
+        var provision: ConsentRecord.Provision
+        var scope: DataRule
+    }
+
     /// - Parameters:
     ///   - actors: references that identify the asker (`Practitioner/7`, `Organization/3`).
     ///   - purpose: a v3 PurposeOfUse code.
     ///   - label: nil for access to the record in general, else a sensitivity label.
-    public func evaluate(actors: [String], purpose: String, label: String?, at millis: Int64) -> ConsentVerdict {
+    public func evaluate(actors: [String], purpose: String, label: String?, action: ConsentAction = .read, at millis: Int64) -> ConsentVerdict {
         var permit: String?
         for c in consents where c.inForce(at: millis) {
-            guard let root = c.provision else { continue }
             var best: (depth: Int, kind: ConsentRecord.Provision.Kind)?
-            walk(root, inheritedType: nil, inheritedActors: [], inheritedPurposes: [], depth: 0,
-                 actors: actors, purpose: purpose, label: label, millis: millis) { depth, kind in
-                if best == nil || depth > best!.depth || (depth == best!.depth && kind == .deny) { best = (depth, kind) }
+            for a in applicable(c, actors: actors, purpose: purpose, action: action, at: millis) {
+                let labelOK: Bool
+                if a.kind == .deny && a.scoped {
+                    labelOK = false   // closes only part of the record: `dataRule`'s job
+                } else if let label {
+                    labelOK = a.provision.securityLabels.contains(label) || (a.kind == .deny && a.provision.securityLabels.isEmpty)
+                } else {
+                    // general access: a deny limited to some categories does not close the record
+                    labelOK = a.kind == .permit || a.provision.securityLabels.isEmpty
+                }
+                guard labelOK else { continue }
+                if best == nil || a.depth > best!.depth || (a.depth == best!.depth && a.kind == .deny) { best = (a.depth, a.kind) }
             }
             switch best?.kind {
             case .deny?: return .deny("Consent/\(c.id)")
@@ -158,30 +226,70 @@ public struct ConsentEvaluator: Sendable {
         return permit.map(ConsentVerdict.permit) ?? .none
     }
 
-    private func walk(_ p: ConsentRecord.Provision, inheritedType: ConsentRecord.Provision.Kind?, inheritedActors: [String],
-                      inheritedPurposes: [String], depth: Int, actors: [String], purpose: String, label: String?, millis: Int64,
-                      found: (Int, ConsentRecord.Provision.Kind) -> Void) {
-        guard p.covers(millis) else { return }
-        let kind = p.type ?? inheritedType
-        let who = p.actors.isEmpty ? inheritedActors : p.actors
-        let why = p.purposes.isEmpty ? inheritedPurposes : p.purposes
-        let actorOK = who.isEmpty || who.contains { actors.contains($0) }
-        let purposeOK = why.isEmpty || why.contains(purpose)
-        guard actorOK, purposeOK else { return }
-        if let kind {
-            let labelOK: Bool
-            if let label {
-                labelOK = p.securityLabels.contains(label) || (kind == .deny && p.securityLabels.isEmpty)
-            } else {
-                // general access: a deny limited to some categories does not close the record
-                labelOK = kind == .permit || p.securityLabels.isEmpty
+    /// The part of the patient's record the asker may see, given whether they may see all of it
+    /// on other grounds (`base`: a treating relationship, a payer's beneficiary): what the
+    /// Consents permit (or everything, with `base`) less what they deny. Within one Consent the
+    /// deepest matching provision decides each resource; across Consents a deny wins. Returns
+    /// the rule (`.all` when nothing narrows) and the Consents it rests on.
+    public func dataRule(actors: [String], purpose: String, action: ConsentAction = .read, base: Bool, at millis: Int64) -> (rule: DataRule, consents: [String]) {
+        var permits: [DataRule] = [base ? .all : .nothing]
+        var denies: [DataRule] = []
+        var used: [String] = []
+        for c in consents where c.inForce(at: millis) {
+            let list = applicable(c, actors: actors, purpose: purpose, action: action, at: millis)
+            guard list.contains(where: { $0.scoped || $0.kind == .deny }) else {
+                if !base, list.contains(where: { $0.kind == .permit }) { permits.append(.all); used.append("Consent/\(c.id)") }
+                continue
             }
-            if labelOK { found(depth, kind) }
+            var permit: [DataRule] = []
+            var deny: [DataRule] = []
+            for a in list {
+                let deeper = DataRule.anyOf(list.filter { $0.depth > a.depth }.map(\.scope))
+                if a.kind == .permit {
+                    let sameDepthDeny = DataRule.anyOf(list.filter { $0.depth == a.depth && $0.kind == .deny }.map(\.scope))
+                    permit.append(DataRule.allOf([a.scope, DataRule.negate(sameDepthDeny), DataRule.negate(deeper)]))
+                } else {
+                    deny.append(DataRule.allOf([a.scope, DataRule.negate(deeper)]))
+                }
+            }
+            let p = DataRule.anyOf(permit)
+            let d = DataRule.anyOf(deny)
+            if p != .nothing || d != .nothing { used.append("Consent/\(c.id)") }
+            permits.append(p)
+            denies.append(d)
         }
-        for child in p.provisions {
-            walk(child, inheritedType: kind, inheritedActors: who, inheritedPurposes: why, depth: depth + 1,
-                 actors: actors, purpose: purpose, label: label, millis: millis, found: found)
+        let rule = DataRule.allOf([DataRule.anyOf(permits), DataRule.negate(DataRule.anyOf(denies))])
+        return (rule, rule == .all ? [] : used)
+    }
+
+    /// The provisions of `c` that apply to the asker, flattened with their inherited scope.
+    /// Deny scopes include their security labels; permit scopes do not (see `dataScope`).
+    func applicable(_ c: ConsentRecord, actors: [String], purpose: String, action: ConsentAction, at millis: Int64) -> [Applicable] {
+        guard let root = c.provision else { return [] }
+        var out: [Applicable] = []
+        func walk(_ p: ConsentRecord.Provision, kind inheritedKind: ConsentRecord.Provision.Kind?, actors inheritedActors: [String],
+                  purposes inheritedPurposes: [String], actions inheritedActions: [String], scoped inheritedScoped: Bool,
+                  scope inheritedScope: DataRule, depth: Int) {
+            guard p.covers(millis), depth < 16 else { return }
+            let kind = p.type ?? inheritedKind
+            let who = p.actors.isEmpty ? inheritedActors : p.actors
+            let why = p.purposes.isEmpty ? inheritedPurposes : p.purposes
+            let what = p.actions.isEmpty ? inheritedActions : p.actions
+            guard who.isEmpty || who.contains(where: { actors.contains($0) }),
+                  why.isEmpty || why.contains(purpose),
+                  what.isEmpty || what.contains(where: { action.codes.contains($0) }) else { return }
+            let scoped = inheritedScoped || p.hasDataScope
+            let ownScope = p.dataScope(withLabels: kind == .deny)
+            let scope = DataRule.allOf([inheritedScope, ownScope])
+            if let kind { out.append(Applicable(depth: depth, kind: kind, scoped: scoped, provision: p, scope: scope)) }
+            // a child inherits the part of the record its parent names, not the parent's labels
+            let passOn = DataRule.allOf([inheritedScope, p.dataScope(withLabels: false)])
+            for child in p.provisions {
+                walk(child, kind: kind, actors: who, purposes: why, actions: what, scoped: scoped, scope: passOn, depth: depth + 1)
+            }
         }
+        walk(root, kind: nil, actors: [], purposes: [], actions: [], scoped: false, scope: .all, depth: 0)
+        return out
     }
 
     /// Categories the patient chose not to be told about: deny provisions whose actor is the
@@ -194,12 +302,39 @@ public struct ConsentEvaluator: Sendable {
             var stack = [(root, root.type)]
             while let (p, inherited) = stack.popLast() {
                 let kind = p.type ?? inherited
-                if kind == .deny, p.actors.contains(me), p.covers(millis) {
+                if kind == .deny, p.actors.contains(me), p.covers(millis), !p.hasDataScope {
                     for l in p.securityLabels { out.append((label: l, consent: "Consent/\(c.id)", knowExistence: c.knowExistence ?? false)) }
                 }
                 stack += p.provisions.map { ($0, kind) }
             }
         }
         return out
+    }
+
+    /// Named things the patient chose not to be told about (a condition's code, a kind of
+    /// result, a time): deny provisions whose actor is the patient and that name part of the
+    /// record. The rule is what stays withheld; `describe` lists the codes and classes named.
+    public func notToKnowData(patient: String, at millis: Int64) -> (withheld: DataRule, consents: [String], knowExistence: Bool, describe: [String]) {
+        var withheld: [DataRule] = []
+        var used: [String] = []
+        var know = false
+        var describe: [String] = []
+        let me = "Patient/\(patient)"
+        for c in consents where c.inForce(at: millis) {
+            guard let root = c.provision else { continue }
+            var stack: [(ConsentRecord.Provision, ConsentRecord.Provision.Kind?, DataRule)] = [(root, root.type, .all)]
+            while let (p, inherited, scope) = stack.popLast() {
+                let kind = p.type ?? inherited
+                let here = DataRule.allOf([scope, p.dataScope(withLabels: false)])
+                if kind == .deny, p.actors.contains(me), p.covers(millis), p.hasDataScope {
+                    withheld.append(DataRule.allOf([here, p.securityLabels.isEmpty ? .all : .labels(p.securityLabels)]))
+                    if !used.contains("Consent/\(c.id)") { used.append("Consent/\(c.id)") }
+                    know = know || (c.knowExistence ?? false)
+                    describe += p.codes.map { $0.code } + p.classes
+                }
+                stack += p.provisions.map { ($0, kind, here) }
+            }
+        }
+        return (DataRule.anyOf(withheld), used, know, describe)
     }
 }
