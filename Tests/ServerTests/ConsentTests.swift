@@ -234,6 +234,104 @@ struct ConsentTests {
         }
     }
 
+    /// A request that names resource types and a date range is granted as exactly that part of
+    /// the record; a named condition the patient chose not to know is withheld from her alone;
+    /// a practitioner in a team within the patient's team treats her.
+    @Test(arguments: ServerBackend.allCases)
+    func scopedGrantNamedConditionAndNestedTeams(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        let lopez = try ConsentTests.token(server, role: .practitioner, fhirUser: "Practitioner/dr-lopez", scope: ConsentTests.clinician)
+        let house = try ConsentTests.token(server, role: .practitioner, fhirUser: "Practitioner/dr-house", scope: ConsentTests.clinician)
+        let pt = try ConsentTests.token(server, role: .patient, fhirUser: "Patient/ana", patient: "ana", scope: ConsentTests.patientScope)
+        try await server.run { op in
+            let specialist = Client(client: op.client, token: lopez)
+            let neurologist = Client(client: op.client, token: house)
+            let ana = Client(client: op.client, token: pt)
+            for r in [
+                #"{"resourceType":"Patient","id":"ana"}"#,
+                #"{"resourceType":"Observation","id":"glu-2023","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]},"subject":{"reference":"Patient/ana"},"effectiveDateTime":"2023-05-01"}"#,
+                #"{"resourceType":"Observation","id":"glu-2025","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]},"subject":{"reference":"Patient/ana"},"effectiveDateTime":"2025-02-10"}"#,
+                #"{"resourceType":"Condition","id":"huntington","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"G10","display":"Enfermedad de Huntington"}]},"subject":{"reference":"Patient/ana"},"onsetDateTime":"2025-03-01"}"#,
+                #"{"resourceType":"Condition","id":"dm2","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"E11"}]},"subject":{"reference":"Patient/ana"},"onsetDateTime":"2019-07-15"}"#,
+                #"{"resourceType":"Encounter","id":"visit","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/ana"},"reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"G10"}]}]}"#,
+                // dr-house is in the neurology team through his role; that team is in Ana's team
+                #"{"resourceType":"PractitionerRole","id":"house-neuro","active":true,"practitioner":{"reference":"Practitioner/dr-house"}}"#,
+                #"{"resourceType":"CareTeam","id":"neuro","participant":[{"member":{"reference":"PractitionerRole/house-neuro"}}]}"#,
+                #"{"resourceType":"CareTeam","id":"equipo-ana","subject":{"reference":"Patient/ana"},"participant":[{"member":{"reference":"CareTeam/neuro"}}]}"#,
+            ] { #expect(try await op.send(.post, "/fhir", json: #"{"resourceType":"Bundle","type":"batch","entry":[{"resource":\#(r),"request":{"method":"PUT","url":"\#(ConsentTests.url(r))"}}]}"#).status == 200) }
+
+            // 1. a request for Observations of 2025 only
+            let ask = try await specialist.send(.post, "/fhir/Task", json: #"""
+            {"resourceType":"Task","status":"requested","intent":"proposal",
+             "code":{"coding":[{"system":"\#(ConsentTests.taskCodes)","code":"consent-request"}]},
+             "for":{"reference":"Patient/ana"},"requester":{"reference":"Practitioner/dr-lopez"},
+             "input":[{"type":{"text":"purpose"},"valueCode":"TREAT"},{"type":{"text":"class"},"valueCode":"Observation"},
+                      {"type":{"text":"class"},"valueCode":"Condition"},
+                      {"type":{"text":"dataPeriod"},"valuePeriod":{"start":"2025-01-01","end":"2025-12-31"}}]}
+            """#)
+            #expect(ask.status == 201)
+            let taskID = try #require(ask.json["id"]?.stringValue)
+            // a class that is not a resource type is refused when answering
+            // Ana narrows it to Observations
+            let approved = try await ana.send(.post, "/fhir/Task/\(taskID)/$approve", json: #"{"resourceType":"Parameters","parameter":[{"name":"class","valueCode":"Observation"}]}"#)
+            #expect(approved.status == 201)
+            #expect(approved.json["provision"]?["class"]?.arrayValue?.compactMap { $0["code"]?.stringValue } == ["Observation"])
+            #expect(approved.json["provision"]?["dataPeriod"]?["start"]?.stringValue == "2025-01-01")
+            #expect(try await specialist.send(.get, "/fhir/Observation/glu-2025").status == 200)
+            #expect(try await specialist.send(.get, "/fhir/Patient/ana").status == 200)
+            let outside = try await specialist.send(.get, "/fhir/Observation/glu-2023")
+            #expect(outside.status == 404)
+            #expect(outside.issueCodes == (try await specialist.send(.get, "/fhir/Observation/never-was")).issueCodes)
+            #expect(try await specialist.send(.get, "/fhir/Condition/dm2").status == 404)
+            #expect(try await specialist.send(.get, "/fhir/Observation/glu-2023/_history").status == 404)
+            #expect(ConsentTests.total(try await specialist.send(.get, "/fhir/Observation?subject=Patient/ana")) == 1)
+            #expect(ConsentTests.total(try await specialist.send(.get, "/fhir/Condition?_summary=count")) == 0)
+            let everything = try await specialist.send(.get, "/fhir/Patient/ana/$everything")
+            #expect(Set(ConsentTests.ids(everything, type: "Observation")) == ["glu-2025"])
+            #expect(ConsentTests.ids(everything, type: "Condition").isEmpty)
+            #expect(ConsentTests.ids(everything, type: "Patient") == ["ana"])
+            // the grant is to read ("access"); it does not let him write into her record
+            #expect(try await specialist.send(.post, "/fhir/Observation", json: #"{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/ana"}}"#).status == 403)
+
+            // 2. a team within her team treats her
+            #expect(try await neurologist.send(.get, "/fhir/Condition/huntington").status == 200)
+            // 3. Ana chooses not to be told about one named condition
+            let ntk = try await ana.send(.post, "/fhir/Consent", json: #"{"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/ana"},"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]},"provision":{"type":"deny","actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},"reference":{"reference":"Patient/ana"}}],"code":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"G10"}]}]}}"#)
+            #expect(ntk.status == 201)
+            let team = try await neurologist.send(.get, "/fhir/Condition?subject=Patient/ana")
+            #expect(ConsentTests.total(team) == 2)
+            #expect(team.text.contains("chose not to be told about: G10"))
+            for path in ["/fhir/Condition/huntington", "/fhir/Encounter/visit", "/fhir/Condition/huntington/_history"] {
+                let r = try await ana.send(.get, path)
+                #expect(r.status == 404, "\(path)")
+            }
+            for path in ["/fhir/Condition?subject=Patient/ana", "/fhir/Condition?code=G10", "/fhir/Encounter", "/fhir/Patient/ana/$everything",
+                         "/fhir/Condition/_history", "/fhir/Patient?_id=ana&_revinclude=Condition:subject"] {
+                let r = try await ana.send(.get, path)
+                #expect(r.status == 200, "\(path)")
+                // (her own Consent names what she chose not to know; nothing else may)
+                let others = (r.json["entry"]?.arrayValue ?? []).filter { $0["resource"]?["resourceType"]?.stringValue != "Consent" }
+                let text = String(decoding: JSON.array(others).serialized(), as: UTF8.self)
+                #expect(!text.isEmpty)
+                #expect(!text.contains("huntington") && !text.contains("G10") && !text.contains("Huntington"), "\(path) leaks the withheld condition: \(others.filter { String(decoding: $0.serialized(), as: UTF8.self).contains("untington") || String(decoding: $0.serialized(), as: UTF8.self).contains("G10") }.map { String(decoding: $0.serialized(), as: UTF8.self) })")
+            }
+            #expect(ConsentTests.total(try await ana.send(.get, "/fhir/Condition?_summary=count")) == 1)
+            #expect(ConsentTests.total(try await ana.send(.get, "/fhir/Patient?_has:Condition:subject:code=G10")) == 0)
+            // the neurologist records the accompanied disclosure of the diagnosis
+            #expect(try await neurologist.send(.post, "/fhir/Task", json: #"{"resourceType":"Task","status":"completed","intent":"order","code":{"coding":[{"system":"\#(ConsentTests.taskCodes)","code":"disclosure"}]},"for":{"reference":"Patient/ana"},"focus":{"reference":"Condition/huntington"},"requester":{"reference":"Practitioner/dr-house"}}"#).status == 201)
+            #expect(try await ana.send(.get, "/fhir/Condition/huntington").status == 200)
+            #expect(ConsentTests.total(try await ana.send(.get, "/fhir/Condition?_summary=count")) == 2)
+            // the encounter for it was not disclosed
+            #expect(try await ana.send(.get, "/fhir/Encounter/visit").status == 404)
+        }
+    }
+
+    static func url(_ resource: String) -> String {
+        guard let j = try? JSONParser.parse(resource), let t = j["resourceType"]?.stringValue, let i = j["id"]?.stringValue else { return "" }
+        return "\(t)/\(i)"
+    }
+
     @Test(arguments: ServerBackend.allCases)
     func oppositionToSecondaryUse(_ backend: ServerBackend) async throws {
         let (server, cleanup) = try await backend.make()

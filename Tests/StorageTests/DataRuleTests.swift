@@ -24,11 +24,12 @@ struct DataRuleTests {
         #"{"resourceType":"Condition","id":"huntington","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"G10"}]},"subject":{"reference":"Patient/a"},"onsetDateTime":"2024-03-01"}"#,
         #"{"resourceType":"Condition","id":"dm2","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"E11"}]},"subject":{"reference":"Patient/a"},"onsetDateTime":"2019-07-15"}"#,
         #"{"resourceType":"Encounter","id":"visit","status":"finished","class":{"code":"AMB"},"subject":{"reference":"Patient/a"},"reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"G10"}]}],"period":{"start":"2024-03-01T10:00:00Z","end":"2024-03-01T11:00:00Z"}}"#,
+        #"{"resourceType":"Provenance","id":"prov-h","target":[{"reference":"Condition/huntington"},{"reference":"Patient/a"}],"recorded":"2024-03-01T00:00:00Z","agent":[{"who":{"reference":"Practitioner/x"}}]}"#,
         #"{"resourceType":"Observation","id":"b-glu","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]},"subject":{"reference":"Patient/b"},"effectiveDateTime":"2023-05-01"}"#,
         #"{"resourceType":"Condition","id":"b-g10","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"G10"}]},"subject":{"reference":"Patient/b"}}"#,
     ]
 
-    static let types = ["Patient", "Observation", "Condition", "Encounter"]
+    static let types = ["Patient", "Observation", "Condition", "Encounter", "Provenance"]
 
     static let rules: [(String, DataRule)] = [
         ("class Observation", .types(["Observation"])),
@@ -42,6 +43,8 @@ struct DataRuleTests {
         ("Patient or (Observation and not HbA1c)", .or([.types(["Patient"]), .and([.types(["Observation"]), .not(.codes([DataCode(system: loinc, code: "4548-4")]))])])),
         ("withheld unless disclosed", .or([.not(.codes([DataCode(system: icd, code: "G10")])), .resources(["Condition/huntington"])])),
         ("nothing", .nothing),
+        ("Provenance of a withheld condition", .not(.and([.types(["Provenance"]), .references(param: "target", targets: ["Condition/huntington"])]))),
+        ("Provenance of something else", .not(.references(param: "target", targets: ["Condition/dm2"]))),
     ]
 
     func query(_ v: Visibility, count: Bool = false) throws -> SearchQuery {
@@ -84,6 +87,8 @@ struct DataRuleTests {
             #expect(history.entries.map { "\($0.resource.type)/\($0.resource.id)" }.sorted() == expected, "\(name): history")
             #expect(history.total == expected.count, "\(name): history count")
         }
+        // the Provenance is in patient a's compartment, so the rules about it are not vacuous
+        #expect(stored.first { $0.id == "prov-h" }?.compartments == ["a"])
         // the rules are not vacuous: each selects something different
         let g10 = DataRule.codes([DataCode(system: DataRuleTests.icd, code: "G10")])
         #expect(stored.filter { $0.compartments.contains("a") && g10.matches(type: $0.type, id: $0.id, labels: [], entries: indexer.entries(for: (try? $0.json()) ?? .null, type: $0.type)) }.map(\.id).sorted() == ["huntington", "visit"])

@@ -23,6 +23,9 @@ public indirect enum DataRule: Sendable, Equatable, Hashable {
     case labels([String])
     /// These resources (`Type/id`).
     case resources([String])
+    /// The resource refers through search parameter `param` to one of these (`Type/id`): a
+    /// Provenance whose `target` is a withheld resource is withheld with it.
+    case references(param: String, targets: [String])
     case and([DataRule])
     case or([DataRule])
     case not(DataRule)
@@ -77,16 +80,33 @@ public indirect enum DataRule: Sendable, Equatable, Hashable {
             }
         case .labels(let l): return labels.contains { l.contains($0) }
         case .resources(let r): return r.contains("\(type)/\(id)")
+        case .references(let param, let targets):
+            return entries.contains { e in
+                e.kind == .reference && e.parameter == param && targets.contains("\(e.system)/\(e.value)")
+            }
         case .and(let parts): return parts.allSatisfy { $0.matches(type: type, id: id, labels: labels, entries: entries) }
         case .or(let parts): return parts.contains { $0.matches(type: type, id: id, labels: labels, entries: entries) }
         case .not(let inner): return !inner.matches(type: type, id: id, labels: labels, entries: entries)
         }
     }
 
+    /// Could a resource of `type` satisfy the rule? (false only when its types rule it out)
+    public func mayMatch(type: String) -> Bool {
+        switch self {
+        case .nothing: return false
+        case .types(let t): return t.contains(type)
+        case .resources(let r): return r.contains { $0.hasPrefix(type + "/") }
+        case .and(let p): return p.allSatisfy { $0.mayMatch(type: type) }
+        case .or(let p): return p.contains { $0.mayMatch(type: type) }
+        case .not(.types(let t)): return !t.contains(type)
+        default: return true
+        }
+    }
+
     /// Does evaluating the rule need the resource's index entries?
     public var needsEntries: Bool {
         switch self {
-        case .codes, .period: return true
+        case .codes, .period, .references: return true
         case .and(let p), .or(let p): return p.contains { $0.needsEntries }
         case .not(let inner): return inner.needsEntries
         default: return false
@@ -144,6 +164,11 @@ extension SearchSQL {
             guard !r.isEmpty else { return "1 = 0" }
             args += r.map { .text($0) }
             return "(\(alias).type || '/' || \(alias).id) IN (\(placeholders(r.count)))"
+        case .references(let param, let targets):
+            guard !targets.isEmpty else { return "1 = 0" }
+            args.append(.text(param))
+            args += targets.map { .text($0) }
+            return inIndex(.reference, alias, types, "s.param = ? AND (s.system || '/' || s.value) IN (\(placeholders(targets.count)))")
         case .and(let parts):
             return "(" + parts.map { dataRuleClause($0, alias: alias, types: types, args: &args) }.joined(separator: " AND ") + ")"
         case .or(let parts):

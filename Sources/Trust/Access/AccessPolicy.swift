@@ -156,6 +156,7 @@ public struct AccessPolicy: Sendable {
                     for c in narrowed.consents where basis.count < 100 && !basis.contains(c) { basis.append(c) }
                 }
             }
+            try await sealProvenance(&rules, store: store)
             var decision = AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared, dataRules: rules),
                                           readableTypes: Set(shared + privacy.payerTypes),
                                           writableTypes: ["ClaimResponse", "ExplanationOfBenefit", "CoverageEligibilityResponse", "Coverage", "Task"],
@@ -244,6 +245,7 @@ public struct AccessPolicy: Sendable {
                 notices.append("Patient/\(pt) chose not to be told about: \(cats) (\(consent)); results in these categories are withheld from the patient until an accompanied disclosure is recorded (Task code 'disclosure')")
             }
         }
+        try await sealProvenance(&rules, store: store)
         var decision = AccessDecision(visibility: Visibility(patients: patients, sharedTypes: AccessPolicy.sharedTypes, hiddenLabelsByPatient: hidden,
                                                              dataRules: rules),
                                       readableTypes: nil, writableTypes: AccessPolicy.compartmentTypes.subtracting(["Consent"]),
@@ -285,6 +287,7 @@ public struct AccessPolicy: Sendable {
                 if !a.permit || !(a.reason.hasPrefix("Consent/")) { hidden[pt, default: []].append(label) }
             }
         }
+        try await sealProvenance(&rules, store: store)
         var decision = AccessDecision(visibility: Visibility(patients: patients, sharedTypes: AccessPolicy.sharedTypes, hiddenLabelsByPatient: hidden,
                                                              dataRules: rules),
                                       readableTypes: nil, writableTypes: [], writePatients: [], writeShared: false, updateAsCreate: false,
@@ -322,11 +325,34 @@ public struct AccessPolicy: Sendable {
         }
         decision.visibility?.hiddenLabelsByPatient = hidden
         decision.visibility?.disclosed = disclosed.sorted()
+        var rules: [String: DataRule] = [:]
         for (pt, rule) in withheld {
             // withheld unless disclosed since; the Patient resource itself is never withheld
-            decision.visibility?.dataRules[pt] = AccessPolicy.keepPatient(DataRule.anyOf([DataRule.negate(rule), .resources(disclosed.sorted())]))
+            rules[pt] = AccessPolicy.keepPatient(DataRule.anyOf([DataRule.negate(rule), .resources(disclosed.sorted())]))
         }
+        try await sealProvenance(&rules, store: store)
+        for (pt, rule) in rules { decision.visibility?.dataRules[pt] = rule }
         if !disclosed.isEmpty { decision.basis.append(PrivacyPolicy.rule("accompanied-disclosure")) }
+    }
+
+    /// A Provenance names its target's id; where a data rule hides resources of a patient, the
+    /// Provenances of those resources are hidden with them (the way labels are copied onto the
+    /// Provenance of a labelled resource). One query per restricted patient, at most 1,000
+    /// hidden resources each; skipped when the rule already hides every Provenance.
+    func sealProvenance(_ rules: inout [String: DataRule], store: any ResourceStore) async throws {
+        let types = AccessPolicy.compartmentTypes.subtracting(["Provenance", "Patient"]).sorted()
+        for (pt, rule) in rules {
+            // does the rule let some Provenance through (one with no codes, dates or labels)?
+            guard rule.mayMatch(type: "Provenance") else { continue }
+            var options = SearchParser.Options()
+            options.maxCount = 1000
+            guard var (query, _) = try? SearchParser(options: options).parse(types: types, parameters: [("_count", "1000"), ("_total", "none")]) else { continue }
+            query.visibility = Visibility(patients: [pt], sharedTypes: [], dataRules: [pt: DataRule.negate(rule)])
+            let q = query
+            let hidden = try await store.read { try $0.search(q) }.matches.map { "\($0.type)/\($0.id)" }
+            guard !hidden.isEmpty else { continue }
+            rules[pt] = DataRule.allOf([rule, DataRule.negate(.and([.types(["Provenance"]), .references(param: "target", targets: hidden)]))])
+        }
     }
 
     /// A data rule never hides the Patient resource itself: whoever may see any of a patient's

@@ -21,13 +21,17 @@ public struct PrivacyOperations: Sendable {
 
     static func reference(_ r: String) -> JSON { .object([("reference", .string(r))]) }
 
-    /// What a consent-request Task asks for (its `input`s: `purpose`, `category`, `duration`
-    /// in days or `end`).
+    /// What a consent-request Task asks for (its `input`s: `purpose`, `category` (a sensitivity
+    /// label), `class` (a resource type), `dataPeriod` (a Period: the clinical dates of the data),
+    /// `duration` or `end` (how long the access lasts)).
     public struct Request: Sendable, Equatable {
         public var patient: String
         public var requester: String
         public var purposes: [String]
         public var categories: [String]
+        public var classes: [String]
+        public var dataStart: String?
+        public var dataEnd: String?
         public var end: Timestamp?
         public var durationSeconds: Int64?
 
@@ -47,6 +51,7 @@ public struct PrivacyOperations: Sendable {
             requester = r
             purposes = []
             categories = []
+            classes = []
             for input in task["input"]?.arrayValue ?? [] {
                 let name = input["type"]?["text"]?.stringValue ?? input["type"]?["coding"]?.arrayValue?.first?["code"]?.stringValue ?? ""
                 let code = input["valueCode"]?.stringValue ?? input["valueString"]?.stringValue
@@ -54,6 +59,19 @@ public struct PrivacyOperations: Sendable {
                 switch name {
                 case "purpose": if let code { purposes.append(code) }
                 case "category": if let code { categories.append(code) }
+                case "class":
+                    guard let code, Definitions.r4.isResourceType(code) else {
+                        throw FHIRError.badRequest("a consent request's 'class' must be a resource type, not '\(code ?? "")'",
+                                                   "el 'class' de una solicitud de consentimiento debe ser un tipo de recurso, no '\(code ?? "")'")
+                    }
+                    classes.append(code)
+                case "dataPeriod":
+                    dataStart = input["valuePeriod"]?["start"]?.stringValue
+                    dataEnd = input["valuePeriod"]?["end"]?.stringValue
+                    for d in [dataStart, dataEnd].compactMap({ $0 }) where DateRange(d) == nil {
+                        throw FHIRError.badRequest("a consent request's 'dataPeriod' has an invalid date '\(d)'",
+                                                   "el 'dataPeriod' de una solicitud de consentimiento tiene una fecha inválida '\(d)'")
+                    }
                 case "end": end = (input["valueDateTime"]?.stringValue).flatMap { DateRange($0) }.map { Timestamp(microseconds: $0.high * 1000) }
                 case "duration":
                     if case .number(let n)? = input["valueDuration"]?["value"], let v = Double(n) {
@@ -68,16 +86,25 @@ public struct PrivacyOperations: Sendable {
         }
     }
 
-    /// The patient's answer: `end` (dateTime) and `category` (codes, narrowing) parameters.
+    /// The patient's answer: `end` (dateTime), `category`, `purpose` and `class` (codes) and
+    /// `dataPeriod` (Period) parameters, each only narrowing what was asked.
     public struct Narrowing: Sendable {
         public var end: Timestamp?
         public var categories: [String]?
         public var purposes: [String]?
+        public var classes: [String]?
+        public var dataStart: String?
+        public var dataEnd: String?
         public init(parameters: JSON?) {
             var cats: [String] = []
             var purposes: [String] = []
+            var classes: [String] = []
             for p in parameters?["parameter"]?.arrayValue ?? [] {
                 switch p["name"]?.stringValue {
+                case "class": if let c = p["valueCode"]?.stringValue { classes.append(c) }
+                case "dataPeriod":
+                    dataStart = p["valuePeriod"]?["start"]?.stringValue.flatMap { DateRange($0) != nil ? $0 : nil }
+                    dataEnd = p["valuePeriod"]?["end"]?.stringValue.flatMap { DateRange($0) != nil ? $0 : nil }
                 case "end": end = (p["valueDateTime"]?.stringValue ?? p["valueInstant"]?.stringValue).flatMap { DateRange($0) }.map { Timestamp(microseconds: $0.high * 1000) }
                 case "category": if let c = p["valueCode"]?.stringValue { cats.append(c) }
                 case "purpose": if let c = p["valueCode"]?.stringValue { purposes.append(c) }
@@ -86,7 +113,15 @@ public struct PrivacyOperations: Sendable {
             }
             categories = cats.isEmpty ? nil : cats
             self.purposes = purposes.isEmpty ? nil : purposes
+            self.classes = classes.isEmpty ? nil : classes
         }
+    }
+
+    /// The later of two start dates / the earlier of two end dates (a narrowing never widens).
+    static func narrower(_ asked: String?, _ answer: String?, start: Bool) -> String? {
+        guard let answer, let a = DateRange(answer) else { return asked }
+        guard let asked, let q = DateRange(asked) else { return answer }
+        return start ? (a.low > q.low ? answer : asked) : (a.high < q.high ? answer : asked)
     }
 
     /// The Consent an approval creates: permit, for the requester, for the purposes and
@@ -97,6 +132,11 @@ public struct PrivacyOperations: Sendable {
         if let e = narrowing.end, e < end { end = e }
         let categories = narrowing.categories.map { n in request.categories.filter { n.contains($0) } } ?? request.categories
         let purposes = narrowing.purposes.map { n in request.purposes.filter { n.contains($0) } } ?? request.purposes
+        // no class asked means every class: the patient may then narrow to some
+        let classes = narrowing.classes.map { n in request.classes.isEmpty ? n.filter { Definitions.r4.isResourceType($0) } : request.classes.filter { n.contains($0) } }
+            ?? request.classes
+        let dataStart = PrivacyOperations.narrower(request.dataStart, narrowing.dataStart, start: true)
+        let dataEnd = PrivacyOperations.narrower(request.dataEnd, narrowing.dataEnd, start: false)
         var provision: [(String, JSON)] = [
             ("type", .string("permit")),
             ("period", .object([("start", .string(now.description)), ("end", .string(end.description))])),
@@ -106,6 +146,13 @@ public struct PrivacyOperations: Sendable {
         ]
         if !purposes.isEmpty { provision.append(("purpose", .array(purposes.map { PrivacyOperations.coding(PrivacyCodes.purposeOfUse, $0) }))) }
         if !categories.isEmpty { provision.append(("securityLabel", .array(categories.map { PrivacyOperations.coding(PrivacyCodes.actCode, $0) }))) }
+        if !classes.isEmpty { provision.append(("class", .array(classes.map { PrivacyOperations.coding("http://hl7.org/fhir/resource-types", $0) }))) }
+        if dataStart != nil || dataEnd != nil {
+            var period: [(String, JSON)] = []
+            if let dataStart { period.append(("start", .string(dataStart))) }
+            if let dataEnd { period.append(("end", .string(dataEnd))) }
+            provision.append(("dataPeriod", .object(period)))
+        }
         return .object([
             ("resourceType", .string("Consent")),
             ("status", .string("active")),
