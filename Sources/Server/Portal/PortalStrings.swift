@@ -254,7 +254,7 @@ struct PortalStrings: Sendable {
     var records: String { t("Registros", "Records") }
 
     // consents
-    var consentsLead: String { t("Los permisos vigentes que usted ha dado para compartir sus datos. Puede retirar cualquiera en todo momento; se aplica desde la siguiente consulta.", "The permissions you have given to share your data. You can withdraw any of them at any time; it applies from the next access.") }
+    var consentsLead: String { t("Aquí decide quién más puede ver sus datos: responda las solicitudes de acceso y retire cuando quiera los permisos que ya dio. Cada cambio se aplica desde la siguiente consulta.", "Here you decide who else may see your data: answer access requests, and withdraw the permissions you gave whenever you want. Every change applies from the next access.") }
     var noConsents: String { t("No tiene permisos activos.", "You have no active permissions.") }
     var consentScope: String { t("Alcance", "Scope") }
     var consentWho: String { t("A quién", "To whom") }
