@@ -183,6 +183,9 @@ import Trust
             #expect(permisos.contains("Centro de Especialidades Coyoacán") && permisos.contains("Salud mental") && permisos.contains("180 días"))
             #expect(!permisos.contains("id=\"request-\(DemoData.castilloRequest)\""), "an answered request is not pending")
             let token = try csrf(permisos)
+            let (_, english) = try await get("/permisos", cookie: ana + "; lang=en")
+            #expect(english.contains("Pending access requests") && english.contains("Mental health") && english.contains("180 days")
+                    && english.contains(">Approve</button>") && english.contains(">Deny</button>"))
 
             // A forged form (wrong CSRF token) changes nothing.
             let forged = try await post("/permisos/solicitudes/aprobar", cookie: ana, "csrf=forged&solicitud=\(DemoData.aguilarRequest)")
