@@ -63,7 +63,7 @@ func loadDemo(_ services: EnlaceServices, _ config: ServerConfiguration) async t
     var out = ""
     if let signIns = try await DemoData(services: services).loadIfEmpty() {
         let base = "http://\(config.host == "0.0.0.0" ? "127.0.0.1" : config.host):\(config.port)/"
-        out += "\nEnlace demo loaded: 56 synthetic patients, IMSS UMF 20, Hospital Santa Fe, Farmacia Roma, Seguros Vida Plena.\n"
+        out += "\nEnlace demo loaded: 56 synthetic patients, IMSS UMF 20, Hospital Santa Fe, Centro de Especialidades Coyoacán, Farmacia Roma, Seguros Vida Plena.\n"
         out += "Open \(base) and sign in with (passwords are random and shown only now; TOTP is off for staff in the demo):\n"
         for s in signIns {
             out += "  demo-user \(s.username) \(s.password) \(s.role) — \(s.who)\n"

@@ -23,7 +23,7 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 ARTIFACTS = os.path.join(ROOT, "tests", "artifacts")
 WIDTH = 360
@@ -183,7 +183,7 @@ def sign_out(d):
 
 
 def test_demo_prints_sign_ins(demo):
-    assert {"ana", "lucia", "dr.hernandez", "privacidad"} <= set(demo.users)
+    assert {"ana", "lucia", "dr.hernandez", "dra.castillo", "dr.aguilar", "privacidad"} <= set(demo.users)
     assert all(len(p) >= 12 for p in demo.users.values())
 
 
@@ -293,7 +293,10 @@ def test_patient_revokes_a_consent(demo, browser):
     d.get(demo.base + "/permisos")
     forms = d.find_elements(By.CSS_SELECTOR, "form[action='/permisos/revocar']")
     assert len(forms) >= 2
-    click_and_wait(d, forms[0].find_element(By.TAG_NAME, "button"), accept_confirm=True)
+    # one of the demo's institution-sharing permissions (the access-request tests below use the others)
+    sharing = [f for f in forms if f.find_element(By.NAME, "consent").get_attribute("value").startswith("demo-p001-consent-")]
+    assert sharing
+    click_and_wait(d, sharing[0].find_element(By.TAG_NAME, "button"), accept_confirm=True)
     assert "revocado=1" in d.current_url
     assert d.find_element(By.CSS_SELECTOR, ".notice").text == "Permiso retirado."
     assert len(d.find_elements(By.CSS_SELECTOR, "form[action='/permisos/revocar']")) == len(forms) - 1
@@ -321,3 +324,133 @@ def test_wrong_password_and_csrf(demo, browser):
         csp = r.headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def refused(d):
+    return "Acceso no permitido" in d.find_element(By.TAG_NAME, "h1").text
+
+
+def test_consent_based_clinician_loses_access_when_patient_revokes(demo, browser):
+    """Dra. Castillo sees Ana only through the Consent Ana approved; once Ana withdraws it, the
+    next page load is refused."""
+    d, steps = browser, Steps(browser, "consent-clinician")
+    sign_in(d, demo.base, "dra.castillo", demo.users["dra.castillo"])
+    assert d.current_url.endswith("/pacientes")
+    links = d.find_elements(By.LINK_TEXT, "Ana María Torres Jiménez")
+    assert links, "Ana is listed: she gave Dra. Castillo permission"
+    assert len(d.find_elements(By.CSS_SELECTOR, "ul.patients li")) == 1, "no other patient: no care relationship anywhere"
+    steps.check("mis-pacientes")
+    click_and_wait(d, links[0])
+    assert "Diabetes mellitus tipo 2" in d.find_element(By.TAG_NAME, "main").text
+    steps.check("paciente")
+    sign_out(d)
+
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    d.get(demo.base + "/permisos")
+    cards = [c for c in d.find_elements(By.CSS_SELECTOR, "li.card") if "Dra. Mariana Castillo Vega" in c.text
+             and c.find_elements(By.CSS_SELECTOR, "form[action='/permisos/revocar']")]
+    assert len(cards) == 1, "the approved request is an active permission naming the cardiologist"
+    assert "Su expediente general" in cards[0].text
+    steps.check("permisos")
+    click_and_wait(d, cards[0].find_element(By.CSS_SELECTOR, "form[action='/permisos/revocar'] button"), accept_confirm=True)
+    assert d.find_element(By.CSS_SELECTOR, ".notice").text == "Permiso retirado."
+    assert not [c for c in d.find_elements(By.CSS_SELECTOR, "li.card") if "Dra. Mariana Castillo Vega" in c.text]
+    steps.check("revocado")
+    sign_out(d)
+
+    sign_in(d, demo.base, "dra.castillo", demo.users["dra.castillo"])
+    assert not d.find_elements(By.LINK_TEXT, "Ana María Torres Jiménez"), "Ana is no longer listed"
+    d.get(demo.base + "/pacientes/demo-p001")
+    assert refused(d), "a clear refusal page, not an error"
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert "retiró su permiso" in main and "Diabetes" not in main
+    steps.check("negado", allow_console=("403",))
+
+
+def test_patient_approves_a_pending_request(demo, browser):
+    """Dr. Aguilar asked for access; Ana approves it on Mis permisos (for 30 days instead of
+    180) and from then on he can open her record."""
+    d, steps = browser, Steps(browser, "approve")
+    sign_in(d, demo.base, "dr.aguilar", demo.users["dr.aguilar"])
+    d.get(demo.base + "/pacientes/demo-p001")
+    assert refused(d), "asking grants nothing"
+    steps.check("antes", allow_console=("403",))
+    sign_out(d)
+
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    d.get(demo.base + "/permisos")
+    card = d.find_element(By.ID, "request-demo-p001-request-aguilar")
+    text = card.text
+    for expected in ["Dr. Tomás Aguilar Núñez", "Centro de Especialidades Coyoacán", "Atención médica", "Salud mental", "180 días"]:
+        assert expected in text, f"the request says {expected!r}"
+    steps.check("solicitud")
+    card.find_element(By.CSS_SELECTOR, "details.narrowing summary").click()
+    Select(card.find_element(By.NAME, "dias")).select_by_value("30")
+    assert card.find_element(By.NAME, "categoria-MH").is_selected(), "categories asked are ticked by default"
+    steps.check("acotar")
+    click_and_wait(d, card.find_element(By.CSS_SELECTOR, "form[action='/permisos/solicitudes/aprobar'] button[type=submit]"))
+    assert "aprobada=1" in d.current_url
+    assert d.find_element(By.CSS_SELECTOR, ".notice").text.startswith("Solicitud aprobada.")
+    assert not d.find_elements(By.ID, "request-demo-p001-request-aguilar"), "no longer pending"
+    granted = [c for c in d.find_elements(By.CSS_SELECTOR, "li.card") if "Dr. Tomás Aguilar Núñez" in c.text]
+    assert granted and "Salud mental" in granted[0].text
+    steps.check("aprobada")
+    sign_out(d)
+
+    sign_in(d, demo.base, "dr.aguilar", demo.users["dr.aguilar"])
+    links = d.find_elements(By.LINK_TEXT, "Ana María Torres Jiménez")
+    assert links, "Ana is now one of his patients, by her permission"
+    click_and_wait(d, links[0])
+    assert "Diabetes mellitus tipo 2" in d.find_element(By.TAG_NAME, "main").text
+    steps.check("paciente")
+
+
+def test_patient_denies_a_request(demo, browser):
+    """A request made through the FHIR API is denied on the portal; nothing is granted."""
+    token = subprocess.run([enlace_binary(), "token", "--data", demo.data_dir, "--port", str(demo.port), "--user", "dr.hernandez",
+                            "--scope", "user/Task.cr"], check=True, capture_output=True, text=True).stdout.strip()
+    task = {"resourceType": "Task", "status": "requested", "intent": "proposal",
+            "code": {"coding": [{"system": "https://enlace.mx/fhir/CodeSystem/privacy-task", "code": "consent-request"}]},
+            "for": {"reference": "Patient/demo-p002"}, "requester": {"reference": "Practitioner/dr-hernandez"},
+            "input": [{"type": {"text": "purpose"}, "valueCode": "TREAT"},
+                      {"type": {"text": "duration"}, "valueDuration": {"value": 7, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"}}]}
+    req = urllib.request.Request(demo.base + "/fhir/Task", data=json.dumps(task).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json",
+                                          "Accept": "application/fhir+json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 201
+        task_id = json.loads(r.read())["id"]
+
+    d, steps = browser, Steps(browser, "deny")
+    sign_in(d, demo.base, "lucia", demo.users["lucia"])
+    d.get(demo.base + "/permisos")
+    card = d.find_element(By.ID, f"request-{task_id}")
+    assert "Dr. Juan Carlos Hernández Ruiz" in card.text and "IMSS Unidad de Medicina Familiar No. 20" in card.text
+    assert "7 días" in card.text
+    steps.check("solicitud")
+    click_and_wait(d, card.find_element(By.CSS_SELECTOR, "form[action='/permisos/solicitudes/rechazar'] button"), accept_confirm=True)
+    assert d.find_element(By.CSS_SELECTOR, ".notice").text == "Solicitud rechazada. No se compartió nada."
+    assert not d.find_elements(By.ID, f"request-{task_id}")
+    steps.check("rechazada")
+    sign_out(d)
+
+    sign_in(d, demo.base, "dr.hernandez", demo.users["dr.hernandez"])
+    d.get(demo.base + "/pacientes/demo-p002")
+    assert refused(d), "a denied request grants nothing"
+    steps.check("sigue-negado", allow_console=("403",))
+
+
+def test_verified_mark_is_explained(demo, browser):
+    d, steps = browser, Steps(browser, "verified")
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    d.get(demo.base + "/accesos")
+    assert d.find_elements(By.CSS_SELECTOR, ".badge.ok")
+    explain = d.find_element(By.CSS_SELECTOR, "details#verificado")
+    summary = explain.find_element(By.TAG_NAME, "summary")
+    assert summary.text == "¿Qué significa «✓ verificado»?"
+    summary.click()
+    text = explain.text
+    assert "encabezado de árbol firmado" in text and "prueba de inclusión" in text, "the mark is explained in words, not only in a tooltip"
+    steps.check("explicado")
+    btg = d.find_elements(By.CSS_SELECTOR, "li.entry.btg")
+    assert any("Registro de acceso de emergencia Task/" in e.text for e in btg), "the emergency access names its break-the-glass record"

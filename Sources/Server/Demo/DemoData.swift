@@ -8,10 +8,12 @@ import Trust
 /// unit and a private hospital (with CLUES), a pharmacy and a payer, practitioners whose
 /// encounters and care teams give them treating relationships, a year of visits with CIE-10
 /// diagnoses, labs with reference ranges, childhood immunizations per the Cartilla Nacional de
-/// Salud, wearable series, consents, provenance and some accesses in the audit ledger (one of
-/// them break-the-glass) — and creates demo sign-ins with random passwords (stored hashed,
-/// printed once). The clinical content is generated from a fixed seed so every demo looks alike;
-/// the passwords are random per data directory.
+/// Salud, wearable series, consents, provenance and some accesses in the audit ledger — plus Ana's
+/// privacy story run through the real privacy operations (an approved access request, a pending
+/// one, a break-the-glass; see `seedPrivacyStory`) — and creates demo sign-ins with random
+/// passwords (stored hashed, printed once). The clinical content is generated from a fixed seed
+/// so every demo looks alike; the passwords (and the ids the privacy operations assign) are random
+/// per data directory.
 public struct DemoData: Sendable {
     public struct SignIn: Sendable {
         public var username: String
@@ -43,8 +45,82 @@ public struct DemoData: Sendable {
             let resources = generator.record(for: patient)
             try await transaction(resources.map { ($0, patient.id) }, patients: [patient.id])
         }
-        try await seedAccesses(generator)
+        let story = try await seedPrivacyStory(generator)
+        try await seedAccesses(generator, story: story)
         return try await createUsers(identity)
+    }
+
+    /// A clock stopped at one instant, so a privacy operation run by the loader is dated in the
+    /// demo's past (the operation itself is the real one).
+    struct StoppedClock: Clock {
+        let at: Timestamp
+        func now() -> Timestamp { at }
+    }
+
+    /// What `seedPrivacyStory` wrote: the Consent of the approved request and the break-the-glass Task.
+    struct PrivacyStory {
+        var approvedConsent: String
+        var breakTheGlassTask: String
+    }
+
+    static let castilloRequest = "demo-p001-request-castillo"
+    static let aguilarRequest = "demo-p001-request-aguilar"
+
+    /// Ana's privacy story, written through the same `PrivacyOperations` the API runs:
+    /// - two access requests (consent-request Tasks) from doctors of the Centro de Especialidades
+    ///   Coyoacán, who have no care relationship with her;
+    /// - 10 days ago Ana approved the cardiologist's, narrowed to 90 days
+    ///   (`PrivacyOperations.approve` with Ana as principal): Dra. Castillo sees her record only
+    ///   through that Consent;
+    /// - the endocrinologist's is still pending, for Ana to answer on *Mis permisos*;
+    /// - 41 days ago Dr. Ramírez broke the glass in the emergency room
+    ///   (`PrivacyOperations.breakTheGlass`): a btg-review Task for the privacy officer, a
+    ///   Communication to Ana and a flagged audit entry.
+    func seedPrivacyStory(_ g: DemoGenerator) async throws -> PrivacyStory {
+        let ana = g.anaID
+        func request(_ id: String, _ practitioner: String, daysAgo: Double, reason: String, categories: [String], days: Int) -> JSON {
+            var inputs: [[String: Any]] = [["type": ["text": "purpose"], "valueCode": "TREAT"]]
+            for c in categories { inputs.append(["type": ["text": "category"], "valueCode": c]) }
+            inputs.append(["type": ["text": "duration"],
+                           "valueDuration": ["value": days, "unit": "d", "system": "http://unitsofmeasure.org", "code": "d"]])
+            return fhir(["resourceType": "Task", "id": id, "status": "requested", "intent": "proposal",
+                         "code": ["coding": [["system": PrivacyCodes.taskCodes, "code": PrivacyCodes.consentRequest]]],
+                         "for": ["reference": "Patient/\(ana)"], "requester": g.ref(practitioner),
+                         "authoredOn": g.instant(g.ago(daysAgo)), "reasonCode": ["text": reason], "input": inputs])
+        }
+        let requests = [
+            request(Self.castilloRequest, "Practitioner/dra-castillo", daysAgo: 12,
+                    reason: "Valoración cardiológica por hipertensión (enviada por su médico familiar)", categories: [], days: 180),
+            request(Self.aguilarRequest, "Practitioner/dr-aguilar", daysAgo: 2,
+                    reason: "Valoración de endocrinología: control de la diabetes y bienestar emocional", categories: ["MH"], days: 180),
+        ]
+        try await transaction(requests.map { ($0, nil) }, patients: [ana])
+
+        // Ana approves the cardiologist's request 10 days ago, for 90 days instead of 180.
+        let approvedAt = Timestamp(date: g.ago(10))
+        let anaPrincipal = Principal(subject: "user:ana", scopes: ScopeSet("patient/*.cruds"), tokenID: "enlace-serve-demo", role: .patient,
+                                     patient: "Patient/\(ana)", clientID: "portal")
+        let approval = AuditContext(requestID: "demo-approve", method: "POST", path: "/permisos/solicitudes/aprobar", query: nil, remoteAddress: nil)
+        approval.principal = anaPrincipal
+        approval.interaction = "$approve"
+        let operations = PrivacyOperations(policy: services.configuration.privacy)
+        let asAna = try await GuardedRepository.open(principal: anaPrincipal, repository: services.repository, audit: approval,
+                                                     builder: services.auditBuilder, clock: StoppedClock(at: approvedAt))
+        var narrowing = PrivacyOperations.Narrowing(parameters: nil)
+        narrowing.end = Timestamp(date: g.ago(10 - 90))
+        let consent = try await operations.approve(taskID: Self.castilloRequest, narrowing: narrowing, guarded: asAna, now: approvedAt)
+
+        // Dr. Ramírez breaks the glass in the emergency room, 41 days ago.
+        let glassAt = Timestamp(date: g.ago(41.01))
+        let ramirez = Principal(subject: "user:dr.ramirez", scopes: ScopeSet("user/*.cruds"), tokenID: "enlace-serve-demo", role: .practitioner,
+                                fhirUser: "Practitioner/dr-ramirez", organization: DemoGenerator.hospital, purposeOfUse: "ETREAT")
+        let glass = AuditContext(requestID: "demo-break-the-glass", method: "POST", path: "/fhir/Patient/\(ana)/$break-the-glass", query: nil, remoteAddress: nil)
+        glass.principal = ramirez
+        glass.interaction = "$break-the-glass"
+        let task = try await operations.breakTheGlass(patient: ana, reason: "Paciente en urgencias con hiperglucemia y deshidratación; confusa, no puede dar sus antecedentes",
+                                                      principal: ramirez, repository: services.repository, audit: glass,
+                                                      builder: services.auditBuilder, clock: StoppedClock(at: glassAt))
+        return PrivacyStory(approvedConsent: consent.id, breakTheGlassTask: task.id)
     }
 
     /// One transaction per patient, written through the repository (which validates every
@@ -73,16 +149,20 @@ public struct DemoData: Sendable {
 
     /// Past accesses to the demo patients' records, so *¿Quién vio mis datos?* has a story:
     /// their doctors, the pharmacy, the payer, and one emergency break-the-glass.
-    func seedAccesses(_ g: DemoGenerator) async throws {
+    func seedAccesses(_ g: DemoGenerator, story: PrivacyStory) async throws {
         struct Access { var patient: String; var who: String; var role: Principal.Role; var org: String; var purpose: String
-                        var rule: String; var daysAgo: Double; var entities: [String]; var btg = false }
+                        var rule: String; var daysAgo: Double; var entities: [String]; var btg = false; var basis: [String] = [] }
         let ana = g.anaID, lucia = g.luciaID
         var accesses: [Access] = [
             Access(patient: ana, who: "Practitioner/dr-hernandez", role: .practitioner, org: "Organization/imss-umf-20", purpose: "TREAT",
                    rule: "urn:enlace:rule:treating-relationship", daysAgo: 62, entities: ["Observation/\(ana)-lab-0", "Condition/\(ana)-dx-0"]),
             Access(patient: ana, who: "Practitioner/dr-ramirez", role: .practitioner, org: "Organization/hospital-santa-fe", purpose: "ETREAT",
                    rule: "urn:enlace:rule:break-the-glass", daysAgo: 41,
-                   entities: ["Condition/\(ana)-dx-0", "Condition/\(ana)-dx-1", "MedicationRequest/\(ana)-rx-0"], btg: true),
+                   entities: ["Condition/\(ana)-dx-0", "Condition/\(ana)-dx-1", "MedicationRequest/\(ana)-rx-0"], btg: true,
+                   basis: ["Task/\(story.breakTheGlassTask)"]),
+            Access(patient: ana, who: "Practitioner/dra-castillo", role: .practitioner, org: DemoGenerator.specialists, purpose: "TREAT",
+                   rule: "Consent/\(story.approvedConsent)", daysAgo: 8,
+                   entities: ["Condition/\(ana)-dx-1", "Observation/\(ana)-lab-2", "Observation/\(ana)-lab-3", "MedicationRequest/\(ana)-rx-1"]),
             Access(patient: ana, who: "Organization/farmacia-roma", role: .pharmacy, org: "Organization/farmacia-roma", purpose: "TREAT",
                    rule: "urn:enlace:rule:dispensing-pharmacy", daysAgo: 30, entities: ["MedicationRequest/\(ana)-rx-0"]),
             Access(patient: ana, who: "Organization/seguros-vida-plena", role: .payer, org: "Organization/seguros-vida-plena", purpose: "HPAYMT",
@@ -106,6 +186,7 @@ public struct DemoData: Sendable {
             ctx.interaction = "operation"
             ctx.breakTheGlass = a.btg
             ctx.decidedBy(a.rule)
+            for b in a.basis { ctx.decidedBy(b) }
             for e in a.entities { ctx.touched(e + "/_history/1", patients: [a.patient]) }
             _ = try await services.ledger.record(PendingAudit(recorded: when, patients: [a.patient],
                                                               bytes: services.auditBuilder.build(ctx, status: 200, recorded: when).serialized()))
@@ -124,6 +205,10 @@ public struct DemoData: Sendable {
             ("ana", .patient, "Patient/demo-p001", nil, nil, "Ana María Torres Jiménez (paciente, diabetes e hipertensión)"),
             ("lucia", .patient, "Patient/demo-p002", nil, nil, "Lucía Fernanda Ramírez Soto (paciente, embarazo)"),
             ("dr.hernandez", .practitioner, nil, "Practitioner/dr-hernandez", "Organization/imss-umf-20", "Dr. Juan Carlos Hernández Ruiz (medicina familiar, IMSS UMF 20)"),
+            ("dra.castillo", .practitioner, nil, "Practitioner/dra-castillo", DemoGenerator.specialists,
+             "Dra. Mariana Castillo Vega (cardiología, Centro de Especialidades Coyoacán): ve a Ana solo por el permiso que Ana le aprobó"),
+            ("dr.aguilar", .practitioner, nil, "Practitioner/dr-aguilar", DemoGenerator.specialists,
+             "Dr. Tomás Aguilar Núñez (endocrinología, Centro de Especialidades Coyoacán): su solicitud de acceso a Ana espera respuesta"),
             ("privacidad", .privacyOfficer, nil, nil, nil, "Oficial de privacidad"),
         ]
         for (username, role, patient, practitioner, org, who) in users {

@@ -107,10 +107,14 @@ struct DemoGenerator {
     static let hospital = "Organization/hospital-santa-fe"
     static let pharmacy = "Organization/farmacia-roma"
     static let payer = "Organization/seguros-vida-plena"
+    /// A private specialty clinic with no patients of its own in the demo: its doctors see a
+    /// patient only when the patient approves their access request (a Consent).
+    static let specialists = "Organization/centro-especialidades-coyoacan"
     static let orgNames = [imss: "IMSS Unidad de Medicina Familiar No. 20", hospital: "Hospital Santa Fe (privado)",
-                           pharmacy: "Farmacia Roma", payer: "Seguros Vida Plena"]
+                           pharmacy: "Farmacia Roma", payer: "Seguros Vida Plena", specialists: "Centro de Especialidades Coyoacán (privado)"]
     static let doctors = ["Practitioner/dr-hernandez": "Dr. Juan Carlos Hernández Ruiz", "Practitioner/dra-lopez": "Dra. Sofía López Medina",
-                          "Practitioner/dr-ramirez": "Dr. Alberto Ramírez Ortiz", "Practitioner/dra-garcia": "Dra. Lucía García Peña"]
+                          "Practitioner/dr-ramirez": "Dr. Alberto Ramírez Ortiz", "Practitioner/dra-garcia": "Dra. Lucía García Peña",
+                          "Practitioner/dra-castillo": "Dra. Mariana Castillo Vega", "Practitioner/dr-aguilar": "Dr. Tomás Aguilar Núñez"]
 
     func ref(_ r: String) -> [String: Any] { ["reference": r, "display": Self.orgNames[r] ?? Self.doctors[r] ?? r] }
 
@@ -151,9 +155,13 @@ struct DemoGenerator {
                   "address": [["city": "Ciudad de México", "state": "CDMX", "country": "MX"]]]),
             fhir(["resourceType": "Organization", "id": "seguros-vida-plena", "active": true, "name": Self.orgNames[Self.payer]!,
                   "type": [["coding": [["system": orgType, "code": "pay", "display": "Payer"]], "text": "Aseguradora de gastos médicos"]]]),
+            fhir(["resourceType": "Organization", "id": "centro-especialidades-coyoacan", "active": true, "name": Self.orgNames[Self.specialists]!,
+                  "type": [["coding": [["system": orgType, "code": "prov", "display": "Healthcare Provider"]], "text": "Consultorios de especialidades (privado)"]],
+                  "address": [["city": "Ciudad de México", "state": "CDMX", "country": "MX"]]]),
         ]
         let specialties = ["dr-hernandez": ("Medicina familiar", Self.imss, "4587123"), "dra-lopez": ("Pediatría", Self.imss, "5123987"),
-                           "dr-ramirez": ("Urgencias médico-quirúrgicas", Self.hospital, "6034512"), "dra-garcia": ("Ginecología y obstetricia", Self.hospital, "7450213")]
+                           "dr-ramirez": ("Urgencias médico-quirúrgicas", Self.hospital, "6034512"), "dra-garcia": ("Ginecología y obstetricia", Self.hospital, "7450213"),
+                           "dra-castillo": ("Cardiología", Self.specialists, "8126450"), "dr-aguilar": ("Endocrinología", Self.specialists, "8239071")]
         for (id, (specialty, org, cedula)) in specialties.sorted(by: { $0.key < $1.key }) {
             let full = Self.doctors["Practitioner/\(id)"]!
             let parts = full.split(separator: " ").map(String.init)

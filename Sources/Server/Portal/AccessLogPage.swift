@@ -108,6 +108,10 @@ extension Portal {
         if let head {
             body += "<p class=\"hint\">\(esc(t.treeHeadNote(Int(head.treeSize), head.timestamp.description, headOK)))</p>"
         }
+        // What the mark means, in words (not only in a tooltip, which touch screens and many readers never show).
+        body += "<details class=\"explain\" id=\"verificado\"><summary>\(esc(t.verifiedQuestion))</summary>"
+        for paragraph in t.verifiedExplained { body += "<p>\(esc(paragraph))</p>" }
+        body += "</details>"
         if ownCount > 0 {
             body += "<p class=\"hint\">\(esc(t.ownHidden(ownCount))) <a href=\"/accesos?propios=1\">\(esc(t.showOwn))</a></p>"
         }

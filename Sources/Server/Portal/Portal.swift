@@ -53,6 +53,8 @@ struct Portal: Sendable {
         router.get("decisiones") { req, ctx in try await page(req, ctx) { try await decisionsPage($0, $1, $2) } }
         router.get("permisos") { req, ctx in try await page(req, ctx) { try await consentsPage($0, $1, $2) } }
         router.post("permisos/revocar") { req, ctx in try await page(req, ctx) { try await revokeConsent($0, $1, $2) } }
+        router.post("permisos/solicitudes/aprobar") { req, ctx in try await page(req, ctx) { try await answerRequest($0, $1, $2, approve: true) } }
+        router.post("permisos/solicitudes/rechazar") { req, ctx in try await page(req, ctx) { try await answerRequest($0, $1, $2, approve: false) } }
         router.get("descargar") { req, ctx in try await page(req, ctx) { try await download($0, $1, $2) } }
         router.get("resumen") { req, ctx in try await page(req, ctx) { try await summaryPage($0, $1, $2, patientID: nil) } }
         router.get("pacientes") { req, ctx in try await page(req, ctx) { try await patientsPage($0, $1, $2) } }

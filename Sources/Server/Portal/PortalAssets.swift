@@ -33,6 +33,18 @@ enum PortalAssets {
         input[type=text], input[type=password], input[type=search] { width: 100%; padding: .6rem; font-size: 1rem; border: 1px solid #6b7785; border-radius: .3rem; }
         button { margin-top: 1rem; padding: .6rem 1.1rem; font-size: 1rem; border-radius: .3rem; border: 1px solid #0b3d5c; background: #0b3d5c; color: #fff; cursor: pointer; min-height: 2.75rem; }
         button.danger { background: #a40000; border-color: #a40000; }
+        select { width: 100%; padding: .55rem; font-size: 1rem; border: 1px solid #6b7785; border-radius: .3rem; background: #fff; color: #1b1f23; }
+        a:focus-visible, select:focus-visible, summary:focus-visible, input[type=checkbox]:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
+        form.answer { display: inline-block; margin-right: .75rem; vertical-align: top; max-width: 100%; }
+        details.narrowing { margin-top: .75rem; }
+        details.narrowing summary { cursor: pointer; color: #0b5394; font-weight: 600; }
+        details.narrowing label { display: block; margin-top: .5rem; font-weight: 600; }
+        details.narrowing fieldset { border: 1px solid #c9d1d9; border-radius: .3rem; margin: .75rem 0 0; padding: .25rem .75rem .5rem; min-width: 0; }
+        details.narrowing legend { font-weight: 600; padding: 0 .25rem; }
+        details.narrowing label.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; margin: .35rem 0 0; }
+        details.explain { margin: 0 0 1rem; }
+        details.explain summary { cursor: pointer; color: #0b5394; font-weight: 600; }
+        details.explain p { margin: .5rem 0; }
         .row { display: flex; gap: .5rem; align-items: flex-end; }
         .row input { flex: 1; min-width: 0; }
         .row button { margin-top: 0; }

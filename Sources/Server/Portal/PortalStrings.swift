@@ -159,6 +159,18 @@ struct PortalStrings: Sendable {
         t("Se comprobó en el servidor que la entrada n.º \(index) está incluida en la bitácora: su prueba de inclusión Merkle (RFC 9162) lleva a la raíz del último encabezado de árbol firmado, cuya firma también se comprobó.",
           "The server checked that entry #\(index) is included in the log: its Merkle inclusion proof (RFC 9162) leads to the root of the latest signed tree head, whose signature was checked too.")
     }
+    var verifiedQuestion: String { t("¿Qué significa «✓ verificado»?", "What does “✓ verified” mean?") }
+    var verifiedExplained: [String] {
+        language == .es ? [
+            "Cada entrada de esta bitácora es una hoja de un árbol de Merkle (RFC 9162, el mismo método de Certificate Transparency). El servidor firma con su clave la raíz del árbol: el «encabezado de árbol firmado».",
+            "Al mostrar esta página, el servidor comprobó la firma de ese encabezado y, para cada entrada marcada «✓ verificado», su prueba de inclusión: la cadena de hashes que lleva de la entrada a la raíz firmada. Si alguien hubiera borrado o cambiado la entrada, la prueba no coincidiría.",
+            "«sin verificar» significa que la entrada aún no está bajo una raíz firmada o que su prueba no coincidió. Esta comprobación la hace este mismo servidor; un auditor independiente puede repetirla sobre toda la bitácora con «enlace audit verify».",
+        ] : [
+            "Each entry of this log is a leaf of a Merkle tree (RFC 9162, the method of Certificate Transparency). The server signs the tree's root with its key: the “signed tree head”.",
+            "When showing this page, the server checked that head's signature and, for each entry marked “✓ verified”, its inclusion proof: the chain of hashes that leads from the entry to the signed root. Had anyone deleted or changed the entry, the proof would not match.",
+            "“not verified” means the entry is not under a signed root yet, or its proof did not match. This check is made by this same server; an independent auditor can repeat it over the whole log with “enlace audit verify”.",
+        ]
+    }
     var notVerifiedTooltip: String { t("Esta entrada aún no está bajo una raíz firmada o su prueba no coincidió.", "This entry is not under a signed root yet, or its proof did not match.") }
     var breakTheGlass: String { t("Acceso de emergencia (romper el cristal)", "Emergency access (break the glass)") }
     var roleLabel: String { t("Rol", "Role") }
@@ -211,6 +223,7 @@ struct PortalStrings: Sendable {
         case "urn:enlace:rule:demo-load": return t("Carga de datos de demostración", "Loading of demo data")
         default:
             if policy.hasPrefix("Consent/") { return t("Consentimiento \(policy)", "Consent \(policy)") }
+            if policy.hasPrefix("Task/") { return t("Registro de acceso de emergencia \(policy)", "Emergency access record \(policy)") }
             return policy
         }
     }
@@ -241,7 +254,7 @@ struct PortalStrings: Sendable {
     var records: String { t("Registros", "Records") }
 
     // consents
-    var consentsLead: String { t("Los permisos vigentes que usted ha dado para compartir sus datos. Puede retirar cualquiera en todo momento; se aplica desde la siguiente consulta.", "The permissions you have given to share your data. You can withdraw any of them at any time; it applies from the next access.") }
+    var consentsLead: String { t("Aquí decide quién más puede ver sus datos: responda las solicitudes de acceso y retire cuando quiera los permisos que ya dio. Cada cambio se aplica desde la siguiente consulta.", "Here you decide who else may see your data: answer access requests, and withdraw the permissions you gave whenever you want. Every change applies from the next access.") }
     var noConsents: String { t("No tiene permisos activos.", "You have no active permissions.") }
     var consentScope: String { t("Alcance", "Scope") }
     var consentWho: String { t("A quién", "To whom") }
@@ -250,10 +263,55 @@ struct PortalStrings: Sendable {
     var revoke: String { t("Retirar este permiso", "Withdraw this permission") }
     var revokeConfirm: String { t("¿Retirar este permiso? Quien lo usaba dejará de ver sus datos por esta vía.", "Withdraw this permission? Whoever used it will stop seeing your data this way.") }
     var revoked: String { t("Permiso retirado.", "Permission withdrawn.") }
+    var activeConsents: String { t("Permisos vigentes", "Active permissions") }
+    var consentDefaultTitle: String { t("Acceso a su expediente", "Access to your record") }
+    var consentWhat: String { t("Qué información", "What information") }
+    var generalRecord: String { t("Su expediente general (sin información sensible)", "Your general record (no sensitive information)") }
+    func generalRecordAnd(_ categories: [String]) -> String {
+        t("Su expediente general y además: \(categories.joined(separator: ", "))", "Your general record and also: \(categories.joined(separator: ", "))")
+    }
+    /// Sensitive categories (v3 ActCode labels of docs/consent.md), in plain words.
+    func categoryName(_ code: String) -> String {
+        switch code {
+        case "MH": return t("Salud mental", "Mental health")
+        case "PSY": return t("Atención psiquiátrica", "Psychiatric care")
+        case "HIV": return t("VIH", "HIV")
+        case "STD": return t("Infecciones de transmisión sexual", "Sexually transmitted infections")
+        case "SEX": return t("Salud sexual y reproductiva", "Sexual and reproductive health")
+        case "SDV": return t("Violencia sexual o doméstica", "Sexual or domestic violence")
+        case "GDIS": return t("Información genética", "Genetic information")
+        case "ETH": return t("Consumo de alcohol o drogas", "Alcohol or drug use")
+        case "SUD": return t("Trastornos por consumo de sustancias", "Substance use disorders")
+        default: return code
+        }
+    }
+
+    // access requests
+    var requestsTitle: String { t("Solicitudes de acceso pendientes", "Pending access requests") }
+    var requestsLead: String { t("Estas personas piden ver su expediente. No se comparte nada hasta que usted lo apruebe. Puede aprobar menos de lo que piden (menos tiempo o menos categorías) o rechazar.", "These people ask to see your record. Nothing is shared until you approve. You can approve less than they ask (a shorter time or fewer categories) or deny.") }
+    var noRequests: String { t("No tiene solicitudes pendientes.", "You have no pending requests.") }
+    var requestedBy: String { t("Quién pide", "Who asks") }
+    var requestedOn: String { t("Fecha de la solicitud", "Asked on") }
+    var howLong: String { t("Por cuánto tiempo", "For how long") }
+    func days(_ n: Int) -> String { t(n == 1 ? "1 día" : "\(n) días", n == 1 ? "1 day" : "\(n) days") }
+    func grantFor(_ days: String, _ end: String) -> String {
+        t("\(days): desde que usted apruebe hasta el \(end) aprox.; después vence solo.", "\(days): from your approval until about \(end); then it expires by itself.")
+    }
+    func grantUntil(_ end: String) -> String { t("Hasta el \(end); después vence solo.", "Until \(end); then it expires by itself.") }
+    var narrowTitle: String { t("Aprobar con menos (opcional)", "Approve less (optional)") }
+    var durationChoice: String { t("Duración del permiso", "How long the permission lasts") }
+    func asRequested(_ days: String) -> String { t("Lo que pide: \(days)", "As asked: \(days)") }
+    var categoriesChoice: String { t("Información sensible que comparte (desmarque la que no quiera compartir)", "Sensitive information you share (untick what you don't want to share)") }
+    var approve: String { t("Aprobar", "Approve") }
+    var deny: String { t("Rechazar", "Deny") }
+    var denyConfirm: String { t("¿Rechazar esta solicitud? No se compartirá nada.", "Deny this request? Nothing will be shared.") }
+    var approved: String { t("Solicitud aprobada. El permiso aparece en «Permisos vigentes»; puede retirarlo cuando quiera.", "Request approved. The permission is listed under “Active permissions”; you can withdraw it at any time.") }
+    var denied: String { t("Solicitud rechazada. No se compartió nada.", "Request denied. Nothing was shared.") }
+    var alreadyAnswered: String { t("Esa solicitud ya había sido respondida; no se cambió nada.", "That request had already been answered; nothing was changed.") }
 
     // clinicians
     var searchPatients: String { t("Buscar por nombre o CURP", "Search by name or CURP") }
     var search: String { t("Buscar", "Search") }
-    func patientsLead(_ n: Int) -> String { t("\(n) pacientes con los que tiene una relación de atención.", "\(n) patients you have a care relationship with.") }
+    func patientsLead(_ n: Int) -> String { t("\(n) pacientes cuyo expediente puede ver: por una relación de atención o porque el paciente le dio permiso.", "\(n) patients whose record you may see: through a care relationship or because the patient gave you permission.") }
     var noPatients: String { t("No hay pacientes con relación de atención.", "No patients with a care relationship.") }
 }
