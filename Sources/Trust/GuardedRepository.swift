@@ -37,6 +37,7 @@ public struct GuardedRepository: Sendable {
         audit?.decidedBy(decision.rule)
         for b in decision.basis { audit?.decidedBy(b) }
         if decision.breakTheGlass { audit?.breakTheGlass = true }
+        if !decision.breakTheGlassPatients.isEmpty { audit?.brokeGlass(for: decision.breakTheGlassPatients) }
         return GuardedRepository(principal: principal, decision: decision, repository: repository, audit: audit, builder: builder, clock: clock)
     }
 

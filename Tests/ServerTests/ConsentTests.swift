@@ -128,6 +128,17 @@ struct ConsentTests {
             let taskID = try #require(glass.json["id"]?.stringValue)
             // access, including the sensitive (mental health) diagnosis
             #expect(try await doctor.send(.get, "/fhir/Condition/dx-luis").status == 200)
+            // the same practitioner's ordinary work for another patient is not flagged, and that
+            // patient's log names neither Luis's grant nor anything of his
+            try await op.send(.put, "/fhir/Patient/otro", json: #"{"resourceType":"Patient","id":"otro"}"#)
+            try await op.send(.put, "/fhir/CareTeam/equipo-otro", json: #"{"resourceType":"CareTeam","id":"equipo-otro","subject":{"reference":"Patient/otro"},"participant":[{"member":{"reference":"Practitioner/dr-urgencias"}}]}"#)
+            #expect(try await doctor.send(.get, "/fhir/Patient/otro").status == 200)
+            let otro = Client(client: op.client, token: try ConsentTests.token(server, role: .patient, fhirUser: "Patient/otro", patient: "otro", scope: ConsentTests.patientScope))
+            let otroLog = try await otro.send(.get, "/fhir/AuditEvent?patient=otro&_count=50")
+            #expect(otroLog.text.contains("dr-urgencias"))
+            #expect(!otroLog.text.contains("ETREAT"))
+            #expect(!otroLog.text.contains("Task/\(taskID)"))
+            #expect(!otroLog.text.contains("luis"))
             // the patient is told, and their audit log shows the access flagged ETREAT
             let told = try await luis.send(.get, "/fhir/Communication?subject=Patient/luis")
             #expect(ConsentTests.total(told) == 1)

@@ -97,18 +97,31 @@ extension FHIRAPI {
     /// entry itself — who accessed the record, when, why — stays: that is the patient's right
     /// of access. The stored, signed entry is unchanged; `/audit/entries` serves it to auditors.
     func redact(_ event: JSON, with guardRepo: GuardedRepository?) async throws -> JSON {
-        guard let guardRepo, let entities = event["entity"]?.arrayValue else { return event }
+        guard let guardRepo else { return event }
         var kept: [JSON] = []
         var removed = 0
-        for e in entities {
+        for e in event["entity"]?.arrayValue ?? [] {
             if let ref = e["what"]?["reference"]?.stringValue, !ref.hasPrefix("Patient/") || ref.contains("/_history/") {
                 if try await guardRepo.canSee(ref) { kept.append(e) } else { removed += 1 }
             } else {
                 kept.append(e)
             }
         }
+        // the Consents and records a decision rested on may include other patients' (one
+        // decision covers all the asker's patients): only those this patient may see stay
+        var agents: [JSON] = []
+        for a in event["agent"]?.arrayValue ?? [] {
+            guard let policies = a["policy"]?.arrayValue else { agents.append(a); continue }
+            var keep: [JSON] = []
+            for p in policies {
+                if let ref = p.stringValue, !ref.hasPrefix("urn:"), ref.contains("/"), !(try await guardRepo.canSee(ref)) { removed += 1; continue }
+                keep.append(p)
+            }
+            agents.append(a.setting("policy", keep.isEmpty ? nil : .array(keep)))
+        }
         guard removed > 0 else { return event }
         var out = event.setting("entity", kept.isEmpty ? nil : .array(kept))
+        if !agents.isEmpty { out = out.setting("agent", .array(agents)) }
         var meta = out["meta"] ?? .object([])
         meta = meta.setting("tag", .array([.object([("system", .string("http://terminology.hl7.org/CodeSystem/v3-ObservationValue")), ("code", .string("REDACTED"))])]))
         out = out.inserting("meta", meta, after: "id")

@@ -25,6 +25,9 @@ public struct AccessDecision: Sendable {
     public var basis: [String] = []
     /// An active break-the-glass record was used (the audit entry is flagged, purpose ETREAT).
     public var breakTheGlass = false
+    /// Patients seen only through an active break-the-glass record: an audit entry is flagged
+    /// when the request touches one of them.
+    public var breakTheGlassPatients: Set<String> = []
     /// Privacy Task codes (`btg-review`, `disclosure`) this principal may not write through
     /// the ordinary interactions.
     public var forbiddenTaskCodes: Set<String> = []
@@ -202,7 +205,7 @@ public struct AccessPolicy: Sendable {
         var rules: [String: DataRule] = [:]
         var basis: [String] = []
         var notices: [String] = []
-        var usedGlass = false
+        var glassPatients = Set<String>()
         func note(_ r: String) { if basis.count < 100, !basis.contains(r) { basis.append(r) } }
         for pt in candidates.sorted() {
             let records = consents[pt] ?? []
@@ -214,7 +217,7 @@ public struct AccessPolicy: Sendable {
             guard general.permit else { continue }
             patients.append(pt)
             if btg[pt] != nil {
-                usedGlass = true
+                glassPatients.insert(pt)
             } else {
                 // a Consent may narrow what is seen by type, code or clinical date (or a treating
                 // team's view by a partial denial)
@@ -250,9 +253,10 @@ public struct AccessPolicy: Sendable {
                                                              dataRules: rules),
                                       readableTypes: nil, writableTypes: AccessPolicy.compartmentTypes.subtracting(["Consent"]),
                                       writePatients: writable, writeShared: false, updateAsCreate: false,
-                                      rule: usedGlass ? "urn:enlace:rule:break-the-glass" : "urn:enlace:rule:treating-relationship")
+                                      rule: !glassPatients.isEmpty && glassPatients.count == patients.count ? "urn:enlace:rule:break-the-glass" : "urn:enlace:rule:treating-relationship")
         decision.basis = [decision.rule] + basis
-        decision.breakTheGlass = usedGlass
+        if !glassPatients.isEmpty, !decision.basis.contains("urn:enlace:rule:break-the-glass") { decision.basis.append("urn:enlace:rule:break-the-glass") }
+        decision.breakTheGlassPatients = glassPatients
         decision.forbiddenTaskCodes = [PrivacyCodes.breakTheGlassReview]
         decision.consentRequesters = actors
         decision.notices = notices

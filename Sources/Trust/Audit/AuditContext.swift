@@ -22,6 +22,7 @@ public final class AuditContext: @unchecked Sendable {
     private var _policies: [String] = []
     private var _recordedIndex: Int64?
     private var _breakTheGlass = false
+    private var _glassPatients: Set<String> = []
 
     public init(requestID: String, method: String, path: String, query: String?, remoteAddress: String?) {
         self.requestID = requestID
@@ -58,9 +59,18 @@ public final class AuditContext: @unchecked Sendable {
         set { locked { _recordedIndex = newValue } }
     }
 
+    /// The entry is flagged break-the-glass (purpose ETREAT): set by `$break-the-glass` itself,
+    /// or because the request touched a patient the asker sees only through an active
+    /// break-the-glass grant (`brokeGlass(for:)`). Other requests of the same practitioner are
+    /// not flagged.
     public var breakTheGlass: Bool {
-        get { locked { _breakTheGlass } }
+        get { locked { _breakTheGlass || !_patients.isDisjoint(with: _glassPatients) } }
         set { locked { _breakTheGlass = newValue } }
+    }
+
+    /// Patients the asker sees through break-the-glass in this request.
+    public func brokeGlass(for patients: Set<String>) {
+        locked { _glassPatients.formUnion(patients) }
     }
 
     /// Adds a touched resource (`Patient/1/_history/2`) and the patients whose compartment holds it.
