@@ -284,8 +284,9 @@ extension Repository {
             var stored: StoredResource?
             if let v = r.version { stored = Int(v).flatMap { try? tx.version(r.type, id, $0) } } else { stored = try tx.current(r.type, id) }
             if let s = stored, let v = visibility, !v.allows(s) { stored = nil }
-            guard let stored else { throw FHIRError.notFound(r.type, id) }
+            guard var stored else { throw FHIRError.notFound(r.type, id) }
             if stored.deleted { throw FHIRError.gone(r.type, id) }
+            if let v = visibility { stored = v.present(stored) }
             return .object([("resource", try stored.json()),
                             ("response", .object([("status", .string("200 OK")), ("etag", .string("W/\"\(stored.version)\"")),
                                                   ("lastModified", .string(stored.lastUpdated.description))]))])
@@ -299,7 +300,8 @@ extension Repository {
         let result = try tx.search(query)
         var bundle: [(String, JSON)] = [("resourceType", .string("Bundle")), ("type", .string("searchset"))]
         if let t = result.total { bundle.append(("total", .number(String(t)))) }
-        let entries: [JSON] = try result.matches.map { .object([("fullUrl", .string("\(base)/\($0.type)/\($0.id)")), ("resource", try $0.json()),
+        let shown = result.matches.map { visibility?.present($0) ?? $0 }
+        let entries: [JSON] = try shown.map { .object([("fullUrl", .string("\(base)/\($0.type)/\($0.id)")), ("resource", try $0.json()),
                                                                  ("search", .object([("mode", .string("match"))]))]) }
         if !entries.isEmpty { bundle.append(("entry", .array(entries))) }
         return .object([("resource", .object(bundle)), ("response", .object([("status", .string("200 OK"))]))])

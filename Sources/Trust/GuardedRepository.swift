@@ -194,7 +194,12 @@ public struct GuardedRepository: Sendable {
         guard let r = try await visibleCurrent(type, id) else { throw FHIRError.notFound(type, id) }
         if r.deleted { throw FHIRError.gone(type, id) }
         saw(r)
-        return r
+        return present(r)
+    }
+
+    /// The resource as the principal may see it (a payer's minimal Encounter).
+    func present(_ r: StoredResource) -> StoredResource {
+        decision.visibility?.present(r) ?? r
     }
 
     public func vread(_ type: String, _ id: String, version: String) async throws -> StoredResource {
@@ -204,7 +209,7 @@ public struct GuardedRepository: Sendable {
         let r = try await repository.vread(type, id, version: version)
         guard visible(r) else { throw FHIRError.notFound(type, id) }
         saw(r)
-        return r
+        return present(r)
     }
 
     public func create(_ type: String, _ resource: JSON, ifNoneExist: String?) async throws -> Repository.WriteResult {
@@ -271,6 +276,13 @@ public struct GuardedRepository: Sendable {
             result.entries = result.entries.filter { $0.resource.deleted || visible($0.resource) }
         }
         for e in result.entries { saw(e.resource) }
+        if let v = decision.visibility, !v.minimal.isEmpty {
+            result.entries = result.entries.map { e in
+                var e = e
+                e.resource = v.present(e.resource)
+                return e
+            }
+        }
         return result
     }
 
@@ -289,6 +301,10 @@ public struct GuardedRepository: Sendable {
         }
         for r in result.matches { saw(r) }
         for r in result.included { saw(r) }
+        if let v = decision.visibility, !v.minimal.isEmpty {
+            result.matches = result.matches.map(v.present)
+            result.included = result.included.map(v.present)
+        }
         return result
     }
 

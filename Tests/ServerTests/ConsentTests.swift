@@ -390,6 +390,38 @@ struct ConsentTests {
             #expect(try await payer.send(.get, "/fhir/Observation/lab-eli").status == 403)
             // Y3: another purpose
             #expect(ConsentTests.total(try await payer.send(.get, "/fhir/Coverage?beneficiary=Patient/eli", headers: ["X-Purpose-Of-Use": "TREAT"])) == 0)
+            // Y4: an Encounter in outline only, whatever path it is read by
+            try await op.send(.put, "/fhir/Condition/vih-eli", json: #"{"resourceType":"Condition","id":"vih-eli","code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"B20"}]},"subject":{"reference":"Patient/eli"}}"#)
+            try await op.send(.put, "/fhir/Encounter/enc-eli", json: #"{"resourceType":"Encounter","id":"enc-eli","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/eli"},"participant":[{"individual":{"reference":"Practitioner/infecto"}}],"period":{"start":"2026-10-01T10:00:00Z","end":"2026-10-01T10:30:00Z"},"reasonCode":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"B20"}]}],"diagnosis":[{"condition":{"reference":"Condition/vih-eli"}}],"serviceProvider":{"reference":"Organization/clinica"}}"#)
+            func outline(_ r: JSON?) {
+                #expect(r?["period"] != nil && r?["class"] != nil && r?["serviceProvider"] != nil)
+                #expect(r?["reasonCode"] == nil && r?["diagnosis"] == nil && r?["participant"] == nil)
+                #expect(r?["meta"]?["security"] == nil)
+                #expect(r?["meta"]?["tag"]?.arrayValue?.contains { $0["code"]?.stringValue == "SUBSETTED" } == true)
+            }
+            let enc = try await payer.send(.get, "/fhir/Encounter/enc-eli")
+            #expect(enc.status == 200)
+            outline(enc.json)
+            #expect(!enc.text.contains("B20") && !enc.text.contains("HIV"))
+            let encounters = try await payer.send(.get, "/fhir/Encounter?patient=Patient/eli")
+            #expect(ConsentTests.total(encounters) == 1)
+            outline(encounters.json["entry"]?.arrayValue?.first?["resource"])
+            #expect(!encounters.text.contains("B20"))
+            let batch = try await payer.send(.post, "/fhir", json: #"{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Encounter/enc-eli"}},{"request":{"method":"GET","url":"Encounter?subject=Patient/eli"}}]}"#)
+            #expect(batch.status == 200)
+            #expect(!batch.text.contains("B20"))
+            #expect(batch.text.contains("SUBSETTED"))
+            // searching by what the outline leaves out is refused — directly, through `_has` or `_content`
+            for path in ["/fhir/Encounter?reason-code=B20", "/fhir/Patient?_has:Encounter:patient:reason-code=B20",
+                         "/fhir/Encounter?diagnosis=Condition/vih-eli", "/fhir/Encounter?_content=B20", "/fhir/Claim?encounter.reason-code=B20"] {
+                let r = try await payer.send(.get, path)
+                #expect(r.status == 403, "\(path)")
+                #expect(r.issueCodes == ["forbidden"], "\(path)")
+            }
+            // a type the payer may not read cannot be probed through another one
+            #expect(ConsentTests.total(try await payer.send(.get, "/fhir/Patient?_has:Condition:subject:code=B20")) == 0)
+            // …while the same query with a readable type works
+            #expect(ConsentTests.total(try await payer.send(.get, "/fhir/Patient?_has:Coverage:beneficiary:status=active")) == 1)
             // the patient denies the payer: from the next request it sees nothing of theirs
             #expect(try await eli.send(.post, "/fhir/Consent", json: #"{"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/eli"},"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]},"provision":{"type":"deny","actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},"reference":{"reference":"Organization/aseguradora"}}]}}"#).status == 201)
             #expect(ConsentTests.total(try await payer.send(.get, "/fhir/Coverage?beneficiary=Patient/eli")) == 0)

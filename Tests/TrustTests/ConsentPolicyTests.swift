@@ -53,6 +53,7 @@ struct ConsentPolicyTests {
         Row(id: "Y1 payer, payment data", question: Q(actor: .payer, purpose: "HPAYMT", resourceType: "Claim"), permit: true, reason: rule("payer-beneficiary")),
         Row(id: "Y2 payer, clinical results", question: Q(actor: .payer, purpose: "HPAYMT", resourceType: "Observation"), permit: false, reason: rule("payer-minimum-necessary")),
         Row(id: "Y2 payer, clinical notes", question: Q(actor: .payer, purpose: "HPAYMT", resourceType: "DocumentReference"), permit: false, reason: rule("payer-minimum-necessary")),
+        Row(id: "Y4 payer, an encounter in outline", question: Q(actor: .payer, purpose: "HPAYMT", resourceType: "Encounter"), permit: true, reason: rule("payer-minimal-encounter")),
         Row(id: "Y3 payer, purpose not payment", question: Q(actor: .payer, purpose: "HRESCH", resourceType: "Claim"), permit: false, reason: rule("payer-purpose-not-payment")),
         Row(id: "R1 research without consent", question: Q(actor: .secondaryUser, purpose: "HRESCH"), permit: false, reason: rule("secondary-use-needs-consent")),
         Row(id: "R1 algorithm training without consent", question: Q(actor: .secondaryUser, purpose: "MLTRAINING"), permit: false, reason: rule("secondary-use-needs-consent")),

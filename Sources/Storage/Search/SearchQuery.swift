@@ -49,6 +49,13 @@ public struct Visibility: Sendable, Equatable {
     /// it by resource type, code or clinical date (`DataRule`). A resource in the compartment of
     /// a patient listed here is visible only if it satisfies the rule.
     public var dataRules: [String: DataRule]
+    /// Types the asker may read at all (nil: every type). Applied to every alias of a query —
+    /// chains and `_has` included — so a type the asker may not read cannot be probed through
+    /// another one (`Patient?_has:Condition:subject:code=…`).
+    public var readableTypes: [String]?
+    /// Types the asker sees only in a minimal form (a payer's Encounter): the elements served
+    /// and the search parameters that may be used on them.
+    public var minimal: [String: MinimalView] = [:]
 
     public init(patients: [String], sharedTypes: [String], hiddenLabels: [String] = [],
                 hiddenLabelsByPatient: [String: [String]] = [:], disclosed: [String] = [], dataRules: [String: DataRule] = [:]) {

@@ -36,6 +36,10 @@ public struct SearchSQL: Sendable {
             args += v.patients.map { .text($0) }
         }
         var clause = parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")"
+        if let readable = v.readableTypes {
+            clause += readable.isEmpty ? " AND 1 = 0" : " AND \(alias).type IN (\(placeholders(readable.count)))"
+            args += readable.map { .text($0) }
+        }
         if !v.hiddenLabels.isEmpty {
             clause += " AND NOT " + inIndex(.token, alias, types, "s.param = '_security' AND s.value IN (\(placeholders(v.hiddenLabels.count)))")
             args += v.hiddenLabels.map { .text($0) }
@@ -110,6 +114,10 @@ public struct SearchSQL: Sendable {
 
     func compile(_ f: SearchFilter, alias: String, types: [String], args: inout [SQLValue], depth: inout Int) throws -> String {
         depth += 1
+        if let v = visibility {
+            if case .content = f { try v.checkMinimal(nil, content: true, types: types) } else { try v.checkMinimal(f.parameterName, content: false, types: types) }
+            if case .has(let type, let parameter, _) = f { try v.checkMinimal(parameter, content: false, types: [type]) }
+        }
         guard depth < 200 else {
             throw FHIRError.badRequest("the search is too complex", "la búsqueda es demasiado compleja")
         }

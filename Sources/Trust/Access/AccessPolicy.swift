@@ -81,6 +81,14 @@ public struct AccessPolicy: Sendable {
     }).union(["Patient", "Task"])
 
     public func decide(_ p: Principal, store: any ResourceStore, now: Timestamp = SystemClock().now()) async throws -> AccessDecision {
+        var decision = try await decideByRole(p, store: store, now: now)
+        // the types a role may read hold inside every query too (chains, `_has`), not only on
+        // the types asked for
+        if let readable = decision.readableTypes, decision.visibility != nil { decision.visibility?.readableTypes = readable.sorted() }
+        return decision
+    }
+
+    func decideByRole(_ p: Principal, store: any ResourceStore, now: Timestamp) async throws -> AccessDecision {
         let shared = AccessPolicy.sharedTypes
         let millis = now.microseconds / 1000
         if let purpose = p.purposeOfUse, privacy.secondaryPurposes.contains(purpose), p.effectiveRole != .patient, p.effectiveRole != .relatedPerson {
@@ -160,8 +168,10 @@ public struct AccessPolicy: Sendable {
                 }
             }
             try await sealProvenance(&rules, store: store)
-            var decision = AccessDecision(visibility: Visibility(patients: patients.sorted(), sharedTypes: shared, dataRules: rules),
-                                          readableTypes: Set(shared + privacy.payerTypes),
+            var visibility = Visibility(patients: patients.sorted(), sharedTypes: shared, dataRules: rules)
+            visibility.minimal = privacy.payerMinimal
+            var decision = AccessDecision(visibility: visibility,
+                                          readableTypes: Set(shared + privacy.payerTypes + privacy.payerMinimal.keys),
                                           writableTypes: ["ClaimResponse", "ExplanationOfBenefit", "CoverageEligibilityResponse", "Coverage", "Task"],
                                           writePatients: patients, writeShared: false, updateAsCreate: false, rule: "urn:enlace:rule:payer-beneficiary")
             decision.basis = basis

@@ -1,5 +1,6 @@
 import FHIR
 import Foundation
+import Storage
 
 /// The default privacy policy of Enlace, following Mexican law (LFPDPPP: health data is
 /// sensitive and needs express consent; NOM-004-SSA3-2012 and NOM-024-SSA3-2012 on the clinical
@@ -21,6 +22,15 @@ public struct PrivacyPolicy: Sendable, Equatable {
     /// Types a payer may read (what payment needs; never notes or results).
     public var payerTypes: [String] = ["Patient", "Coverage", "Claim", "ClaimResponse", "ExplanationOfBenefit",
                                        "CoverageEligibilityRequest", "CoverageEligibilityResponse"]
+    /// What a payer sees of types it needs only in outline: an Encounter's who, when, where and
+    /// what kind — never its reasons, diagnoses, participants or notes — and only the search
+    /// parameters over those elements.
+    public var payerMinimal: [String: MinimalView] = [
+        "Encounter": MinimalView(elements: ["identifier", "status", "class", "type", "serviceType", "priority", "subject", "episodeOfCare",
+                                            "period", "length", "serviceProvider", "account", "partOf"],
+                                 parameters: ["identifier", "status", "class", "type", "subject", "patient", "episode-of-care", "date",
+                                              "length", "service-provider", "account", "part-of"]),
+    ]
     /// Purposes of payers.
     public var paymentPurposes: [String] = ["HPAYMT", "COVERAGE", "CLMATTCH"]
     /// Secondary uses: only with the patient's express consent, and the patient may oppose them.
@@ -113,10 +123,13 @@ public struct PrivacyPolicy: Sendable, Equatable {
             return Answer(false, PrivacyPolicy.rule("no-relationship"))                 // C2
         case .payer:
             if case .deny(let c) = q.consent { return Answer(false, c) }
+            if !paymentPurposes.contains(q.purpose) { return Answer(false, PrivacyPolicy.rule("payer-purpose-not-payment")) }  // Y3
+            if let t = q.resourceType, payerMinimal[t] != nil {
+                return Answer(true, PrivacyPolicy.rule("payer-minimal-encounter"))       // Y4 outline only
+            }
             if let t = q.resourceType, !payerTypes.contains(t) {
                 return Answer(false, PrivacyPolicy.rule("payer-minimum-necessary"))     // Y2
             }
-            if !paymentPurposes.contains(q.purpose) { return Answer(false, PrivacyPolicy.rule("payer-purpose-not-payment")) }  // Y3
             return Answer(true, PrivacyPolicy.rule("payer-beneficiary"))                // Y1
         case .secondaryUser:
             if case .deny(let c) = q.consent { return Answer(false, c) }                // R3 opposition (ARCO)
