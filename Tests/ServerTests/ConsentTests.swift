@@ -121,6 +121,10 @@ struct ConsentTests {
             try await op.send(.put, "/fhir/Patient/luis", json: #"{"resourceType":"Patient","id":"luis"}"#)
             try await op.send(.put, "/fhir/Condition/dx-luis", json: #"{"resourceType":"Condition","id":"dx-luis","subject":{"reference":"Patient/luis"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"F32.1"}]}}"#)
             #expect(try await doctor.send(.get, "/fhir/Condition/dx-luis").status == 404)
+            // asserting the emergency purpose alone opens nothing, and says how to break the glass
+            let asserted = try await doctor.send(.get, "/fhir/Condition?subject=Patient/luis", headers: ["X-Purpose-Of-Use": "ETREAT"])
+            #expect(ConsentTests.total(asserted) == 0)
+            #expect(asserted.text.contains("$break-the-glass"))
             // a reason is required
             #expect(try await doctor.send(.post, "/fhir/Patient/luis/$break-the-glass").status == 400)
             let glass = try await doctor.send(.post, "/fhir/Patient/luis/$break-the-glass", json: #"{"resourceType":"Parameters","parameter":[{"name":"reason","valueString":"Paciente inconsciente en urgencias, se requiere historial"}]}"#)

@@ -258,6 +258,10 @@ public struct AccessPolicy: Sendable {
                 notices.append("Patient/\(pt) chose not to be told about: \(cats) (\(consent)); results in these categories are withheld from the patient until an accompanied disclosure is recorded (Task code 'disclosure')")
             }
         }
+        if purpose == privacy.emergencyPurpose, btg.count < max(candidates.count, 1) {
+            notices.append("Purpose ETREAT needs break-the-glass: POST /fhir/Patient/{id}/$break-the-glass with a written reason; without it no patient's record is shown / "
+                           + "El propósito ETREAT requiere romper el cristal: POST /fhir/Patient/{id}/$break-the-glass con un motivo escrito; sin ello no se muestra ningún expediente")
+        }
         try await sealProvenance(&rules, store: store)
         var decision = AccessDecision(visibility: Visibility(patients: patients, sharedTypes: AccessPolicy.sharedTypes, hiddenLabelsByPatient: hidden,
                                                              dataRules: rules),
