@@ -52,6 +52,9 @@ public struct ServerConfiguration: Sendable {
         if let v = env["ENLACE_DATABASE_URL"], !v.isEmpty { c.databaseURL = v }
         if let v = env["ENLACE_BASE_URL"] { c.baseURL = v }
         if let v = env["ENLACE_MAX_BODY_BYTES"], let n = Int(v) { c.maxBodyBytes = n }
+        if let v = env["ENLACE_BREAK_THE_GLASS_MINUTES"], let m = Double(v), m > 0, m <= 7 * 24 * 60 {
+            c.privacy.breakTheGlassSeconds = Int64((m * 60).rounded())
+        }
         return c
     }
 

@@ -21,6 +21,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes (env ENLACE_MAX_BODY_BYTES; default 16 MiB).")
     var maxBodyBytes: Int?
 
+    @Option(name: .long, help: "How long break-the-glass access lasts, in minutes (env ENLACE_BREAK_THE_GLASS_MINUTES; default 240; decimals allowed).")
+    var breakTheGlassMinutes: Double?
+
     @Flag(name: .customLong("totp-for-staff"), inversion: .prefixedNo,
           help: "Require a TOTP code when staff (practitioner, pharmacy, payer, org-admin, privacy-officer, auditor, operator) sign in.")
     var totpForStaff = true
@@ -36,6 +39,10 @@ struct Serve: AsyncParsableCommand {
         if let d = data.data { config.dataDirectory = d }
         if let b = data.baseURL { config.baseURL = b }
         if let m = maxBodyBytes { config.maxBodyBytes = m }
+        if let m = breakTheGlassMinutes {
+            guard m > 0, m <= 7 * 24 * 60 else { throw ValidationError("--break-the-glass-minutes must be more than 0 and at most 10080 (a week)") }
+            config.privacy.breakTheGlassSeconds = max(1, Int64((m * 60).rounded()))
+        }
         guard (1...65535).contains(config.port) else { throw ValidationError("--port must be between 1 and 65535") }
         if let d = data.database { config.databaseURL = d }
         var logger = Logger(label: "enlace")

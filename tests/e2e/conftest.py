@@ -28,7 +28,8 @@ def free_port():
 
 
 class Server:
-    def __init__(self, data_dir, port, database=None, base_url=None):
+    def __init__(self, data_dir, port, database=None, base_url=None, extra=None):
+        self.extra = extra or []
         self.data_dir = data_dir
         self.port = port
         self.database = database
@@ -43,6 +44,7 @@ class Server:
             args += ["--database", self.database]
         if self.base_url:
             args += ["--base-url", self.base_url]
+        args += self.extra
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -76,7 +76,8 @@ extension FHIRAPI {
             ctx.audit?.decidedBy("urn:enlace:rule:auditor")
             return nil
         case .patient, .relatedPerson:
-            let mine = Set([p.patient].compactMap { $0 } + p.actsFor)
+            // a patient context may be written `ana` or `Patient/ana` (user records, SMART launch)
+            let mine = Set(([p.patient].compactMap { $0 } + p.actsFor).map { $0.hasPrefix("Patient/") ? String($0.dropFirst(8)) : $0 })
             guard !mine.isEmpty else { break }
             ctx.audit?.decidedBy("urn:enlace:rule:own-access-log")
             return mine
