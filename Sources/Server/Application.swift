@@ -94,6 +94,7 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
     Portal(services: services).register(on: router)
     return Application(
         router: router,
+        server: .http1(additionalChannelHandlers: [ProtocolErrorHandler()]),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Enlace"),
         services: [TreeHeadService(ledger: services.ledger, logger: logger)],
         logger: logger
