@@ -52,10 +52,11 @@ struct LeakMatrixTests {
         }
     }
 
-    func mustNotLeak(_ r: Client.Reply, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    func mustNotLeak(_ r: Client.Reply, _ what: String, secrets: [String] = ["luis", "LUIS1", "Secreto", "secreto", "cond-luis", "obs-luis"],
+                     sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.status != 500, "\(what)", sourceLocation: sourceLocation)
         let text = LeakMatrixTests.stripEchoes(r.json).compactString
-        for secret in ["luis", "LUIS1", "Secreto", "secreto", "cond-luis", "obs-luis"] {
+        for secret in secrets {
             #expect(!text.contains(secret), "\(what) leaked '\(secret)': \(text.prefix(300))", sourceLocation: sourceLocation)
         }
     }
@@ -118,6 +119,49 @@ struct LeakMatrixTests {
             // the patient can add a home measurement to her own record only
             let w3 = try await c.send(.post, "/fhir/Observation", json: #"{"resourceType":"Observation","status":"final","code":{"text":"glucosa casera"},"subject":{"reference":"Patient/ana"}}"#, headers: auth(patient))
             #expect(w3.status == 403)  // patient/*.rs grants no create
+        }
+    }
+}
+
+/// The same read paths with consents in play (issue #5): Luis grants the practitioner only his
+/// Observations of 2027 (there are none), and Ana chooses not to be told about her glucose
+/// results. The practitioner then sees Luis's Patient resource and nothing else of his; Ana
+/// sees nothing of the withheld result — on every path, including counts and history.
+@Suite("Leak matrix with consents in play")
+struct LeakMatrixWithConsentTests {
+    static let luisGrant = #"{"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/luis"},"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},"provision":{"type":"permit","actor":[{"role":{"text":"x"},"reference":{"reference":"Practitioner/dra"}}],"class":[{"code":"Observation"}],"dataPeriod":{"start":"2027-01-01","end":"2027-12-31"}}}"#
+    static let anaNotToKnow = #"{"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/ana"},"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]},"provision":{"type":"deny","actor":[{"role":{"text":"x"},"reference":{"reference":"Patient/ana"}}],"code":[{"coding":[{"system":"http://loinc.org","code":"2339-0"}]}]}}"#
+
+    @Test func scopedGrantsAndNamedWithholdingLeakNothing() async throws {
+        let server = try TestServer()
+        let a = server.services.authority, now = server.clock.now()
+        let practitioner = try a.issueClaims(subject: "user:dra", scope: "user/*.cruds", ttl: 3600, now: now, role: .practitioner,
+                                             fhirUser: "Practitioner/dra", organization: "Organization/umf").token
+        let patient = try a.issueClaims(subject: "user:ana", scope: "patient/*.rs", ttl: 3600, now: now, role: .patient,
+                                        fhirUser: "Patient/ana", patient: "ana").token
+        let matrix = LeakMatrixTests()
+        try await server.run { c in
+            for (path, json) in LeakMatrixTests.seed {
+                #expect(try await c.send(.put, "/fhir/" + path, json: json).status == 201)
+            }
+            #expect(try await c.send(.post, "/fhir/Consent", json: LeakMatrixWithConsentTests.luisGrant).status == 201)
+            #expect(try await c.send(.post, "/fhir/Consent", json: LeakMatrixWithConsentTests.anaNotToKnow).status == 201)
+            let dra = ["Authorization": "Bearer \(practitioner)"]
+            let ana = ["Authorization": "Bearer \(patient)"]
+            for path in LeakMatrixTests.paths {
+                matrix.mustNotLeak(try await c.send(.get, path, headers: dra, auth: false), "practitioner GET \(path)", secrets: ["cond-luis", "obs-luis"])
+                // Ana's own Consent names the code she chose not to know: leave Consents out
+                let r = try await c.send(.get, path, headers: ana, auth: false)
+                let entries = (r.json["entry"]?.arrayValue ?? []).filter { $0["resource"]?["resourceType"]?.stringValue != "Consent" }
+                matrix.mustNotLeak(Client.Reply(status: r.status, headers: r.headers, bytes: JSON.object([("entry", .array(entries)), ("total", r.json["total"] ?? .null)]).serialized()),
+                                   "patient GET \(path)", secrets: ["obs-ana", "2339-0"])
+            }
+            // the grant did open Luis's Patient resource, and only it
+            #expect(try await c.send(.get, "/fhir/Patient/luis", headers: dra, auth: false).status == 200)
+            #expect(try await c.send(.get, "/fhir/Observation/obs-luis", headers: dra, auth: false).status == 404)
+            #expect(try await c.send(.get, "/fhir/Observation?_summary=count", headers: dra, auth: false).json["total"] == .number("1"))  // obs-ana
+            #expect(try await c.send(.get, "/fhir/Observation/obs-ana", headers: ana, auth: false).status == 404)
+            #expect(try await c.send(.get, "/fhir/Observation?_summary=count", headers: ana, auth: false).json["total"] == .number("0"))
         }
     }
 }
