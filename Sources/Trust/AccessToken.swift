@@ -98,6 +98,11 @@ public struct TokenAuthority: Sendable {
     public let audience: String
     /// Tolerance for clock skew on `exp`/`iat`, seconds.
     public var leeway: Int64 = 30
+    /// Tokens whose signature, audience and claims were verified, by their exact text: a second
+    /// request with the same token skips the ECDSA verification (the most expensive step of a
+    /// read) but never the time checks. Revocation is not cached here — it is checked on every
+    /// request against the records (`IdentityService.isActive`).
+    let verified = VerifiedTokens(capacity: 4096)
 
     public init(key: SigningKey, issuer: String, audience: String) {
         self.key = key
@@ -146,6 +151,18 @@ public struct TokenAuthority: Sendable {
     /// Verifies signature (ES256 only: `none`, HS256 and every other algorithm are refused),
     /// expiry and audience. Throws `TokenError` naming the failed check.
     public func verify(_ token: String, now: Timestamp) throws(TokenError) -> AccessTokenClaims {
+        let nowSeconds = now.microseconds / 1_000_000
+        if let claims = verified.get(token) {
+            guard claims.expires + leeway > nowSeconds else { throw .expired }
+            guard claims.issuedAt - leeway <= nowSeconds else { throw .notYetValid }
+            return claims
+        }
+        let claims = try verifyFully(token, now: now)
+        verified.put(token, claims)
+        return claims
+    }
+
+    func verifyFully(_ token: String, now: Timestamp) throws(TokenError) -> AccessTokenClaims {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, token.utf8.count < 16_384,
               let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
@@ -177,5 +194,34 @@ public struct TokenAuthority: Sendable {
                                  role: role, fhirUser: payload["fhirUser"]?.stringValue, patient: payload["patient"]?.stringValue,
                                  actsFor: (payload["acts_for"]?.arrayValue ?? []).compactMap(\.stringValue),
                                  organization: payload["org"]?.stringValue, clientID: payload["client_id"]?.stringValue)
+    }
+}
+
+/// A bounded, thread-safe map from a token's exact text to its verified claims. When full it is
+/// emptied (tokens are short-lived; a miss only costs one signature verification).
+final class VerifiedTokens: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claims: [String: AccessTokenClaims] = [:]
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func get(_ token: String) -> AccessTokenClaims? {
+        lock.lock()
+        defer { lock.unlock() }
+        return claims[token]
+    }
+
+    func put(_ token: String, _ c: AccessTokenClaims) {
+        lock.lock()
+        defer { lock.unlock() }
+        if claims.count >= capacity { claims.removeAll(keepingCapacity: true) }
+        claims[token] = c
+    }
+
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return claims.count
     }
 }

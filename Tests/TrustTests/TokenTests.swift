@@ -28,6 +28,9 @@ struct TokenTests {
         #expect(claims.scope == "system/*.*")
         #expect(claims.expires - claims.issuedAt == 3600)
         #expect(!claims.tokenID.isEmpty)
+        // the second verification of the same text comes from the cache of verified tokens:
+        // the time checks still hold
+        #expect(try authority.verify(token, now: now) == claims)
         #expect(throws: TokenError.expired) { try authority.verify(token, now: Timestamp(microseconds: now.microseconds + 3700 * 1_000_000)) }
         #expect(throws: TokenError.notYetValid) { try authority.verify(token, now: Timestamp(microseconds: now.microseconds - 3600 * 1_000_000)) }
         let other = TokenAuthority(key: authority.key, issuer: "http://y/fhir", audience: "http://y/fhir")
