@@ -320,7 +320,7 @@ struct PortalStrings: Sendable {
     var requestAccessLink: String { t("Solicitar acceso a un paciente por su CURP", "Request access to a patient by their CURP") }
     var requestAccessLead: String { t("¿Necesita ver el expediente de alguien que no es su paciente? Pídale permiso: la persona recibe su solicitud en «Mis permisos» y decide si lo aprueba, con menos tiempo o información, o si lo rechaza. Pedir no da acceso a nada.", "Need to see the record of someone who is not your patient? Ask them: they receive your request under “My permissions” and decide whether to approve it, with less time or information, or deny it. Asking grants nothing.") }
     var curpLabel: String { t("CURP del paciente", "Patient's CURP") }
-    var curpHint: String { t("18 caracteres, por ejemplo TOJA740227MDFRMN02. Está en su credencial, acta o INE.", "18 characters, e.g. TOJA740227MDFRMN02. It is on their ID card, birth certificate or INE.") }
+    var curpHint: String { t("Los 18 caracteres, como aparecen en su credencial, acta de nacimiento o INE. Mayúsculas o minúsculas, da igual.", "All 18 characters, as on their ID card, birth certificate or INE. Upper or lower case.") }
     var curpInvalid: String { t("Esa CURP no es válida: debe tener 18 caracteres (4 letras, 6 dígitos de la fecha de nacimiento, H, M o X, 5 letras, 1 letra o dígito y el dígito verificador). Revísela e intente de nuevo.", "That CURP is not valid: it must have 18 characters (4 letters, 6 digits of the date of birth, H, M or X, 5 letters, 1 letter or digit and the check digit). Check it and try again.") }
     var purposeLabel: String { t("Para qué", "Purpose") }
     var categoriesAsk: String { t("Información sensible que también pide (opcional)", "Sensitive information you also ask for (optional)") }
@@ -336,7 +336,7 @@ struct PortalStrings: Sendable {
 
     // clinicians: break the glass
     var refusalOptions: String { t("¿Qué puede hacer?", "What can you do?") }
-    var refusalAsk: String { t("Pida acceso al paciente con su CURP; él decide.", "Ask the patient for access with their CURP; they decide.") }
+    var refusalAsk: String { t("Pida permiso a la persona con su CURP: ella decide si lo aprueba.", "Ask the person for permission with their CURP: they decide whether to approve.") }
     var btgLead: String { t("Solo en una emergencia, cuando la persona no puede dar su permiso y la atención no puede esperar.", "Only in an emergency, when the person cannot give permission and care cannot wait.") }
     var btgConsequences: [String] {
         language == .es ? [
@@ -363,7 +363,7 @@ struct PortalStrings: Sendable {
 
     // patients: break-the-glass notifications
     var btgNoticesTitle: String { t("Accesos de emergencia a su expediente", "Emergency access to your record") }
-    var btgNoticesLead: String { t("Alguien abrió su expediente en una emergencia («romper el cristal»). La oficina de privacidad revisa cada caso; si no lo reconoce, puede presentar una queja.", "Someone opened your record in an emergency (“break the glass”). The privacy office reviews every case; if you do not recognise it, you can file a complaint.") }
+    var btgNoticesLead: String { t("Alguien abrió su expediente en una emergencia («romper el cristal»). La oficina de privacidad revisa cada caso.", "Someone opened your record in an emergency (“break the glass”). The privacy office reviews every case.") }
     var btgWho: String { t("Quién", "Who") }
     var btgWhen: String { t("Cuándo", "When") }
     var btgUntil: String { t("Acceso hasta", "Access until") }
