@@ -373,6 +373,9 @@ import Trust
             #expect(approved.1 == "/permisos?aprobada=1")
             let (s2, record) = try await get("/pacientes/demo-p002", cookie: morales)
             #expect(s2 == .ok && record.contains("Lucía Fernanda Ramírez Soto"))
+            // The request is in Lucía's access log, with who asked and the CURP lookup named.
+            let (_, log) = try await get("/accesos", cookie: luciaSession)
+            #expect(log.contains("Dra. Elena Morales Rivas") && log.contains("Solicitud de acceso por CURP"))
         }
     }
 

@@ -123,6 +123,8 @@ extension Portal {
             return html(.unprocessableContent, requestAccessHTML(s, request, form: form, errors: errors, sent: false))
         }
         guard let me = s.principal.fhirUser else { throw FHIRError(status: 403, code: "forbidden", english: "for clinicians", spanish: "para personal clínico") }
+        // the audit entry says a CURP was looked up on the clinician's behalf (matched or not alike)
+        context.audit?.decidedBy("urn:enlace:rule:portal-curp-lookup")
         let patients = try await patientsWithCURP(curp)
         if !patients.isEmpty {
             context.audit?.interaction = "create"

@@ -220,6 +220,7 @@ struct PortalStrings: Sendable {
         case "urn:enlace:rule:dispensing-pharmacy": return t("Farmacia que surte la receta", "Pharmacy filling the prescription")
         case "urn:enlace:rule:payer-beneficiary": return t("Aseguradora del beneficiario", "Beneficiary's payer")
         case "urn:enlace:rule:portal-sign-in": return t("Inicio de sesión", "Sign-in")
+        case "urn:enlace:rule:portal-curp-lookup": return t("Solicitud de acceso por CURP", "Access request by CURP")
         case "urn:enlace:rule:demo-load": return t("Carga de datos de demostración", "Loading of demo data")
         default:
             if policy.hasPrefix("Consent/") { return t("Consentimiento \(policy)", "Consent \(policy)") }
