@@ -233,7 +233,7 @@ extension Portal {
             return html(.unprocessableContent, layout(s, request, title: t.breakTheGlass, body: body))
         }
         guard form["confirmar"] == "1" else {
-            var body = "<section class=\"card emergency\" aria-labelledby=\"confirmar\"><h2 id=\"confirmar\">\(esc(t.btgConfirmTitle))</h2>"
+            var body = "<section class=\"card emergency\" aria-labelledby=\"confirmar\"><h2 id=\"confirmar\">\(esc(t.breakTheGlass))</h2>"
             body += "<p>\(esc(t.btgConfirmLead))</p><blockquote class=\"reason\">\(esc(reason))</blockquote><ul class=\"consequences\">"
             for c in t.btgConsequences { body += "<li>\(esc(c))</li>" }
             body += "</ul><form method=\"post\" action=\"/pacientes/\(esc(id))/emergencia\">"
