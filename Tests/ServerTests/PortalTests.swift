@@ -37,7 +37,7 @@ import Trust
     @Test func demoLoadsOnceWithValidCURPs() async throws {
         let (services, signIns, directory) = try await Self.demo()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        #expect(Set(signIns.map(\.username)) == ["ana", "lucia", "dr.hernandez", "dra.castillo", "dr.aguilar", "privacidad"])
+        #expect(Set(signIns.map(\.username)) == ["ana", "lucia", "dr.hernandez", "dra.castillo", "dr.aguilar", "dra.morales", "privacidad"])
         let patients = try await services.store.read { tx in
             let (q, _) = try SearchParser().parse(types: ["Patient"], parameters: [("_count", "100")])
             return try tx.search(q).matches
@@ -245,6 +245,225 @@ import Trust
             #expect(revoked.1 == "/permisos?revocado=1")
             let (s4, refusal) = try await get("/pacientes/demo-p001", cookie: castillo)
             #expect(s4 == .forbidden && refusal.contains("Acceso no permitido") && !refusal.contains("Diabetes"))
+        }
+    }
+
+    /// Consent-request and break-the-glass Tasks of one patient, read straight from the store.
+    static func privacyTasks(_ services: EnlaceServices, patient: String, code: String) async throws -> [JSON] {
+        try await services.store.read { tx in
+            let (q, _) = try SearchParser().parse(types: ["Task"], parameters: [("code", "\(PrivacyCodes.taskCodes)|\(code)"),
+                                                                                ("patient", "Patient/\(patient)"), ("_count", "100")])
+            return try tx.search(q).matches.filter { !$0.deleted }.map { try $0.json() }
+        }
+    }
+
+    /// *Solicitar acceso*: a clinician asks a patient for access by CURP. The CURP is resolved on
+    /// the server; a known and an unknown CURP answer the same page; only a known one creates the
+    /// consent-request Task (as `POST /fhir/Task` would, through the clinician's guard); a bad CURP
+    /// is a form error; a wrong CSRF token changes nothing.
+    @Test func clinicianRequestsAccessByCURP() async throws {
+        let (services, signIns, directory) = try await Self.demo()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var logger = Logger(label: "enlace-test")
+        logger.logLevel = .critical
+        let app = buildApplication(services, logger: logger)
+        let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
+        @Sendable func password(_ user: String) -> String { passwords[user] ?? "" }
+        let lucia = try #require(try await services.store.read { try $0.current("Patient", "demo-p002") }).json()
+        let luciaCURP = try #require(lucia["identifier"]?.arrayValue?.first?["value"]?.stringValue)
+        let unknownCURP = CURP.make(given: "Zacarías", paternal: "Quiñones", maternal: "Xochitl", birth: (1961, 11, 3), female: false, state: "YN", homonym: 7)
+        #expect(CURP.normalized(unknownCURP) == unknownCURP)
+        #expect(CURP.normalized(" " + luciaCURP.lowercased() + " ") == luciaCURP, "typed in lower case with spaces is fine")
+        try await app.test(.router) { client in
+            func get(_ path: String, cookie: String) async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]) { ($0.status, String(buffer: $0.body)) }
+            }
+            func post(_ path: String, cookie: String, _ form: String) async throws -> (HTTPResponse.Status, String?, String) {
+                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                h[.cookie] = cookie
+                return try await client.execute(uri: path, method: .post, headers: h, body: ByteBuffer(string: form)) {
+                    ($0.status, $0.headers[.location], String(buffer: $0.body))
+                }
+            }
+            func signIn(_ user: String) async throws -> String {
+                let r0 = try await client.execute(uri: "/entrar", method: .get) { $0 }
+                let csrfCookie = try #require(r0.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal_csrf=") })
+                let value = String(csrfCookie.dropFirst("enlace_portal_csrf=".count).prefix { $0 != ";" })
+                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                h[.cookie] = "enlace_portal_csrf=\(value)"
+                let r = try await client.execute(uri: "/entrar", method: .post, headers: h,
+                                                 body: ByteBuffer(string: "csrf=\(value)&next=%2F&username=\(user)&password=\(password(user))")) { $0 }
+                let session = try #require(r.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal=") })
+                return String(session.prefix { $0 != ";" })
+            }
+            func csrf(_ page: String) throws -> String {
+                let marker = "name=\"csrf\" value=\""
+                let start = try #require(page.range(of: marker)).upperBound
+                return String(page[start...].prefix { $0 != "\"" })
+            }
+            func requests() async throws -> [JSON] { try await Self.privacyTasks(services, patient: "demo-p002", code: PrivacyCodes.consentRequest) }
+            let morales = try await signIn("dra.morales")
+
+            // Refused on Lucía's page, with the way to ask; the patients list links to the form too.
+            let (s0, refusal) = try await get("/pacientes/demo-p002", cookie: morales)
+            #expect(s0 == .forbidden && refusal.contains("Acceso no permitido") && !refusal.contains("Lucía"))
+            #expect(refusal.contains("href=\"/solicitar-acceso\"") && refusal.contains("action=\"/pacientes/demo-p002/emergencia\""))
+            #expect(try await get("/pacientes", cookie: morales).1.contains("href=\"/solicitar-acceso\""))
+            let (s1, form) = try await get("/solicitar-acceso", cookie: morales)
+            #expect(s1 == .ok && form.contains("CURP del paciente") && form.contains("Atención médica") && form.contains("Salud mental")
+                    && form.contains("30 días") && form.contains("<textarea"))
+            let (_, english) = try await get("/solicitar-acceso", cookie: morales + "; lang=en")
+            #expect(english.contains("Patient&#39;s CURP") || english.contains("Patient's CURP"))
+            #expect(english.contains("Mental health") && english.contains("Send request"))
+            let token = try csrf(form)
+            let before = try await requests().count
+
+            // A wrong CSRF token changes nothing.
+            let forged = try await post("/solicitar-acceso", cookie: morales, "csrf=forged&curp=\(luciaCURP)&proposito=TREAT&dias=30&motivo=Valoraci%C3%B3n")
+            #expect(forged.0 == .forbidden)
+            #expect(try await requests().count == before)
+
+            // A malformed CURP (or one with a wrong check digit) is a clear form error; nothing is written.
+            let bad = try await post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=ABC123&proposito=TREAT&dias=30&motivo=Valoraci%C3%B3n")
+            #expect(bad.0 == .unprocessableContent && bad.2.contains("Esa CURP no es válida") && bad.2.contains("aria-invalid=\"true\""))
+            #expect(bad.2.contains("value=\"ABC123\""), "what was typed is kept")
+            let wrongDigit = String(luciaCURP.dropLast()) + (luciaCURP.hasSuffix("0") ? "1" : "0")
+            let bad2 = try await post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=\(wrongDigit)&proposito=TREAT&dias=30&motivo=Valoraci%C3%B3n")
+            #expect(bad2.0 == .unprocessableContent && bad2.2.contains("Esa CURP no es válida"))
+            let noReason = try await post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=\(luciaCURP)&proposito=TREAT&dias=30&motivo=")
+            #expect(noReason.0 == .unprocessableContent && noReason.2.contains("Escriba el motivo"))
+            #expect(try await requests().count == before)
+
+            // A known CURP: exactly one consent-request Task for Lucía, as the API writes it.
+            let reason = "Valoraci%C3%B3n+de+su+embarazo%2C+enviada+por+su+ginec%C3%B3loga"
+            let known = try await post("/solicitar-acceso", cookie: morales,
+                                       "csrf=\(token)&curp=\(luciaCURP.lowercased())&proposito=TREAT&categoria-SEX=1&dias=90&motivo=\(reason)")
+            #expect(known.0 == .seeOther && known.1 == "/solicitar-acceso?enviada=1")
+            let after = try await requests()
+            #expect(after.count == before + 1)
+            let task = try #require(after.first { $0["requester"]?["reference"]?.stringValue == "Practitioner/dra-morales" })
+            #expect(task["status"]?.stringValue == "requested" && task["intent"]?.stringValue == "proposal")
+            #expect(task["for"]?["reference"]?.stringValue == "Patient/demo-p002")
+            #expect(task["reasonCode"]?["text"]?.stringValue == "Valoración de su embarazo, enviada por su ginecóloga")
+            let asked = try PrivacyOperations.Request(task: task)
+            #expect(asked.purposes == ["TREAT"] && asked.categories == ["SEX"] && asked.durationSeconds == 90 * 86_400)
+            let (_, knownPage) = try await get(try #require(known.1), cookie: morales)
+            #expect(knownPage.contains("Si la CURP corresponde a un paciente registrado, recibirá su solicitud"))
+
+            // An unknown (but well-formed) CURP: the same answer, and nothing is written anywhere.
+            let tasksBefore = try await services.store.read { tx in
+                try tx.search(SearchParser().parse(types: ["Task"], parameters: [("_count", "500")]).0).matches.count
+            }
+            let unknown = try await post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=\(unknownCURP)&proposito=TREAT&dias=30&motivo=\(reason)")
+            #expect(unknown.0 == known.0 && unknown.1 == known.1 && unknown.2 == known.2)
+            let (_, unknownPage) = try await get(try #require(unknown.1), cookie: morales)
+            #expect(unknownPage == knownPage, "a known and an unknown CURP answer exactly the same page")
+            let tasksAfter = try await services.store.read { tx in
+                try tx.search(SearchParser().parse(types: ["Task"], parameters: [("_count", "500")]).0).matches.count
+            }
+            #expect(tasksAfter == tasksBefore)
+
+            // Lucía sees the request on Mis permisos; once she approves it, the clinician opens her record.
+            let luciaSession = try await signIn("lucia")
+            let (_, permisos) = try await get("/permisos", cookie: luciaSession)
+            let taskID = try #require(task["id"]?.stringValue)
+            #expect(permisos.contains("id=\"request-\(taskID)\"") && permisos.contains("Dra. Elena Morales Rivas")
+                    && permisos.contains("Salud sexual y reproductiva") && permisos.contains("90 días") && permisos.contains("enviada por su ginecóloga"))
+            let approved = try await post("/permisos/solicitudes/aprobar", cookie: luciaSession, "csrf=\(try csrf(permisos))&solicitud=\(taskID)")
+            #expect(approved.1 == "/permisos?aprobada=1")
+            let (s2, record) = try await get("/pacientes/demo-p002", cookie: morales)
+            #expect(s2 == .ok && record.contains("Lucía Fernanda Ramírez Soto"))
+            // The request is in Lucía's access log, with who asked and the CURP lookup named.
+            let (_, log) = try await get("/accesos", cookie: luciaSession)
+            #expect(log.contains("Dra. Elena Morales Rivas") && log.contains("Solicitud de acceso por CURP"))
+        }
+    }
+
+    /// *Acceso de emergencia*: from the refusal page, a reason (≥ 10 characters) and a
+    /// confirmation; then `PrivacyOperations.breakTheGlass` writes the btg-review Task and the
+    /// patient's Communication, the clinician opens the record, and the patient sees the notice.
+    @Test func clinicianBreaksTheGlassFromThePortal() async throws {
+        let (services, signIns, directory) = try await Self.demo()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var logger = Logger(label: "enlace-test")
+        logger.logLevel = .critical
+        let app = buildApplication(services, logger: logger)
+        let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
+        @Sendable func password(_ user: String) -> String { passwords[user] ?? "" }
+        try await app.test(.router) { client in
+            func get(_ path: String, cookie: String) async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]) { ($0.status, String(buffer: $0.body)) }
+            }
+            func post(_ path: String, cookie: String, _ form: String) async throws -> (HTTPResponse.Status, String?, String) {
+                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                h[.cookie] = cookie
+                return try await client.execute(uri: path, method: .post, headers: h, body: ByteBuffer(string: form)) {
+                    ($0.status, $0.headers[.location], String(buffer: $0.body))
+                }
+            }
+            func signIn(_ user: String) async throws -> String {
+                let r0 = try await client.execute(uri: "/entrar", method: .get) { $0 }
+                let csrfCookie = try #require(r0.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal_csrf=") })
+                let value = String(csrfCookie.dropFirst("enlace_portal_csrf=".count).prefix { $0 != ";" })
+                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                h[.cookie] = "enlace_portal_csrf=\(value)"
+                let r = try await client.execute(uri: "/entrar", method: .post, headers: h,
+                                                 body: ByteBuffer(string: "csrf=\(value)&next=%2F&username=\(user)&password=\(password(user))")) { $0 }
+                let session = try #require(r.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal=") })
+                return String(session.prefix { $0 != ";" })
+            }
+            func csrf(_ page: String) throws -> String {
+                let marker = "name=\"csrf\" value=\""
+                let start = try #require(page.range(of: marker)).upperBound
+                return String(page[start...].prefix { $0 != "\"" })
+            }
+            func reviews() async throws -> [JSON] { try await Self.privacyTasks(services, patient: "demo-p002", code: PrivacyCodes.breakTheGlassReview) }
+            let morales = try await signIn("dra.morales")
+            let (s0, refusal) = try await get("/pacientes/demo-p002", cookie: morales)
+            #expect(s0 == .forbidden && refusal.contains("Acceso de emergencia (romper el cristal)"))
+            #expect(refusal.contains("4 horas") && refusal.contains("oficina de privacidad") && refusal.contains("recibe un aviso"))
+            let token = try csrf(refusal)
+            #expect(try await reviews().isEmpty)
+
+            // No reason, or a short one: nothing changes, and the page says why.
+            let none = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=")
+            #expect(none.0 == .unprocessableContent && none.2.contains("al menos 10 caracteres") && none.2.contains("No se abrió el expediente"))
+            let short = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=urgente&confirmar=1")
+            #expect(short.0 == .unprocessableContent && short.2.contains("al menos 10 caracteres"))
+            #expect(try await reviews().isEmpty)
+            #expect(try await get("/pacientes/demo-p002", cookie: morales).0 == .forbidden)
+
+            // A reason first asks for confirmation; a wrong CSRF token changes nothing.
+            let reason = "Paciente+inconsciente+en+urgencias%2C+sangrado+activo"
+            let confirm = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=\(reason)")
+            #expect(confirm.0 == .ok && confirm.2.contains("Confirme el acceso de emergencia") && confirm.2.contains("name=\"confirmar\" value=\"1\""))
+            #expect(confirm.2.contains("Paciente inconsciente en urgencias, sangrado activo"))
+            let forged = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=forged&motivo=\(reason)&confirmar=1")
+            #expect(forged.0 == .forbidden)
+            #expect(try await reviews().isEmpty)
+            #expect(try await get("/pacientes/demo-p002", cookie: morales).0 == .forbidden)
+
+            // Confirmed: the btg-review Task, the Communication, and the record opens.
+            let done = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=\(reason)&confirmar=1")
+            #expect(done.0 == .seeOther && done.1 == "/pacientes/demo-p002?emergencia=1")
+            let tasks = try await reviews()
+            #expect(tasks.count == 1)
+            let task = try #require(tasks.first)
+            #expect(task["requester"]?["reference"]?.stringValue == "Practitioner/dra-morales" && task["status"]?.stringValue == "requested")
+            #expect(task["reasonCode"]?["text"]?.stringValue == "Paciente inconsciente en urgencias, sangrado activo")
+            let (s1, record) = try await get(try #require(done.1), cookie: morales)
+            #expect(s1 == .ok && record.contains("Lucía Fernanda Ramírez Soto") && record.contains("Acceso de emergencia activo hasta"))
+
+            // Lucía sees the notification at the top of ¿Quién vio mis datos?, with who, when and why.
+            let lucia = try await signIn("lucia")
+            let (s2, log) = try await get("/accesos", cookie: lucia)
+            #expect(s2 == .ok && log.contains("class=\"card btg-notices\"") && log.contains("Accesos de emergencia a su expediente"))
+            #expect(log.contains("Dra. Elena Morales Rivas") && log.contains("Paciente inconsciente en urgencias, sangrado activo"))
+            #expect(log.contains("pendiente de revisión por la oficina de privacidad") && log.contains("href=\"#entrada-"))
+            let notices = try #require(log.range(of: "btg-notices")), lead = try #require(log.range(of: "Cada vez que alguien consulta"))
+            #expect(notices.lowerBound < lead.lowerBound, "the notice comes first")
+            let (_, english) = try await get("/accesos", cookie: lucia + "; lang=en")
+            #expect(english.contains("Emergency access to your record") && english.contains("waiting for review by the privacy office"))
         }
     }
 }

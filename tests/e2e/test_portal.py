@@ -454,3 +454,111 @@ def test_verified_mark_is_explained(demo, browser):
     steps.check("explicado")
     btg = d.find_elements(By.CSS_SELECTOR, "li.entry.btg")
     assert any("Registro de acceso de emergencia Task/" in e.text for e in btg), "the emergency access names its break-the-glass record"
+
+
+def test_clinician_requests_access_by_curp(demo, browser):
+    """Dra. Morales (no patients) asks Lucía for access by her CURP from the portal; Lucía approves
+    it on Mis permisos; then Dra. Morales opens Lucía's record."""
+    d, steps = browser, Steps(browser, "request-access")
+    sign_in(d, demo.base, "lucia", demo.users["lucia"])
+    curp = d.find_element(By.CSS_SELECTOR, "#patient-name + dl.facts dd.mono").text.strip()
+    assert re.fullmatch(r"[A-Z]{4}\d{6}[HM][A-Z]{5}[A-Z0-9]\d", curp), curp
+    sign_out(d)
+
+    sign_in(d, demo.base, "dra.morales", demo.users["dra.morales"])
+    assert d.current_url.endswith("/pacientes")
+    assert not d.find_elements(By.CSS_SELECTOR, "ul.patients li"), "no patients yet"
+    assert d.find_elements(By.CSS_SELECTOR, "main a[href='/solicitar-acceso']"), "the patients list offers the request form"
+    steps.check("mis-pacientes")
+    d.get(demo.base + "/pacientes/demo-p002")
+    assert refused(d)
+    assert "Lucía" not in d.find_element(By.TAG_NAME, "main").text
+    steps.check("negado", allow_console=("403",))
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "main a[href='/solicitar-acceso']"))
+    assert d.find_element(By.TAG_NAME, "h1").text == "Solicitar acceso"
+    steps.check("formulario")
+
+    # A mistyped CURP is a clear form error; what was typed is kept.
+    d.find_element(By.ID, "curp").send_keys(curp[:-1] + ("1" if curp.endswith("0") else "0"))
+    d.find_element(By.ID, "motivo").send_keys("Valoración de su embarazo, enviada por su ginecóloga")
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "form#solicitud button[type=submit]"))
+    assert "Esa CURP no es válida" in d.find_element(By.CSS_SELECTOR, ".error-summary").text
+    assert d.find_element(By.ID, "curp").get_attribute("aria-invalid") == "true"
+    steps.check("curp-invalida", allow_console=("422",))
+
+    field = d.find_element(By.ID, "curp")
+    field.clear()
+    field.send_keys(curp.lower())
+    d.find_element(By.NAME, "categoria-SEX").click()
+    Select(d.find_element(By.ID, "dias")).select_by_value("90")
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "form#solicitud button[type=submit]"))
+    assert "enviada=1" in d.current_url
+    notice = d.find_element(By.CSS_SELECTOR, ".notice").text
+    assert "Si la CURP corresponde a un paciente registrado, recibirá su solicitud" in notice
+    steps.check("enviada")
+    sign_out(d)
+
+    sign_in(d, demo.base, "lucia", demo.users["lucia"])
+    d.get(demo.base + "/permisos")
+    cards = [c for c in d.find_elements(By.CSS_SELECTOR, "li.card.request") if "Dra. Elena Morales Rivas" in c.text]
+    assert len(cards) == 1, "the request reached Lucía"
+    text = cards[0].text
+    for expected in ["Centro de Especialidades Coyoacán", "Atención médica", "Salud sexual y reproductiva", "90 días", "enviada por su ginecóloga"]:
+        assert expected in text, f"the request says {expected!r}"
+    steps.check("solicitud")
+    click_and_wait(d, cards[0].find_element(By.CSS_SELECTOR, "form[action='/permisos/solicitudes/aprobar'] button[type=submit]"))
+    assert d.find_element(By.CSS_SELECTOR, ".notice").text.startswith("Solicitud aprobada.")
+    steps.check("aprobada")
+    sign_out(d)
+
+    sign_in(d, demo.base, "dra.morales", demo.users["dra.morales"])
+    links = d.find_elements(By.LINK_TEXT, "Lucía Fernanda Ramírez Soto")
+    assert links, "Lucía is now her patient, by Lucía's permission"
+    click_and_wait(d, links[0])
+    assert d.current_url.endswith("/pacientes/demo-p002")
+    assert "Supervisión de primer embarazo normal" in d.find_element(By.TAG_NAME, "main").text
+    steps.check("paciente")
+
+
+def test_clinician_breaks_the_glass(demo, browser):
+    """Dra. Morales breaks the glass for Ana with a reason and a confirmation; the record opens;
+    Ana's ¿Quién vio mis datos? shows the emergency access at the top and in the log."""
+    reason = "Paciente inconsciente en urgencias de obstetricia, sin acompañante"
+    d, steps = browser, Steps(browser, "break-the-glass")
+    sign_in(d, demo.base, "dra.morales", demo.users["dra.morales"])
+    d.get(demo.base + "/pacientes/demo-p001")
+    assert refused(d)
+    section = d.find_element(By.CSS_SELECTOR, "section.emergency")
+    assert "Acceso de emergencia (romper el cristal)" in section.text
+    assert "4 horas" in section.text and "oficina de privacidad" in section.text and "aviso" in section.text
+    steps.check("negado", allow_console=("403",))
+    d.find_element(By.ID, "motivo-emergencia").send_keys(reason)
+    click_and_wait(d, section.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    assert d.find_element(By.TAG_NAME, "h1").text == "Confirme el acceso de emergencia"
+    assert reason in d.find_element(By.CSS_SELECTOR, "blockquote.reason").text
+    steps.check("confirmar")
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "form input[name=confirmar]").find_element(By.XPATH, "..").find_element(By.CSS_SELECTOR, "button"))
+    assert d.current_url.endswith("/pacientes/demo-p001?emergencia=1")
+    main = d.find_element(By.TAG_NAME, "main").text
+    assert "Acceso de emergencia activo hasta" in main and "Diabetes mellitus tipo 2" in main
+    steps.check("paciente")
+    sign_out(d)
+
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    d.get(demo.base + "/accesos")
+    notices = d.find_element(By.CSS_SELECTOR, "section.btg-notices")
+    first = d.find_element(By.CSS_SELECTOR, "main > *:not(h1)")
+    assert first == notices, "the emergency notice is at the top of the page"
+    mine = [n for n in notices.find_elements(By.CSS_SELECTOR, "li.btg-notice") if "Dra. Elena Morales Rivas" in n.text]
+    assert len(mine) == 1 and reason in mine[0].text
+    assert "pendiente de revisión" in mine[0].text
+    entries = d.find_elements(By.CSS_SELECTOR, "ol.accesses li.entry.btg")
+    assert any("Dra. Elena Morales Rivas" in e.text for e in entries), "her accesses are highlighted as emergency access"
+    steps.check("quien-vio")
+    link = mine[0].find_element(By.PARTIAL_LINK_TEXT, "Ver la entrada")
+    target = link.get_attribute("href").split("#", 1)[1]
+    entry = d.find_element(By.ID, target)
+    assert "btg" in entry.get_attribute("class") and "Dra. Elena Morales Rivas" in entry.text
+    link.click()
+    assert d.current_url.endswith("#" + target)
+    steps.check("entrada")

@@ -209,6 +209,8 @@ public struct DemoData: Sendable {
              "Dra. Mariana Castillo Vega (cardiología, Centro de Especialidades Coyoacán): ve a Ana solo por el permiso que Ana le aprobó"),
             ("dr.aguilar", .practitioner, nil, "Practitioner/dr-aguilar", DemoGenerator.specialists,
              "Dr. Tomás Aguilar Núñez (endocrinología, Centro de Especialidades Coyoacán): su solicitud de acceso a Ana espera respuesta"),
+            ("dra.morales", .practitioner, nil, "Practitioner/dra-morales", DemoGenerator.specialists,
+             "Dra. Elena Morales Rivas (medicina materno-fetal, Centro de Especialidades Coyoacán): ningún paciente todavía; pide acceso por CURP o rompe el cristal en una emergencia"),
             ("privacidad", .privacyOfficer, nil, nil, nil, "Oficial de privacidad"),
         ]
         for (username, role, patient, practitioner, org, who) in users {

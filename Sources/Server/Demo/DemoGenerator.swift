@@ -114,7 +114,8 @@ struct DemoGenerator {
                            pharmacy: "Farmacia Roma", payer: "Seguros Vida Plena", specialists: "Centro de Especialidades Coyoacán (privado)"]
     static let doctors = ["Practitioner/dr-hernandez": "Dr. Juan Carlos Hernández Ruiz", "Practitioner/dra-lopez": "Dra. Sofía López Medina",
                           "Practitioner/dr-ramirez": "Dr. Alberto Ramírez Ortiz", "Practitioner/dra-garcia": "Dra. Lucía García Peña",
-                          "Practitioner/dra-castillo": "Dra. Mariana Castillo Vega", "Practitioner/dr-aguilar": "Dr. Tomás Aguilar Núñez"]
+                          "Practitioner/dra-castillo": "Dra. Mariana Castillo Vega", "Practitioner/dr-aguilar": "Dr. Tomás Aguilar Núñez",
+                          "Practitioner/dra-morales": "Dra. Elena Morales Rivas"]
 
     func ref(_ r: String) -> [String: Any] { ["reference": r, "display": Self.orgNames[r] ?? Self.doctors[r] ?? r] }
 
@@ -161,7 +162,8 @@ struct DemoGenerator {
         ]
         let specialties = ["dr-hernandez": ("Medicina familiar", Self.imss, "4587123"), "dra-lopez": ("Pediatría", Self.imss, "5123987"),
                            "dr-ramirez": ("Urgencias médico-quirúrgicas", Self.hospital, "6034512"), "dra-garcia": ("Ginecología y obstetricia", Self.hospital, "7450213"),
-                           "dra-castillo": ("Cardiología", Self.specialists, "8126450"), "dr-aguilar": ("Endocrinología", Self.specialists, "8239071")]
+                           "dra-castillo": ("Cardiología", Self.specialists, "8126450"), "dr-aguilar": ("Endocrinología", Self.specialists, "8239071"),
+                           "dra-morales": ("Medicina materno-fetal", Self.specialists, "8341625")]
         for (id, (specialty, org, cedula)) in specialties.sorted(by: { $0.key < $1.key }) {
             let full = Self.doctors["Practitioner/\(id)"]!
             let parts = full.split(separator: " ").map(String.init)

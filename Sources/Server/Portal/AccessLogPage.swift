@@ -104,7 +104,8 @@ extension Portal {
                                        refused: event["outcome"]?.stringValue != "0", verified: verified))
         }
         entries.sort { $0.recorded > $1.recorded }
-        var body = "<p>\(esc(t.accessLead))</p>"
+        var body = try await breakTheGlassNotices(s, g, patient: patient, entries: entries, display: display)
+        body += "<p>\(esc(t.accessLead))</p>"
         if let head {
             body += "<p class=\"hint\">\(esc(t.treeHeadNote(Int(head.treeSize), head.timestamp.description, headOK)))</p>"
         }
@@ -120,7 +121,7 @@ extension Portal {
         } else {
             body += "<ol class=\"accesses\">"
             for e in entries {
-                body += "<li class=\"entry\(e.breakTheGlass ? " btg" : "")\(e.refused ? " refused" : "")\">"
+                body += "<li class=\"entry\(e.breakTheGlass ? " btg" : "")\(e.refused ? " refused" : "")\" id=\"entrada-\(e.index)\">"
                 body += "<div class=\"when\"><time datetime=\"\(esc(e.recorded))\">\(esc(t.dateTime(e.recorded)))</time>"
                 if let v = e.verified {
                     body += v ? "<span class=\"badge ok\" title=\"\(esc(t.verifiedTooltip(Int(e.index))))\">✓ \(esc(t.verified))</span>"
@@ -142,5 +143,49 @@ extension Portal {
             body += "</ol>"
         }
         return html(.ok, layout(s, request, title: t.navAccess, body: body))
+    }
+
+    /// The break-the-glass notifications of the patient (the Communications `$break-the-glass`
+    /// writes to them), newest first, as a highlighted notice: who, when, until when, the reason
+    /// (from the btg-review Task the Communication is about), the privacy office's review, and a
+    /// link to the access log entry the emergency access left.
+    func breakTheGlassNotices(_ s: Session, _ g: GuardedRepository, patient: String, entries: [AccessEntry],
+                              display: (String?) async -> String?) async throws -> String {
+        let t = s.strings
+        let communications = try await compartment(g, patient: patient, types: ["Communication"], limit: 200)
+            .filter { c in (c["category"]?.arrayValue ?? []).contains { $0["text"]?.stringValue == "break-the-glass" } }
+            .sorted { ($0["sent"]?.stringValue ?? "") > ($1["sent"]?.stringValue ?? "") }
+        guard !communications.isEmpty else { return "" }
+        var html = "<section class=\"card btg-notices\" aria-labelledby=\"emergencias\"><h2 id=\"emergencias\">\(esc(t.btgNoticesTitle))</h2>"
+        html += "<p>\(esc(t.btgNoticesLead))</p><ul class=\"cards\">"
+        for c in communications.prefix(20) {
+            let sent = c["sent"]?.stringValue ?? ""
+            let senderRef = c["sender"]?["reference"]?.stringValue
+            let who = await display(senderRef) ?? senderRef ?? "?"
+            let taskRef = (c["about"]?.arrayValue ?? []).compactMap { $0["reference"]?.stringValue }.first { $0.hasPrefix("Task/") }
+            var task: JSON? = nil
+            if let taskRef, let stored = try? await g.read("Task", String(taskRef.dropFirst(5))) { task = try? stored.json() }
+            let payload = c["payload"]?.arrayValue?.first?["contentString"]?.stringValue
+            let reason = task?["reasonCode"]?["text"]?.stringValue
+                ?? payload.flatMap { p in p.range(of: "Motivo: ").map { String(p[$0.upperBound...]) } }
+            // the access log entry: the first one resting on this record, else the emergency entry at that moment
+            let chronological = entries.reversed()
+            let entry = chronological.first { e in taskRef.map { e.policies.contains($0) } ?? false }
+                ?? chronological.first { $0.breakTheGlass && $0.recorded >= String(sent.prefix(19)) }
+            html += "<li class=\"card btg-notice\"><p class=\"badge btg\">\(esc(t.breakTheGlass))</p><dl class=\"facts\">"
+            html += "<div><dt>\(esc(t.btgWho))</dt><dd>\(esc(who))</dd></div>"
+            html += "<div><dt>\(esc(t.btgWhen))</dt><dd><time datetime=\"\(esc(sent))\">\(esc(t.dateTime(sent)))</time></dd></div>"
+            if let end = task?["executionPeriod"]?["end"]?.stringValue {
+                html += "<div><dt>\(esc(t.btgUntil))</dt><dd>\(esc(t.dateTime(end)))</dd></div>"
+            }
+            if let reason { html += "<div><dt>\(esc(t.reason))</dt><dd>\(esc(reason))</dd></div>" }
+            if let status = task?["status"]?.stringValue {
+                html += "<div><dt>\(esc(t.btgReview))</dt><dd>\(esc(t.btgReviewState(status)))</dd></div>"
+            }
+            html += "</dl>"
+            if let entry { html += "<p><a href=\"#entrada-\(entry.index)\">\(esc(t.btgSeeEntry))</a></p>" }
+            html += "</li>"
+        }
+        return html + "</ul></section>"
     }
 }

@@ -35,6 +35,7 @@ extension Portal {
             </form>
             <p class="hint">\(esc(t.patientsLead(patients.count)))</p>
             """
+        body += "<p class=\"ask\"><a href=\"/solicitar-acceso\">\(esc(t.requestAccessLink))</a></p>"
         if patients.isEmpty {
             body += "<p>\(esc(t.noPatients))</p>"
         } else {

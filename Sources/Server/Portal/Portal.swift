@@ -31,7 +31,7 @@ struct Portal: Sendable {
 
     /// Paths the portal owns; the bearer-token middleware leaves them to the portal's own session.
     static let prefixes = ["/static/", "/entrar", "/salir", "/idioma", "/expediente", "/accesos", "/decisiones", "/permisos",
-                           "/descargar", "/resumen", "/pacientes", "/inicio", "/favicon.ico"]
+                           "/descargar", "/resumen", "/pacientes", "/solicitar-acceso", "/inicio", "/favicon.ico"]
 
     static func owns(_ path: String) -> Bool {
         path == "/" || prefixes.contains { path == $0 || path.hasPrefix($0 + "/") || ($0.hasSuffix("/") && path.hasPrefix($0)) }
@@ -59,8 +59,30 @@ struct Portal: Sendable {
         router.get("resumen") { req, ctx in try await page(req, ctx) { try await summaryPage($0, $1, $2, patientID: nil) } }
         router.get("pacientes") { req, ctx in try await page(req, ctx) { try await patientsPage($0, $1, $2) } }
         router.get("pacientes/{id}") { req, ctx in
-            try await page(req, ctx) { s, r, c in try await recordPage(s, r, c, patientID: try c.parameters.require("id")) }
+            try await page(req, ctx) { s, r, c in
+                let id = try c.parameters.require("id")
+                do {
+                    return try await recordPage(s, r, c, patientID: id)
+                } catch let e as FHIRError where (e.status == 403 || e.status == 404 || e.status == 410)
+                    && s.principal.effectiveRole == .practitioner && Repository.isValidID(id) {
+                    return clinicianRefusal(s, r, patientID: id)
+                }
+            }
         }
+        router.get("pacientes/{id}/emergencia") { req, ctx in
+            try await page(req, ctx) { s, r, c in
+                let id = try c.parameters.require("id")
+                try requirePractitioner(s)
+                guard Repository.isValidID(id) else { throw FHIRError.notFound("Patient", id) }
+                let body = breakTheGlassForm(s, patientID: id, reason: "", error: nil) + "<p><a href=\"/pacientes\">\(esc(s.strings.cancel))</a></p>"
+                return html(.ok, layout(s, r, title: s.strings.breakTheGlass, body: body))
+            }
+        }
+        router.post("pacientes/{id}/emergencia") { req, ctx in
+            try await page(req, ctx) { s, r, c in try await breakTheGlass(s, r, c, patientID: try c.parameters.require("id")) }
+        }
+        router.get("solicitar-acceso") { req, ctx in try await page(req, ctx) { try await requestAccessPage($0, $1, $2) } }
+        router.post("solicitar-acceso") { req, ctx in try await page(req, ctx) { try await submitAccessRequest($0, $1, $2) } }
     }
 
     static func asset(_ text: String, type: String) -> Response {

@@ -49,6 +49,27 @@ enum PortalAssets {
         .row input { flex: 1; min-width: 0; }
         .row button { margin-top: 0; }
         .error { color: #a40000; font-weight: 600; }
+        textarea { width: 100%; padding: .6rem; font: inherit; border: 1px solid #6b7785; border-radius: .3rem; resize: vertical; }
+        textarea:focus-visible, input:focus-visible { outline: 3px solid #f0b400; outline-offset: 2px; }
+        [aria-invalid="true"] { border-color: #a40000; border-width: 2px; }
+        .stack fieldset { border: 1px solid #c9d1d9; border-radius: .3rem; margin: 1rem 0 0; padding: .25rem .75rem .5rem; min-width: 0; }
+        .stack legend { font-weight: 600; padding: 0 .25rem; }
+        .stack label.check { display: flex; gap: .5rem; align-items: center; font-weight: 400; margin: .35rem 0 0; }
+        .stack .hint, .stack .error { margin: .25rem 0; }
+        .error-summary { border: 2px solid #a40000; background: #fff; border-radius: .4rem; padding: .5rem 1rem; margin: 0 0 1rem; }
+        .error-summary h2 { color: #a40000; }
+        .error-summary a { color: #a40000; font-weight: 600; }
+        .card.emergency { border-top: 4px solid #a40000; }
+        .card.emergency h2 { color: #a40000; }
+        ul.consequences { padding-left: 1.2rem; margin: .5rem 0; }
+        blockquote.reason { margin: .5rem 0; padding: .5rem .75rem; border-left: 4px solid #a40000; background: #fff4f4; }
+        .notice.emergency { background: #fff4f4; color: #7a0000; border-left: 4px solid #a40000; }
+        .notice p { margin: .25rem 0; }
+        .small { font-size: .9rem; }
+        .btg-notices { border: 2px solid #a40000; background: #fff4f4; }
+        .btg-notices h2 { color: #a40000; }
+        .btg-notices li.btg-notice { background: #fff; box-shadow: none; border: 1px solid #e3b4b4; }
+        p.ask { margin: 0 0 1rem; }
         .notice { background: #e6f4ea; color: #14532d; padding: .5rem .75rem; border-radius: .3rem; }
         .hint { color: #4a5561; font-size: .9rem; }
         .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; letter-spacing: .02em; }

@@ -220,6 +220,7 @@ struct PortalStrings: Sendable {
         case "urn:enlace:rule:dispensing-pharmacy": return t("Farmacia que surte la receta", "Pharmacy filling the prescription")
         case "urn:enlace:rule:payer-beneficiary": return t("Aseguradora del beneficiario", "Beneficiary's payer")
         case "urn:enlace:rule:portal-sign-in": return t("Inicio de sesión", "Sign-in")
+        case "urn:enlace:rule:portal-curp-lookup": return t("Solicitud de acceso por CURP", "Access request by CURP")
         case "urn:enlace:rule:demo-load": return t("Carga de datos de demostración", "Loading of demo data")
         default:
             if policy.hasPrefix("Consent/") { return t("Consentimiento \(policy)", "Consent \(policy)") }
@@ -314,4 +315,66 @@ struct PortalStrings: Sendable {
     var search: String { t("Buscar", "Search") }
     func patientsLead(_ n: Int) -> String { t("\(n) pacientes cuyo expediente puede ver: por una relación de atención o porque el paciente le dio permiso.", "\(n) patients whose record you may see: through a care relationship or because the patient gave you permission.") }
     var noPatients: String { t("No hay pacientes con relación de atención.", "No patients with a care relationship.") }
+
+    // clinicians: asking for access by CURP
+    var requestAccess: String { t("Solicitar acceso", "Request access") }
+    var requestAccessLink: String { t("Solicitar acceso a un paciente por su CURP", "Request access to a patient by their CURP") }
+    var requestAccessLead: String { t("¿Necesita ver el expediente de alguien que no es su paciente? Pídale permiso: la persona recibe su solicitud en «Mis permisos» y decide si lo aprueba, con menos tiempo o información, o si lo rechaza. Pedir no da acceso a nada.", "Need to see the record of someone who is not your patient? Ask them: they receive your request under “My permissions” and decide whether to approve it, with less time or information, or deny it. Asking grants nothing.") }
+    var curpLabel: String { t("CURP del paciente", "Patient's CURP") }
+    var curpHint: String { t("Los 18 caracteres, como aparecen en su credencial, acta de nacimiento o INE. Mayúsculas o minúsculas, da igual.", "All 18 characters, as on their ID card, birth certificate or INE. Upper or lower case.") }
+    var curpInvalid: String { t("Esa CURP no es válida: debe tener 18 caracteres (4 letras, 6 dígitos de la fecha de nacimiento, H, M o X, 5 letras, 1 letra o dígito y el dígito verificador). Revísela e intente de nuevo.", "That CURP is not valid: it must have 18 characters (4 letters, 6 digits of the date of birth, H, M or X, 5 letters, 1 letter or digit and the check digit). Check it and try again.") }
+    var purposeLabel: String { t("Para qué", "Purpose") }
+    var categoriesAsk: String { t("Información sensible que también pide (opcional)", "Sensitive information you also ask for (optional)") }
+    var categoriesAskHint: String { t("Sin marcar nada pide solo el expediente general. La información sensible necesita el permiso expreso del paciente.", "Ticking nothing asks for the general record only. Sensitive information needs the patient's express permission.") }
+    var durationAsk: String { t("Por cuánto tiempo", "For how long") }
+    var reasonAsk: String { t("Motivo (el paciente lo leerá)", "Reason (the patient will read it)") }
+    var reasonAskHint: String { t("Breve y claro, por ejemplo: «Valoración por su embarazo, enviada por su ginecóloga».", "Short and clear, for example: “Assessment of your pregnancy, referred by your gynaecologist”.") }
+    var reasonRequired: String { t("Escriba el motivo de su solicitud (hasta 300 caracteres).", "Write the reason for your request (up to 300 characters).") }
+    var sendRequest: String { t("Enviar solicitud", "Send request") }
+    var requestSent: String { t("Si la CURP corresponde a un paciente registrado, recibirá su solicitud. Cuando la apruebe, aparecerá en «Mis pacientes».", "If the CURP belongs to a registered patient, they will receive your request. Once they approve it, they will appear under “My patients”.") }
+    var requestPrivacyNote: String { t("Por privacidad, esta página responde lo mismo exista o no la CURP: no revela quién está registrado en Enlace.", "For privacy, this page answers the same whether or not the CURP exists: it does not reveal who is registered in Enlace.") }
+    var formErrors: String { t("Revise el formulario", "Please check the form") }
+
+    // clinicians: break the glass
+    var refusalOptions: String { t("¿Qué puede hacer?", "What can you do?") }
+    var refusalAsk: String { t("Pida permiso a la persona con su CURP: ella decide si lo aprueba.", "Ask the person for permission with their CURP: they decide whether to approve.") }
+    var btgLead: String { t("Solo en una emergencia, cuando la persona no puede dar su permiso y la atención no puede esperar.", "Only in an emergency, when the person cannot give permission and care cannot wait.") }
+    var btgConsequences: [String] {
+        language == .es ? [
+            "Verá todo el expediente, incluida la información sensible, durante 4 horas; después el acceso termina solo.",
+            "Todo lo que consulte queda en la bitácora de auditoría, marcado como acceso de emergencia.",
+            "El paciente recibe un aviso con su nombre, la hora y el motivo que escriba.",
+            "La oficina de privacidad revisa cada acceso de emergencia y puede revocarlo.",
+        ] : [
+            "You will see the whole record, sensitive information included, for 4 hours; then the access ends by itself.",
+            "Everything you look at is recorded in the audit log, flagged as emergency access.",
+            "The patient is notified with your name, the time and the reason you write.",
+            "The privacy office reviews every emergency access and may revoke it.",
+        ]
+    }
+    var btgReason: String { t("Motivo de la emergencia (al menos 10 caracteres)", "Reason for the emergency (at least 10 characters)") }
+    var btgReasonHint: String { t("Por ejemplo: «Paciente inconsciente en urgencias, sin acompañante».", "For example: “Unconscious patient in the emergency room, unaccompanied”.") }
+    var btgReasonTooShort: String { t("Escriba el motivo de la emergencia: al menos 10 caracteres. No se abrió el expediente.", "Write the reason for the emergency: at least 10 characters. The record was not opened.") }
+    var btgContinue: String { t("Continuar", "Continue") }
+    var btgConfirmTitle: String { t("Confirme el acceso de emergencia", "Confirm the emergency access") }
+    var btgConfirmLead: String { t("Está por abrir este expediente como acceso de emergencia, con este motivo:", "You are about to open this record as an emergency access, with this reason:") }
+    var btgConfirm: String { t("Confirmo: es una emergencia", "I confirm: this is an emergency") }
+    var cancel: String { t("Cancelar", "Cancel") }
+    func btgActive(_ until: String) -> String { t("Acceso de emergencia activo hasta el \(until). Queda registrado, el paciente fue avisado y la oficina de privacidad lo revisará.", "Emergency access active until \(until). It is recorded, the patient was notified and the privacy office will review it.") }
+
+    // patients: break-the-glass notifications
+    var btgNoticesTitle: String { t("Accesos de emergencia a su expediente", "Emergency access to your record") }
+    var btgNoticesLead: String { t("Alguien abrió su expediente en una emergencia («romper el cristal»). La oficina de privacidad revisa cada caso.", "Someone opened your record in an emergency (“break the glass”). The privacy office reviews every case.") }
+    var btgWho: String { t("Quién", "Who") }
+    var btgWhen: String { t("Cuándo", "When") }
+    var btgUntil: String { t("Acceso hasta", "Access until") }
+    var btgReview: String { t("Revisión", "Review") }
+    func btgReviewState(_ status: String) -> String {
+        switch status {
+        case "completed": return t("revisado: justificado", "reviewed: justified")
+        case "cancelled": return t("revisado: acceso revocado", "reviewed: access revoked")
+        default: return t("pendiente de revisión por la oficina de privacidad", "waiting for review by the privacy office")
+        }
+    }
+    var btgSeeEntry: String { t("Ver la entrada en la bitácora", "See the entry in the log") }
 }

@@ -219,7 +219,16 @@ extension Portal {
         let filter = q["tipo"].flatMap { Portal.timelineTypes.contains($0) ? $0 : nil }
         let resources = try await compartment(g, patient: id, types: filter.map { [$0] } ?? Portal.timelineTypes)
         let items = collapseSeries(resources, t).sorted { $0.date > $1.date }
-        var body = patientCard(patient, t)
+        var body = ""
+        if patientID != nil, q["emergencia"] == "1", let me = s.principal.fhirUser {
+            // the clinician just broke the glass: say until when, and that it is recorded and reviewed
+            let grants = try await compartment(g, patient: id, types: ["Task"], limit: 50,
+                                               extra: [("code", "\(PrivacyCodes.taskCodes)|\(PrivacyCodes.breakTheGlassReview)"), ("requester", me)])
+            if let until = grants.compactMap({ $0["executionPeriod"]?["end"]?.stringValue }).max() {
+                body += "<p class=\"notice emergency\" role=\"status\">\(esc(t.btgActive(t.dateTime(until))))</p>"
+            }
+        }
+        body += patientCard(patient, t)
         let base = patientID == nil ? "/expediente" : "/pacientes/\(id)"
         body += "<section aria-labelledby=\"tl\"><h2 id=\"tl\">\(esc(t.timeline))</h2>"
         body += "<nav aria-label=\"\(esc(t.filterLabel))\" class=\"filters\"><ul>"
