@@ -217,6 +217,8 @@ struct PortalStrings: Sendable {
         case "urn:enlace:rule:own-access-log": return t("Su propia bitácora", "Your own access log")
         case "urn:enlace:rule:acts-for": return t("Representante autorizado", "Authorised representative")
         case "urn:enlace:rule:break-the-glass": return t("Emergencia: romper el cristal", "Emergency: break the glass")
+        case "urn:enlace:rule:no-relationship": return t("Sin relación de atención", "No care relationship")
+        case "urn:enlace:rule:patient-consent": return t("Permiso del paciente", "The patient's permission")
         case "urn:enlace:rule:dispensing-pharmacy": return t("Farmacia que surte la receta", "Pharmacy filling the prescription")
         case "urn:enlace:rule:payer-beneficiary": return t("Aseguradora del beneficiario", "Beneficiary's payer")
         case "urn:enlace:rule:portal-sign-in": return t("Inicio de sesión", "Sign-in")

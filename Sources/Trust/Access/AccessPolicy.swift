@@ -267,7 +267,7 @@ public struct AccessPolicy: Sendable {
                                                              dataRules: rules),
                                       readableTypes: nil, writableTypes: AccessPolicy.compartmentTypes.subtracting(["Consent"]),
                                       writePatients: writable, writeShared: false, updateAsCreate: false,
-                                      rule: !glassPatients.isEmpty && glassPatients.count == patients.count ? "urn:enlace:rule:break-the-glass" : "urn:enlace:rule:treating-relationship")
+                                      rule: AccessPolicy.clinicianRule(patients: patients, treating: treating, glass: glassPatients))
         decision.basis = [decision.rule] + basis
         if !glassPatients.isEmpty, !decision.basis.contains("urn:enlace:rule:break-the-glass") { decision.basis.append("urn:enlace:rule:break-the-glass") }
         decision.breakTheGlassPatients = glassPatients
@@ -371,6 +371,16 @@ public struct AccessPolicy: Sendable {
             guard !hidden.isEmpty else { continue }
             rules[pt] = DataRule.allOf([rule, DataRule.negate(.and([.types(["Provenance"]), .references(param: "target", targets: hidden)]))])
         }
+    }
+
+    /// The rule that sums up a clinician's decision for the audit entry (the Consents and
+    /// records behind it are in `basis`): no patient at all, only break-the-glass, a treating
+    /// relationship with at least one, or only the patients' Consents.
+    static func clinicianRule(patients: [String], treating: Set<String>, glass: Set<String>) -> String {
+        if patients.isEmpty { return PrivacyPolicy.rule("no-relationship") }
+        if glass.count == patients.count { return PrivacyPolicy.rule("break-the-glass") }
+        if patients.contains(where: { treating.contains($0) }) { return PrivacyPolicy.rule("treating-relationship") }
+        return PrivacyPolicy.rule("patient-consent")
     }
 
     /// A data rule never hides the Patient resource itself: whoever may see any of a patient's
