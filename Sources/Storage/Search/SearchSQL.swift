@@ -20,6 +20,9 @@ public struct SearchSQL: Sendable {
     public let dialect: Dialect
     /// The visibility of the query being compiled (applied to every resource alias).
     var visibility: Visibility?
+    /// SQLite only: compile index conditions as correlated `EXISTS` probes of the resource's own
+    /// index rows instead of `IN` lists (see `compileWhere`).
+    var correlated = false
 
     public init(dialect: Dialect) { self.dialect = dialect }
 
@@ -85,11 +88,39 @@ public struct SearchSQL: Sendable {
             parts.append("(\(alias).type, \(alias).id) IN (SELECT c.type, c.id FROM compartment c WHERE c.patient_key = ?)")
             args.append(.text(patient))
         }
+        // SQLite materializes every `IN (SELECT …)` list before it joins, so a common code (16 k
+        // Observations) costs tens of milliseconds even when the patient filter leaves 30. When
+        // the query has a selective filter — the compartment, `_id`, a reference to one resource
+        // (`patient=`, `subject=`), an identifier — that one drives (an `IN` list, then primary-key
+        // lookups) and every other filter becomes a correlated probe of the resource's own index
+        // rows (`INDEXED BY search_*_resource`). Without one, all stay `IN` lists: a wrong
+        // driver would cost more than it saves. PostgreSQL plans semi-joins itself.
+        let driver = dialect == .sqlite ? SearchSQL.driver(query) : nil
         var depth = 0
-        for f in query.filters {
-            parts.append(try compile(f, alias: alias, types: query.types, args: &args, depth: &depth))
+        for (i, f) in query.filters.enumerated() {
+            var compiler = self
+            compiler.correlated = driver != nil && driver != .filter(i)
+            parts.append(try compiler.compile(f, alias: alias, types: query.types, args: &args, depth: &depth))
         }
         return parts.joined(separator: " AND ")
+    }
+
+    enum Driver: Equatable { case compartment, filter(Int) }
+
+    /// The filter that should drive a SQLite search, if one is selective enough (see above).
+    static func driver(_ query: SearchQuery) -> Driver? {
+        if query.compartment != nil { return .compartment }
+        func rank(_ f: SearchFilter) -> Int? {
+            switch f {
+            case .ids: return 0
+            case .reference(_, _, let id) where !id.isEmpty: return 1
+            case .token(let p, _, let code?) where p == "identifier" && !code.isEmpty: return 2
+            default: return nil
+            }
+        }
+        let ranked = query.filters.enumerated().compactMap { i, f in rank(f).map { (i, $0) } }
+        guard let best = ranked.min(by: { $0.1 < $1.1 }) else { return nil }
+        return .filter(best.0)
     }
 
     func placeholders(_ n: Int) -> String { Array(repeating: "?", count: max(n, 1)).joined(separator: ", ") }
@@ -99,7 +130,11 @@ public struct SearchSQL: Sendable {
     /// keeps the join on the distribution column when the tables are distributed by patient
     /// (docs/scaling.md).
     func inIndex(_ kind: IndexEntry.Kind, _ alias: String, _ types: [String], _ condition: String) -> String {
-        "(\(alias).patient_key, \(alias).type, \(alias).id) IN (SELECT s.patient_key, s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(SearchSQL.typeClause(types)) AND \(condition))"
+        if correlated && dialect == .sqlite {
+            let table = SearchSQL.table(kind)
+            return "EXISTS (SELECT 1 FROM \(table) s INDEXED BY \(table)_resource WHERE s.type = \(alias).type AND s.id = \(alias).id AND \(condition))"
+        }
+        return "(\(alias).patient_key, \(alias).type, \(alias).id) IN (SELECT s.patient_key, s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(SearchSQL.typeClause(types)) AND \(condition))"
     }
 
     /// `s.type IN ('Observation', …)`: lets the database use the index tables' `(type, param,
@@ -210,7 +245,9 @@ public struct SearchSQL: Sendable {
         case .chain(let parameter, let targetTypes, let filter):
             let inner = "r\(depth)"
             var innerArgs: [SQLValue] = []
-            var innerWhere = try compile(filter, alias: inner, types: targetTypes, args: &innerArgs, depth: &depth)
+            var plain = self
+            plain.correlated = false
+            var innerWhere = try plain.compile(filter, alias: inner, types: targetTypes, args: &innerArgs, depth: &depth)
             if let v = visibilityClause(inner, types: targetTypes, args: &innerArgs) { innerWhere += " AND " + v }
             args.append(.text(parameter))
             args += targetTypes.map { .text($0) }
@@ -223,7 +260,9 @@ public struct SearchSQL: Sendable {
         case .has(let type, let parameter, let filter):
             let inner = "r\(depth)"
             var innerArgs: [SQLValue] = []
-            var innerWhere = try compile(filter, alias: inner, types: [type], args: &innerArgs, depth: &depth)
+            var plain = self
+            plain.correlated = false
+            var innerWhere = try plain.compile(filter, alias: inner, types: [type], args: &innerArgs, depth: &depth)
             if let v = visibilityClause(inner, types: [type], args: &innerArgs) { innerWhere += " AND " + v }
             args += [.text(type), .text(parameter), .text(type)]
             args += innerArgs
