@@ -72,7 +72,8 @@ extension SQLiteStore.Connection: IncludeSource {
                                 arguments: StatementArguments(args)).map { ResourceKey(type: $0["type"], id: $0["id"]) }
     }
 
-    /// Current, non-deleted resources by key.
+    /// Current, non-deleted resources by key. The keys drive (CROSS JOIN keeps them the outer
+    /// loop): `(r.type, r.id) IN (VALUES …)` with more than one row makes SQLite scan `resource`.
     func currentResources(_ keys: [ResourceKey]) throws -> [StoredResource] {
         var out: [StoredResource] = []
         for chunk in stride(from: 0, to: keys.count, by: 200).map({ Array(keys[$0..<min($0 + 200, keys.count)]) }) {
@@ -81,15 +82,18 @@ extension SQLiteStore.Connection: IncludeSource {
             for k in chunk { args += [k.type, k.id] }
             out += try Row.fetchAll(db, sql: """
                 SELECT v.type, v.id, v.version, v.last_updated, v.deleted, v.compartments, v.body, v.labels
-                FROM resource r JOIN resource_version v ON v.seq = r.seq
-                WHERE r.deleted = 0 AND (r.type, r.id) IN (VALUES \(tuples))
+                FROM (VALUES \(tuples)) k CROSS JOIN resource r ON r.type = k.column1 AND r.id = k.column2
+                JOIN resource_version v ON v.seq = r.seq
+                WHERE r.deleted = 0
                 """, arguments: args).map(resource(from:))
         }
         return out.sorted { ($0.type, $0.id) < ($1.type, $1.id) }
     }
 
     func referenceTargets(from key: ResourceKey, parameter: String?, targetType: String?) throws -> [ResourceKey] {
-        var sql = "SELECT s.system, s.value FROM search_reference s WHERE s.type = ? AND s.id = ? AND s.system <> ''"
+        // the resource's own rows: without INDEXED BY, SQLite prefers (type, param, …) and reads
+        // every row of that parameter (21 ms per include on 140 k resources instead of 0.1)
+        var sql = "SELECT s.system, s.value FROM search_reference s INDEXED BY search_reference_resource WHERE s.type = ? AND s.id = ? AND s.system <> ''"
         var args: StatementArguments = [key.type, key.id]
         if let parameter { sql += " AND s.param = ?"; args += [parameter] }
         if let targetType { sql += " AND s.system = ?"; args += [targetType] }
