@@ -228,12 +228,15 @@ import Trust
                 {"resourceType":"Task","status":"requested","intent":"proposal",
                  "code":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/privacy-task","code":"consent-request"}]},
                  "for":{"reference":"Patient/demo-p002"},"requester":{"reference":"Practitioner/dra-castillo"},
-                 "input":[{"type":{"text":"purpose"},"valueCode":"TREAT"}]}
+                 "input":[{"type":{"text":"purpose"},"valueCode":"TREAT"},{"type":{"text":"class"},"valueCode":"Observation"},
+                          {"type":{"text":"dataPeriod"},"valuePeriod":{"start":"2026-01-01","end":"2026-06-30"}}]}
                 """#)
             let asked = try await services.repository.create("Task", ask).resource
             let lucia = try await signIn("lucia")
             let (_, luciaPage) = try await get("/permisos", cookie: lucia)
             #expect(luciaPage.contains("id=\"request-\(asked.id)\"") && luciaPage.contains("Dra. Mariana Castillo Vega"))
+            // a request for part of the record says which part, in words
+            #expect(luciaPage.contains("Solo: Resultados") && luciaPage.contains("Solo datos fechados del"))
             let denied = try await post("/permisos/solicitudes/rechazar", cookie: lucia, "csrf=\(try csrf(luciaPage))&solicitud=\(asked.id)")
             #expect(denied.1 == "/permisos?rechazada=1")
             #expect(try await current("Task", asked.id)["status"]?.stringValue == "rejected")

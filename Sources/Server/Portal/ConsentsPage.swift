@@ -64,7 +64,11 @@ extension Portal {
                 if !actors.isEmpty { body += "<div><dt>\(esc(t.consentWho))</dt><dd>\(esc(actors.joined(separator: ", ")))</dd></div>" }
                 if !orgs.isEmpty { body += "<div><dt>\(esc(t.organization))</dt><dd>\(esc(orgs.joined(separator: ", ")))</dd></div>" }
                 if !purposes.isEmpty { body += "<div><dt>\(esc(t.why))</dt><dd>\(esc(purposes.map { t.purposeName($0) }.joined(separator: ", ")))</dd></div>" }
-                let what = labels.isEmpty ? t.generalRecord : t.generalRecordAnd(labels.map { t.categoryName($0) })
+                var what = labels.isEmpty ? t.generalRecord : t.generalRecordAnd(labels.map { t.categoryName($0) })
+                let classes = (provision?["class"]?.arrayValue ?? []).compactMap { $0["code"]?.stringValue }
+                if !classes.isEmpty { what += ". " + t.onlyTypes(classes.map(t.typeName)) }
+                let dataPeriod = provision?["dataPeriod"]
+                if dataPeriod != nil { what += ". " + t.dataBetween(dataPeriod?["start"]?.stringValue, dataPeriod?["end"]?.stringValue) }
                 body += "<div><dt>\(esc(t.consentWhat))</dt><dd>\(esc(what))</dd></div>"
                 if let start = period?["start"]?.stringValue ?? c["dateTime"]?.stringValue {
                     body += "<div><dt>\(esc(t.since))</dt><dd>\(esc(t.date(start)))</dd></div>"
@@ -107,7 +111,9 @@ extension Portal {
         let approxEnd = Timestamp(microseconds: now.microseconds + seconds * 1_000_000)
         let how = asked.end.map { t.grantUntil(t.date($0.description)) } ?? t.grantFor(t.days(days), t.date(approxEnd.description))
         let reason = task["reasonCode"]?["text"]?.stringValue ?? task["description"]?.stringValue
-        let what = asked.categories.isEmpty ? t.generalRecord : t.generalRecordAnd(asked.categories.map { t.categoryName($0) })
+        var what = asked.categories.isEmpty ? t.generalRecord : t.generalRecordAnd(asked.categories.map { t.categoryName($0) })
+        if !asked.classes.isEmpty { what += ". " + t.onlyTypes(asked.classes.map(t.typeName)) }
+        if asked.dataStart != nil || asked.dataEnd != nil { what += ". " + t.dataBetween(asked.dataStart, asked.dataEnd) }
 
         var card = "<li class=\"card request\" id=\"request-\(esc(tid))\"><h3><span class=\"hint\">\(esc(t.requestedBy)):</span> \(esc(who))</h3><dl class=\"facts\">"
         if let org { card += "<div><dt>\(esc(t.organization))</dt><dd>\(esc(org))</dd></div>" }

@@ -270,6 +270,17 @@ struct PortalStrings: Sendable {
     var consentDefaultTitle: String { t("Acceso a su expediente", "Access to your record") }
     var consentWhat: String { t("Qué información", "What information") }
     var generalRecord: String { t("Su expediente general (sin información sensible)", "Your general record (no sensitive information)") }
+    /// A Consent or request limited by `class` / `dataPeriod` (docs/consent.md, *Which part of the record*).
+    func onlyTypes(_ names: [String]) -> String { t("Solo: \(names.joined(separator: ", "))", "Only: \(names.joined(separator: ", "))") }
+    func dataBetween(_ start: String?, _ end: String?) -> String {
+        switch (start, end) {
+        case let (s?, e?): return t("Solo datos fechados del \(date(s)) al \(date(e))", "Only data dated from \(date(s)) to \(date(e))")
+        case let (s?, nil): return t("Solo datos fechados desde el \(date(s))", "Only data dated from \(date(s))")
+        case let (nil, e?): return t("Solo datos fechados hasta el \(date(e))", "Only data dated up to \(date(e))")
+        default: return ""
+        }
+    }
+
     func generalRecordAnd(_ categories: [String]) -> String {
         t("Su expediente general y además: \(categories.joined(separator: ", "))", "Your general record and also: \(categories.joined(separator: ", "))")
     }
