@@ -44,8 +44,15 @@ extension DataOptions {
     func identity() async throws -> IdentityService {
         let config = configuration()
         let store = try await self.store()
-        return IdentityService(store: store, clock: SystemClock(), requireTOTPForStaff: config.requireTOTPForStaff,
-                               passwordIterations: config.passwordIterations)
+        var identity = IdentityService(store: store, clock: SystemClock(), requireTOTPForStaff: config.requireTOTPForStaff,
+                                       passwordIterations: config.passwordIterations)
+        do {
+            identity.secrets = SecretBox(signingKey: try SigningKey.loadOrCreate(in: config.dataDirectory))
+        } catch {
+            store.close()
+            throw ValidationError("cannot read the signing key in \(config.dataDirectory) (it seals TOTP secrets): \(error)")
+        }
+        return identity
     }
 }
 

@@ -106,6 +106,34 @@ struct IdentityTests {
         #expect(try await relaxed.authenticate(username: "audit", password: "s3cret-pass", totp: nil).username == "audit")
     }
 
+    @Test func totpSeedsAreSealedAtRest() async throws {
+        let clock = TestClock()
+        var id = service(clock)
+        let key = SigningKey(privateKey: P256.Signing.PrivateKey())
+        id.secrets = SecretBox(signingKey: key)
+        let (_, totp) = try await id.addUser(username: "dra.sella", role: .practitioner, password: "s3cret-pass",
+                                             fhirUser: "Practitioner/8", organization: "Organization/umf-10", withTOTP: true)
+        let secret = try #require(totp)
+        // what the database holds is sealed: the seed does not appear in it
+        let stored = try #require(try await id.user("dra.sella")?.totpSecret)
+        #expect(stored.hasPrefix("enc1:"))
+        #expect(!stored.contains(secret.base32))
+        // the server reads it back and a code works
+        #expect(try await id.authenticate(username: "dra.sella", password: "s3cret-pass", totp: secret.code(at: clock.unix)).username == "dra.sella")
+        // with another signing key the seed cannot be read: no sign-in (and no crash)
+        var other = id
+        other.secrets = SecretBox(signingKey: SigningKey(privateKey: P256.Signing.PrivateKey()))
+        clock.advance(seconds: 60)
+        await #expect(throws: IdentityError.self) {
+            try await other.authenticate(username: "dra.sella", password: "s3cret-pass", totp: secret.code(at: clock.unix))
+        }
+        // a seed stored before sealing existed is still read
+        let box = SecretBox(signingKey: key)
+        #expect(box.open("GEZDGNBVGY3TQOJQ") == "GEZDGNBVGY3TQOJQ")
+        #expect(box.open(try box.seal("GEZDGNBVGY3TQOJQ")) == "GEZDGNBVGY3TQOJQ")
+        #expect(box.open("enc1:not-base64!") == nil)
+    }
+
     @Test func usersNeedTheirRoleContextAndDisabledUsersStop() async throws {
         let id = service(TestClock())
         await #expect(throws: IdentityError.self) { try await id.addUser(username: "p", role: .patient, password: "s3cret-pass") }

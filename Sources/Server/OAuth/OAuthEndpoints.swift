@@ -9,8 +9,10 @@ import Trust
 extension EnlaceServices {
     /// Users, clients, codes, refresh tokens and revocation over this server's store.
     public var identity: IdentityService {
-        IdentityService(store: store, clock: clock, requireTOTPForStaff: configuration.requireTOTPForStaff,
-                        passwordIterations: configuration.passwordIterations)
+        var identity = IdentityService(store: store, clock: clock, requireTOTPForStaff: configuration.requireTOTPForStaff,
+                                       passwordIterations: configuration.passwordIterations)
+        identity.secrets = SecretBox(signingKey: authority.key)
+        return identity
     }
 }
 

@@ -49,6 +49,9 @@ public struct IdentityService: Sendable {
     /// Consecutive failures that lock a username, and for how long.
     public var maxFailures: Int = 5
     public var lockoutSeconds: Int64 = 15 * 60
+    /// Seals TOTP seeds at rest (nil: stored as they are — tests only; the server and the CLI
+    /// always set it from the signing key).
+    public var secrets: SecretBox?
 
     public init(store: any ResourceStore, clock: any Clock = SystemClock(), requireTOTPForStaff: Bool = true,
                 passwordIterations: Int = PasswordHash.defaultIterations) {
@@ -103,7 +106,7 @@ public struct IdentityService: Sendable {
         let totp = withTOTP ? TOTP.generate() : nil
         let user = User(username: username, role: role, fhirUser: fhirUser ?? (role == .patient ? patient : nil), patient: patient,
                         actsFor: actsFor, organization: organization, passwordHash: try PasswordHash.make(password, iterations: passwordIterations),
-                        totpSecret: totp?.base32, created: nowSeconds)
+                        totpSecret: try totp.map { try secrets?.seal($0.base32) ?? $0.base32 }, created: nowSeconds)
         try await store.write { tx in
             if try tx.record(IdentityRecord.user, username) != nil { throw IdentityError.duplicateUser(username) }
             try tx.put(IdentityRecord.user, username, user)
@@ -152,7 +155,7 @@ public struct IdentityService: Sendable {
         var step: Int64?
         var outcome: IdentityError?
         if let stored, passwordOK, !stored.disabled {
-            let secret = stored.totpSecret.flatMap(TOTP.init(base32:))
+            let secret = stored.totpSecret.flatMap { sealed in secrets.map { $0.open(sealed) } ?? sealed }.flatMap(TOTP.init(base32:))
             if secret != nil || (requireTOTPForStaff && stored.isStaff) {
                 if let secret {
                     let code = (totp ?? "").trimmingCharacters(in: .whitespaces)
