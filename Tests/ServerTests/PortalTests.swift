@@ -251,6 +251,65 @@ import Trust
         }
     }
 
+    /// *Revisiones*: the privacy officer sees the demo's break-the-glass (made through the real
+    /// operation), closes it as justified through `PrivacyOperations.review`; a wrong CSRF token
+    /// changes nothing, and nobody else may open the page.
+    @Test func privacyOfficerReviewsBreakTheGlass() async throws {
+        let (services, signIns, directory) = try await Self.demo()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var logger = Logger(label: "enlace-test")
+        logger.logLevel = .critical
+        let app = buildApplication(services, logger: logger)
+        let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
+        @Sendable func password(_ user: String) -> String { passwords[user] ?? "" }
+        let tasks = try await Self.privacyTasks(services, patient: "demo-p001", code: PrivacyCodes.breakTheGlassReview)
+        let task = try #require(tasks.first)
+        let taskID = try #require(task["id"]?.stringValue)
+        #expect(task["status"]?.stringValue == "requested")
+        try await app.test(.router) { client in
+            func get(_ path: String, cookie: String) async throws -> (HTTPResponse.Status, String) {
+                try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]) { ($0.status, String(buffer: $0.body)) }
+            }
+            func post(_ path: String, cookie: String, _ form: String) async throws -> (HTTPResponse.Status, String?) {
+                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                h[.cookie] = cookie
+                return try await client.execute(uri: path, method: .post, headers: h, body: ByteBuffer(string: form)) { ($0.status, $0.headers[.location]) }
+            }
+            func signIn(_ user: String) async throws -> String {
+                let r0 = try await client.execute(uri: "/entrar", method: .get) { $0 }
+                let csrfCookie = try #require(r0.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal_csrf=") })
+                let value = String(csrfCookie.dropFirst("enlace_portal_csrf=".count).prefix { $0 != ";" })
+                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+                h[.cookie] = "enlace_portal_csrf=\(value)"
+                let r = try await client.execute(uri: "/entrar", method: .post, headers: h,
+                                                 body: ByteBuffer(string: "csrf=\(value)&next=%2F&username=\(user)&password=\(password(user))")) { $0 }
+                let session = try #require(r.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal=") })
+                return String(session.prefix { $0 != ";" })
+            }
+            let officer = try await signIn("privacidad")
+            let doctor = try await signIn("dr.hernandez")
+            #expect(try await get("/revisiones", cookie: doctor).0 == .forbidden)
+            let (status, page) = try await get("/revisiones", cookie: officer)
+            #expect(status == .ok)
+            #expect(page.contains("id=\"revision-\(taskID)\"") && page.contains("Por revisar"))
+            let marker = "name=\"csrf\" value=\""
+            let start = try #require(page.range(of: marker)).upperBound
+            let csrf = String(page[start...].prefix { $0 != "\"" })
+            // a wrong token changes nothing
+            #expect(try await post("/revisiones/\(taskID)", cookie: officer, "csrf=wrong&resultado=justificado").0 == .forbidden)
+            let unchanged = try #require(try await services.store.read { try $0.current("Task", taskID) }).json()
+            #expect(unchanged["status"]?.stringValue == "requested")
+            // justified, with a note
+            let done = try await post("/revisiones/\(taskID)", cookie: officer, "csrf=\(csrf)&resultado=justificado&nota=Urgencia+documentada+en+el+expediente")
+            #expect(done.1 == "/revisiones?revisada=1", "\(done.0)")
+            let reviewed = try #require(try await services.store.read { try $0.current("Task", taskID) }).json()
+            #expect(reviewed["status"]?.stringValue == "completed")
+            #expect(reviewed["note"]?.arrayValue?.last?["text"]?.stringValue == "Urgencia documentada en el expediente")
+            let (_, after) = try await get("/revisiones?revisada=1", cookie: officer)
+            #expect(after.contains("Revisión guardada") && after.contains("Justificado") && after.contains("No hay accesos de emergencia por revisar"))
+        }
+    }
+
     /// Consent-request and break-the-glass Tasks of one patient, read straight from the store.
     static func privacyTasks(_ services: EnlaceServices, patient: String, code: String) async throws -> [JSON] {
         try await services.store.read { tx in

@@ -562,3 +562,25 @@ def test_clinician_breaks_the_glass(demo, browser):
     link.click()
     assert d.current_url.endswith("#" + target)
     steps.check("entrada")
+
+
+def test_privacy_officer_reviews_an_emergency_access(demo, browser):
+    """The privacy officer's queue lists the break-the-glass accesses waiting for review; one is
+    marked justified with a note and moves to the reviewed list."""
+    d, steps = browser, Steps(browser, "privacy-review")
+    sign_in(d, demo.base, "privacidad", demo.users["privacidad"])
+    assert d.current_url.endswith("/revisiones")
+    pending = d.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=h-pending] li.card")
+    assert pending, "the demo's break-the-glass waits for review"
+    card = pending[0]
+    card_id = card.get_attribute("id")
+    assert "Acceso de emergencia de" in card.text
+    steps.check("cola")
+    card.find_element(By.TAG_NAME, "textarea").send_keys("Urgencia documentada en la nota de ingreso")
+    click_and_wait(d, card.find_element(By.CSS_SELECTOR, "button[value=justificado]"))
+    assert "Revisión guardada" in d.find_element(By.TAG_NAME, "main").text
+    done = d.find_element(By.CSS_SELECTOR, "section[aria-labelledby=h-done]")
+    reviewed = done.find_element(By.ID, card_id)
+    assert "Justificado" in reviewed.text and "Urgencia documentada en la nota de ingreso" in reviewed.text
+    steps.check("revisado")
+    sign_out(d)

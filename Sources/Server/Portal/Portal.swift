@@ -31,7 +31,7 @@ struct Portal: Sendable {
 
     /// Paths the portal owns; the bearer-token middleware leaves them to the portal's own session.
     static let prefixes = ["/static/", "/entrar", "/salir", "/idioma", "/expediente", "/accesos", "/decisiones", "/permisos",
-                           "/descargar", "/resumen", "/pacientes", "/solicitar-acceso", "/inicio", "/favicon.ico"]
+                           "/descargar", "/resumen", "/pacientes", "/solicitar-acceso", "/revisiones", "/inicio", "/favicon.ico"]
 
     static func owns(_ path: String) -> Bool {
         path == "/" || prefixes.contains { path == $0 || path.hasPrefix($0 + "/") || ($0.hasSuffix("/") && path.hasPrefix($0)) }
@@ -58,6 +58,10 @@ struct Portal: Sendable {
         router.get("descargar") { req, ctx in try await page(req, ctx) { try await download($0, $1, $2) } }
         router.get("resumen") { req, ctx in try await page(req, ctx) { try await summaryPage($0, $1, $2, patientID: nil) } }
         router.get("pacientes") { req, ctx in try await page(req, ctx) { try await patientsPage($0, $1, $2) } }
+        router.get("revisiones") { req, ctx in try await page(req, ctx) { try await reviewsPage($0, $1, $2) } }
+        router.post("revisiones/{id}") { req, ctx in
+            try await page(req, ctx) { s, r, c in try await review(s, r, c, taskID: try c.parameters.require("id")) }
+        }
         router.get("pacientes/{id}") { req, ctx in
             try await page(req, ctx) { s, r, c in
                 let id = try c.parameters.require("id")
@@ -173,6 +177,7 @@ struct Portal: Sendable {
         switch s.principal.effectiveRole {
         case .patient, .relatedPerson: return Portal.redirect("/expediente")
         case .practitioner: return Portal.redirect("/pacientes")
+        case .privacyOfficer: return Portal.redirect("/revisiones")
         default:
             let body = "<section class=\"card\"><p>\(esc(s.strings.staffHome))</p></section>"
             return html(.ok, layout(s, request, title: s.strings.welcome(s.user.username), body: body))
@@ -232,6 +237,8 @@ struct Portal: Sendable {
                          ("/permisos", t.navConsents), ("/resumen", t.navSummary)]
             } else if s.principal.effectiveRole == .practitioner {
                 links = [("/pacientes", t.navPatients)]
+            } else if s.principal.effectiveRole == .privacyOfficer {
+                links = [("/revisiones", t.navReviews)]
             }
             nav = "<nav aria-label=\"\(esc(t.navLabel))\"><ul>"
             for (href, label) in links {

@@ -173,6 +173,27 @@ struct PortalStrings: Sendable {
     }
     var notVerifiedTooltip: String { t("Esta entrada aún no está bajo una raíz firmada o su prueba no coincidió.", "This entry is not under a signed root yet, or its proof did not match.") }
     var breakTheGlass: String { t("Acceso de emergencia (romper el cristal)", "Emergency access (break the glass)") }
+    // the privacy officer's review queue
+    var navReviews: String { t("Revisiones", "Reviews") }
+    var reviewsLead: String {
+        t("Cada acceso de emergencia queda aquí hasta que usted lo revise: márquelo como justificado, o revóquelo y el acceso termina de inmediato. El paciente ya fue avisado.",
+          "Every emergency access waits here until you review it: mark it justified, or revoke it and the access ends at once. The patient has already been notified.")
+    }
+    var reviewsPending: String { t("Por revisar", "To review") }
+    var reviewsDone: String { t("Revisados recientemente", "Recently reviewed") }
+    var noPendingReviews: String { t("No hay accesos de emergencia por revisar.", "No emergency access is waiting for review.") }
+    var noReviews: String { t("Todavía no hay revisiones.", "No reviews yet.") }
+    func reviewOf(_ who: String) -> String { t("Acceso de emergencia de \(who)", "Emergency access by \(who)") }
+    var reviewPatient: String { t("Paciente", "Patient") }
+    var reviewStatus: String { t("Resultado", "Outcome") }
+    var reviewStatusJustified: String { t("Justificado", "Justified") }
+    var reviewStatusRevoked: String { t("Revocado", "Revoked") }
+    var reviewNote: String { t("Nota de la revisión (opcional)", "Review note (optional)") }
+    var reviewJustify: String { t("Marcar como justificado", "Mark as justified") }
+    var reviewRevoke: String { t("Revocar el acceso", "Revoke the access") }
+    var reviewRevokeConfirm: String { t("¿Revocar este acceso de emergencia? Termina de inmediato.", "Revoke this emergency access? It ends at once.") }
+    var reviewSaved: String { t("Revisión guardada: el acceso quedó como justificado.", "Review saved: the access is marked justified.") }
+    var reviewRevoked: String { t("Acceso revocado: terminó de inmediato.", "Access revoked: it ended at once.") }
     var roleLabel: String { t("Rol", "Role") }
     var organization: String { t("Organización", "Organization") }
     var whatLabel: String { t("Qué", "What") }

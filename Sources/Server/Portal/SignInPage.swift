@@ -77,6 +77,8 @@ extension Portal {
         switch user.principalRole {
         case .patient, .relatedPerson: scope = "openid fhirUser patient/*.cruds"
         case .practitioner: scope = "openid fhirUser user/*.cruds"
+        // the review queue: read, and update Tasks (what the role allows stays the guard's call)
+        case .privacyOfficer: scope = "openid fhirUser user/*.rs user/Task.u"
         default: scope = "openid fhirUser user/*.rs"
         }
         let (token, claims) = try identity.issueToken(for: user, scope: scope, patient: nil, clientID: "portal",
