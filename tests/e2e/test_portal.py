@@ -21,6 +21,7 @@ from conftest import ROOT, enlace_binary, free_port
 selenium = pytest.importorskip("selenium")
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -160,6 +161,23 @@ class Steps:
         assert not problems, f"accessibility problems on {step}: {problems}"
 
 
+def replaced(element):
+    """True once `element`'s page has been replaced. Chromium sometimes answers a check made
+    while the old document is torn down with "Node … does not belong to the document" instead
+    of a stale-element error (a flake seen in CI); both mean the same here."""
+    def predicate(_driver):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e) or "No node with given id" in str(e):
+                return True
+            raise
+    return predicate
+
+
 def click_and_wait(d, element, accept_confirm=False):
     """Clicks and waits until the next page has replaced this one."""
     page = d.find_element(By.TAG_NAME, "html")
@@ -167,7 +185,7 @@ def click_and_wait(d, element, accept_confirm=False):
     if accept_confirm:
         WebDriverWait(d, 10).until(expected_conditions.alert_is_present())
         d.switch_to.alert.accept()
-    WebDriverWait(d, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(d, 30).until(replaced(page))
     WebDriverWait(d, 30).until(lambda drv: drv.execute_script("return document.readyState") == "complete")
 
 
