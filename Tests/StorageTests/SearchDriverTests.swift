@@ -21,7 +21,7 @@ struct SearchDriverTests {
             "value-quantity:missing=true", "subject:Patient.name=perez", "code-value-quantity=http://loinc.org|2339-0$gt6",
             "_lastUpdated=gt2000-01-01", "combo-code=2339-0", "_has:Observation:has-member:status=final",
         ],
-        "Patient": ["name=ana", "gender=male", "birthdate=lt1990", "_has:Observation:subject:code=2339-0", "address-city=ciudad"],
+        "Patient": ["name=ana", "name=perez", "gender=male", "birthdate=lt1990", "_has:Observation:subject:code=2339-0", "address-city=ciudad"],
     ]
 
     @Test(arguments: Backend.allCases)
@@ -53,5 +53,21 @@ struct SearchDriverTests {
         #expect(try await f.repository.search(inCompartment).matches.map(\.id).sorted() == ["glu1", "glu2"])
         inCompartment.compartment = "luis"
         #expect(try await f.repository.search(inCompartment).matches.isEmpty)
+        // one filter alone is counted from the index rows (SearchSQL.countQuery): the same number
+        // as the resources the search returns — also after a delete and an update
+        _ = try await f.repository.delete("Observation", "glu2")
+        // two names that both match one filter: two index rows, one resource
+        try await f.put(#"{"resourceType":"Patient","id":"doble","name":[{"family":"Pérez"},{"family":"Pérez Ruiz"}],"gender":"male"}"#)
+        try await f.put(#"{"resourceType":"Observation","id":"hr1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]},"subject":{"reference":"Patient/luis"}}"#)
+        var counted = 0
+        for (type, filters) in SearchDriverTests.filters {
+            for filter in filters + SearchDriverTests.drivers.filter({ $0.0 == type }).map(\.1) {
+                let found = try await f.search(type, filter + "&_count=100", strict: false)
+                let count = try await f.result(type, filter + "&_summary=count", strict: false).total
+                #expect(count == found.count, "\(type)?\(filter): count \(count ?? -1), found \(found.count)")
+                if !found.isEmpty { counted += 1 }
+            }
+        }
+        #expect(counted >= 10)
     }
 }
