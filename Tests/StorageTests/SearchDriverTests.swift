@@ -69,5 +69,11 @@ struct SearchDriverTests {
             }
         }
         #expect(counted >= 10)
+        // and across several types
+        var (multi, _) = try SearchParser().parse(types: ["Patient", "Observation"], parameters: [("_security", "R"), ("_count", "100")])
+        let multiFound = try await f.repository.search(multi).matches.count
+        multi.countOnly = true
+        #expect(try await f.repository.search(multi).total == multiFound)
+        #expect(multiFound == 1)
     }
 }

