@@ -183,7 +183,8 @@ public struct Repository: Sendable {
         return try update(in: tx, type, bodyID ?? newID, resource, ifMatch: nil, now: now)
     }
 
-    func update(in tx: any StoreTransaction, _ type: String, _ id: String, _ resource: JSON, ifMatch: Int?, now: Timestamp) throws -> WriteResult {
+    func update(in tx: any StoreTransaction, _ type: String, _ id: String, _ resource: JSON, ifMatch: Int?, now: Timestamp,
+                ready: Prepared? = nil) throws -> WriteResult {
         let current = try tx.current(type, id)
         if let ifMatch, ifMatch != current?.version ?? 0 {
             throw FHIRError(status: 412, code: "conflict",
@@ -191,7 +192,8 @@ public struct Repository: Sendable {
                             spanish: "La versión \(ifMatch) de If-Match no es la versión actual de \(type)/\(id) (\(current.map { String($0.version) } ?? "ninguna"))")
         }
         let version = (current?.version ?? 0) + 1
-        let prepared = prepare(resource, type: type, id: id, version: version, now: now)
+        // prepared outside the writer as version 1: right for a new resource only
+        let prepared = version == 1 && ready != nil ? ready! : prepare(resource, type: type, id: id, version: version, now: now)
         try tx.put(prepared.stored, index: prepared.index)
         return WriteResult(resource: prepared.stored, created: current == nil || current!.deleted)
     }

@@ -173,6 +173,7 @@ extension Repository {
         }
         let conditions = prepared
         let ids = newIDs
+        let ready = await prepareOutsideWriter(requests, conditions: conditions, ids: ids, now: now)
         let responses: [Int: JSON] = try await store.write { tx in
             var mapping: [String: String] = [:]  // fullUrl → Type/id
             var out: [Int: JSON] = [:]
@@ -208,7 +209,13 @@ extension Repository {
                         }
                     case "POST":
                         try self.checkBody(resource!, type: r.type, id: nil, validated: true)
-                        let result = try self.create(in: tx, r.type, resource!, id: ids[r.index]!, condition: conditions[r.index], now: now)
+                        let result: WriteResult
+                        if let p = ready[r.index], conditions[r.index] == nil {
+                            try tx.put(p.stored, index: p.index)
+                            result = WriteResult(resource: p.stored, created: true)
+                        } else {
+                            result = try self.create(in: tx, r.type, resource!, id: ids[r.index]!, condition: conditions[r.index], now: now)
+                        }
                         if !result.matchedExisting { written.append(Written(resource: result.resource, created: true)) }
                         out[r.index] = Repository.written(result, created: !result.matchedExisting, base: options.base)
                     case "PUT":
@@ -217,7 +224,7 @@ extension Repository {
                         if let condition = conditions[r.index] {
                             result = try self.conditionalUpdate(in: tx, r.type, condition, resource!, newID: ids[r.index] ?? self.ids.next(), now: now)
                         } else {
-                            result = try self.update(in: tx, r.type, r.id!, resource!, ifMatch: r.ifMatch, now: now)
+                            result = try self.update(in: tx, r.type, r.id!, resource!, ifMatch: r.ifMatch, now: now, ready: ready[r.index])
                         }
                         written.append(Written(resource: result.resource, created: result.created))
                         out[r.index] = Repository.written(result, created: result.created, base: options.base)
@@ -277,6 +284,40 @@ extension Repository {
             ("type", .string("batch-response")),
             ("entry", .array((0..<count).map { responses[$0] ?? .object([]) })),
         ])
+    }
+
+    /// The work of a write that needs no database — labels, compartments, the serialized body,
+    /// the index rows (FHIRPath over every search parameter) — done before the writer is taken,
+    /// on every core, for the creates and updates of a transaction whose references are all
+    /// known up front (no conditional create may map a `fullUrl` to an existing resource). The
+    /// versions are prepared as version 1; an update of an existing resource prepares again
+    /// inside (`update(in:…ready:)`). Inside the writer only the rows are written.
+    func prepareOutsideWriter(_ requests: [EntryRequest], conditions: [Int: SearchQuery], ids: [Int: String], now: Timestamp) async -> [Int: Prepared] {
+        guard !requests.contains(where: { $0.method == "POST" && conditions[$0.index] != nil }) else { return [:] }
+        var mapping: [String: String] = [:]
+        for r in requests where r.method == "POST" { if let full = r.fullUrl, let id = ids[r.index] { mapping[full] = "\(r.type)/\(id)" } }
+        for r in requests where r.method == "PUT" { if let full = r.fullUrl, let id = r.id { mapping[full] = "\(r.type)/\(id)" } }
+        let jobs: [(Int, String, String, JSON)] = requests.compactMap { r in
+            guard conditions[r.index] == nil, let resource = r.resource, resource["resourceType"]?.stringValue == r.type else { return nil }
+            if r.method == "POST", let id = ids[r.index] { return (r.index, r.type, id, Repository.rewriteReferences(resource, mapping)) }
+            if r.method == "PUT", let id = r.id, r.ifMatch == nil || r.ifMatch == 0 { return (r.index, r.type, id, Repository.rewriteReferences(resource, mapping)) }
+            return nil
+        }
+        guard jobs.count > 1 else { return [:] }
+        let lanes = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+        let size = (jobs.count + lanes - 1) / lanes
+        let repository = self
+        return await withTaskGroup(of: [(Int, Prepared)].self) { group in
+            for start in stride(from: 0, to: jobs.count, by: size) {
+                let chunk = Array(jobs[start..<min(start + size, jobs.count)])
+                group.addTask {
+                    chunk.map { ($0.0, repository.prepare($0.3, type: $0.1, id: $0.2, version: 1, now: now)) }
+                }
+            }
+            var out: [Int: Prepared] = [:]
+            for await part in group { for (i, p) in part { out[i] = p } }
+            return out
+        }
     }
 
     func get(in tx: any StoreReader, _ r: EntryRequest, base: String) throws -> JSON {
