@@ -142,65 +142,41 @@ import Trust
         logger.logLevel = .critical
         let app = buildApplication(services, logger: logger)
         let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
-        @Sendable func password(_ user: String) -> String { passwords[user] ?? "" }
         @Sendable func current(_ type: String, _ id: String) async throws -> JSON {
             try #require(try await services.store.read { try $0.current(type, id) }).json()
         }
         try await app.test(.router) { client in
-            func get(_ path: String, cookie: String) async throws -> (HTTPResponse.Status, String) {
-                try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]) { ($0.status, String(buffer: $0.body)) }
-            }
-            func post(_ path: String, cookie: String, _ form: String) async throws -> (HTTPResponse.Status, String?) {
-                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                h[.cookie] = cookie
-                return try await client.execute(uri: path, method: .post, headers: h, body: ByteBuffer(string: form)) { ($0.status, $0.headers[.location]) }
-            }
-            func signIn(_ user: String) async throws -> String {
-                let r0 = try await client.execute(uri: "/entrar", method: .get) { $0 }
-                let csrfCookie = try #require(r0.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal_csrf=") })
-                let value = String(csrfCookie.dropFirst("enlace_portal_csrf=".count).prefix { $0 != ";" })
-                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                h[.cookie] = "enlace_portal_csrf=\(value)"
-                let r = try await client.execute(uri: "/entrar", method: .post, headers: h,
-                                                 body: ByteBuffer(string: "csrf=\(value)&next=%2F&username=\(user)&password=\(password(user))")) { $0 }
-                let session = try #require(r.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal=") })
-                return String(session.prefix { $0 != ";" })
-            }
-            func csrf(_ page: String) throws -> String {
-                let marker = "name=\"csrf\" value=\""
-                let start = try #require(page.range(of: marker)).upperBound
-                return String(page[start...].prefix { $0 != "\"" })
-            }
-            let ana = try await signIn("ana")
-            let aguilar = try await signIn("dr.aguilar")
-            let castillo = try await signIn("dra.castillo")
+            let browser = PortalBrowser(client: client, passwords: passwords)
+            let ana = try await browser.signIn("ana")
+            let aguilar = try await browser.signIn("dr.aguilar")
+            let castillo = try await browser.signIn("dra.castillo")
 
             // Before the answer: the endocrinologist cannot open Ana's record; the request is on her page.
-            #expect(try await get("/pacientes/demo-p001", cookie: aguilar).0 == .forbidden)
-            let (s1, permisos) = try await get("/permisos", cookie: ana)
+            #expect(try await browser.get("/pacientes/demo-p001", cookie: aguilar).0 == .forbidden)
+            let (s1, permisos) = try await browser.get("/permisos", cookie: ana)
             #expect(s1 == .ok)
             #expect(permisos.contains("id=\"request-\(DemoData.aguilarRequest)\"") && permisos.contains("Dr. Tomás Aguilar Núñez"))
             #expect(permisos.contains("Centro de Especialidades Coyoacán") && permisos.contains("Salud mental") && permisos.contains("180 días"))
             #expect(!permisos.contains("id=\"request-\(DemoData.castilloRequest)\""), "an answered request is not pending")
-            let token = try csrf(permisos)
-            let (_, english) = try await get("/permisos", cookie: ana + "; lang=en")
+            let token = try PortalBrowser.csrf(permisos)
+            let (_, english) = try await browser.get("/permisos", cookie: ana + "; lang=en")
             #expect(english.contains("Pending access requests") && english.contains("Mental health") && english.contains("180 days")
                     && english.contains(">Approve</button>") && english.contains(">Deny</button>"))
 
             // A forged form (wrong CSRF token) changes nothing.
-            let forged = try await post("/permisos/solicitudes/aprobar", cookie: ana, "csrf=forged&solicitud=\(DemoData.aguilarRequest)")
+            let forged = try await browser.post("/permisos/solicitudes/aprobar", cookie: ana, "csrf=forged&solicitud=\(DemoData.aguilarRequest)")
             #expect(forged.0 == .forbidden)
             #expect(try await current("Task", DemoData.aguilarRequest)["status"]?.stringValue == "requested")
-            #expect(try await get("/pacientes/demo-p001", cookie: aguilar).0 == .forbidden)
+            #expect(try await browser.get("/pacientes/demo-p001", cookie: aguilar).0 == .forbidden)
             // Another person cannot answer Ana's request (the operation refuses; the guard hides the Task).
-            let castilloPage = try await get("/pacientes/demo-p001", cookie: castillo)
+            let castilloPage = try await browser.get("/pacientes/demo-p001", cookie: castillo)
             #expect(castilloPage.0 == .ok)
-            let other = try await post("/permisos/solicitudes/aprobar", cookie: castillo, "csrf=\(try csrf(castilloPage.1))&solicitud=\(DemoData.aguilarRequest)")
+            let other = try await browser.post("/permisos/solicitudes/aprobar", cookie: castillo, "csrf=\(try PortalBrowser.csrf(castilloPage.1))&solicitud=\(DemoData.aguilarRequest)")
             #expect(other.0 == .forbidden)
             #expect(try await current("Task", DemoData.aguilarRequest)["status"]?.stringValue == "requested")
 
             // Approve, narrowed: 30 days instead of 180, and without the mental-health category.
-            let approved = try await post("/permisos/solicitudes/aprobar", cookie: ana,
+            let approved = try await browser.post("/permisos/solicitudes/aprobar", cookie: ana,
                                           "csrf=\(token)&solicitud=\(DemoData.aguilarRequest)&dias=30&categorias=1")
             #expect(approved.0 == .seeOther && approved.1 == "/permisos?aprobada=1")
             let task = try await current("Task", DemoData.aguilarRequest)
@@ -213,13 +189,13 @@ import Trust
             let end = try #require(consent["provision"]?["period"]?["end"]?.stringValue.flatMap { Timestamp(instant: $0) })
             let now = services.clock.now()
             #expect(end.microseconds <= now.microseconds + 30 * 86_400 * 1_000_000 && end.microseconds > now.microseconds + 29 * 86_400 * 1_000_000)
-            let (s2, after) = try await get("/permisos?aprobada=1", cookie: ana)
+            let (s2, after) = try await browser.get("/permisos?aprobada=1", cookie: ana)
             #expect(s2 == .ok && after.contains("Solicitud aprobada") && !after.contains("id=\"request-"))
             #expect(after.contains("Dr. Tomás Aguilar Núñez"), "the new permission is listed with the grantee's name")
-            let (s3, record) = try await get("/pacientes/demo-p001", cookie: aguilar)
+            let (s3, record) = try await browser.get("/pacientes/demo-p001", cookie: aguilar)
             #expect(s3 == .ok && record.contains("Diabetes mellitus tipo 2"))
             // Answering twice changes nothing.
-            let again = try await post("/permisos/solicitudes/rechazar", cookie: ana, "csrf=\(token)&solicitud=\(DemoData.aguilarRequest)")
+            let again = try await browser.post("/permisos/solicitudes/rechazar", cookie: ana, "csrf=\(token)&solicitud=\(DemoData.aguilarRequest)")
             #expect(again.1 == "/permisos?respondida=1")
             #expect(try await current("Task", DemoData.aguilarRequest)["status"]?.stringValue == "completed")
 
@@ -232,21 +208,21 @@ import Trust
                           {"type":{"text":"dataPeriod"},"valuePeriod":{"start":"2026-01-01","end":"2026-06-30"}}]}
                 """#)
             let asked = try await services.repository.create("Task", ask).resource
-            let lucia = try await signIn("lucia")
-            let (_, luciaPage) = try await get("/permisos", cookie: lucia)
+            let lucia = try await browser.signIn("lucia")
+            let (_, luciaPage) = try await browser.get("/permisos", cookie: lucia)
             #expect(luciaPage.contains("id=\"request-\(asked.id)\"") && luciaPage.contains("Dra. Mariana Castillo Vega"))
             // a request for part of the record says which part, in words
             #expect(luciaPage.contains("Solo: Resultados") && luciaPage.contains("Solo datos fechados del"))
-            let denied = try await post("/permisos/solicitudes/rechazar", cookie: lucia, "csrf=\(try csrf(luciaPage))&solicitud=\(asked.id)")
+            let denied = try await browser.post("/permisos/solicitudes/rechazar", cookie: lucia, "csrf=\(try PortalBrowser.csrf(luciaPage))&solicitud=\(asked.id)")
             #expect(denied.1 == "/permisos?rechazada=1")
             #expect(try await current("Task", asked.id)["status"]?.stringValue == "rejected")
-            #expect(try await get("/pacientes/demo-p002", cookie: castillo).0 == .forbidden)
+            #expect(try await browser.get("/pacientes/demo-p002", cookie: castillo).0 == .forbidden)
 
             // Revoking the cardiologist's Consent (her only way in) ends her access from the next request.
             let castilloConsent = try #require(try await current("Task", DemoData.castilloRequest)["output"]?.arrayValue?.first?["valueReference"]?["reference"]?.stringValue)
-            let revoked = try await post("/permisos/revocar", cookie: ana, "csrf=\(token)&consent=\(castilloConsent.dropFirst("Consent/".count))")
+            let revoked = try await browser.post("/permisos/revocar", cookie: ana, "csrf=\(token)&consent=\(castilloConsent.dropFirst("Consent/".count))")
             #expect(revoked.1 == "/permisos?revocado=1")
-            let (s4, refusal) = try await get("/pacientes/demo-p001", cookie: castillo)
+            let (s4, refusal) = try await browser.get("/pacientes/demo-p001", cookie: castillo)
             #expect(s4 == .forbidden && refusal.contains("Acceso no permitido") && !refusal.contains("Diabetes"))
         }
     }
@@ -261,51 +237,32 @@ import Trust
         logger.logLevel = .critical
         let app = buildApplication(services, logger: logger)
         let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
-        @Sendable func password(_ user: String) -> String { passwords[user] ?? "" }
         let tasks = try await Self.privacyTasks(services, patient: "demo-p001", code: PrivacyCodes.breakTheGlassReview)
         let task = try #require(tasks.first)
         let taskID = try #require(task["id"]?.stringValue)
         #expect(task["status"]?.stringValue == "requested")
         try await app.test(.router) { client in
-            func get(_ path: String, cookie: String) async throws -> (HTTPResponse.Status, String) {
-                try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]) { ($0.status, String(buffer: $0.body)) }
-            }
-            func post(_ path: String, cookie: String, _ form: String) async throws -> (HTTPResponse.Status, String?) {
-                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                h[.cookie] = cookie
-                return try await client.execute(uri: path, method: .post, headers: h, body: ByteBuffer(string: form)) { ($0.status, $0.headers[.location]) }
-            }
-            func signIn(_ user: String) async throws -> String {
-                let r0 = try await client.execute(uri: "/entrar", method: .get) { $0 }
-                let csrfCookie = try #require(r0.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal_csrf=") })
-                let value = String(csrfCookie.dropFirst("enlace_portal_csrf=".count).prefix { $0 != ";" })
-                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                h[.cookie] = "enlace_portal_csrf=\(value)"
-                let r = try await client.execute(uri: "/entrar", method: .post, headers: h,
-                                                 body: ByteBuffer(string: "csrf=\(value)&next=%2F&username=\(user)&password=\(password(user))")) { $0 }
-                let session = try #require(r.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal=") })
-                return String(session.prefix { $0 != ";" })
-            }
-            let officer = try await signIn("privacidad")
-            let doctor = try await signIn("dr.hernandez")
-            #expect(try await get("/revisiones", cookie: doctor).0 == .forbidden)
-            let (status, page) = try await get("/revisiones", cookie: officer)
+            let browser = PortalBrowser(client: client, passwords: passwords)
+            let officer = try await browser.signIn("privacidad")
+            let doctor = try await browser.signIn("dr.hernandez")
+            #expect(try await browser.get("/revisiones", cookie: doctor).0 == .forbidden)
+            let (status, page) = try await browser.get("/revisiones", cookie: officer)
             #expect(status == .ok)
             #expect(page.contains("id=\"revision-\(taskID)\"") && page.contains("Por revisar"))
             let marker = "name=\"csrf\" value=\""
             let start = try #require(page.range(of: marker)).upperBound
             let csrf = String(page[start...].prefix { $0 != "\"" })
             // a wrong token changes nothing
-            #expect(try await post("/revisiones/\(taskID)", cookie: officer, "csrf=wrong&resultado=justificado").0 == .forbidden)
+            #expect(try await browser.post("/revisiones/\(taskID)", cookie: officer, "csrf=wrong&resultado=justificado").0 == .forbidden)
             let unchanged = try #require(try await services.store.read { try $0.current("Task", taskID) }).json()
             #expect(unchanged["status"]?.stringValue == "requested")
             // justified, with a note
-            let done = try await post("/revisiones/\(taskID)", cookie: officer, "csrf=\(csrf)&resultado=justificado&nota=Urgencia+documentada+en+el+expediente")
+            let done = try await browser.post("/revisiones/\(taskID)", cookie: officer, "csrf=\(csrf)&resultado=justificado&nota=Urgencia+documentada+en+el+expediente")
             #expect(done.1 == "/revisiones?revisada=1", "\(done.0)")
             let reviewed = try #require(try await services.store.read { try $0.current("Task", taskID) }).json()
             #expect(reviewed["status"]?.stringValue == "completed")
             #expect(reviewed["note"]?.arrayValue?.last?["text"]?.stringValue == "Urgencia documentada en el expediente")
-            let (_, after) = try await get("/revisiones?revisada=1", cookie: officer)
+            let (_, after) = try await browser.get("/revisiones?revisada=1", cookie: officer)
             #expect(after.contains("Revisión guardada") && after.contains("Justificado") && after.contains("No hay accesos de emergencia por revisar"))
         }
     }
@@ -330,75 +287,49 @@ import Trust
         logger.logLevel = .critical
         let app = buildApplication(services, logger: logger)
         let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
-        @Sendable func password(_ user: String) -> String { passwords[user] ?? "" }
         let lucia = try #require(try await services.store.read { try $0.current("Patient", "demo-p002") }).json()
         let luciaCURP = try #require(lucia["identifier"]?.arrayValue?.first?["value"]?.stringValue)
         let unknownCURP = CURP.make(given: "Zacarías", paternal: "Quiñones", maternal: "Xochitl", birth: (1961, 11, 3), female: false, state: "YN", homonym: 7)
         #expect(CURP.normalized(unknownCURP) == unknownCURP)
         #expect(CURP.normalized(" " + luciaCURP.lowercased() + " ") == luciaCURP, "typed in lower case with spaces is fine")
         try await app.test(.router) { client in
-            func get(_ path: String, cookie: String) async throws -> (HTTPResponse.Status, String) {
-                try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]) { ($0.status, String(buffer: $0.body)) }
-            }
-            func post(_ path: String, cookie: String, _ form: String) async throws -> (HTTPResponse.Status, String?, String) {
-                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                h[.cookie] = cookie
-                return try await client.execute(uri: path, method: .post, headers: h, body: ByteBuffer(string: form)) {
-                    ($0.status, $0.headers[.location], String(buffer: $0.body))
-                }
-            }
-            func signIn(_ user: String) async throws -> String {
-                let r0 = try await client.execute(uri: "/entrar", method: .get) { $0 }
-                let csrfCookie = try #require(r0.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal_csrf=") })
-                let value = String(csrfCookie.dropFirst("enlace_portal_csrf=".count).prefix { $0 != ";" })
-                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                h[.cookie] = "enlace_portal_csrf=\(value)"
-                let r = try await client.execute(uri: "/entrar", method: .post, headers: h,
-                                                 body: ByteBuffer(string: "csrf=\(value)&next=%2F&username=\(user)&password=\(password(user))")) { $0 }
-                let session = try #require(r.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal=") })
-                return String(session.prefix { $0 != ";" })
-            }
-            func csrf(_ page: String) throws -> String {
-                let marker = "name=\"csrf\" value=\""
-                let start = try #require(page.range(of: marker)).upperBound
-                return String(page[start...].prefix { $0 != "\"" })
-            }
+            let browser = PortalBrowser(client: client, passwords: passwords)
             func requests() async throws -> [JSON] { try await Self.privacyTasks(services, patient: "demo-p002", code: PrivacyCodes.consentRequest) }
-            let morales = try await signIn("dra.morales")
+            let morales = try await browser.signIn("dra.morales")
 
             // Refused on Lucía's page, with the way to ask; the patients list links to the form too.
-            let (s0, refusal) = try await get("/pacientes/demo-p002", cookie: morales)
+            let (s0, refusal) = try await browser.get("/pacientes/demo-p002", cookie: morales)
             #expect(s0 == .forbidden && refusal.contains("Acceso no permitido") && !refusal.contains("Lucía"))
             #expect(refusal.contains("href=\"/solicitar-acceso\"") && refusal.contains("action=\"/pacientes/demo-p002/emergencia\""))
-            #expect(try await get("/pacientes", cookie: morales).1.contains("href=\"/solicitar-acceso\""))
-            let (s1, form) = try await get("/solicitar-acceso", cookie: morales)
+            #expect(try await browser.get("/pacientes", cookie: morales).1.contains("href=\"/solicitar-acceso\""))
+            let (s1, form) = try await browser.get("/solicitar-acceso", cookie: morales)
             #expect(s1 == .ok && form.contains("CURP del paciente") && form.contains("Atención médica") && form.contains("Salud mental")
                     && form.contains("30 días") && form.contains("<textarea"))
-            let (_, english) = try await get("/solicitar-acceso", cookie: morales + "; lang=en")
+            let (_, english) = try await browser.get("/solicitar-acceso", cookie: morales + "; lang=en")
             #expect(english.contains("Patient&#39;s CURP") || english.contains("Patient's CURP"))
             #expect(english.contains("Mental health") && english.contains("Send request"))
-            let token = try csrf(form)
+            let token = try PortalBrowser.csrf(form)
             let before = try await requests().count
 
             // A wrong CSRF token changes nothing.
-            let forged = try await post("/solicitar-acceso", cookie: morales, "csrf=forged&curp=\(luciaCURP)&proposito=TREAT&dias=30&motivo=Valoraci%C3%B3n")
+            let forged = try await browser.post("/solicitar-acceso", cookie: morales, "csrf=forged&curp=\(luciaCURP)&proposito=TREAT&dias=30&motivo=Valoraci%C3%B3n")
             #expect(forged.0 == .forbidden)
             #expect(try await requests().count == before)
 
             // A malformed CURP (or one with a wrong check digit) is a clear form error; nothing is written.
-            let bad = try await post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=ABC123&proposito=TREAT&dias=30&motivo=Valoraci%C3%B3n")
+            let bad = try await browser.post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=ABC123&proposito=TREAT&dias=30&motivo=Valoraci%C3%B3n")
             #expect(bad.0 == .unprocessableContent && bad.2.contains("Esa CURP no es válida") && bad.2.contains("aria-invalid=\"true\""))
             #expect(bad.2.contains("value=\"ABC123\""), "what was typed is kept")
             let wrongDigit = String(luciaCURP.dropLast()) + (luciaCURP.hasSuffix("0") ? "1" : "0")
-            let bad2 = try await post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=\(wrongDigit)&proposito=TREAT&dias=30&motivo=Valoraci%C3%B3n")
+            let bad2 = try await browser.post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=\(wrongDigit)&proposito=TREAT&dias=30&motivo=Valoraci%C3%B3n")
             #expect(bad2.0 == .unprocessableContent && bad2.2.contains("Esa CURP no es válida"))
-            let noReason = try await post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=\(luciaCURP)&proposito=TREAT&dias=30&motivo=")
+            let noReason = try await browser.post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=\(luciaCURP)&proposito=TREAT&dias=30&motivo=")
             #expect(noReason.0 == .unprocessableContent && noReason.2.contains("Escriba el motivo"))
             #expect(try await requests().count == before)
 
             // A known CURP: exactly one consent-request Task for Lucía, as the API writes it.
             let reason = "Valoraci%C3%B3n+de+su+embarazo%2C+enviada+por+su+ginec%C3%B3loga"
-            let known = try await post("/solicitar-acceso", cookie: morales,
+            let known = try await browser.post("/solicitar-acceso", cookie: morales,
                                        "csrf=\(token)&curp=\(luciaCURP.lowercased())&proposito=TREAT&categoria-SEX=1&dias=90&motivo=\(reason)")
             #expect(known.0 == .seeOther && known.1 == "/solicitar-acceso?enviada=1")
             let after = try await requests()
@@ -409,16 +340,16 @@ import Trust
             #expect(task["reasonCode"]?["text"]?.stringValue == "Valoración de su embarazo, enviada por su ginecóloga")
             let asked = try PrivacyOperations.Request(task: task)
             #expect(asked.purposes == ["TREAT"] && asked.categories == ["SEX"] && asked.durationSeconds == 90 * 86_400)
-            let (_, knownPage) = try await get(try #require(known.1), cookie: morales)
+            let (_, knownPage) = try await browser.get(try #require(known.1), cookie: morales)
             #expect(knownPage.contains("Si la CURP corresponde a un paciente registrado, recibirá su solicitud"))
 
             // An unknown (but well-formed) CURP: the same answer, and nothing is written anywhere.
             let tasksBefore = try await services.store.read { tx in
                 try tx.search(SearchParser().parse(types: ["Task"], parameters: [("_count", "500")]).0).matches.count
             }
-            let unknown = try await post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=\(unknownCURP)&proposito=TREAT&dias=30&motivo=\(reason)")
+            let unknown = try await browser.post("/solicitar-acceso", cookie: morales, "csrf=\(token)&curp=\(unknownCURP)&proposito=TREAT&dias=30&motivo=\(reason)")
             #expect(unknown.0 == known.0 && unknown.1 == known.1 && unknown.2 == known.2)
-            let (_, unknownPage) = try await get(try #require(unknown.1), cookie: morales)
+            let (_, unknownPage) = try await browser.get(try #require(unknown.1), cookie: morales)
             #expect(unknownPage == knownPage, "a known and an unknown CURP answer exactly the same page")
             let tasksAfter = try await services.store.read { tx in
                 try tx.search(SearchParser().parse(types: ["Task"], parameters: [("_count", "500")]).0).matches.count
@@ -426,17 +357,17 @@ import Trust
             #expect(tasksAfter == tasksBefore)
 
             // Lucía sees the request on Mis permisos; once she approves it, the clinician opens her record.
-            let luciaSession = try await signIn("lucia")
-            let (_, permisos) = try await get("/permisos", cookie: luciaSession)
+            let luciaSession = try await browser.signIn("lucia")
+            let (_, permisos) = try await browser.get("/permisos", cookie: luciaSession)
             let taskID = try #require(task["id"]?.stringValue)
             #expect(permisos.contains("id=\"request-\(taskID)\"") && permisos.contains("Dra. Elena Morales Rivas")
                     && permisos.contains("Salud sexual y reproductiva") && permisos.contains("90 días") && permisos.contains("enviada por su ginecóloga"))
-            let approved = try await post("/permisos/solicitudes/aprobar", cookie: luciaSession, "csrf=\(try csrf(permisos))&solicitud=\(taskID)")
+            let approved = try await browser.post("/permisos/solicitudes/aprobar", cookie: luciaSession, "csrf=\(try PortalBrowser.csrf(permisos))&solicitud=\(taskID)")
             #expect(approved.1 == "/permisos?aprobada=1")
-            let (s2, record) = try await get("/pacientes/demo-p002", cookie: morales)
+            let (s2, record) = try await browser.get("/pacientes/demo-p002", cookie: morales)
             #expect(s2 == .ok && record.contains("Lucía Fernanda Ramírez Soto"))
             // The request is in Lucía's access log, with who asked and the CURP lookup named.
-            let (_, log) = try await get("/accesos", cookie: luciaSession)
+            let (_, log) = try await browser.get("/accesos", cookie: luciaSession)
             #expect(log.contains("Dra. Elena Morales Rivas") && log.contains("Solicitud de acceso por CURP"))
         }
     }
@@ -451,81 +382,95 @@ import Trust
         logger.logLevel = .critical
         let app = buildApplication(services, logger: logger)
         let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
-        @Sendable func password(_ user: String) -> String { passwords[user] ?? "" }
         try await app.test(.router) { client in
-            func get(_ path: String, cookie: String) async throws -> (HTTPResponse.Status, String) {
-                try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]) { ($0.status, String(buffer: $0.body)) }
-            }
-            func post(_ path: String, cookie: String, _ form: String) async throws -> (HTTPResponse.Status, String?, String) {
-                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                h[.cookie] = cookie
-                return try await client.execute(uri: path, method: .post, headers: h, body: ByteBuffer(string: form)) {
-                    ($0.status, $0.headers[.location], String(buffer: $0.body))
-                }
-            }
-            func signIn(_ user: String) async throws -> String {
-                let r0 = try await client.execute(uri: "/entrar", method: .get) { $0 }
-                let csrfCookie = try #require(r0.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal_csrf=") })
-                let value = String(csrfCookie.dropFirst("enlace_portal_csrf=".count).prefix { $0 != ";" })
-                var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
-                h[.cookie] = "enlace_portal_csrf=\(value)"
-                let r = try await client.execute(uri: "/entrar", method: .post, headers: h,
-                                                 body: ByteBuffer(string: "csrf=\(value)&next=%2F&username=\(user)&password=\(password(user))")) { $0 }
-                let session = try #require(r.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal=") })
-                return String(session.prefix { $0 != ";" })
-            }
-            func csrf(_ page: String) throws -> String {
-                let marker = "name=\"csrf\" value=\""
-                let start = try #require(page.range(of: marker)).upperBound
-                return String(page[start...].prefix { $0 != "\"" })
-            }
+            let browser = PortalBrowser(client: client, passwords: passwords)
             func reviews() async throws -> [JSON] { try await Self.privacyTasks(services, patient: "demo-p002", code: PrivacyCodes.breakTheGlassReview) }
-            let morales = try await signIn("dra.morales")
-            let (s0, refusal) = try await get("/pacientes/demo-p002", cookie: morales)
+            let morales = try await browser.signIn("dra.morales")
+            let (s0, refusal) = try await browser.get("/pacientes/demo-p002", cookie: morales)
             #expect(s0 == .forbidden && refusal.contains("Acceso de emergencia (romper el cristal)"))
             #expect(refusal.contains("4 horas") && refusal.contains("oficina de privacidad") && refusal.contains("recibe un aviso"))
-            let token = try csrf(refusal)
+            let token = try PortalBrowser.csrf(refusal)
             #expect(try await reviews().isEmpty)
 
             // No reason, or a short one: nothing changes, and the page says why.
-            let none = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=")
+            let none = try await browser.post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=")
             #expect(none.0 == .unprocessableContent && none.2.contains("al menos 10 caracteres") && none.2.contains("No se abrió el expediente"))
-            let short = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=urgente&confirmar=1")
+            let short = try await browser.post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=urgente&confirmar=1")
             #expect(short.0 == .unprocessableContent && short.2.contains("al menos 10 caracteres"))
             #expect(try await reviews().isEmpty)
-            #expect(try await get("/pacientes/demo-p002", cookie: morales).0 == .forbidden)
+            #expect(try await browser.get("/pacientes/demo-p002", cookie: morales).0 == .forbidden)
 
             // A reason first asks for confirmation; a wrong CSRF token changes nothing.
             let reason = "Paciente+inconsciente+en+urgencias%2C+sangrado+activo"
-            let confirm = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=\(reason)")
+            let confirm = try await browser.post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=\(reason)")
             #expect(confirm.0 == .ok && confirm.2.contains("Confirme el acceso de emergencia") && confirm.2.contains("name=\"confirmar\" value=\"1\""))
             #expect(confirm.2.contains("Paciente inconsciente en urgencias, sangrado activo"))
-            let forged = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=forged&motivo=\(reason)&confirmar=1")
+            let forged = try await browser.post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=forged&motivo=\(reason)&confirmar=1")
             #expect(forged.0 == .forbidden)
             #expect(try await reviews().isEmpty)
-            #expect(try await get("/pacientes/demo-p002", cookie: morales).0 == .forbidden)
+            #expect(try await browser.get("/pacientes/demo-p002", cookie: morales).0 == .forbidden)
 
             // Confirmed: the btg-review Task, the Communication, and the record opens.
-            let done = try await post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=\(reason)&confirmar=1")
+            let done = try await browser.post("/pacientes/demo-p002/emergencia", cookie: morales, "csrf=\(token)&motivo=\(reason)&confirmar=1")
             #expect(done.0 == .seeOther && done.1 == "/pacientes/demo-p002?emergencia=1")
             let tasks = try await reviews()
             #expect(tasks.count == 1)
             let task = try #require(tasks.first)
             #expect(task["requester"]?["reference"]?.stringValue == "Practitioner/dra-morales" && task["status"]?.stringValue == "requested")
             #expect(task["reasonCode"]?["text"]?.stringValue == "Paciente inconsciente en urgencias, sangrado activo")
-            let (s1, record) = try await get(try #require(done.1), cookie: morales)
+            let (s1, record) = try await browser.get(try #require(done.1), cookie: morales)
             #expect(s1 == .ok && record.contains("Lucía Fernanda Ramírez Soto") && record.contains("Acceso de emergencia activo hasta"))
 
             // Lucía sees the notification at the top of ¿Quién vio mis datos?, with who, when and why.
-            let lucia = try await signIn("lucia")
-            let (s2, log) = try await get("/accesos", cookie: lucia)
+            let lucia = try await browser.signIn("lucia")
+            let (s2, log) = try await browser.get("/accesos", cookie: lucia)
             #expect(s2 == .ok && log.contains("class=\"card btg-notices\"") && log.contains("Accesos de emergencia a su expediente"))
             #expect(log.contains("Dra. Elena Morales Rivas") && log.contains("Paciente inconsciente en urgencias, sangrado activo"))
             #expect(log.contains("pendiente de revisión por la oficina de privacidad") && log.contains("href=\"#entrada-"))
             let notices = try #require(log.range(of: "btg-notices")), lead = try #require(log.range(of: "Cada vez que alguien consulta"))
             #expect(notices.lowerBound < lead.lowerBound, "the notice comes first")
-            let (_, english) = try await get("/accesos", cookie: lucia + "; lang=en")
+            let (_, english) = try await browser.get("/accesos", cookie: lucia + "; lang=en")
             #expect(english.contains("Emergency access to your record") && english.contains("waiting for review by the privacy office"))
         }
+    }
+}
+
+/// A portal user over the in-process router, as a browser would be: the sign-in form with its
+/// CSRF cookie, the session cookie, GETs and form POSTs.
+struct PortalBrowser {
+    let client: any TestClientProtocol
+    let passwords: [String: String]
+
+    func get(_ path: String, cookie: String) async throws -> (HTTPResponse.Status, String) {
+        try await client.execute(uri: path, method: .get, headers: [.cookie: cookie]) { ($0.status, String(buffer: $0.body)) }
+    }
+
+    /// The status, the `Location` of a redirect, and the body.
+    func post(_ path: String, cookie: String, _ form: String) async throws -> (HTTPResponse.Status, String?, String) {
+        var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        h[.cookie] = cookie
+        return try await client.execute(uri: path, method: .post, headers: h, body: ByteBuffer(string: form)) {
+            ($0.status, $0.headers[.location], String(buffer: $0.body))
+        }
+    }
+
+    /// Signs in and returns the session cookie (`enlace_portal=…`).
+    func signIn(_ user: String) async throws -> String {
+        let r0 = try await client.execute(uri: "/entrar", method: .get) { $0 }
+        let csrfCookie = try #require(r0.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal_csrf=") })
+        let value = String(csrfCookie.dropFirst("enlace_portal_csrf=".count).prefix { $0 != ";" })
+        var h: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        h[.cookie] = "enlace_portal_csrf=\(value)"
+        let r = try await client.execute(uri: "/entrar", method: .post, headers: h,
+                                         body: ByteBuffer(string: "csrf=\(value)&next=%2F&username=\(user)&password=\(passwords[user] ?? "")")) { $0 }
+        let session = try #require(r.headers[values: .setCookie].first { $0.hasPrefix("enlace_portal=") })
+        return String(session.prefix { $0 != ";" })
+    }
+
+    /// The CSRF token of the first form on a page.
+    static func csrf(_ page: String) throws -> String {
+        let marker = "name=\"csrf\" value=\""
+        let start = try #require(page.range(of: marker)).upperBound
+        return String(page[start...].prefix { $0 != "\"" })
     }
 }
