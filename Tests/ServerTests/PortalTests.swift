@@ -27,6 +27,20 @@ import Trust
         return (services, signIns, directory)
     }
 
+    /// The demo in a fresh data directory, served by the in-process router, with a browser for
+    /// its sign-ins; the directory is removed afterwards.
+    static func withDemoPortal(_ body: @escaping @Sendable (EnlaceServices, PortalBrowser) async throws -> Void) async throws {
+        let (services, signIns, directory) = try await Self.demo()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var logger = Logger(label: "enlace-test")
+        logger.logLevel = .critical
+        let app = buildApplication(services, logger: logger)
+        let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
+        try await app.test(.router) { client in
+            try await body(services, PortalBrowser(client: client, passwords: passwords))
+        }
+    }
+
     @Test func curpCheckDigit() {
         #expect(CURP.isValid("TOJA740227MDFRMN02"))
         #expect(!CURP.isValid("TOJA740227MDFRMN03"))
@@ -136,17 +150,10 @@ import Trust
     /// *Mis permisos*: pending requests with approve (narrowed) and deny, through
     /// `PrivacyOperations`; a wrong CSRF token changes nothing; a revoked Consent ends the access.
     @Test func answerAccessRequestsFromThePortal() async throws {
-        let (services, signIns, directory) = try await Self.demo()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "enlace-test")
-        logger.logLevel = .critical
-        let app = buildApplication(services, logger: logger)
-        let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
-        @Sendable func current(_ type: String, _ id: String) async throws -> JSON {
-            try #require(try await services.store.read { try $0.current(type, id) }).json()
-        }
-        try await app.test(.router) { client in
-            let browser = PortalBrowser(client: client, passwords: passwords)
+        try await Self.withDemoPortal { services, browser in
+            @Sendable func current(_ type: String, _ id: String) async throws -> JSON {
+                try #require(try await services.store.read { try $0.current(type, id) }).json()
+            }
             let ana = try await browser.signIn("ana")
             let aguilar = try await browser.signIn("dr.aguilar")
             let castillo = try await browser.signIn("dra.castillo")
@@ -231,18 +238,11 @@ import Trust
     /// operation), closes it as justified through `PrivacyOperations.review`; a wrong CSRF token
     /// changes nothing, and nobody else may open the page.
     @Test func privacyOfficerReviewsBreakTheGlass() async throws {
-        let (services, signIns, directory) = try await Self.demo()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "enlace-test")
-        logger.logLevel = .critical
-        let app = buildApplication(services, logger: logger)
-        let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
-        let tasks = try await Self.privacyTasks(services, patient: "demo-p001", code: PrivacyCodes.breakTheGlassReview)
-        let task = try #require(tasks.first)
-        let taskID = try #require(task["id"]?.stringValue)
-        #expect(task["status"]?.stringValue == "requested")
-        try await app.test(.router) { client in
-            let browser = PortalBrowser(client: client, passwords: passwords)
+        try await Self.withDemoPortal { services, browser in
+            let tasks = try await Self.privacyTasks(services, patient: "demo-p001", code: PrivacyCodes.breakTheGlassReview)
+            let task = try #require(tasks.first)
+            let taskID = try #require(task["id"]?.stringValue)
+            #expect(task["status"]?.stringValue == "requested")
             let officer = try await browser.signIn("privacidad")
             let doctor = try await browser.signIn("dr.hernandez")
             #expect(try await browser.get("/revisiones", cookie: doctor).0 == .forbidden)
@@ -281,19 +281,12 @@ import Trust
     /// consent-request Task (as `POST /fhir/Task` would, through the clinician's guard); a bad CURP
     /// is a form error; a wrong CSRF token changes nothing.
     @Test func clinicianRequestsAccessByCURP() async throws {
-        let (services, signIns, directory) = try await Self.demo()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "enlace-test")
-        logger.logLevel = .critical
-        let app = buildApplication(services, logger: logger)
-        let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
-        let lucia = try #require(try await services.store.read { try $0.current("Patient", "demo-p002") }).json()
-        let luciaCURP = try #require(lucia["identifier"]?.arrayValue?.first?["value"]?.stringValue)
-        let unknownCURP = CURP.make(given: "Zacarías", paternal: "Quiñones", maternal: "Xochitl", birth: (1961, 11, 3), female: false, state: "YN", homonym: 7)
-        #expect(CURP.normalized(unknownCURP) == unknownCURP)
-        #expect(CURP.normalized(" " + luciaCURP.lowercased() + " ") == luciaCURP, "typed in lower case with spaces is fine")
-        try await app.test(.router) { client in
-            let browser = PortalBrowser(client: client, passwords: passwords)
+        try await Self.withDemoPortal { services, browser in
+            let lucia = try #require(try await services.store.read { try $0.current("Patient", "demo-p002") }).json()
+            let luciaCURP = try #require(lucia["identifier"]?.arrayValue?.first?["value"]?.stringValue)
+            let unknownCURP = CURP.make(given: "Zacarías", paternal: "Quiñones", maternal: "Xochitl", birth: (1961, 11, 3), female: false, state: "YN", homonym: 7)
+            #expect(CURP.normalized(unknownCURP) == unknownCURP)
+            #expect(CURP.normalized(" " + luciaCURP.lowercased() + " ") == luciaCURP, "typed in lower case with spaces is fine")
             func requests() async throws -> [JSON] { try await Self.privacyTasks(services, patient: "demo-p002", code: PrivacyCodes.consentRequest) }
             let morales = try await browser.signIn("dra.morales")
 
@@ -376,14 +369,7 @@ import Trust
     /// confirmation; then `PrivacyOperations.breakTheGlass` writes the btg-review Task and the
     /// patient's Communication, the clinician opens the record, and the patient sees the notice.
     @Test func clinicianBreaksTheGlassFromThePortal() async throws {
-        let (services, signIns, directory) = try await Self.demo()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "enlace-test")
-        logger.logLevel = .critical
-        let app = buildApplication(services, logger: logger)
-        let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
-        try await app.test(.router) { client in
-            let browser = PortalBrowser(client: client, passwords: passwords)
+        try await Self.withDemoPortal { services, browser in
             func reviews() async throws -> [JSON] { try await Self.privacyTasks(services, patient: "demo-p002", code: PrivacyCodes.breakTheGlassReview) }
             let morales = try await browser.signIn("dra.morales")
             let (s0, refusal) = try await browser.get("/pacientes/demo-p002", cookie: morales)
