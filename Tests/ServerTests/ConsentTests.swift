@@ -119,6 +119,7 @@ struct ConsentTests {
             let luis = Client(client: op.client, token: pt)
             let privacy = Client(client: op.client, token: officer)
             try await op.send(.put, "/fhir/Patient/luis", json: #"{"resourceType":"Patient","id":"luis"}"#)
+            try await op.send(.put, "/fhir/Practitioner/dr-urgencias", json: #"{"resourceType":"Practitioner","id":"dr-urgencias","name":[{"prefix":["Dr."],"given":["Mario"],"family":"Ramírez Soto"}]}"#)
             try await op.send(.put, "/fhir/Condition/dx-luis", json: #"{"resourceType":"Condition","id":"dx-luis","subject":{"reference":"Patient/luis"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"F32.1"}]}}"#)
             #expect(try await doctor.send(.get, "/fhir/Condition/dx-luis").status == 404)
             // asserting the emergency purpose alone opens nothing, and says how to break the glass
@@ -147,6 +148,7 @@ struct ConsentTests {
             let told = try await luis.send(.get, "/fhir/Communication?subject=Patient/luis")
             #expect(ConsentTests.total(told) == 1)
             #expect(told.text.contains("Task/\(taskID)"))
+            #expect(told.text.contains("Dr. Mario Ramírez Soto, Practitioner/dr-urgencias"), "the patient is told who, by name")
             let log = try await luis.send(.get, "/fhir/AuditEvent?patient=luis&_count=50")
             #expect(log.text.contains("ETREAT"))
             #expect(log.text.contains("Task/\(taskID)"))

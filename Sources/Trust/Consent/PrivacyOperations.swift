@@ -166,6 +166,21 @@ public struct PrivacyOperations: Sendable {
         ])
     }
 
+    /// The name of a Practitioner (or Organization) as the directory has it: "Dra. Elena Morales
+    /// Rivas" from `name[0]` (prefix, given, family) or `name`; nil when there is none.
+    static func displayName(_ reference: String, store: any ResourceStore) async throws -> String? {
+        let parts = reference.split(separator: "/").map(String.init)
+        guard parts.count == 2, ["Practitioner", "Organization"].contains(parts[0]), Repository.isValidID(parts[1]),
+              let stored = try await store.read({ try $0.current(parts[0], parts[1]) }), !stored.deleted else { return nil }
+        let json = try stored.json()
+        if let name = json["name"]?.stringValue { return name }
+        guard let n = json["name"]?.arrayValue?.first else { return nil }
+        if let text = n["text"]?.stringValue { return text }
+        let words = (n["prefix"]?.arrayValue ?? []).compactMap(\.stringValue) + (n["given"]?.arrayValue ?? []).compactMap(\.stringValue)
+            + [n["family"]?.stringValue].compactMap { $0 }
+        return words.isEmpty ? nil : words.joined(separator: " ")
+    }
+
     /// `Task/[id]/$approve`: the patient (or who acts for them) approves a consent request,
     /// possibly narrowed; creates the Consent and completes the Task. Returns the Consent.
     public func approve(taskID: String, narrowing: Narrowing, guarded: GuardedRepository, now: Timestamp) async throws -> StoredResource {
@@ -244,6 +259,8 @@ public struct PrivacyOperations: Sendable {
                                     ("text", .string(reason))])),
         ])
         let stored = try await guarded.create("Task", task, ifNoneExist: nil).resource
+        // the patient reads who, by name when the directory has one
+        let who = try await PrivacyOperations.displayName(me, store: repository.store).map { "\($0), \(me)" } ?? me
         let communication: JSON = .object([
             ("resourceType", .string("Communication")),
             ("status", .string("completed")),
@@ -254,8 +271,8 @@ public struct PrivacyOperations: Sendable {
             ("about", .array([PrivacyOperations.reference("Task/\(stored.id)")])),
             ("sent", .string(now.description)),
             ("payload", .array([
-                .object([("contentString", .string("Se accedió a su expediente en una emergencia (\(me)) hasta \(end.description). Motivo: \(reason)"))]),
-                .object([("contentString", .string("Your record was accessed in an emergency (\(me)) until \(end.description). Reason: \(reason)"))]),
+                .object([("contentString", .string("Se accedió a su expediente en una emergencia (\(who)) hasta \(end.description). Motivo: \(reason)"))]),
+                .object([("contentString", .string("Your record was accessed in an emergency (\(who)) until \(end.description). Reason: \(reason)"))]),
             ])),
         ])
         _ = try await guarded.create("Communication", communication, ifNoneExist: nil)
