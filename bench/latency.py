@@ -5,6 +5,7 @@ loaded (e.g. by `enlace import` of bench/generate.py's NDJSON):
     python3 bench/generate.py --patients 2000 --out /tmp/pop
     .build/release/enlace import --data /tmp/lat /tmp/pop/ndjson/*.ndjson
     python3 bench/latency.py --data /tmp/lat [--bin .build/release/enlace] [--requests 30]
+    python3 bench/latency.py --data /tmp/key --database postgres://… --patient ID   # on PostgreSQL
 
 It starts `enlace serve` on that directory, picks the patient with the most Observations (read
 from the SQLite file), sends each query --requests times one after another with an operator
@@ -29,13 +30,18 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--bin", default=enlace_binary())
     ap.add_argument("--requests", type=int, default=30)
+    ap.add_argument("--database", help="PostgreSQL URL (the data directory then only holds the signing key)")
+    ap.add_argument("--patient", help="the patient id to query (default: the one with most Observations, from the SQLite file)")
     a = ap.parse_args()
-    db = sqlite3.connect(os.path.join(a.data, "enlace.sqlite"))
-    pid = db.execute("SELECT value FROM search_reference WHERE type = 'Observation' AND param = 'patient' "
-                     "GROUP BY value ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
-    db.close()
+    pid = a.patient
+    if pid is None:
+        db = sqlite3.connect(os.path.join(a.data, "enlace.sqlite"))
+        pid = db.execute("SELECT value FROM search_reference WHERE type = 'Observation' AND param = 'patient' "
+                         "GROUP BY value ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+        db.close()
     port = str(free_port())
-    server = subprocess.Popen([a.bin, "serve", "--data", a.data, "--port", port], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    extra = ["--database", a.database] if a.database else []
+    server = subprocess.Popen([a.bin, "serve", "--data", a.data, "--port", port] + extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
             try:
@@ -43,7 +49,7 @@ def main():
                 break
             except Exception:
                 time.sleep(0.1)
-        token = subprocess.run([a.bin, "token", "--data", a.data, "--port", port], capture_output=True, text=True, check=True).stdout.strip()
+        token = subprocess.run([a.bin, "token", "--data", a.data, "--port", port] + extra, capture_output=True, text=True, check=True).stdout.strip()
         queries = {
             "token code+patient": f"/Observation?code=http://loinc.org|8867-4&patient=Patient/{pid}",
             "date range+patient": f"/Observation?patient=Patient/{pid}&date=ge2024-01-01&date=lt2025-07-01",
