@@ -335,6 +335,11 @@ import Trust
             #expect(asked.purposes == ["TREAT"] && asked.categories == ["SEX"] && asked.durationSeconds == 90 * 86_400)
             let (_, knownPage) = try await browser.get(try #require(known.1), cookie: morales)
             #expect(knownPage.contains("Si la CURP corresponde a un paciente registrado, recibirá su solicitud"))
+            // asking again while the first waits adds nothing, and answers the same
+            let again = try await browser.post("/solicitar-acceso", cookie: morales,
+                                       "csrf=\(token)&curp=\(luciaCURP)&proposito=TREAT&dias=30&motivo=\(reason)")
+            #expect(again.0 == known.0 && again.1 == known.1)
+            #expect(try await requests().count == before + 1)
 
             // An unknown (but well-formed) CURP: the same answer, and nothing is written anywhere.
             let tasksBefore = try await services.store.read { tx in

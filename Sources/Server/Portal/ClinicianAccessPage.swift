@@ -130,7 +130,7 @@ extension Portal {
             context.audit?.interaction = "create"
             let g = try await guarded(s, context)
             let now = services.clock.now()
-            for patient in patients {
+            for patient in patients where try await !hasPendingRequest(from: me, to: patient) {
                 var inputs: [JSON] = [.object([("type", .object([("text", .string("purpose"))])), ("valueCode", .string(form.purpose))])]
                 for c in labels where form.categories.contains(c) {
                     inputs.append(.object([("type", .object([("text", .string("category"))])), ("valueCode", .string(c))]))
@@ -154,6 +154,16 @@ extension Portal {
             }
         }
         return Portal.redirect("/solicitar-acceso?enviada=1")
+    }
+
+    /// Does `requester` already have a consent request waiting for `patient`? Asking again then
+    /// adds nothing (the page answers the same). A system-level read, like the CURP lookup: the
+    /// Task lives in the patient's compartment, which the guard hides from the asker.
+    func hasPendingRequest(from requester: String, to patient: String) async throws -> Bool {
+        let (query, _) = try SearchParser().parse(types: ["Task"], parameters: [
+            ("code", "\(PrivacyCodes.taskCodes)|\(PrivacyCodes.consentRequest)"), ("patient", "Patient/\(patient)"),
+            ("requester", requester), ("status", "requested,received,ready"), ("_count", "1"), ("_total", "none")])
+        return try await services.store.read { tx in try !tx.search(query).matches.isEmpty }
     }
 
     /// The ids of the live Patients whose CURP identifier is `curp`.
