@@ -36,8 +36,16 @@ public struct SearchSQL: Sendable {
             parts.append("\(alias).type IN (\(placeholders(v.sharedTypes.count)))")
             args += v.sharedTypes.map { .text($0) }
         }
-        if !v.patients.isEmpty {
-            parts.append("(\(alias).type, \(alias).id) IN (SELECT vc.type, vc.id FROM compartment vc WHERE vc.patient_key IN (\(placeholders(v.patients.count))))")
+        // only shared types asked for: no compartment can matter (a practitioner's compartment
+        // list is thousands of rows; building it for an Organization search cost 50 ms)
+        let onlyShared = !types.isEmpty && types.allSatisfy { v.sharedTypes.contains($0) }
+        if !v.patients.isEmpty && !onlyShared {
+            if correlated && dialect == .sqlite {
+                // a driving filter already narrowed the rows: probe each one's compartments
+                parts.append("EXISTS (SELECT 1 FROM compartment vc INDEXED BY compartment_resource WHERE vc.type = \(alias).type AND vc.id = \(alias).id AND vc.patient_key IN (\(placeholders(v.patients.count))))")
+            } else {
+                parts.append("(\(alias).type, \(alias).id) IN (SELECT vc.type, vc.id FROM compartment vc WHERE vc.patient_key IN (\(placeholders(v.patients.count))))")
+            }
             args += v.patients.map { .text($0) }
         }
         var clause = parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")"
@@ -85,7 +93,10 @@ public struct SearchSQL: Sendable {
         var parts = ["\(alias).deleted = 0"]
         parts.append("\(alias).type IN (\(placeholders(query.types.count)))")
         args += query.types.map { .text($0) }
-        if let v = visibilityClause(alias, types: query.types, args: &args) { parts.append(v) }
+        let driver = dialect == .sqlite ? SearchSQL.driver(query) : nil
+        var visibilityCompiler = self
+        visibilityCompiler.correlated = driver != nil
+        if let v = visibilityCompiler.visibilityClause(alias, types: query.types, args: &args) { parts.append(v) }
         if let patient = query.compartment {
             parts.append("(\(alias).type, \(alias).id) IN (SELECT c.type, c.id FROM compartment c WHERE c.patient_key = ?)")
             args.append(.text(patient))
@@ -97,7 +108,6 @@ public struct SearchSQL: Sendable {
         // lookups) and every other filter becomes a correlated probe of the resource's own index
         // rows (`INDEXED BY search_*_resource`). Without one, all stay `IN` lists: a wrong
         // driver would cost more than it saves. PostgreSQL plans semi-joins itself.
-        let driver = dialect == .sqlite ? SearchSQL.driver(query) : nil
         var depth = 0
         for (i, f) in query.filters.enumerated() {
             var compiler = self
