@@ -103,6 +103,13 @@ public struct Visibility: Sendable, Equatable {
         return compartments.contains { patients.contains($0) }
     }
 
+    /// `hiddenLabelsByPatient` grouped by label set, in a stable order (for SQL).
+    public var groupedPatientRules: [(patients: [String], labels: [String])] {
+        var groups: [[String]: [String]] = [:]
+        for (patient, labels) in hiddenLabelsByPatient { groups[labels.sorted(), default: []].append(patient) }
+        return groups.keys.sorted { $0.joined(separator: " ") < $1.joined(separator: " ") }.map { (groups[$0]!.sorted(), $0) }
+    }
+
     /// `hiddenLabelsByPatient` in a stable order (for SQL).
     public var perPatientRules: [(patient: String, labels: [String])] {
         hiddenLabelsByPatient.keys.sorted().map { ($0, hiddenLabelsByPatient[$0]!.sorted()) }

@@ -57,9 +57,13 @@ public struct SearchSQL: Sendable {
             clause += " AND NOT " + inIndex(.token, alias, types, "s.param = '_security' AND s.value IN (\(placeholders(v.hiddenLabels.count)))")
             args += v.hiddenLabels.map { .text($0) }
         }
-        for rule in v.perPatientRules {
-            var inner = "(\(alias).type, \(alias).id) IN (SELECT hc.type, hc.id FROM compartment hc WHERE hc.patient_key = ?)"
-            args.append(.text(rule.patient))
+        // resources of shared types are in no compartment: the per-patient rules cannot apply
+        if onlyShared { return clause }
+        // patients with the same hidden labels share one rule (a practitioner's 200 patients
+        // usually all hide the same sensitive categories: one subquery, not 200)
+        for rule in v.groupedPatientRules {
+            var inner = "(\(alias).type, \(alias).id) IN (SELECT hc.type, hc.id FROM compartment hc WHERE hc.patient_key IN (\(placeholders(rule.patients.count))))"
+            args += rule.patients.map { .text($0) }
             inner += " AND " + inIndex(.token, alias, types, "s.param = '_security' AND s.value IN (\(placeholders(rule.labels.count)))")
             args += rule.labels.map { .text($0) }
             if !v.disclosed.isEmpty {
