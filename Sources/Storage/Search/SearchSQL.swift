@@ -62,7 +62,9 @@ public struct SearchSQL: Sendable {
         // patients with the same hidden labels share one rule (a practitioner's 200 patients
         // usually all hide the same sensitive categories: one subquery, not 200)
         for rule in v.groupedPatientRules {
-            var inner = "(\(alias).type, \(alias).id) IN (SELECT hc.type, hc.id FROM compartment hc WHERE hc.patient_key IN (\(placeholders(rule.patients.count))))"
+            var inner = correlated && dialect == .sqlite
+                ? "EXISTS (SELECT 1 FROM compartment hc INDEXED BY compartment_resource WHERE hc.type = \(alias).type AND hc.id = \(alias).id AND hc.patient_key IN (\(placeholders(rule.patients.count))))"
+                : "(\(alias).type, \(alias).id) IN (SELECT hc.type, hc.id FROM compartment hc WHERE hc.patient_key IN (\(placeholders(rule.patients.count))))"
             args += rule.patients.map { .text($0) }
             inner += " AND " + inIndex(.token, alias, types, "s.param = '_security' AND s.value IN (\(placeholders(rule.labels.count)))")
             args += rule.labels.map { .text($0) }
