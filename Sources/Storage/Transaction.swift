@@ -175,24 +175,20 @@ extension Repository {
         let ids = newIDs
         let ready = await prepareOutsideWriter(requests, conditions: conditions, ids: ids, now: now)
         let responses: [Int: JSON] = try await store.write { tx in
-            var mapping: [String: String] = [:]  // fullUrl → Type/id
             var out: [Int: JSON] = [:]
             var written: [Written] = []
             // conditional creates that match an existing resource map to it
+            var matched: [Int: String] = [:]
             for r in sorted where r.method == "POST" {
-                if let condition = conditions[r.index] {
-                    let matches = try tx.matchingKeys(condition, limit: 2)
-                    if matches.count > 1 {
-                        throw self.located(FHIRError(status: 412, code: "duplicate", english: "the conditional create matched several resources",
-                                                     spanish: "la creación condicional coincidió con varios recursos"), r.index)
-                    }
-                    if let m = matches.first, let full = r.fullUrl { mapping[full] = "\(r.type)/\(m.id)"; continue }
+                guard let condition = conditions[r.index] else { continue }
+                let matches = try tx.matchingKeys(condition, limit: 2)
+                if matches.count > 1 {
+                    throw self.located(FHIRError(status: 412, code: "duplicate", english: "the conditional create matched several resources",
+                                                 spanish: "la creación condicional coincidió con varios recursos"), r.index)
                 }
-                if let full = r.fullUrl { mapping[full] = "\(r.type)/\(ids[r.index]!)" }
+                if let m = matches.first { matched[r.index] = m.id }
             }
-            for r in sorted where r.method == "PUT" {
-                if let full = r.fullUrl, let id = r.id { mapping[full] = "\(r.type)/\(id)" }
-            }
+            let mapping = Repository.fullUrlMapping(sorted, ids: ids, matched: matched)
             for r in sorted {
                 do {
                     let resource = r.resource.map { Repository.rewriteReferences($0, mapping) }
@@ -286,6 +282,19 @@ extension Repository {
         ])
     }
 
+    /// `fullUrl` → `Type/id` for a transaction's creates (their new id, or the existing resource
+    /// a conditional create matched) and its updates.
+    static func fullUrlMapping(_ requests: [EntryRequest], ids: [Int: String], matched: [Int: String]) -> [String: String] {
+        var mapping: [String: String] = [:]
+        for r in requests where r.method == "POST" {
+            if let full = r.fullUrl, let id = matched[r.index] ?? ids[r.index] { mapping[full] = "\(r.type)/\(id)" }
+        }
+        for r in requests where r.method == "PUT" {
+            if let full = r.fullUrl, let id = r.id { mapping[full] = "\(r.type)/\(id)" }
+        }
+        return mapping
+    }
+
     /// The work of a write that needs no database — labels, compartments, the serialized body,
     /// the index rows (FHIRPath over every search parameter) — done before the writer is taken,
     /// on every core, for the creates and updates of a transaction whose references are all
@@ -294,9 +303,7 @@ extension Repository {
     /// inside (`update(in:…ready:)`). Inside the writer only the rows are written.
     func prepareOutsideWriter(_ requests: [EntryRequest], conditions: [Int: SearchQuery], ids: [Int: String], now: Timestamp) async -> [Int: Prepared] {
         guard !requests.contains(where: { $0.method == "POST" && conditions[$0.index] != nil }) else { return [:] }
-        var mapping: [String: String] = [:]
-        for r in requests where r.method == "POST" { if let full = r.fullUrl, let id = ids[r.index] { mapping[full] = "\(r.type)/\(id)" } }
-        for r in requests where r.method == "PUT" { if let full = r.fullUrl, let id = r.id { mapping[full] = "\(r.type)/\(id)" } }
+        let mapping = Repository.fullUrlMapping(requests, ids: ids, matched: [:])
         let jobs: [(Int, String, String, JSON)] = requests.compactMap { r in
             guard conditions[r.index] == nil, let resource = r.resource, resource["resourceType"]?.stringValue == r.type else { return nil }
             if r.method == "POST", let id = ids[r.index] { return (r.index, r.type, id, Repository.rewriteReferences(resource, mapping)) }

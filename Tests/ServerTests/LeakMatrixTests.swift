@@ -61,8 +61,8 @@ struct LeakMatrixTests {
         }
     }
 
-    @Test func practitionerPatientAndPayerSeeNothingOfTheOtherPatient() async throws {
-        let server = try TestServer()
+    /// Tokens of the matrix's practitioner (Dra. Ruiz, UMF), patient (Ana) and payer.
+    static func tokens(_ server: TestServer) throws -> (practitioner: String, patient: String, payer: String) {
         let a = server.services.authority, now = server.clock.now()
         let practitioner = try a.issueClaims(subject: "user:dra", scope: "user/*.cruds", ttl: 3600, now: now, role: .practitioner,
                                              fhirUser: "Practitioner/dra", organization: "Organization/umf").token
@@ -70,6 +70,12 @@ struct LeakMatrixTests {
                                         fhirUser: "Patient/ana", patient: "ana").token
         let payer = try a.issueClaims(subject: "user:pagador", scope: "user/*.rs", ttl: 3600, now: now, role: .payer,
                                       organization: "Organization/aseguradora").token
+        return (practitioner, patient, payer)
+    }
+
+    @Test func practitionerPatientAndPayerSeeNothingOfTheOtherPatient() async throws {
+        let server = try TestServer()
+        let (practitioner, patient, payer) = try LeakMatrixTests.tokens(server)
         try await server.run { c in
             for (path, json) in LeakMatrixTests.seed {
                 #expect(try await c.send(.put, "/fhir/" + path, json: json).status == 201)
@@ -134,11 +140,7 @@ struct LeakMatrixWithConsentTests {
 
     @Test func scopedGrantsAndNamedWithholdingLeakNothing() async throws {
         let server = try TestServer()
-        let a = server.services.authority, now = server.clock.now()
-        let practitioner = try a.issueClaims(subject: "user:dra", scope: "user/*.cruds", ttl: 3600, now: now, role: .practitioner,
-                                             fhirUser: "Practitioner/dra", organization: "Organization/umf").token
-        let patient = try a.issueClaims(subject: "user:ana", scope: "patient/*.rs", ttl: 3600, now: now, role: .patient,
-                                        fhirUser: "Patient/ana", patient: "ana").token
+        let (practitioner, patient, _) = try LeakMatrixTests.tokens(server)
         let matrix = LeakMatrixTests()
         try await server.run { c in
             for (path, json) in LeakMatrixTests.seed {

@@ -151,9 +151,7 @@ import Trust
     /// `PrivacyOperations`; a wrong CSRF token changes nothing; a revoked Consent ends the access.
     @Test func answerAccessRequestsFromThePortal() async throws {
         try await Self.withDemoPortal { services, browser in
-            @Sendable func current(_ type: String, _ id: String) async throws -> JSON {
-                try #require(try await services.store.read { try $0.current(type, id) }).json()
-            }
+            @Sendable func current(_ type: String, _ id: String) async throws -> JSON { try await Self.current(services, type, id) }
             let ana = try await browser.signIn("ana")
             let aguilar = try await browser.signIn("dr.aguilar")
             let castillo = try await browser.signIn("dra.castillo")
@@ -249,22 +247,25 @@ import Trust
             let (status, page) = try await browser.get("/revisiones", cookie: officer)
             #expect(status == .ok)
             #expect(page.contains("id=\"revision-\(taskID)\"") && page.contains("Por revisar"))
-            let marker = "name=\"csrf\" value=\""
-            let start = try #require(page.range(of: marker)).upperBound
-            let csrf = String(page[start...].prefix { $0 != "\"" })
+            let csrf = try PortalBrowser.csrf(page)
             // a wrong token changes nothing
             #expect(try await browser.post("/revisiones/\(taskID)", cookie: officer, "csrf=wrong&resultado=justificado").0 == .forbidden)
-            let unchanged = try #require(try await services.store.read { try $0.current("Task", taskID) }).json()
+            let unchanged = try await Self.current(services, "Task", taskID)
             #expect(unchanged["status"]?.stringValue == "requested")
             // justified, with a note
             let done = try await browser.post("/revisiones/\(taskID)", cookie: officer, "csrf=\(csrf)&resultado=justificado&nota=Urgencia+documentada+en+el+expediente")
             #expect(done.1 == "/revisiones?revisada=1", "\(done.0)")
-            let reviewed = try #require(try await services.store.read { try $0.current("Task", taskID) }).json()
+            let reviewed = try await Self.current(services, "Task", taskID)
             #expect(reviewed["status"]?.stringValue == "completed")
             #expect(reviewed["note"]?.arrayValue?.last?["text"]?.stringValue == "Urgencia documentada en el expediente")
             let (_, after) = try await browser.get("/revisiones?revisada=1", cookie: officer)
             #expect(after.contains("Revisión guardada") && after.contains("Justificado") && after.contains("No hay accesos de emergencia por revisar"))
         }
+    }
+
+    /// The current version of a resource, read straight from the store.
+    static func current(_ services: EnlaceServices, _ type: String, _ id: String) async throws -> JSON {
+        try #require(try await services.store.read { try $0.current(type, id) }).json()
     }
 
     /// Consent-request and break-the-glass Tasks of one patient, read straight from the store.

@@ -187,10 +187,8 @@ extension Portal {
     }
 
     static func name(_ p: JSON) -> String {
-        guard let n = p["name"]?.arrayValue?.first else { return "—" }
-        if let text = n["text"]?.stringValue { return text }
-        let given = n["given"]?.arrayValue?.compactMap { $0.stringValue } ?? []
-        return (given + [n["family"]?.stringValue].compactMap { $0 }).joined(separator: " ")
+        guard p["name"]?.arrayValue?.first != nil else { return "—" }
+        return HumanNameText.display(p, withPrefix: false) ?? ""
     }
 
     func timelineHTML(_ items: [TimelineItem], _ t: PortalStrings) -> String {

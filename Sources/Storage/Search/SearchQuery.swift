@@ -72,11 +72,6 @@ public struct Visibility: Sendable, Equatable {
         dataRules.keys.sorted().map { ($0, dataRules[$0]!) }
     }
 
-    /// Does deciding about a resource in these compartments need its index entries?
-    public func needsEntries(compartments: [String]) -> Bool {
-        compartments.contains { dataRules[$0]?.needsEntries ?? false }
-    }
-
     /// May a resource of `type` in `compartments` with `labels` be seen? `entries` gives the
     /// resource's index entries when a data rule needs them (without it such a resource is
     /// refused: the rule cannot be checked).

@@ -172,13 +172,7 @@ public struct PrivacyOperations: Sendable {
         let parts = reference.split(separator: "/").map(String.init)
         guard parts.count == 2, ["Practitioner", "Organization"].contains(parts[0]), Repository.isValidID(parts[1]),
               let stored = try await store.read({ try $0.current(parts[0], parts[1]) }), !stored.deleted else { return nil }
-        let json = try stored.json()
-        if let name = json["name"]?.stringValue { return name }
-        guard let n = json["name"]?.arrayValue?.first else { return nil }
-        if let text = n["text"]?.stringValue { return text }
-        let words = (n["prefix"]?.arrayValue ?? []).compactMap(\.stringValue) + (n["given"]?.arrayValue ?? []).compactMap(\.stringValue)
-            + [n["family"]?.stringValue].compactMap { $0 }
-        return words.isEmpty ? nil : words.joined(separator: " ")
+        return HumanNameText.display(try stored.json(), withPrefix: true)
     }
 
     /// `Task/[id]/$approve`: the patient (or who acts for them) approves a consent request,
