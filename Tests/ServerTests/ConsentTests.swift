@@ -289,7 +289,28 @@ struct ConsentTests {
             """#)
             #expect(ask.status == 201)
             let taskID = try #require(ask.json["id"]?.stringValue)
-            // a class that is not a resource type is refused when answering
+            // a class that is not a resource type, or a data period that is not a date, is refused
+            // when answering: a precise OperationOutcome, nothing granted, the request still open
+            for (input, field) in [(#"{"type":{"text":"class"},"valueCode":"NoSuchType"}"#, "class"),
+                                   (#"{"type":{"text":"dataPeriod"},"valuePeriod":{"start":"2025-13-45"}}"#, "dataPeriod")] {
+                let bad = try await specialist.send(.post, "/fhir/Task", json: #"""
+                {"resourceType":"Task","status":"requested","intent":"proposal",
+                 "code":{"coding":[{"system":"\#(ConsentTests.taskCodes)","code":"consent-request"}]},
+                 "for":{"reference":"Patient/ana"},"requester":{"reference":"Practitioner/dr-lopez"},"input":[\#(input)]}
+                """#)
+                if field == "dataPeriod" {
+                    // an impossible date is already refused by validation when the request is made,
+                    // naming where it is
+                    #expect(bad.status == 422 && bad.locations.contains("Task.input[0].valuePeriod.start"), "\(bad.text.prefix(300))")
+                    continue
+                }
+                let badID = try #require(bad.json["id"]?.stringValue, "\(field): \(bad.status) \(bad.text.prefix(300))")
+                let refused = try await ana.send(.post, "/fhir/Task/\(badID)/$approve")
+                #expect(refused.status == 400, "\(field)")
+                #expect(refused.json["resourceType"]?.stringValue == "OperationOutcome" && refused.text.contains("'\(field)'"), "\(field)")
+                #expect(try await ana.send(.get, "/fhir/Task/\(badID)").json["status"]?.stringValue == "requested")
+            }
+            #expect(ConsentTests.total(try await ana.send(.get, "/fhir/Consent?_summary=count")) == 0)
             // Ana narrows it to Observations
             let approved = try await ana.send(.post, "/fhir/Task/\(taskID)/$approve", json: #"{"resourceType":"Parameters","parameter":[{"name":"class","valueCode":"Observation"}]}"#)
             #expect(approved.status == 201)

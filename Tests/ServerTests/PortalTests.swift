@@ -252,6 +252,12 @@ import Trust
             #expect(try await browser.post("/revisiones/\(taskID)", cookie: officer, "csrf=wrong&resultado=justificado").0 == .forbidden)
             let unchanged = try await Self.current(services, "Task", taskID)
             #expect(unchanged["status"]?.stringValue == "requested")
+            // a made-up outcome, or a Task that does not exist: a clear refusal, nothing changes
+            #expect(try await browser.post("/revisiones/\(taskID)", cookie: officer, "csrf=\(csrf)&resultado=otra").0 == .badRequest)
+            let missing = try await browser.post("/revisiones/no-existe", cookie: officer, "csrf=\(csrf)&resultado=justificado")
+            // (the portal answers a missing record with its one refusal page, as for hidden ones)
+            #expect(missing.0 == .forbidden && missing.2.contains("Acceso no permitido"), "\(missing.0)")
+            #expect(try await Self.current(services, "Task", taskID)["status"]?.stringValue == "requested")
             // justified, with a note
             let done = try await browser.post("/revisiones/\(taskID)", cookie: officer, "csrf=\(csrf)&resultado=justificado&nota=Urgencia+documentada+en+el+expediente")
             #expect(done.1 == "/revisiones?revisada=1", "\(done.0)")
