@@ -4,6 +4,7 @@ CSRF token, approval, code exchange), a FHIR request with the token, introspecti
 rotation and revocation."""
 import base64
 import hashlib
+import os
 import re
 import secrets
 import subprocess
@@ -163,3 +164,41 @@ def test_cli_users_and_user_tokens(server):
     assert requests.get(server.base + "/Patient/p1", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     # the operator token still reads everything
     assert server.request("GET", "/Patient/nope", token=server.token())[0] == 404
+
+
+def totp_code(secret_b32, at=None):
+    """RFC 6238: HMAC-SHA1, 30-second steps, 6 digits (an independent implementation)."""
+    import hmac
+    import struct
+    import time
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    step = int((at or time.time()) // 30)
+    digest = hmac.new(key, struct.pack(">Q", step), "sha1").digest()
+    offset = digest[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000)
+
+
+def test_totp_enrolled_by_the_cli_works_on_the_server_and_is_sealed_at_rest(server):
+    """The CLI seals the TOTP seed with the data directory's key; the server reads it back to
+    check a code; the database file holds no usable seed."""
+    import sqlite3
+    r = cli("users", "add", "--data", server.data_dir, "--username", "dr.totp", "--role", "practitioner",
+            "--practitioner", "Practitioner/9", "--organization", "Organization/umf-10", "--totp", "--password-stdin",
+            input="contraseña-del-doctor\n")
+    assert r.returncode == 0, r.stderr
+    secret = re.search(r"secret=([A-Z2-7]+)", r.stdout).group(1)
+    db = sqlite3.connect(os.path.join(server.data_dir, "enlace.sqlite"))
+    stored = b"".join(bytes(v) if not isinstance(v, str) else v.encode() for (v,) in db.execute("SELECT value FROM record"))
+    db.close()
+    assert secret.encode() not in stored, "the TOTP seed is not stored in clear"
+    assert b"enc1:" in stored
+    origin = f"http://127.0.0.1:{server.port}"
+    s = requests.Session()
+    page = s.get(origin + "/entrar")
+    form = {"csrf": hidden(page.text, "csrf"), "next": "/", "username": "dr.totp", "password": "contraseña-del-doctor"}
+    wrong = s.post(origin + "/entrar", data=dict(form, totp="000000" if totp_code(secret) != "000000" else "111111"), allow_redirects=False)
+    assert wrong.status_code in (401, 403) and "enlace_portal=" not in wrong.headers.get("Set-Cookie", "")
+    page = s.get(origin + "/entrar")
+    ok = s.post(origin + "/entrar", data=dict(form, csrf=hidden(page.text, "csrf"), totp=totp_code(secret)), allow_redirects=False)
+    assert ok.status_code in (302, 303), ok.text[:300]
+    assert "enlace_portal=" in ok.headers.get("Set-Cookie", "")
