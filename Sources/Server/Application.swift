@@ -9,31 +9,38 @@ import StorageSQLite
 import Trust
 
 /// What a running Enlace is made of; built once by `buildApplication` and shared by the CLI
-/// and the tests.
+/// and the tests. It holds no store and no repository: the data is reached only through
+/// `door` (docs/access.md, "The door"), which owns the store it is given.
 public struct EnlaceServices: Sendable {
     public let configuration: ServerConfiguration
-    public let store: any ResourceStore
     public let key: SigningKey
     public let authority: TokenAuthority
     public let clock: any Clock
-    public let repository: Repository
-    public let ledger: AuditLedger
-    public let auditBuilder: AuditEventBuilder
+    /// The only way to the data.
+    public let door: Door
+    private let closeStore: @Sendable () -> Void
 
+    /// Builds the services over `store`, which the door takes over (the caller should not keep it).
     public init(configuration: ServerConfiguration, store: any ResourceStore, key: SigningKey,
                 clock: any Clock = SystemClock(), ids: any IDGenerator = UUIDGenerator()) {
         self.configuration = configuration
-        self.store = store
         self.key = key
         self.clock = clock
         authority = TokenAuthority(key: key, issuer: configuration.fhirBase, audience: configuration.fhirBase)
-        let validator = Validator()
-        var repository = Repository(store: store, clock: clock, ids: ids, validate: { validator.validate($0) })
-        repository.labeler = SensitivityLabeler(rules: configuration.sensitivityRules)
-        self.repository = repository
-        ledger = AuditLedger(store: store, key: key, clock: clock)
-        auditBuilder = AuditEventBuilder(node: "\(ProcessInfo.processInfo.hostName):\(configuration.port)")
+        var settings = Door.Settings()
+        settings.privacy = configuration.privacy
+        settings.sensitivityRules = configuration.sensitivityRules
+        settings.node = "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
+        settings.requireTOTPForStaff = configuration.requireTOTPForStaff
+        settings.passwordIterations = configuration.passwordIterations
+        door = Door(store: store, key: key, settings: settings, clock: clock, ids: ids)
+        closeStore = { (store as? PostgresStore)?.close() }
     }
+
+    /// Users, clients, codes, refresh tokens and revocation.
+    public var identity: IdentityService { door.identity }
+    public var ledger: AuditLedger { door.ledger }
+    public var auditBuilder: AuditEventBuilder { door.auditBuilder }
 
     /// Opens the embedded SQLite database and the signing key in the configured data directory
     /// (creating both on first start).
@@ -44,9 +51,7 @@ public struct EnlaceServices: Sendable {
     }
 
     /// Releases the store's connections (PostgreSQL); a no-op for SQLite.
-    public func close() {
-        (store as? PostgresStore)?.close()
-    }
+    public func close() { closeStore() }
 
     /// Opens the configured store — PostgreSQL when `databaseURL` is set (connecting within
     /// seconds and applying pending migrations), else the embedded SQLite database — and the
@@ -88,9 +93,8 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: jwks)))
     }
     OAuthEndpoints(services: services).register(on: router)
-    FHIRAPI(configuration: services.configuration, repository: services.repository, ledger: services.ledger,
-            auditBuilder: services.auditBuilder, clock: services.clock).register(on: router)
-    AuditRoutes(ledger: services.ledger).register(on: router)
+    FHIRAPI(configuration: services.configuration, door: services.door).register(on: router)
+    AuditRoutes(door: services.door).register(on: router)
     Portal(services: services).register(on: router)
     return Application(
         router: router,

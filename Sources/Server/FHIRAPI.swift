@@ -7,23 +7,19 @@ import Storage
 import Trust
 
 /// The FHIR RESTful API at `/fhir` (https://hl7.org/fhir/R4/http.html). One file per
-/// interaction (`Interactions/Read.swift`, …); every data access goes through
-/// `GuardedRepository` for the request's principal.
+/// interaction (`Interactions/Read.swift`, …); every data access goes through the guarded
+/// repository the door opens for the request's principal.
 struct FHIRAPI: Sendable {
     let configuration: ServerConfiguration
-    let repository: Repository
-    let ledger: AuditLedger
-    let auditBuilder: AuditEventBuilder
-    let clock: any Clock
+    let door: Door
     let capabilityStatement: [UInt8]
     let searchParser: SearchParser
 
-    init(configuration: ServerConfiguration, repository: Repository, ledger: AuditLedger, auditBuilder: AuditEventBuilder, clock: any Clock) {
+    var clock: any Clock { door.clock }
+
+    init(configuration: ServerConfiguration, door: Door) {
         self.configuration = configuration
-        self.repository = repository
-        self.ledger = ledger
-        self.auditBuilder = auditBuilder
-        self.clock = clock
+        self.door = door
         var options = SearchParser.Options()
         options.defaultCount = configuration.defaultPageSize
         options.maxCount = configuration.maxPageSize
@@ -38,10 +34,7 @@ struct FHIRAPI: Sendable {
         guard let principal = context.principal else {
             throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
         }
-        var guarded = try await GuardedRepository.open(principal: principal, repository: repository, audit: context.audit, builder: auditBuilder, clock: clock,
-                                                       policy: AccessPolicy(privacy: configuration.privacy))
-        guarded.provenanceTemplate = try provenanceHeader(context)
-        return guarded
+        return try await door.open(principal, audit: context.audit, provenance: try provenanceHeader(context))
     }
 
     /// The R4 `X-Provenance` header (https://hl7.org/fhir/R4/provenance.html#header): a Provenance

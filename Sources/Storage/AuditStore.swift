@@ -67,8 +67,9 @@ public protocol AuditReader {
     func auditSize() throws -> Int64
     /// Entries with `start <= index < end`, in order.
     func auditEntries(start: Int64, end: Int64) throws -> [AuditRecord]
-    /// Indexes of the entries concerning `patient`, newest first, before `before` (exclusive).
-    func auditIndexes(patient: String, before: Int64?, limit: Int) throws -> [Int64]
+    /// The entries concerning `patient`, newest first, before index `before` (exclusive), at
+    /// most `limit` — one query, not one read per entry.
+    func auditEntries(patient: String, before: Int64?, limit: Int) throws -> [AuditRecord]
     /// The newest signed tree head, if any.
     func latestTreeHead() throws -> TreeHead?
     /// Every signed tree head, oldest first.

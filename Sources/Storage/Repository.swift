@@ -5,8 +5,11 @@ import Foundation
 /// compartments, optimistic locking and conditional create
 /// (https://hl7.org/fhir/R4/http.html). Knows nothing about who asks: access decisions wrap it
 /// (`Trust.GuardedRepository`), and nothing reaches it from HTTP except through that guard.
+///
+/// Creating one and reaching its store are `@_spi(Unguarded)`: only Trust's door (and tests)
+/// hold a `Repository`; every other module gets a guarded one from the door.
 public struct Repository: Sendable {
-    public let store: any ResourceStore
+    @_spi(Unguarded) public let store: any ResourceStore
     public let clock: any Clock
     public let ids: any IDGenerator
     public let validate: @Sendable (JSON) -> [Issue]
@@ -18,8 +21,18 @@ public struct Repository: Sendable {
     /// What the asker may see: applied to conditional criteria and to GETs inside bundles, so a
     /// conditional interaction never reveals a resource the asker could not read.
     public var visibility: Visibility?
-    /// Puts sensitivity labels on what is stored (issue #5); nil: only the labels the client sent.
+    /// Puts sensitivity labels on what is stored (docs/privacy-policy.md); nil: only the labels the client sent.
     public var labeler: (any ResourceLabeler)?
+    /// Runs after every write transaction of this repository has committed (the door wakes the
+    /// outbox consumers with it).
+    public var committed: (@Sendable () -> Void)?
+
+    /// Runs `body` in one write transaction of the store, then reports the commit.
+    func commit<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        let result = try await store.write(body)
+        committed?()
+        return result
+    }
 
     /// A version this request wrote, and whether it created the resource.
     public struct Written: Sendable {
@@ -31,8 +44,8 @@ public struct Repository: Sendable {
         }
     }
 
-    public init(store: any ResourceStore, clock: any Clock = SystemClock(), ids: any IDGenerator = UUIDGenerator(),
-                validate: @escaping @Sendable (JSON) -> [Issue]) {
+    @_spi(Unguarded) public init(store: any ResourceStore, clock: any Clock = SystemClock(), ids: any IDGenerator = UUIDGenerator(),
+                                 validate: @escaping @Sendable (JSON) -> [Issue]) {
         self.store = store
         self.clock = clock
         self.ids = ids
@@ -89,7 +102,7 @@ public struct Repository: Sendable {
         let condition = try ifNoneExist.map { try conditionQuery(type, $0) }
         let id = ids.next()
         let now = clock.now()
-        return try await store.write { tx in
+        return try await commit { tx in
             let result = try self.create(in: tx, type, resource, id: id, condition: condition, now: now)
             try self.afterWrite?(tx, result.matchedExisting ? [] : [Written(resource: result.resource, created: true)])
             return result
@@ -142,7 +155,7 @@ public struct Repository: Sendable {
         try checkID(id)
         try checkBody(resource, type: type, id: id)
         let now = clock.now()
-        return try await store.write { tx in
+        return try await commit { tx in
             let result = try self.update(in: tx, type, id, resource, ifMatch: ifMatch, now: now)
             try self.afterWrite?(tx, [Written(resource: result.resource, created: result.created)])
             return result
@@ -157,7 +170,7 @@ public struct Repository: Sendable {
         try checkBody(resource, type: type, id: resource["id"]?.stringValue)
         let now = clock.now()
         let newID = ids.next()
-        return try await store.write { tx in
+        return try await commit { tx in
             let result = try self.conditionalUpdate(in: tx, type, condition, resource, newID: newID, now: now)
             try self.afterWrite?(tx, [Written(resource: result.resource, created: result.created)])
             return result
@@ -206,7 +219,7 @@ public struct Repository: Sendable {
         try Repository.checkType(type)
         guard Repository.isValidID(id) else { return nil }
         let now = clock.now()
-        return try await store.write { tx in
+        return try await commit { tx in
             let tombstone = try self.delete(in: tx, type, id, ifMatch: ifMatch, now: now)
             try self.afterWrite?(tx, tombstone.map { [Written(resource: $0, created: false)] } ?? [])
             return tombstone
@@ -219,7 +232,7 @@ public struct Repository: Sendable {
         try Repository.checkType(type)
         let condition = try conditionQuery(type, criteria)
         let now = clock.now()
-        return try await store.write { tx in
+        return try await commit { tx in
             let deleted = try self.conditionalDelete(in: tx, type, condition, limit: limit, now: now)
             try self.afterWrite?(tx, deleted.map { Written(resource: $0, created: false) })
             return deleted

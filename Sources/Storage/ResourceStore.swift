@@ -123,8 +123,9 @@ public struct HistoryEntry: Sendable, Equatable {
     }
 }
 
-/// A token search the stores answer directly (used for conditional create on `identifier`
-/// until full search lands): resources of `type` with an index row (`parameter`, system, code).
+/// A token lookup the stores answer directly, without the search compiler: resources of `type`
+/// with an index row (`parameter`, system, code). Used by the conformance suite to check the
+/// token index itself.
 public struct TokenMatch: Sendable, Equatable {
     public var parameter: String
     /// nil: any system; "": no system.
@@ -165,6 +166,73 @@ public protocol StoreReader: AuditReader, RecordReader {
     /// Ids of current resources matching the filters (no paging), at most `limit`: for
     /// conditional update/delete and `$everything`.
     func matchingKeys(_ query: SearchQuery, limit: Int) throws -> [ResourceKey]
+    /// The event outbox (docs/architecture.md#the-event-outbox): the versions committed after
+    /// `position`, in commit order, at most `limit`. Only versions whose transaction is finished
+    /// for every writer are listed, so a consumer that advances its cursor past them never skips
+    /// a version that commits later.
+    func events(after position: OutboxPosition, limit: Int) throws -> [OutboxEvent]
+    /// The position after the newest committed version (where a new consumer starts when it
+    /// wants only what happens from now on).
+    func latestEventPosition() throws -> OutboxPosition
+}
+
+/// A place in the event outbox. `transaction` orders versions by the writing transaction where a
+/// backend needs it to list them in an order no later commit can fall behind (PostgreSQL: the
+/// transaction id; SQLite, with one writer: 0), `sequence` by the version's own sequence number.
+public struct OutboxPosition: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public var transaction: Int64
+    public var sequence: Int64
+
+    public init(transaction: Int64 = 0, sequence: Int64 = 0) {
+        self.transaction = transaction
+        self.sequence = sequence
+    }
+
+    /// Before every event.
+    public static let start = OutboxPosition()
+
+    public static func < (a: OutboxPosition, b: OutboxPosition) -> Bool {
+        (a.transaction, a.sequence) < (b.transaction, b.sequence)
+    }
+
+    /// `transaction.sequence`, how a cursor is stored.
+    public var description: String { "\(transaction).\(sequence)" }
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: ".")
+        guard parts.count == 2, let t = Int64(parts[0]), let s = Int64(parts[1]) else { return nil }
+        self.init(transaction: t, sequence: s)
+    }
+}
+
+/// One committed version, as the outbox lists it: what was written, never its content (a
+/// consumer reads the content through its own guarded repository).
+public struct OutboxEvent: Sendable, Equatable {
+    public var position: OutboxPosition
+    public var type: String
+    public var id: String
+    public var version: Int
+    public var deleted: Bool
+    public var lastUpdated: Timestamp
+    /// The patients whose compartment holds the version.
+    public var compartments: [String]
+    public var labels: [String]
+
+    public init(position: OutboxPosition, type: String, id: String, version: Int, deleted: Bool, lastUpdated: Timestamp,
+                compartments: [String], labels: [String]) {
+        self.position = position
+        self.type = type
+        self.id = id
+        self.version = version
+        self.deleted = deleted
+        self.lastUpdated = lastUpdated
+        self.compartments = compartments
+        self.labels = labels
+    }
+
+    /// `create`, `update` or `delete`, as the Subscriptions backport names interactions.
+    public var interaction: String { deleted ? "delete" : (version == 1 ? "create" : "update") }
+    public var reference: String { "\(type)/\(id)" }
 }
 
 /// A resource's identity.
@@ -185,16 +253,21 @@ public protocol StoreTransaction: StoreReader, AuditWriter, RecordWriter {
     func put(_ resource: StoredResource, index: [IndexEntry]) throws
 }
 
-/// A storage backend: embedded SQLite, PostgreSQL, or memory for tests.
+/// A storage backend: embedded SQLite (a file, or memory for tests) or PostgreSQL.
 ///
 /// Guarantees every backend must give (and the conformance suite checks): a `write` commits
 /// atomically and durably before it returns (acknowledged means on disk); a failed `write`
 /// leaves nothing behind; readers see committed data only.
+///
+/// `read` and `write` are `@_spi(Unguarded)`: only a module that imports Storage with
+/// `@_spi(Unguarded) import Storage` can call them — the backends and Trust, whose door is the
+/// only way from a request to the data (docs/access.md, "The door"). Server, the CLI and the
+/// domain modules can hold a store (to hand it to the door) but cannot run a query on it.
 public protocol ResourceStore: Sendable {
     /// Runs `body` in one read-only snapshot.
-    func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T
+    @_spi(Unguarded) func read<T: Sendable>(_ body: @escaping @Sendable (any StoreReader) throws -> T) async throws -> T
     /// Runs `body` in one atomic, durable write transaction. If `body` throws, nothing it did is kept.
-    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
+    @_spi(Unguarded) func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
     /// Releases connections (PostgreSQL); waits until they are closed. A no-op for SQLite.
     func close()
 }

@@ -1,4 +1,4 @@
-import Storage
+@_spi(Unguarded) import Storage
 
 /// Versioned schema migrations, recorded in `schema_migrations`. Applied at start and by
 /// `enlace migrate`; several nodes starting together serialize on an advisory lock.
@@ -16,6 +16,15 @@ enum Migrations {
         (1, "resources-and-search", v1),
         (2, "audit-ledger", v2),
         (3, "labels-chain-records", v3),
+        (4, "outbox-transaction-order", v4),
+    ]
+
+    /// The event outbox is the version log; each version records the id of the transaction that
+    /// wrote it, so consumers list versions in an order no later commit can fall behind
+    /// (`Transaction.events(after:limit:)`).
+    static let v4 = [
+        "ALTER TABLE resource_version ADD COLUMN tx bigint NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)",
+        "CREATE INDEX resource_version_outbox ON resource_version (tx, seq)",
     ]
 
     /// Security labels per version (for hidden-label filtering of history), the audit hash

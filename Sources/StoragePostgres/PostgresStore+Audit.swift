@@ -1,7 +1,7 @@
 import FHIR
 import Foundation
 import PostgresNIO
-import Storage
+@_spi(Unguarded) import Storage
 
 /// The audit ledger tables: `audit_counter` holds the next index of the one gapless sequence
 /// every node shares (taken with `UPDATE … RETURNING` in the writing transaction, so two nodes
@@ -15,17 +15,23 @@ extension Transaction {
 
     func auditEntries(start: Int64, end: Int64) throws -> [AuditRecord] {
         try query("SELECT idx, recorded, patients, bytes, chain FROM audit_entry WHERE idx >= ? AND idx < ? ORDER BY idx",
-                  [.int(start), .int(end)]).map { row in
-            let patients = try row.string(2)
-            return AuditRecord(index: try row.int64(0), recorded: Timestamp(microseconds: try row.int64(1)),
-                               patients: patients.isEmpty ? [] : patients.split(separator: " ").map(String.init), bytes: try row.bytes(3),
-                               chain: try row.bytes(4))
-        }
+                  [.int(start), .int(end)]).map(auditRecord)
     }
 
-    func auditIndexes(patient: String, before: Int64?, limit: Int) throws -> [Int64] {
-        try query("SELECT idx FROM audit_patient WHERE patient_key = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
-                  [.text(patient), .int(before ?? Int64.max), .int(Int64(limit))]).map { try $0.int64(0) }
+    func auditEntries(patient: String, before: Int64?, limit: Int) throws -> [AuditRecord] {
+        // two steps, so the first stays on one shard of audit_patient (distributed by patient)
+        let indexes = try query("SELECT idx FROM audit_patient WHERE patient_key = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
+                                [.text(patient), .int(before ?? Int64.max), .int(Int64(limit))]).map { try $0.int64(0) }
+        guard !indexes.isEmpty else { return [] }
+        return try query("SELECT idx, recorded, patients, bytes, chain FROM audit_entry WHERE idx = ANY(?::bigint[]) ORDER BY idx DESC",
+                         [.ints(indexes)]).map(auditRecord)
+    }
+
+    func auditRecord(_ row: PostgresRow) throws -> AuditRecord {
+        let patients = try row.string(2)
+        return AuditRecord(index: try row.int64(0), recorded: Timestamp(microseconds: try row.int64(1)),
+                           patients: patients.isEmpty ? [] : patients.split(separator: " ").map(String.init), bytes: try row.bytes(3),
+                           chain: try row.bytes(4))
     }
 
     func latestTreeHead() throws -> TreeHead? {

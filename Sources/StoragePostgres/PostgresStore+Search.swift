@@ -1,7 +1,7 @@
 import FHIR
 import Foundation
 import PostgresNIO
-import Storage
+@_spi(Unguarded) import Storage
 
 /// Search (https://hl7.org/fhir/R4/search.html) with the SQL the shared compiler emits for
 /// `Dialect.postgres` (the same plan SQLite runs), `?` renumbered to `$n` by the session.

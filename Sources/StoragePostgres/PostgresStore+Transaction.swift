@@ -1,7 +1,7 @@
 import FHIR
 import Foundation
 import PostgresNIO
-import Storage
+@_spi(Unguarded) import Storage
 
 extension PostgresStore {
     /// The tables distributed by `patient_key` in a Citus deployment (docs/scaling.md).
@@ -62,53 +62,47 @@ final class Transaction: StoreTransaction {
                   [.text(patientKey), .text(type), .text(id), .int(Int64(version))]).first.map { try entry($0).resource }
     }
 
-    func scopeClause(_ scope: HistoryScope, since: Timestamp?, before: Int64?, visibility: Visibility? = nil) -> (String, [PGValue]) {
-        var clauses: [String] = []
-        var args: [PGValue] = []
-        if let v = visibility {
-            var parts: [String] = []
-            if !v.sharedTypes.isEmpty { parts.append("v.type = ANY(?::text[])"); args.append(.texts(v.sharedTypes)) }
-            if !v.patients.isEmpty { parts.append("v.patient_key = ANY(?::text[])"); args.append(.texts(v.patients)) }
-            clauses.append(parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")")
-            for l in v.hiddenLabels {
-                clauses.append("(' ' || v.labels || ' ') NOT LIKE ?")
-                args.append(.text("% \(l) %"))
-            }
-            for rule in v.perPatientRules {
-                var inner = "(' ' || v.compartments || ' ') LIKE ? AND (" + rule.labels.map { _ in "(' ' || v.labels || ' ') LIKE ?" }.joined(separator: " OR ") + ")"
-                args.append(.text("% \(rule.patient) %"))
-                args += rule.labels.map { .text("% \($0) %") }
-                if !v.disclosed.isEmpty {
-                    inner += " AND NOT ((v.type || '/' || v.id) = ANY(?::text[]))"
-                    args.append(.texts(v.disclosed))
-                }
-                clauses.append("NOT (" + inner + ")")
-            }
-            var ruleArgs: [SQLValue] = []
-            if let rules = SearchSQL(dialect: .postgres).dataRulesClause(v, alias: "v", types: scope.types, args: &ruleArgs, history: true) {
-                clauses.append(rules)
-                args += ruleArgs.map(PGValue.init)
-            }
-        }
-        switch scope {
-        case .system: break
-        case .type(let t): clauses.append("v.type = ?"); args.append(.text(t))
-        case .instance(let t, let id): clauses.append("v.type = ? AND v.id = ?"); args += [.text(t), .text(id)]
-        }
-        if let since { clauses.append("v.last_updated >= ?"); args.append(.int(since.microseconds)) }
-        if let before { clauses.append("v.seq < ?"); args.append(.int(before)) }
-        return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), args)
-    }
-
     func history(_ q: HistoryQuery) throws -> [HistoryEntry] {
-        let (whereSQL, args) = scopeClause(q.scope, since: q.since, before: q.beforeSequence, visibility: q.visibility)
+        var args: [SQLValue] = []
+        let whereSQL = SearchSQL(dialect: .postgres).historyWhere(q.scope, since: q.since, before: q.beforeSequence, visibility: q.visibility,
+                                                                  alias: "v", args: &args)
         return try query("SELECT \(Transaction.columns) FROM resource_version v \(whereSQL) ORDER BY v.seq DESC LIMIT ?",
-                         args + [.int(Int64(q.count))]).map(entry)
+                         args.map(PGValue.init) + [.int(Int64(q.count))]).map(entry)
     }
 
     func historyCount(_ scope: HistoryScope, since: Timestamp?, visibility: Visibility?) throws -> Int {
-        let (whereSQL, args) = scopeClause(scope, since: since, before: nil, visibility: visibility)
-        return try query("SELECT COUNT(*) FROM resource_version v \(whereSQL)", args).first.map { try $0.int(0) } ?? 0
+        var args: [SQLValue] = []
+        let whereSQL = SearchSQL(dialect: .postgres).historyWhere(scope, since: since, before: nil, visibility: visibility, alias: "v", args: &args)
+        return try query("SELECT COUNT(*) FROM resource_version v \(whereSQL)", args.map(PGValue.init)).first.map { try $0.int(0) } ?? 0
+    }
+
+    /// The outbox is the version log: each version carries the id of the transaction that
+    /// wrote it (`tx`). Versions are listed in (`tx`, `seq`) order and only when `tx` is below
+    /// the snapshot's xmin — every transaction older than that has finished — so a transaction
+    /// that took a lower sequence number but commits later is never skipped by a cursor that
+    /// already moved on (several nodes write concurrently).
+    func events(after position: OutboxPosition, limit: Int) throws -> [OutboxEvent] {
+        try query("""
+            SELECT tx, seq, type, id, version, deleted, last_updated, compartments, labels FROM resource_version
+            WHERE (tx, seq) > (?, ?) AND tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+            ORDER BY tx, seq LIMIT ?
+            """, [.int(position.transaction), .int(position.sequence), .int(Int64(limit))]).map { row in
+            let compartments = try row.string(7)
+            let labels = try row.string(8)
+            return OutboxEvent(position: OutboxPosition(transaction: try row.int64(0), sequence: try row.int64(1)),
+                               type: try row.string(2), id: try row.string(3), version: try row.int(4), deleted: try row.int(5) != 0,
+                               lastUpdated: Timestamp(microseconds: try row.int64(6)),
+                               compartments: compartments.isEmpty ? [] : compartments.split(separator: " ").map(String.init),
+                               labels: labels.split(separator: " ").map(String.init))
+        }
+    }
+
+    /// Every transaction below the snapshot's xmin has finished; those at or above it may still
+    /// commit, so a consumer starting now starts just below xmin (it may see a few versions
+    /// committed moments before it started, never miss one committed after).
+    func latestEventPosition() throws -> OutboxPosition {
+        let xmin = try query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").first.map { try $0.int64(0) } ?? 1
+        return OutboxPosition(transaction: xmin - 1, sequence: Int64.max)
     }
 
     func find(_ type: String, tokens: [TokenMatch], limit: Int) throws -> [String] {

@@ -1,7 +1,7 @@
 import FHIR
 import Foundation
 import GRDB
-import Storage
+@_spi(Unguarded) import Storage
 
 /// The audit ledger tables: `audit_entry` (idx is the gapless Merkle leaf index; SQLite has one
 /// writer, so `MAX(idx) + 1` inside the write transaction is race-free), `audit_patient` for a
@@ -13,19 +13,23 @@ extension SQLiteStore.Connection {
 
     func auditEntries(start: Int64, end: Int64) throws -> [AuditRecord] {
         try Row.fetchAll(db, sql: "SELECT idx, recorded, patients, bytes, chain FROM audit_entry WHERE idx >= ? AND idx < ? ORDER BY idx",
-                         arguments: [start, end]).map { row in
-            let patients: String = row["patients"]
-            let bytes: Data = row["bytes"]
-            let chain: Data = row["chain"]
-            return AuditRecord(index: row["idx"], recorded: Timestamp(microseconds: row["recorded"]),
-                               patients: patients.isEmpty ? [] : patients.split(separator: " ").map(String.init), bytes: [UInt8](bytes),
-                               chain: [UInt8](chain))
-        }
+                         arguments: [start, end]).map(auditRecord)
     }
 
-    func auditIndexes(patient: String, before: Int64?, limit: Int) throws -> [Int64] {
-        try Int64.fetchAll(db, sql: "SELECT idx FROM audit_patient WHERE patient_key = ? AND idx < ? ORDER BY idx DESC LIMIT ?",
-                           arguments: [patient, before ?? Int64.max, limit])
+    func auditEntries(patient: String, before: Int64?, limit: Int) throws -> [AuditRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT e.idx, e.recorded, e.patients, e.bytes, e.chain FROM audit_patient p JOIN audit_entry e ON e.idx = p.idx
+            WHERE p.patient_key = ? AND p.idx < ? ORDER BY p.idx DESC LIMIT ?
+            """, arguments: [patient, before ?? Int64.max, limit]).map(auditRecord)
+    }
+
+    func auditRecord(_ row: Row) -> AuditRecord {
+        let patients: String = row["patients"]
+        let bytes: Data = row["bytes"]
+        let chain: Data = row["chain"]
+        return AuditRecord(index: row["idx"], recorded: Timestamp(microseconds: row["recorded"]),
+                           patients: patients.isEmpty ? [] : patients.split(separator: " ").map(String.init), bytes: [UInt8](bytes),
+                           chain: [UInt8](chain))
     }
 
     func latestTreeHead() throws -> TreeHead? {

@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-import Storage
+@_spi(Unguarded) import Storage
 
 extension SQLiteStore.Connection {
     func record(_ kind: String, _ key: String) throws -> [UInt8]? {

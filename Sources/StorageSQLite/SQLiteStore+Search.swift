@@ -1,7 +1,7 @@
 import FHIR
 import Foundation
 import GRDB
-import Storage
+@_spi(Unguarded) import Storage
 
 extension SQLValue: DatabaseValueConvertible {
     public var databaseValue: DatabaseValue {

@@ -1,7 +1,7 @@
 import FHIR
 import Foundation
 import GRDB
-import Storage
+@_spi(Unguarded) import Storage
 
 /// The embedded backend: one SQLite database file through GRDB, in WAL mode with
 /// `synchronous=FULL`, so a write that returned has been fsynced and survives `kill -9` or a
@@ -188,6 +188,7 @@ public final class SQLiteStore: ResourceStore {
         let db: Database
 
         static let columns = "seq, type, id, version, last_updated, deleted, compartments, body, labels"
+        static let versionColumns = "v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.compartments, v.body, v.labels"
 
         func row(_ r: Row) -> HistoryEntry {
             HistoryEntry(sequence: r["seq"], resource: SQLiteStore.Connection.stored(r))
@@ -215,59 +216,38 @@ public final class SQLiteStore: ResourceStore {
                                   labels: (labels ?? "").split(separator: " ").map(String.init))
         }
 
-        private func scopeClause(_ scope: HistoryScope, since: Timestamp?, before: Int64?, visibility: Visibility? = nil) -> (String, StatementArguments) {
-            var clauses: [String] = []
-            var args: StatementArguments = []
-            if let v = visibility {
-                var parts: [String] = []
-                if !v.sharedTypes.isEmpty {
-                    parts.append("type IN (\(v.sharedTypes.map { _ in "?" }.joined(separator: ", ")))")
-                    for t in v.sharedTypes { args += [t] }
-                }
-                if !v.patients.isEmpty {
-                    parts.append("patient_key IN (\(v.patients.map { _ in "?" }.joined(separator: ", ")))")
-                    for p in v.patients { args += [p] }
-                }
-                clauses.append(parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")")
-                for l in v.hiddenLabels {
-                    clauses.append("(' ' || labels || ' ') NOT LIKE ?")
-                    args += ["% \(l) %"]
-                }
-                for rule in v.perPatientRules {
-                    var inner = "(' ' || compartments || ' ') LIKE ? AND (" + rule.labels.map { _ in "(' ' || labels || ' ') LIKE ?" }.joined(separator: " OR ") + ")"
-                    args += ["% \(rule.patient) %"]
-                    for l in rule.labels { args += ["% \(l) %"] }
-                    if !v.disclosed.isEmpty {
-                        inner += " AND (type || '/' || id) NOT IN (\(v.disclosed.map { _ in "?" }.joined(separator: ", ")))"
-                        for d in v.disclosed { args += [d] }
-                    }
-                    clauses.append("NOT (" + inner + ")")
-                }
-                var ruleArgs: [SQLValue] = []
-                if let rules = SearchSQL(dialect: .sqlite).dataRulesClause(v, alias: "resource_version", types: scope.types, args: &ruleArgs, history: true) {
-                    clauses.append(rules)
-                    for a in ruleArgs { args += [a] }
-                }
-            }
-            switch scope {
-            case .system: break
-            case .type(let t): clauses.append("type = ?"); args += [t]
-            case .instance(let t, let id): clauses.append("type = ? AND id = ?"); args += [t, id]
-            }
-            if let since { clauses.append("last_updated >= ?"); args += [since.microseconds] }
-            if let before { clauses.append("seq < ?"); args += [before] }
-            return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), args)
-        }
-
         func history(_ query: HistoryQuery) throws -> [HistoryEntry] {
-            let (whereSQL, args) = scopeClause(query.scope, since: query.since, before: query.beforeSequence, visibility: query.visibility)
-            return try Row.fetchAll(db, sql: "SELECT \(Connection.columns) FROM resource_version \(whereSQL) ORDER BY seq DESC LIMIT ?",
-                                    arguments: args + [query.count]).map(row)
+            var args: [SQLValue] = []
+            let whereSQL = SearchSQL(dialect: .sqlite).historyWhere(query.scope, since: query.since, before: query.beforeSequence,
+                                                                    visibility: query.visibility, alias: "v", args: &args)
+            return try Row.fetchAll(db, sql: "SELECT \(Connection.versionColumns) FROM resource_version v \(whereSQL) ORDER BY v.seq DESC LIMIT ?",
+                                    arguments: StatementArguments(args) + [query.count]).map(row)
         }
 
         func historyCount(_ scope: HistoryScope, since: Timestamp?, visibility: Visibility?) throws -> Int {
-            let (whereSQL, args) = scopeClause(scope, since: since, before: nil, visibility: visibility)
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource_version \(whereSQL)", arguments: args) ?? 0
+            var args: [SQLValue] = []
+            let whereSQL = SearchSQL(dialect: .sqlite).historyWhere(scope, since: since, before: nil, visibility: visibility, alias: "v", args: &args)
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource_version v \(whereSQL)", arguments: StatementArguments(args)) ?? 0
+        }
+
+        /// The outbox is the version log itself: `seq` grows with every committed version and
+        /// SQLite has one writer, so the order of `seq` is the order of commits.
+        func events(after position: OutboxPosition, limit: Int) throws -> [OutboxEvent] {
+            try Row.fetchAll(db, sql: """
+                SELECT seq, type, id, version, deleted, last_updated, compartments, labels FROM resource_version
+                WHERE seq > ? ORDER BY seq LIMIT ?
+                """, arguments: [position.sequence, limit]).map { r in
+                let compartments: String = r["compartments"]
+                let labels: String? = r["labels"]
+                return OutboxEvent(position: OutboxPosition(transaction: 0, sequence: r["seq"]), type: r["type"], id: r["id"], version: r["version"],
+                                   deleted: r["deleted"], lastUpdated: Timestamp(microseconds: r["last_updated"]),
+                                   compartments: compartments.isEmpty ? [] : compartments.split(separator: " ").map(String.init),
+                                   labels: (labels ?? "").split(separator: " ").map(String.init))
+            }
+        }
+
+        func latestEventPosition() throws -> OutboxPosition {
+            OutboxPosition(transaction: 0, sequence: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM resource_version") ?? 0)
         }
 
         func find(_ type: String, tokens: [TokenMatch], limit: Int) throws -> [String] {

@@ -1,8 +1,8 @@
 import FHIR
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 
-/// The only way from a request to the data. For the request's principal it:
+/// What a principal may reach of the data, opened by the door (`Door.open`). For the principal it:
 /// 1. decides what may be done *before* the repository runs anything (`AccessPolicy`), so a
 ///    refusal never depends on whether data exists: a resource the principal may not see
 ///    answers exactly like one that does not exist, and counts never include it;
@@ -19,26 +19,16 @@ public struct GuardedRepository: Sendable {
     /// The request's `X-Provenance` Provenance, used for the Provenance of its writes.
     public var provenanceTemplate: JSON?
 
-    public init(principal: Principal, decision: AccessDecision = .unrestricted, repository: Repository, audit: AuditContext? = nil,
-                builder: AuditEventBuilder? = nil, clock: any Clock = SystemClock()) {
+    /// Only Trust makes a guarded repository: `Door.open` for a principal's decision, and the
+    /// privacy operations for the narrow decisions of their own (break-the-glass, review).
+    init(principal: Principal, decision: AccessDecision, repository: Repository, audit: AuditContext?,
+         builder: AuditEventBuilder?, clock: any Clock) {
         self.principal = principal
         self.decision = decision
         self.repository = repository
         self.audit = audit
         self.builder = builder
         self.clock = clock
-    }
-
-    /// Decides for `principal` (one set of store reads per request; nothing is cached across
-    /// requests, so a change in relationships or consent holds from the next request).
-    public static func open(principal: Principal, repository: Repository, audit: AuditContext?, builder: AuditEventBuilder?,
-                            clock: any Clock, policy: AccessPolicy = AccessPolicy()) async throws -> GuardedRepository {
-        let decision = try await policy.decide(principal, store: repository.store, now: clock.now())
-        audit?.decidedBy(decision.rule)
-        for b in decision.basis { audit?.decidedBy(b) }
-        if decision.breakTheGlass { audit?.breakTheGlass = true }
-        if !decision.breakTheGlassPatients.isEmpty { audit?.brokeGlass(for: decision.breakTheGlassPatients) }
-        return GuardedRepository(principal: principal, decision: decision, repository: repository, audit: audit, builder: builder, clock: clock)
     }
 
     /// Do the token's scopes grant `permission` on `type`? `system/` scopes count for operators
@@ -117,7 +107,8 @@ public struct GuardedRepository: Sendable {
 
     /// The repository of this request: writes append the audit entry (once) and a Provenance
     /// for each created or updated resource in their own transaction.
-    func writing(recordAudit: Bool = true, status: @escaping @Sendable ([Repository.Written]) -> Int) -> Repository {
+    func writing(recordAudit: Bool = true, alsoInTransaction: (@Sendable (any StoreTransaction) throws -> Void)? = nil,
+                 status: @escaping @Sendable ([Repository.Written]) -> Int) -> Repository {
         var repo = repository
         repo.visibility = decision.visibility
         let audit = self.audit, builder = self.builder, principal = self.principal, clock = self.clock, base = repository
@@ -137,6 +128,7 @@ public struct GuardedRepository: Sendable {
                     _ = try base.storeGenerated(in: tx, "Provenance", provenance, now: now, compartments: w.resource.compartments)
                 }
             }
+            try alsoInTransaction?(tx)
             if recordAudit, let audit, let builder, audit.recordedIndex == nil {
                 let event = builder.build(audit, status: status(written), recorded: now)
                 let index = try tx.appendAudit([PendingAudit(recorded: now, patients: audit.patients, bytes: event.serialized())],
@@ -311,9 +303,15 @@ public struct GuardedRepository: Sendable {
     /// Transaction and batch bundles: every entry is authorized before anything runs. A
     /// transaction's audit entry commits with it; a batch's is recorded when it ends.
     public func process(bundle: JSON, options: Repository.BundleOptions) async throws -> JSON {
+        try await process(bundle: bundle, options: options, alsoInTransaction: nil)
+    }
+
+    /// A transaction Bundle whose database transaction also runs `alsoInTransaction` (an outbox
+    /// consumer advances its cursor and keeps its state with the writes it decided).
+    func process(bundle: JSON, options: Repository.BundleOptions, alsoInTransaction: (@Sendable (any StoreTransaction) throws -> Void)?) async throws -> JSON {
         let isBatch = bundle["type"]?.stringValue == "batch"
         audit?.interaction = isBatch ? "batch" : "transaction"
-        let repo = writing(recordAudit: !isBatch, status: { _ in 200 })
+        let repo = writing(recordAudit: !isBatch, alsoInTransaction: alsoInTransaction, status: { _ in 200 })
         return try await repo.process(bundle: bundle, options: options) { interaction, type in
             if type == "AuditEvent", [.create, .update, .delete].contains(interaction) {
                 throw FHIRError(status: 405, code: "not-supported", english: "AuditEvents cannot be written through the API",

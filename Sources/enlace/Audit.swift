@@ -28,12 +28,11 @@ struct Audit: AsyncParsableCommand {
         var witness: String?
 
         func run() async throws {
-            let store = try await openStore(data)
-            defer { store.close() }
-            let key = try SigningKey.loadOrCreate(in: dataDirectory(data))
+            let services = try await openServices(data)
+            defer { services.close() }
             let witnessHeads = try witness.map { try LedgerVerifier.readWitness($0) } ?? []
             let isTTY = isatty(2) != 0
-            let report = try await LedgerVerifier(publicKey: key.privateKey.publicKey).verify(store: store, witness: witnessHeads) { done, total in
+            let report = try await services.door.verifyLedger(witness: witnessHeads) { done, total in
                 if isTTY { FileHandle.standardError.write(Data("\rverificando / verifying \(done)/\(total) entries".utf8)) }
             }
             if isTTY { FileHandle.standardError.write(Data("\n".utf8)) }
@@ -45,8 +44,7 @@ struct Audit: AsyncParsableCommand {
             print("OK: \(report.entries) entries, \(report.treeHeads) signed tree heads" + (witness != nil ? ", \(report.witnessHeads) witness heads" : "") + " verify")
             if let witness {
                 // record the current head in the witness, signing one if the log grew
-                let ledger = AuditLedger(store: store, key: key, clock: SystemClock())
-                if let head = try await ledger.signTreeHead() {
+                if let head = try await services.ledger.signTreeHead() {
                     let line = LedgerVerifier.witnessLine(head) + "\n"
                     if !FileManager.default.fileExists(atPath: witness) { FileManager.default.createFile(atPath: witness, contents: nil) }
                     let h = try FileHandle(forWritingTo: URL(fileURLWithPath: witness))
@@ -68,9 +66,12 @@ struct Audit: AsyncParsableCommand {
         var out: String?
 
         func run() async throws {
-            let store = try await openStore(data)
-            defer { store.close() }
-            let size = try await store.read { try $0.auditSize() }
+            let services = try await openServices(data)
+            defer { services.close() }
+            let operatorPrincipal = Principal(subject: "operator (enlace audit export)", scopes: ScopeSet("system/AuditEvent.rs"), tokenID: "cli-audit-export",
+                                              role: .platformOperator, clientID: "enlace-cli")
+            let log = try services.door.auditLog(for: operatorPrincipal, audit: nil, everything: true)
+            let size = try await log.size()
             var handle = FileHandle.standardOutput
             if let out {
                 FileManager.default.createFile(atPath: out, contents: nil)
@@ -79,7 +80,7 @@ struct Audit: AsyncParsableCommand {
             var start: Int64 = 0
             while start < size {
                 let from = start, end = min(start + 5000, size)
-                let records = try await store.read { try $0.auditEntries(start: from, end: end) }
+                let records = try await log.range(start: from, end: end)
                 var chunk = Data()
                 for r in records {
                     let event = (try? JSONParser.parse(r.bytes))?.inserting("id", .string(String(r.index)), after: "resourceType")
@@ -99,12 +100,12 @@ func dataDirectory(_ data: DataOptions) -> String {
     data.data ?? ServerConfiguration.fromEnvironment().dataDirectory
 }
 
-/// Opens the store for offline tools: PostgreSQL with `--database`, else the SQLite database of
-/// the data directory — refusing to create a new one.
-func openStore(_ data: DataOptions) async throws -> any ResourceStore {
+/// Opens the services for offline tools: PostgreSQL with `--database`, else the SQLite database
+/// of the data directory — refusing to create a new one.
+func openServices(_ data: DataOptions) async throws -> EnlaceServices {
     let config = data.configuration()
     if config.databaseURL == nil, !FileManager.default.fileExists(atPath: config.databasePath) {
         throw ValidationError("no Enlace database at \(config.databasePath) / no hay base de datos de Enlace en \(config.databasePath)")
     }
-    return try await data.store()
+    return try await data.services()
 }

@@ -96,8 +96,7 @@ struct Import: AsyncParsableCommand {
             let audit = AuditContext(requestID: "import", method: "CLI", path: "enlace import \(file)", query: nil, remoteAddress: nil)
             audit.principal = principal
             audit.interaction = "transaction"
-            return try await GuardedRepository.open(principal: principal, repository: services.repository, audit: audit,
-                                                    builder: services.auditBuilder, clock: services.clock)
+            return try await services.door.open(principal, audit: audit)
         }
         let options = Repository.BundleOptions(base: services.configuration.fhirBase, maxEntries: max(items.count, 1))
         do {

@@ -29,6 +29,6 @@ struct Migrate: AsyncParsableCommand {
             fail("enlace migrate: \(error)")
         }
         defer { services.close() }
-        print("schema up to date: \(config.databaseURL == nil ? "SQLite \(config.databasePath)" : "\(services.store)")")
+        print("schema up to date: \(config.databaseURL == nil ? "SQLite \(config.databasePath)" : "\(services.door.storeDescription)")")
     }
 }

@@ -55,7 +55,7 @@ struct Serve: AsyncParsableCommand {
         } catch {
             fail("enlace serve: cannot open the data directory \(config.dataDirectory): \(error)")
         }
-        let where_ = config.databaseURL == nil ? "data: \(config.dataDirectory)" : "database: \(services.store), key: \(config.dataDirectory)"
+        let where_ = config.databaseURL == nil ? "data: \(config.dataDirectory)" : "database: \(services.door.storeDescription), key: \(config.dataDirectory)"
         logger.info("Enlace \(EnlaceVersion.current) serving FHIR R4 at \(config.fhirBase) (\(where_))")
         if demo { try await loadDemo(services, config) }
         let app = buildApplication(services, logger: logger)

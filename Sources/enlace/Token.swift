@@ -50,8 +50,9 @@ struct Token: AsyncParsableCommand {
         if let username = user {
             var options = data
             options.data = config.dataDirectory
-            let identity = try await options.identity()
-            defer { identity.store.close() }
+            let services = try await options.services()
+            defer { services.close() }
+            let identity = services.identity
             guard let account = try await identity.user(username) else { throw ValidationError("no user named '\(username)'") }
             guard !account.disabled else { throw ValidationError("user '\(username)' is disabled") }
             let granted = ScopePolicy.grant(requested: scope, allowed: scope, role: account.principalRole)
@@ -59,27 +60,26 @@ struct Token: AsyncParsableCommand {
                 throw ValidationError("--scope '\(scope)' grants nothing to a \(account.role) user (system/ scopes are for operators and backend services)")
             }
             let issued = try identity.issueToken(for: account, scope: granted, patient: nil, clientID: "enlace-cli", authority: authority, ttl: ttl)
-            try await recordIssuance(key: key, principal: Principal(claims: issued.claims))
+            try await recordIssuance(principal: Principal(claims: issued.claims))
             print(issued.token)
             return
         }
         let issued = try authority.issueClaims(subject: subject, scope: scope, ttl: ttl, now: SystemClock().now(), clientID: "enlace-cli")
-        try await recordIssuance(key: key, principal: Principal(claims: issued.claims))
+        try await recordIssuance(principal: Principal(claims: issued.claims))
         print(issued.token)
     }
 
     /// Tokens made at the command line are audited like any access: one ledger entry naming
     /// the subject, the token id and the scopes.
-    func recordIssuance(key: SigningKey, principal: Principal) async throws {
-        let store = try await data.store()
-        defer { store.close() }
+    func recordIssuance(principal: Principal) async throws {
+        let services = try await data.services()
+        defer { services.close() }
         let audit = AuditContext(requestID: "cli", method: "CLI", path: "enlace token", query: "scope=\(scope)", remoteAddress: nil)
         audit.principal = principal
         audit.interaction = "operation"
         audit.decidedBy("urn:enlace:rule:local-operator-cli")
         let now = SystemClock().now()
         let event = AuditEventBuilder(node: "\(ProcessInfo.processInfo.hostName) (enlace token)").build(audit, status: 200, recorded: now)
-        _ = try await AuditLedger(store: store, key: key, clock: SystemClock())
-            .record(PendingAudit(recorded: now, patients: principal.patient.map { [$0] } ?? [], bytes: event.serialized()))
+        _ = try await services.ledger.record(PendingAudit(recorded: now, patients: principal.patient.map { [$0] } ?? [], bytes: event.serialized()))
     }
 }

@@ -16,14 +16,16 @@ extension DataOptions {
         return config
     }
 
-    /// The store these options select: PostgreSQL with `--database`, else the SQLite database
-    /// in `--data` (created if missing).
-    func store() async throws -> any ResourceStore {
+    /// The services over the database these options select: PostgreSQL with `--database`, else
+    /// the SQLite database in `--data` (created if missing). The data is reached only through
+    /// their door.
+    func services() async throws -> EnlaceServices {
         let config = configuration()
         do {
-            if config.databaseURL != nil { return try await EnlaceServices.connect(config).store }
-            try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            return try SQLiteStore(path: config.databasePath)
+            if config.databaseURL == nil {
+                try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            return try await EnlaceServices.connect(config)
         } catch let StoreError.database(message) {
             throw ValidationError("cannot open the database: \(message)")
         } catch let e as ValidationError {
@@ -33,26 +35,11 @@ extension DataOptions {
         }
     }
 
-    /// The identity service over the data directory's database.
-    /// Runs `body` with the identity service and closes its store afterwards.
+    /// Runs `body` with the identity service of the selected database and closes it afterwards.
     func withIdentity<T>(_ body: (IdentityService) async throws -> T) async throws -> T {
-        let identity = try await identity()
-        defer { identity.store.close() }
-        return try await body(identity)
-    }
-
-    func identity() async throws -> IdentityService {
-        let config = configuration()
-        let store = try await self.store()
-        var identity = IdentityService(store: store, clock: SystemClock(), requireTOTPForStaff: config.requireTOTPForStaff,
-                                       passwordIterations: config.passwordIterations)
-        do {
-            identity.secrets = SecretBox(signingKey: try SigningKey.loadOrCreate(in: config.dataDirectory))
-        } catch {
-            store.close()
-            throw ValidationError("cannot read the signing key in \(config.dataDirectory) (it seals TOTP secrets): \(error)")
-        }
-        return identity
+        let services = try await services()
+        defer { services.close() }
+        return try await body(services.identity)
     }
 }
 
@@ -105,8 +92,9 @@ struct Users: AsyncParsableCommand {
             if let practitioner, !practitioner.hasPrefix("Practitioner/") { throw ValidationError("--practitioner must be Practitioner/ID") }
             if let relatedPerson, !relatedPerson.hasPrefix("RelatedPerson/") { throw ValidationError("--related-person must be RelatedPerson/ID") }
             let acts = (actsFor ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            let identity = try await data.identity()
-            defer { identity.store.close() }
+            let services = try await data.services()
+            defer { services.close() }
+            let identity = services.identity
             let (user, secret): (User, TOTP?)
             do {
                 (user, secret) = try await identity.addUser(username: username, role: role, password: password, fhirUser: fhirUser, patient: patient,

@@ -2,10 +2,10 @@ import Crypto
 import FHIR
 import Foundation
 import GRDB
-import Storage
+@_spi(Unguarded) import Storage
 import StorageSQLite
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 @Suite("Audit ledger: every request, tamper evidence, proofs")
 struct AuditTests {

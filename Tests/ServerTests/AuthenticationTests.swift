@@ -2,7 +2,7 @@ import Crypto
 import FHIR
 import Foundation
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 @Suite("Authentication: bearer tokens are required and checked")
 struct AuthenticationTests {

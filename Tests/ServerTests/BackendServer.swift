@@ -1,10 +1,10 @@
 import Foundation
 import Logging
 import Server
-import Storage
+@_spi(Unguarded) import Storage
 import StoragePostgres
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 /// The backends HTTP tests can run on: SQLite always, PostgreSQL when
 /// `ENLACE_TEST_DATABASE_URL` is set (scripts/test sets it).

@@ -4,9 +4,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Server
-import Storage
+@_spi(Unguarded) import Storage
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 /// Issue #5 end to end over HTTP: consent requests, revocation, break-the-glass, the right not
 /// to know and opposition — all decided at the one decision point (`AccessPolicy.decide`).

@@ -1,7 +1,7 @@
 import FHIR
 import Foundation
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 /// The leak matrix of issue #4: two patients, a practitioner with a treating relationship to one
 /// of them, the patient herself and a payer, over every read path. Nothing of the other patient

@@ -8,7 +8,7 @@ import Logging
 import Server
 import StorageSQLite
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 /// A server with one patient user, one practitioner, a public SMART app and a backend service.
 struct OAuthHarness {

@@ -6,10 +6,10 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 @testable import Server
-import Storage
+@_spi(Unguarded) import Storage
 import StorageSQLite
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 /// The demo loader and the portal over in-process HTTP: sign-in with CSRF, the session cookie,
 /// pages read through the guarded repository, and a refusal for a patient without a relationship.

@@ -5,10 +5,16 @@ import Hummingbird
 import Logging
 import HummingbirdTesting
 import Server
-import Storage
+@_spi(Unguarded) import Storage
 import StorageSQLite
 import Testing
-import Trust
+@_spi(Unguarded) @testable import Trust
+
+extension EnlaceServices {
+    /// Tests look at what was stored without an access decision (a test is not a request).
+    var store: any ResourceStore { door.store }
+    var repository: Repository { door.repository }
+}
 
 /// A clock tests move by hand.
 final class ManualClock: Clock, @unchecked Sendable {

@@ -1,5 +1,5 @@
 import FHIR
-import Storage
+@_spi(Unguarded) import Storage
 import Testing
 
 @Suite("Patient compartment keys")

@@ -1,6 +1,6 @@
 import FHIR
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 import Testing
 
 /// Consent data rules (class, code, data period, labels with and/or/not) compiled into SQL on

@@ -1,6 +1,6 @@
 import FHIR
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 import Testing
 
 /// On SQLite a selective filter (the compartment, `_id`, a reference to one resource, an

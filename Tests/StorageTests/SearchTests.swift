@@ -1,6 +1,6 @@
 import FHIR
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 import StorageSQLite
 import Testing
 

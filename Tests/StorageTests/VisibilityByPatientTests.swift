@@ -1,6 +1,6 @@
 import FHIR
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 import Testing
 
 /// Per-patient hidden labels (issue #5: sensitive categories without consent, the right not to

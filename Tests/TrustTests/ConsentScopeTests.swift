@@ -1,8 +1,8 @@
 import FHIR
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 /// What part of a record a Consent reaches (`provision.class`, `code`, `dataPeriod`, `action`)
 /// and how nested provisions combine (https://hl7.org/fhir/R4/consent.html#provision).

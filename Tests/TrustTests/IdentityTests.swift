@@ -2,10 +2,10 @@ import _CryptoExtras
 import Crypto
 import FHIR
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 import StorageSQLite
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 
 final class TestClock: Clock, @unchecked Sendable {

@@ -1,5 +1,5 @@
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 @Suite("SMART scopes")
 struct ScopeTests {

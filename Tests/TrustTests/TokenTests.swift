@@ -1,7 +1,7 @@
 import FHIR
 import Foundation
 import Testing
-import Trust
+@_spi(Unguarded) import Trust
 
 @Suite("ES256 access tokens and the signing key")
 struct TokenTests {

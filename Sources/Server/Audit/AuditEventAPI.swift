@@ -12,17 +12,16 @@ extension FHIRAPI {
     func auditEventRead(_ ctx: EnlaceRequestContext, id: String) async throws -> Response {
         guard let principal = ctx.principal else { throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación") }
         guard let index = Int64(id), index >= 0 else { throw FHIRError.notFound("AuditEvent", id) }
-        let visible = try auditScope(principal, ctx)
-        guard let record = try await ledger.entries(start: index, end: index + 1).first else { throw FHIRError.notFound("AuditEvent", id) }
-        if let visible, Set(record.patients).isDisjoint(with: visible) { throw FHIRError.notFound("AuditEvent", id) }
-        let redactor = visible == nil ? nil : try await guarded(ctx)
+        let log = try door.auditLog(for: principal, audit: ctx.audit)
+        guard let record = try await log.entry(index) else { throw FHIRError.notFound("AuditEvent", id) }
+        let redactor = log.seesEverything ? nil : try await guarded(ctx)
         return FHIRResponse.json(.ok, try await redact(auditEvent(record), with: redactor))
     }
 
     /// Search: `patient=` (a patient's token may omit it), `_count`, paging by `_before=<index>`.
     func auditEventSearch(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
         guard let principal = ctx.principal else { throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación") }
-        let visible = try auditScope(principal, ctx)
+        let log = try door.auditLog(for: principal, audit: ctx.audit)
         let params = try FHIRAPI.parseQuery(request.uri.query ?? "")
         var patient: String?
         var count = 50
@@ -45,47 +44,18 @@ extension FHIRAPI {
                 }
             }
         }
-        if let visible {
-            if let p = patient, !visible.contains(p) {
-                throw FHIRError(status: 403, code: "forbidden", english: "you can read only your own access log",
-                                spanish: "solo puede consultar su propia bitácora de accesos")
-            }
-            patient = patient ?? visible.sorted().first
-        }
-        var records: [AuditRecord] = []
+        if let mine = log.patients { patient = patient ?? mine.sorted().first }
         if let patient {
+            let page = try await log.entries(patient: patient, before: before, limit: count)
             ctx.audit?.concerns(patient)
-            let p = patient, b = before, limit = count + 1
-            let indexes = try await ledger.store.read { try $0.auditIndexes(patient: p, before: b, limit: limit) }
-            for i in indexes.prefix(count) { records += try await ledger.entries(start: i, end: i + 1) }
-            let redactor = visible == nil ? nil : try await guarded(ctx)
-            return try await auditBundle(records, more: indexes.count > count, query: "patient=\(patient)&_count=\(count)", redactor: redactor)
+            let redactor = log.seesEverything ? nil : try await guarded(ctx)
+            return try await auditBundle(page.records, more: page.more, query: "patient=\(patient)&_count=\(count)", redactor: redactor)
         }
-        let size = Int64(try await ledger.size())
+        let size = try await log.size()
         let end = min(before ?? size, size)
         let start = max(0, end - Int64(count))
-        records = try await ledger.entries(start: start, end: end).reversed()
+        let records: [AuditRecord] = try await log.range(start: start, end: end).reversed()
         return try await auditBundle(records, more: start > 0, query: "_count=\(count)", redactor: nil)
-    }
-
-    /// nil: sees everything; otherwise the patients whose entries the principal may see.
-    func auditScope(_ p: Principal, _ ctx: EnlaceRequestContext) throws -> Set<String>? {
-        switch p.effectiveRole {
-        case .auditor, .privacyOfficer, .platformOperator:
-            guard p.role != nil || p.scopes.allows(.read, on: "AuditEvent", context: .system) else { break }
-            ctx.audit?.decidedBy("urn:enlace:rule:auditor")
-            return nil
-        case .patient, .relatedPerson:
-            // a patient context may be written `ana` or `Patient/ana` (user records, SMART launch)
-            let mine = Set(([p.patient].compactMap { $0 } + p.actsFor).map { $0.hasPrefix("Patient/") ? String($0.dropFirst(8)) : $0 })
-            guard !mine.isEmpty else { break }
-            ctx.audit?.decidedBy("urn:enlace:rule:own-access-log")
-            return mine
-        default: break
-        }
-        ctx.audit?.decidedBy("urn:enlace:rule:auditor-only")
-        throw FHIRError(status: 403, code: "forbidden", english: "the access log is readable by the patient it concerns, auditors and privacy officers",
-                        spanish: "la bitácora de accesos la pueden leer el paciente al que se refiere, los auditores y los oficiales de privacidad")
     }
 
     func auditEvent(_ r: AuditRecord) -> JSON {

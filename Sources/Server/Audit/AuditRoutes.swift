@@ -9,12 +9,13 @@ import Trust
 /// `/audit/tree-head`, `/audit/proof/inclusion`, `/audit/proof/consistency`, `/audit/entries`.
 /// Readable by auditors and platform operators.
 struct AuditRoutes: Sendable {
-    let ledger: AuditLedger
+    let door: Door
+    var ledger: AuditLedger { door.ledger }
 
     func register(on router: Router<EnlaceRequestContext>) {
         let audit = router.group("audit")
         audit.get("tree-head") { _, ctx -> Response in
-            try AuditRoutes.requireAuditor(ctx)
+            _ = try requireAuditor(ctx)
             _ = try await ledger.signTreeHead()
             guard let head = try await ledger.latestTreeHead() else {
                 return FHIRResponse.json(.ok, .object([("treeSize", .number("0")), ("rootHash", .string(Data(MerkleTree.emptyRoot).base64EncodedString()))]))
@@ -22,7 +23,7 @@ struct AuditRoutes: Sendable {
             return AuditRoutes.json(TreeHeadJSON.encode(head))
         }
         audit.get("proof/inclusion") { req, ctx -> Response in
-            try AuditRoutes.requireAuditor(ctx)
+            _ = try requireAuditor(ctx)
             let index = try AuditRoutes.int(req, "index")
             let size = try AuditRoutes.int(req, "treeSize")
             let proof = try await AuditRoutes.mapped { try await ledger.inclusionProof(index: index, treeSize: size) }
@@ -32,22 +33,30 @@ struct AuditRoutes: Sendable {
             ]))
         }
         audit.get("proof/consistency") { req, ctx -> Response in
-            try AuditRoutes.requireAuditor(ctx)
+            _ = try requireAuditor(ctx)
             let first = try AuditRoutes.int(req, "first")
             let second = try AuditRoutes.int(req, "second")
             let proof = try await AuditRoutes.mapped { try await ledger.consistencyProof(first: first, second: second) }
             return AuditRoutes.json(.object([("first", .number(String(first))), ("second", .number(String(second))),
                                              ("proof", .array(proof.map { .string(Data($0).base64EncodedString()) }))]))
         }
+        // RFC 9162 §5.6 (like RFC 6962 §4.6): `start` and `end` are both inclusive — `end` is the
+        // index of the last entry wanted; a log may return fewer entries than asked (here at most
+        // 1000, and none past the end of the log).
         audit.get("entries") { req, ctx -> Response in
-            try AuditRoutes.requireAuditor(ctx)
+            let log = try requireAuditor(ctx)
             let start = try AuditRoutes.int(req, "start")
             let end = try AuditRoutes.int(req, "end")
-            guard end > start, end - start <= 1000 else {
-                throw FHIRError.badRequest("end must be greater than start and at most 1000 entries apart",
-                                           "end debe ser mayor que start y a lo más 1000 entradas de distancia")
+            guard end >= start else {
+                throw FHIRError.badRequest("end must not be less than start (both are inclusive entry indexes, RFC 9162 §5.6)",
+                                           "end no debe ser menor que start (ambos son índices inclusivos, RFC 9162 §5.6)")
             }
-            let records = try await ledger.entries(start: Int64(start), end: Int64(end))
+            let size = try await log.size()
+            guard Int64(start) < size else {
+                throw FHIRError.badRequest("start \(start) is beyond the log, which has \(size) entries", "start \(start) está más allá de la bitácora, que tiene \(size) entradas")
+            }
+            let last = min(Int64(end), Int64(start) + 999, size - 1)
+            let records = try await log.range(start: Int64(start), end: last + 1)
             return AuditRoutes.json(.object([("entries", .array(records.map { r in
                 .object([("index", .number(String(r.index))), ("leaf", .string(Data(r.bytes).base64EncodedString())),
                          ("auditEvent", (try? JSONParser.parse(r.bytes)) ?? .null)])
@@ -55,18 +64,13 @@ struct AuditRoutes: Sendable {
         }
     }
 
-    static func requireAuditor(_ ctx: EnlaceRequestContext) throws {
+    /// The whole log, for auditors, privacy officers and platform operators (the rule is the
+    /// access policy's, `AccessPolicy.auditVisibility`).
+    func requireAuditor(_ ctx: EnlaceRequestContext) throws -> AuditLog {
         guard let p = ctx.principal else {
             throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
         }
-        let byRole = p.effectiveRole == .auditor || p.effectiveRole == .platformOperator || p.effectiveRole == .privacyOfficer
-        let byScope = p.scopes.allows(.read, on: "AuditEvent", context: .system)
-        guard byRole && (byScope || p.role != nil) else {
-            ctx.audit?.decidedBy("urn:enlace:rule:auditor-only")
-            throw FHIRError(status: 403, code: "forbidden", english: "the audit ledger is readable by auditors and platform operators",
-                            spanish: "la bitácora de auditoría solo la pueden leer auditores y operadores de la plataforma")
-        }
-        ctx.audit?.decidedBy("urn:enlace:rule:auditor")
+        return try door.auditLog(for: p, audit: ctx.audit, everything: true)
     }
 
     static func int(_ req: Request, _ name: String) throws -> Int {

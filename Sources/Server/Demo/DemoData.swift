@@ -29,12 +29,7 @@ public struct DemoData: Sendable {
     /// Loads the demo unless the store already holds patients or users. Returns the sign-ins
     /// created, or nil when the data directory was not empty.
     public func loadIfEmpty() async throws -> [SignIn]? {
-        let hasPatients = try await services.store.read { tx -> Bool in
-            var options = SearchParser.Options()
-            options.maxCount = 1
-            let (q, _) = try SearchParser(options: options).parse(types: ["Patient"], parameters: [("_count", "1"), ("_total", "none")])
-            return !(try tx.search(q).matches.isEmpty)
-        }
+        let hasPatients = try await services.door.system(.startup).holdsAny("Patient")
         let identity = services.identity
         let hasUsers = !(try await identity.users().isEmpty)
         if hasPatients || hasUsers { return nil }
@@ -48,13 +43,6 @@ public struct DemoData: Sendable {
         let story = try await seedPrivacyStory(generator)
         try await seedAccesses(generator, story: story)
         return try await createUsers(identity)
-    }
-
-    /// A clock stopped at one instant, so a privacy operation run by the loader is dated in the
-    /// demo's past (the operation itself is the real one).
-    struct StoppedClock: Clock {
-        let at: Timestamp
-        func now() -> Timestamp { at }
     }
 
     /// What `seedPrivacyStory` wrote: the Consent of the approved request and the break-the-glass Task.
@@ -104,8 +92,8 @@ public struct DemoData: Sendable {
         approval.principal = anaPrincipal
         approval.interaction = "$approve"
         let operations = PrivacyOperations(policy: services.configuration.privacy)
-        let asAna = try await GuardedRepository.open(principal: anaPrincipal, repository: services.repository, audit: approval,
-                                                     builder: services.auditBuilder, clock: StoppedClock(at: approvedAt))
+        let loader = services.door.system(.demoLoader)
+        let asAna = try await loader.door(at: approvedAt).open(anaPrincipal, audit: approval)
         var narrowing = PrivacyOperations.Narrowing(parameters: nil)
         narrowing.end = Timestamp(date: g.ago(10 - 90))
         let consent = try await operations.approve(taskID: Self.castilloRequest, narrowing: narrowing, guarded: asAna, now: approvedAt)
@@ -117,9 +105,8 @@ public struct DemoData: Sendable {
         let glass = AuditContext(requestID: "demo-break-the-glass", method: "POST", path: "/fhir/Patient/\(ana)/$break-the-glass", query: nil, remoteAddress: nil)
         glass.principal = ramirez
         glass.interaction = "$break-the-glass"
-        let task = try await operations.breakTheGlass(patient: ana, reason: "Paciente en urgencias con hiperglucemia y deshidratación; confusa, no puede dar sus antecedentes",
-                                                      principal: ramirez, repository: services.repository, audit: glass,
-                                                      builder: services.auditBuilder, clock: StoppedClock(at: glassAt))
+        let task = try await loader.door(at: glassAt).breakTheGlass(patient: ana, reason: "Paciente en urgencias con hiperglucemia y deshidratación; confusa, no puede dar sus antecedentes",
+                                                                   principal: ramirez, audit: glass)
         return PrivacyStory(approvedConsent: consent.id, breakTheGlassTask: task.id)
     }
 
@@ -133,18 +120,7 @@ public struct DemoData: Sendable {
             entries.append(.object([("resource", r), ("request", .object([("method", .string("PUT")), ("url", .string("\(type)/\(id)"))]))]))
         }
         let bundle = JSON.object([("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", .array(entries))])
-        _ = try await services.repository.process(bundle: bundle, options: .init(base: services.configuration.fhirBase, maxEntries: 5000)) { _, _ in }
-        let ctx = AuditContext(requestID: "demo-load", method: "POST", path: "/fhir", query: nil, remoteAddress: nil)
-        ctx.principal = Principal(subject: "operator", scopes: ScopeSet("system/*.cruds"), tokenID: "enlace-serve-demo", purposeOfUse: "HOPERAT")
-        ctx.interaction = "transaction"
-        ctx.decidedBy("urn:enlace:rule:demo-load")
-        for (r, _) in resources.prefix(50) {
-            ctx.touched("\(r["resourceType"]?.stringValue ?? "")/\(r["id"]?.stringValue ?? "")/_history/1", patients: patients)
-        }
-        for p in patients { ctx.concerns(p) }
-        let now = services.clock.now()
-        _ = try await services.ledger.record(PendingAudit(recorded: now, patients: ctx.patients,
-                                                          bytes: services.auditBuilder.build(ctx, status: 200, recorded: now).serialized()))
+        _ = try await services.door.system(.demoLoader).load(transaction: bundle, base: services.configuration.fhirBase, patients: patients)
     }
 
     /// Past accesses to the demo patients' records, so *¿Quién vio mis datos?* has a story:

@@ -34,51 +34,6 @@ struct SeededRandom {
     mutating func pick<T>(_ a: [T]) -> T { a[int(0...(a.count - 1))] }
 }
 
-/// CURP (Clave Única de Registro de Población), 18 characters with its check digit, built by
-/// RENAPO's rules from names, birth date, sex and state.
-enum CURP {
-    static let dictionary = Array("0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ")
-
-    static func plain(_ s: String) -> String {
-        s.uppercased().replacingOccurrences(of: "Ñ", with: "X").folding(options: [.diacriticInsensitive], locale: Locale(identifier: "es_MX"))
-            .filter { ($0.isLetter && $0.isASCII) || $0 == " " }
-    }
-
-    static func firstInternal(_ s: String, vowel: Bool) -> Character {
-        let vowels = Set("AEIOU")
-        for ch in s.dropFirst() where ch.isLetter && (vowels.contains(ch) == vowel) { return ch }
-        return "X"
-    }
-
-    static func checkDigit(_ first17: String) -> Character {
-        var sum = 0
-        for (i, ch) in first17.enumerated() { sum += (dictionary.firstIndex(of: ch) ?? 0) * (18 - i) }
-        let d = (10 - sum % 10) % 10
-        return Character(String(d))
-    }
-
-    static func make(given: String, paternal: String, maternal: String, birth: (Int, Int, Int), female: Bool, state: String, homonym: Int) -> String {
-        let p = plain(paternal).split(separator: " ").last.map(String.init) ?? "X"
-        let m = plain(maternal).split(separator: " ").last.map(String.init) ?? "X"
-        var names = plain(given).split(separator: " ").map(String.init)
-        if names.count > 1, ["JOSE", "MARIA", "MA", "J"].contains(names[0]) { names.removeFirst() }
-        let n = names.first ?? "X"
-        var s = String(p.first!) + String(firstInternal(p, vowel: true)) + String(m.first!) + String(n.first!)
-        s += String(format: "%02d%02d%02d", birth.0 % 100, birth.1, birth.2)
-        s += female ? "M" : "H"
-        s += state
-        s += String(firstInternal(p, vowel: false)) + String(firstInternal(m, vowel: false)) + String(firstInternal(n, vowel: false))
-        s += birth.0 < 2000 ? String(homonym % 10) : String(Array("ABCDEFGHIJ")[homonym % 10])
-        return s + String(checkDigit(s))
-    }
-
-    /// Checks the shape and the check digit.
-    static func isValid(_ curp: String) -> Bool {
-        guard curp.count == 18, let last = curp.last else { return false }
-        return checkDigit(String(curp.prefix(17))) == last
-    }
-}
-
 struct DemoPatient {
     var id: String
     var given: String

@@ -15,7 +15,7 @@ extension FHIRAPI {
         let type = try context.parameters.require("type")
         let id = try context.parameters.require("id")
         let operation = try context.parameters.require("ctype")
-        let operations = PrivacyOperations(policy: configuration.privacy)
+        let operations = PrivacyOperations(policy: door.policy.privacy)
         switch (type, operation) {
         case ("Task", "$approve"), ("Task", "$deny"):
             context.audit?.interaction = operation
@@ -36,8 +36,7 @@ extension FHIRAPI {
             func value(_ name: String) -> String? {
                 (parameters?["parameter"]?.arrayValue ?? []).first { $0["name"]?.stringValue == name }.flatMap { $0["valueCode"]?.stringValue ?? $0["valueString"]?.stringValue }
             }
-            let task = try await operations.review(taskID: id, outcome: value("outcome"), note: value("note"), principal: principal, repository: repository,
-                                                   audit: context.audit, builder: auditBuilder, clock: clock)
+            let task = try await door.review(taskID: id, outcome: value("outcome"), note: value("note"), principal: principal, audit: context.audit)
             return FHIRResponse.written(task, status: .ok, request: request, base: base, location: false)
         case ("Patient", "$break-the-glass"):
             context.audit?.interaction = operation
@@ -47,8 +46,7 @@ extension FHIRAPI {
             let parameters = try await optionalBody(request)
             let reason = (parameters?["parameter"]?.arrayValue ?? []).first { $0["name"]?.stringValue == "reason" }?["valueString"]?.stringValue
                 ?? request.headers[HTTPField.Name("X-Break-The-Glass-Reason")!] ?? ""
-            let task = try await operations.breakTheGlass(patient: id, reason: reason, principal: principal, repository: repository,
-                                                          audit: context.audit, builder: auditBuilder, clock: clock)
+            let task = try await door.breakTheGlass(patient: id, reason: reason, principal: principal, audit: context.audit)
             return FHIRResponse.written(task, status: .created, request: request, base: base, location: true)
         default:
             throw FHIRError(status: 404, code: "not-supported", english: "unknown operation \(type)/[id]/\(operation)",

@@ -6,16 +6,6 @@ import NIOCore
 import Storage
 import Trust
 
-extension EnlaceServices {
-    /// Users, clients, codes, refresh tokens and revocation over this server's store.
-    public var identity: IdentityService {
-        var identity = IdentityService(store: store, clock: clock, requireTOTPForStaff: configuration.requireTOTPForStaff,
-                                       passwordIterations: configuration.passwordIterations)
-        identity.secrets = SecretBox(signingKey: authority.key)
-        return identity
-    }
-}
-
 /// SMART App Launch 2.x and Backend Services (https://hl7.org/fhir/smart-app-launch/):
 /// discovery, the authorization endpoint with its sign-in and approval pages, the token
 /// endpoint, introspection (RFC 7662) and revocation (RFC 7009). One file per endpoint.

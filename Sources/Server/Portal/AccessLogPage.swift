@@ -31,21 +31,26 @@ extension Portal {
         guard s.isPatient, let patient = s.ownPatient else {
             throw FHIRError(status: 403, code: "forbidden", english: "only the patient reads their access log here", spanish: "solo el paciente ve aquí su bitácora")
         }
-        context.audit?.decidedBy("urn:enlace:rule:own-access-log")
+        let log = try services.door.auditLog(for: s.principal, audit: context.audit)
         context.audit?.concerns(patient)
         let q = OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:]
         let showOwn = q["propios"] == "1"
         let ledger = services.ledger
-        let indexes = try await ledger.store.read { try $0.auditIndexes(patient: patient, before: nil, limit: 1000) }
         var records: [AuditRecord] = []
         var ownCount = 0
-        for i in indexes {
-            guard let r = try await ledger.entries(start: i, end: i + 1).first else { continue }
-            let event = (try? JSONParser.parse(r.bytes)) ?? .null
-            let subject = event["agent"]?.arrayValue?.first?["who"]?["identifier"]?["value"]?.stringValue
-            if subject == s.principal.subject && !showOwn { ownCount += 1; continue }
-            records.append(r)
-            if records.count >= 100 { break }
+        // the newest 1,000 entries at most, read 200 at a time, until 100 are shown
+        var before: Int64? = nil
+        pages: for _ in 0..<5 {
+            let page = try await log.entries(patient: patient, before: before, limit: 200)
+            for r in page.records {
+                let event = (try? JSONParser.parse(r.bytes)) ?? .null
+                let subject = event["agent"]?.arrayValue?.first?["who"]?["identifier"]?["value"]?.stringValue
+                if subject == s.principal.subject && !showOwn { ownCount += 1; continue }
+                records.append(r)
+                if records.count >= 100 { break pages }
+            }
+            guard page.more, let last = page.records.last else { break }
+            before = last.index
         }
         // The latest signed tree head (signed now if entries arrived since), its signature checked.
         _ = try await ledger.signTreeHead()

@@ -5,24 +5,6 @@ import Hummingbird
 import Storage
 import Trust
 
-extension CURP {
-    /// The CURP a person typed, normalized (spaces and dashes removed, upper case), when it has
-    /// the shape RENAPO gives every CURP — 4 letters, the date of birth (YYMMDD), sex (H, M or X),
-    /// state (2 letters), 3 consonants, the homonym character and the check digit — and its
-    /// check digit is right; nil otherwise.
-    static func normalized(_ input: String) -> String? {
-        let s = input.uppercased().filter { !$0.isWhitespace && $0 != "-" }
-        let chars = Array(s)
-        guard chars.count == 18, chars.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return nil }
-        func letters(_ r: Range<Int>) -> Bool { chars[r].allSatisfy(\.isLetter) }
-        func digits(_ r: Range<Int>) -> Bool { chars[r].allSatisfy(\.isNumber) }
-        guard letters(0..<4), digits(4..<10), "HMX".contains(chars[10]), letters(11..<16), digits(17..<18),
-              let month = Int(String(chars[6...7])), (1...12).contains(month),
-              let day = Int(String(chars[8...9])), (1...31).contains(day) else { return nil }
-        return isValid(s) ? s : nil
-    }
-}
-
 /// The clinician's side of consent (docs/portal.md): asking a patient for access by CURP
 /// (`/solicitar-acceso`) and breaking the glass in an emergency (`/pacientes/{id}/emergencia`),
 /// offered on the refusal page of a patient the clinician cannot see.
@@ -97,10 +79,10 @@ extension Portal {
         return layout(s, request, title: t.requestAccess, body: body)
     }
 
-    /// `POST /solicitar-acceso`: validates the form, looks the CURP up and — only when it names a
-    /// patient — creates the consent-request Task exactly as `POST /fhir/Task` would, through the
-    /// clinician's guarded repository (so the guard's rules, the Provenance and the audit entry
-    /// apply). Whether or not the CURP matched, the answer is the same redirect to the same page.
+    /// `POST /solicitar-acceso`: validates the form, then `Door.requestAccess` looks the CURP up
+    /// and — only when it names a patient — creates the consent-request Task exactly as
+    /// `POST /fhir/Task` would, through the clinician's guarded repository. Whether or not the
+    /// CURP matched, the answer is the same redirect to the same page.
     func submitAccessRequest(_ s: Session, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let t = s.strings
         try requirePractitioner(s)
@@ -123,69 +105,31 @@ extension Portal {
             return html(.unprocessableContent, requestAccessHTML(s, request, form: form, errors: errors, sent: false))
         }
         guard let me = s.principal.fhirUser else { throw FHIRError(status: 403, code: "forbidden", english: "for clinicians", spanish: "para personal clínico") }
-        // the audit entry says a CURP was looked up on the clinician's behalf (matched or not alike)
-        context.audit?.decidedBy("urn:enlace:rule:portal-curp-lookup")
-        let patients = try await patientsWithCURP(curp)
-        if !patients.isEmpty {
-            context.audit?.interaction = "create"
-            let g = try await guarded(s, context)
-            let now = services.clock.now()
-            for patient in patients where try await !hasPendingRequest(from: me, to: patient) {
-                var inputs: [JSON] = [.object([("type", .object([("text", .string("purpose"))])), ("valueCode", .string(form.purpose))])]
-                for c in labels where form.categories.contains(c) {
-                    inputs.append(.object([("type", .object([("text", .string("category"))])), ("valueCode", .string(c))]))
-                }
-                inputs.append(.object([("type", .object([("text", .string("duration"))])),
-                                       ("valueDuration", .object([("value", .number(String(form.days))), ("unit", .string("d")),
-                                                                  ("system", .string("http://unitsofmeasure.org")), ("code", .string("d"))]))]))
-                let task: JSON = .object([
-                    ("resourceType", .string("Task")),
-                    ("status", .string("requested")),
-                    ("intent", .string("proposal")),
-                    ("code", .object([("coding", .array([.object([("system", .string(PrivacyCodes.taskCodes)),
-                                                                  ("code", .string(PrivacyCodes.consentRequest))])]))])),
-                    ("for", .object([("reference", .string("Patient/\(patient)"))])),
-                    ("authoredOn", .string(now.description)),
-                    ("requester", .object([("reference", .string(me))])),
-                    ("reasonCode", .object([("text", .string(form.reason))])),
-                    ("input", .array(inputs)),
-                ])
-                _ = try await g.create("Task", task, ifNoneExist: nil)
+        let now = services.clock.now()
+        let chosen = labels.filter { form.categories.contains($0) }
+        let purpose = form.purpose, days = form.days, reason = form.reason
+        try await services.door.requestAccess(curp: curp, task: { patient in
+            var inputs: [JSON] = [.object([("type", .object([("text", .string("purpose"))])), ("valueCode", .string(purpose))])]
+            for c in chosen {
+                inputs.append(.object([("type", .object([("text", .string("category"))])), ("valueCode", .string(c))]))
             }
-        }
+            inputs.append(.object([("type", .object([("text", .string("duration"))])),
+                                   ("valueDuration", .object([("value", .number(String(days))), ("unit", .string("d")),
+                                                              ("system", .string("http://unitsofmeasure.org")), ("code", .string("d"))]))]))
+            return .object([
+                ("resourceType", .string("Task")),
+                ("status", .string("requested")),
+                ("intent", .string("proposal")),
+                ("code", .object([("coding", .array([.object([("system", .string(PrivacyCodes.taskCodes)),
+                                                              ("code", .string(PrivacyCodes.consentRequest))])]))])),
+                ("for", .object([("reference", .string("Patient/\(patient)"))])),
+                ("authoredOn", .string(now.description)),
+                ("requester", .object([("reference", .string(me))])),
+                ("reasonCode", .object([("text", .string(reason))])),
+                ("input", .array(inputs)),
+            ])
+        }, principal: s.principal, audit: context.audit)
         return Portal.redirect("/solicitar-acceso?enviada=1")
-    }
-
-    /// Does `requester` already have a consent request waiting for `patient`? Asking again then
-    /// adds nothing (the page answers the same). A system-level read, like the CURP lookup: the
-    /// Task lives in the patient's compartment, which the guard hides from the asker.
-    func hasPendingRequest(from requester: String, to patient: String) async throws -> Bool {
-        let (query, _) = try SearchParser().parse(types: ["Task"], parameters: [
-            ("code", "\(PrivacyCodes.taskCodes)|\(PrivacyCodes.consentRequest)"), ("patient", "Patient/\(patient)"),
-            ("requester", requester), ("status", "requested,received,ready"), ("_count", "1"), ("_total", "none")])
-        return try await services.store.read { tx in try !tx.search(query).matches.isEmpty }
-    }
-
-    /// The ids of the live Patients whose CURP identifier is `curp`.
-    ///
-    /// This is the portal's one read that does not go through the clinician's guarded repository:
-    /// a clinician asks for access precisely because the guard hides the patient from them. It is
-    /// a system-level search of the identifier index on the clinician's behalf, and nothing it
-    /// finds is shown: the caller only uses the ids to address the consent-request Task (written
-    /// through the guard), and answers the same page whether or not anything matched.
-    func patientsWithCURP(_ curp: String) async throws -> [String] {
-        var options = SearchParser.Options()
-        options.maxCount = 5
-        let (query, _) = try SearchParser(options: options).parse(types: ["Patient"], parameters: [("identifier", curp), ("_count", "5"), ("_total", "none")])
-        let matches = try await services.store.read { tx in try tx.search(query).matches }
-        return matches.filter { !$0.deleted }.compactMap { r -> String? in
-            guard let json = try? r.json() else { return nil }
-            let isCURP = (json["identifier"]?.arrayValue ?? []).contains {
-                $0["value"]?.stringValue?.uppercased() == curp
-                    && (($0["system"]?.stringValue ?? "").lowercased().contains("curp") || $0["type"]?["text"]?.stringValue?.uppercased() == "CURP")
-            }
-            return isCURP ? r.id : nil
-        }
     }
 
     // MARK: - the clinician's refusal page
@@ -255,10 +199,8 @@ extension Portal {
         }
         // As `FHIRAPI.privacyOperation` does for `Patient/{id}/$break-the-glass`.
         context.audit?.interaction = "$break-the-glass"
-        let operations = PrivacyOperations(policy: services.configuration.privacy)
         do {
-            _ = try await operations.breakTheGlass(patient: id, reason: reason, principal: s.principal, repository: services.repository,
-                                                   audit: context.audit, builder: services.auditBuilder, clock: services.clock)
+            _ = try await services.door.breakTheGlass(patient: id, reason: reason, principal: s.principal, audit: context.audit)
         } catch let e as FHIRError where e.status == 400 {
             let body = breakTheGlassForm(s, patientID: id, reason: reason, error: t.btgReasonTooShort)
             return html(.unprocessableContent, layout(s, request, title: t.breakTheGlass, body: body))

@@ -159,8 +159,7 @@ struct Portal: Sendable {
 
     /// The guarded repository of the signed-in person: the only way the portal reads or writes data.
     func guarded(_ s: Session, _ context: EnlaceRequestContext) async throws -> GuardedRepository {
-        try await GuardedRepository.open(principal: s.principal, repository: services.repository, audit: context.audit,
-                                         builder: services.auditBuilder, clock: services.clock)
+        try await services.door.open(s.principal, audit: context.audit)
     }
 
     func sessionCookie(_ value: String, maxAge: Int64) -> String {

@@ -83,10 +83,8 @@ extension Portal {
         }
         let note = (form["nota"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         context.audit?.interaction = "$review"
-        _ = try await PrivacyOperations(policy: services.configuration.privacy)
-            .review(taskID: taskID, outcome: outcome == "revocar" ? "revoke" : nil, note: note.isEmpty ? nil : String(note.prefix(500)),
-                    principal: s.principal, repository: services.repository, audit: context.audit, builder: services.auditBuilder,
-                    clock: services.clock)
+        _ = try await services.door.review(taskID: taskID, outcome: outcome == "revocar" ? "revoke" : nil,
+                                           note: note.isEmpty ? nil : String(note.prefix(500)), principal: s.principal, audit: context.audit)
         return Portal.redirect(outcome == "revocar" ? "/revisiones?revocada=1" : "/revisiones?revisada=1")
     }
 

@@ -28,56 +28,6 @@ public struct SearchSQL: Sendable {
 
     public init(dialect: Dialect) { self.dialect = dialect }
 
-    /// `(alias may be seen)`, or nil when everything may be seen.
-    func visibilityClause(_ alias: String, types: [String], args: inout [SQLValue]) -> String? {
-        guard let v = visibility else { return nil }
-        var parts: [String] = []
-        if !v.sharedTypes.isEmpty {
-            parts.append("\(alias).type IN (\(placeholders(v.sharedTypes.count)))")
-            args += v.sharedTypes.map { .text($0) }
-        }
-        // only shared types asked for: no compartment can matter (a practitioner's compartment
-        // list is thousands of rows; building it for an Organization search cost 50 ms)
-        let onlyShared = !types.isEmpty && types.allSatisfy { v.sharedTypes.contains($0) }
-        if !v.patients.isEmpty && !onlyShared {
-            if correlated && dialect == .sqlite {
-                // a driving filter already narrowed the rows: probe each one's compartments
-                parts.append("EXISTS (SELECT 1 FROM compartment vc INDEXED BY compartment_resource WHERE vc.type = \(alias).type AND vc.id = \(alias).id AND vc.patient_key IN (\(placeholders(v.patients.count))))")
-            } else {
-                parts.append("(\(alias).type, \(alias).id) IN (SELECT vc.type, vc.id FROM compartment vc WHERE vc.patient_key IN (\(placeholders(v.patients.count))))")
-            }
-            args += v.patients.map { .text($0) }
-        }
-        var clause = parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")"
-        if let readable = v.readableTypes {
-            clause += readable.isEmpty ? " AND 1 = 0" : " AND \(alias).type IN (\(placeholders(readable.count)))"
-            args += readable.map { .text($0) }
-        }
-        if !v.hiddenLabels.isEmpty {
-            clause += " AND NOT " + inIndex(.token, alias, types, "s.param = '_security' AND s.value IN (\(placeholders(v.hiddenLabels.count)))")
-            args += v.hiddenLabels.map { .text($0) }
-        }
-        // resources of shared types are in no compartment: the per-patient rules cannot apply
-        if onlyShared { return clause }
-        // patients with the same hidden labels share one rule (a practitioner's 200 patients
-        // usually all hide the same sensitive categories: one subquery, not 200)
-        for rule in v.groupedPatientRules {
-            var inner = correlated && dialect == .sqlite
-                ? "EXISTS (SELECT 1 FROM compartment hc INDEXED BY compartment_resource WHERE hc.type = \(alias).type AND hc.id = \(alias).id AND hc.patient_key IN (\(placeholders(rule.patients.count))))"
-                : "(\(alias).type, \(alias).id) IN (SELECT hc.type, hc.id FROM compartment hc WHERE hc.patient_key IN (\(placeholders(rule.patients.count))))"
-            args += rule.patients.map { .text($0) }
-            inner += " AND " + inIndex(.token, alias, types, "s.param = '_security' AND s.value IN (\(placeholders(rule.labels.count)))")
-            args += rule.labels.map { .text($0) }
-            if !v.disclosed.isEmpty {
-                inner += " AND (\(alias).type || '/' || \(alias).id) NOT IN (\(placeholders(v.disclosed.count)))"
-                args += v.disclosed.map { .text($0) }
-            }
-            clause += " AND NOT (" + inner + ")"
-        }
-        if let rules = dataRulesClause(v, alias: alias, types: types, args: &args) { clause += " AND " + rules }
-        return clause
-    }
-
     /// Sentinels so NULL sort keys order the same way on both backends.
     static let lowestText = ""
     static let lowestNumber = -1.0e300

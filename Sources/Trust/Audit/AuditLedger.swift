@@ -1,7 +1,7 @@
 import Crypto
 import FHIR
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 
 /// The tamper-evident audit ledger: an append-only log of AuditEvents hashed into an RFC 9162
 /// Merkle tree (https://www.rfc-editor.org/rfc/rfc9162#section-2.1), with signed tree heads.
@@ -10,14 +10,14 @@ import Storage
 /// together share one commit (group commit); the in-memory tree follows the stored log, including
 /// entries other server nodes append; every tree head is signed ES256 with the server key.
 public actor AuditLedger {
-    public let store: any ResourceStore
+    let store: any ResourceStore
     public let key: SigningKey
     let clock: any Clock
     private var log = MerkleLog()
     private var pending: [(PendingAudit, CheckedContinuation<Int64, any Error>)] = []
     private var flushing = false
 
-    public init(store: any ResourceStore, key: SigningKey, clock: any Clock) {
+    @_spi(Unguarded) public init(store: any ResourceStore, key: SigningKey, clock: any Clock) {
         self.store = store
         self.key = key
         self.clock = clock
@@ -109,7 +109,7 @@ public actor AuditLedger {
 
     public func size() async throws -> Int { try await sync() }
 
-    public func entries(start: Int64, end: Int64) async throws -> [AuditRecord] {
+    func entries(start: Int64, end: Int64) async throws -> [AuditRecord] {
         try await store.read { try $0.auditEntries(start: start, end: end) }
     }
 

@@ -1,7 +1,7 @@
 import Crypto
 import FHIR
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 
 /// Recomputes the audit ledger from the stored entries and checks it against the hash chain,
 /// every signed tree head and (optionally) tree heads copied to a witness file outside the
@@ -22,7 +22,7 @@ public struct LedgerVerifier: Sendable {
     public init(publicKey: P256.Signing.PublicKey) { self.publicKey = publicKey }
 
     /// `progress` is called with (entries checked, total) every few thousand entries.
-    public func verify(store: any ResourceStore, witness: [TreeHead] = [], progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> Report {
+    @_spi(Unguarded) public func verify(store: any ResourceStore, witness: [TreeHead] = [], progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> Report {
         var report = Report()
         let size = try await store.read { try $0.auditSize() }
         var log = MerkleLog()
@@ -120,5 +120,14 @@ public enum TreeHeadJSON {
             ("timestamp", .string(head.timestamp.description)),
             ("signature", .string(Data(head.signature).base64EncodedString())),
         ])
+    }
+}
+
+extension Door {
+    /// `enlace audit verify`: checks the whole ledger — every entry's chain link, the Merkle
+    /// roots of every signed tree head and its signature with this door's key, and consistency
+    /// with the `witness` heads (docs/audit.md).
+    public func verifyLedger(witness: [TreeHead] = [], progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> LedgerVerifier.Report {
+        try await LedgerVerifier(publicKey: ledger.key.privateKey.publicKey).verify(store: store, witness: witness, progress: progress)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Storage
+@_spi(Unguarded) import Storage
 
 /// The record kinds identity keeps in the store (`RecordReader`/`RecordWriter`). Secrets
 /// (codes, refresh tokens, sessions) are keyed by their SHA-256, never stored in clear.

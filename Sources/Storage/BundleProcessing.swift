@@ -174,7 +174,7 @@ extension Repository {
         let conditions = prepared
         let ids = newIDs
         let ready = await prepareOutsideWriter(requests, conditions: conditions, ids: ids, now: now)
-        let responses: [Int: JSON] = try await store.write { tx in
+        let responses: [Int: JSON] = try await commit { tx in
             var out: [Int: JSON] = [:]
             var written: [Written] = []
             // conditional creates that match an existing resource map to it

@@ -1,0 +1,135 @@
+import FHIR
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PostgresNIO
+@_spi(Unguarded) import Storage
+
+/// A small blocking pool: threads of the store's `NIOThreadPool` take a connection, use it
+/// for one transaction and give it back. Connections are opened lazily, up to `max`.
+final class ConnectionPool: @unchecked Sendable {
+    let endpoint: PostgresStore.Endpoint
+    let max: Int
+    let connectTimeout: TimeAmount
+    let queryTimeout: TimeAmount
+    let logger: Logger
+    let condition = NSCondition()
+    var idle: [Session] = []
+    var open = 0
+    var closed = false
+    var nextID = 0
+
+    init(endpoint: PostgresStore.Endpoint, max: Int, connectTimeout: TimeAmount, queryTimeout: TimeAmount, logger: Logger) {
+        self.endpoint = endpoint
+        self.max = max
+        self.connectTimeout = connectTimeout
+        self.queryTimeout = queryTimeout
+        self.logger = logger
+    }
+
+    func acquire() throws -> Session {
+        condition.lock()
+        let deadline = Date().addingTimeInterval(Double(queryTimeout.nanoseconds) / 1e9)
+        while true {
+            if closed {
+                condition.unlock()
+                throw PGFailure(sqlState: nil, message: "the PostgreSQL store is closed")
+            }
+            while let s = idle.popLast() {
+                if s.connection.isClosed { open -= 1; continue }
+                condition.unlock()
+                return s
+            }
+            if open < max { break }
+            if !condition.wait(until: deadline) {
+                condition.unlock()
+                throw PGFailure(sqlState: nil, message: "no free PostgreSQL connection within \(queryTimeout.nanoseconds / 1_000_000_000) s (pool of \(max))")
+            }
+        }
+        open += 1
+        nextID += 1
+        let id = nextID
+        condition.unlock()
+        do {
+            return try connect(id: id)
+        } catch {
+            condition.lock()
+            open -= 1
+            condition.signal()
+            condition.unlock()
+            throw error
+        }
+    }
+
+    func connect(id: Int) throws -> Session {
+        var config = PostgresConnection.Configuration(host: endpoint.host, port: endpoint.port, username: endpoint.user,
+                                                      password: endpoint.password, database: endpoint.database, tls: .disable)
+        config.options.connectTimeout = connectTimeout
+        let ms = queryTimeout.nanoseconds / 1_000_000
+        var parameters: [(String, String)] = [
+            ("application_name", "enlace"),
+            ("synchronous_commit", "on"),
+            ("statement_timeout", "\(ms)"),
+            ("lock_timeout", "\(ms)"),
+            ("idle_in_transaction_session_timeout", "\(ms * 2)"),
+            ("client_encoding", "UTF8"),
+            ("TimeZone", "UTC"),
+        ]
+        if let schema = endpoint.schema { parameters.append(("search_path", schema)) }
+        config.options.additionalStartupParameters = parameters
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        let future = PostgresConnection.connect(on: eventLoop, configuration: config, id: id, logger: logger)
+        let timedOut = NIOLockedValueBox(false)
+        let promise = eventLoop.makePromise(of: PostgresConnection.self)
+        let timer = eventLoop.scheduleTask(in: connectTimeout + .seconds(2)) {
+            timedOut.withLockedValue { $0 = true }
+            promise.fail(PGFailure(sqlState: nil, message: "cannot connect to PostgreSQL at \(self.endpoint.description): no answer within \(self.connectTimeout.nanoseconds / 1_000_000_000) s"))
+        }
+        future.whenComplete { result in
+            timer.cancel()
+            if timedOut.withLockedValue({ $0 }) {
+                if case .success(let c) = result { c.close().whenComplete { _ in } }
+                return
+            }
+            promise.completeWith(result)
+        }
+        let connection: PostgresConnection
+        do {
+            connection = try promise.futureResult.wait()
+        } catch let e as PGFailure {
+            throw e
+        } catch {
+            throw PGFailure(error, endpoint: endpoint, connecting: true)
+        }
+        return Session(connection: connection, endpoint: endpoint, logger: logger, timeout: queryTimeout + .seconds(5))
+    }
+
+    func release(_ session: Session, broken: Bool = false) {
+        condition.lock()
+        if broken || session.broken || closed || session.connection.isClosed {
+            open -= 1
+            condition.signal()
+            condition.unlock()
+            try? session.connection.close().wait()
+            return
+        }
+        idle.append(session)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func closeAll(wait: Bool = true) {
+        condition.lock()
+        closed = true
+        let sessions = idle
+        idle = []
+        open -= sessions.count
+        condition.broadcast()
+        condition.unlock()
+        for s in sessions {
+            if wait { try? s.connection.close().wait() } else { s.connection.close().whenComplete { _ in } }
+        }
+    }
+}
