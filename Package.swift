@@ -22,9 +22,10 @@ let package = Package(
     targets: [
         // Definitions, resource model, validation, OperationOutcome errors. No I/O.
         .target(name: "FHIR"),
-        // ResourceStore protocol, in-memory store, conformance suite.
+        // ResourceStore protocol, Repository (FHIR REST semantics), indexing, the search plan, the one
+        // visibility compiler, Bundle processing, the event outbox.
         .target(name: "Storage", dependencies: ["FHIR"]),
-        // Embedded SQLite backend (GRDB).
+        // Embedded SQLite backend (GRDB): a file, or memory for tests.
         .target(name: "StorageSQLite", dependencies: [
             "FHIR", "Storage",
             .product(name: "GRDB", package: "GRDB.swift"),
@@ -35,15 +36,24 @@ let package = Package(
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Principals, tokens, access decisions, the guarded store.
+        // Principals, tokens, access decisions, the door (the only way to the data), the audit ledger.
         .target(name: "Trust", dependencies: [
             "FHIR", "Storage",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
-        // Hummingbird application: FHIR REST API.
+        // Domain modules (docs/architecture.md): they reach data only through Trust's door and meet
+        // each other only through FHIR resources and the event outbox.
+        .target(name: "Monitoring", dependencies: ["FHIR", "Storage", "Trust"]),
+        .target(name: "Prevention", dependencies: ["FHIR", "Storage", "Trust"]),
+        .target(name: "Care", dependencies: ["FHIR", "Storage", "Trust"]),
+        .target(name: "Financing", dependencies: ["FHIR", "Storage", "Trust"]),
+        .target(name: "Interop", dependencies: ["FHIR", "Storage", "Trust"]),
+        // Hummingbird application: FHIR REST API, OAuth/SMART, portal; the only module that wires a
+        // concrete storage backend.
         .target(name: "Server", dependencies: [
             "FHIR", "Storage", "StorageSQLite", "StoragePostgres", "Trust",
+            "Monitoring", "Prevention", "Care", "Financing", "Interop",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
@@ -63,6 +73,11 @@ let package = Package(
         .testTarget(name: "ArchitectureTests"),
         .testTarget(name: "StorageTests", dependencies: ["FHIR", "Storage", "StorageSQLite", "StoragePostgres"]),
         .testTarget(name: "TrustTests", dependencies: ["Trust", "StorageSQLite"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Trust", "Storage", "StorageSQLite", "FHIR"]),
+        .testTarget(name: "PreventionTests", dependencies: ["Prevention", "Trust", "Storage", "StorageSQLite", "FHIR"]),
+        .testTarget(name: "CareTests", dependencies: ["Care", "Trust", "Storage", "StorageSQLite", "FHIR"]),
+        .testTarget(name: "FinancingTests", dependencies: ["Financing", "Trust", "Storage", "StorageSQLite", "FHIR"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Trust", "FHIR", "Storage", "StorageSQLite", "StoragePostgres",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -100,7 +100,8 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         router: router,
         server: .http1(additionalChannelHandlers: [ProtocolErrorHandler()]),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Enlace"),
-        services: [TreeHeadService(ledger: services.ledger, logger: logger)],
+        services: [TreeHeadService(ledger: services.ledger, logger: logger),
+                   EventConsumersService(door: services.door, consumers: services.eventConsumers(), logger: logger)],
         logger: logger
     )
 }

@@ -24,7 +24,7 @@ struct FHIRAPI: Sendable {
         options.defaultCount = configuration.defaultPageSize
         options.maxCount = configuration.maxPageSize
         searchParser = SearchParser(options: options)
-        capabilityStatement = CapabilityStatementBuilder(base: configuration.fhirBase).build().serialized()
+        capabilityStatement = CapabilityStatementBuilder(base: configuration.fhirBase, oauthBase: configuration.oauthBase, contributions: CapabilityContribution.all).build().serialized()
     }
 
     var base: String { configuration.fhirBase }
@@ -54,6 +54,7 @@ struct FHIRAPI: Sendable {
     func register(on router: Router<EnlaceRequestContext>) {
         let fhir = router.group("fhir")
         fhir.get("metadata") { _, _ in FHIRResponse.bytes(.ok, capabilityStatement) }
+        registerDomains(on: fhir)
         fhir.get("_history") { req, ctx in try await historySystem(req, ctx) }
         fhir.get("") { req, ctx in try await searchSystem(req, ctx) }
         fhir.post("") { req, ctx in try await bundle(req, ctx) }

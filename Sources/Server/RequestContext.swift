@@ -16,15 +16,14 @@ public struct EnlaceRequestContext: RequestContext {
     public var audit: AuditContext?
     /// The `X-Provenance` header of the request, if any (set by the format middleware).
     public var provenanceHeader: String?
-    let maxBody: Int
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress?.ipAddress
-        maxBody = Int.max
     }
 
-    /// Bodies are limited by `BodyLimit` in the handlers (to answer with an OperationOutcome);
-    /// this bound is only Hummingbird's own last resort.
+    /// Bodies are limited by `ServerConfiguration.maxBodyBytes` where the handlers read them
+    /// (`FHIRAPI.body`, so the answer is an OperationOutcome 413); this bound is only
+    /// Hummingbird's own last resort.
     public var maxUploadSize: Int { 64 * 1024 * 1024 }
 }

@@ -1,7 +1,7 @@
 /// Who is asking: the authenticated subject of a request, its role, its context and what its
 /// token's scopes allow. Built from a verified access token; every access decision reads it.
 public struct Principal: Sendable, Equatable {
-    /// The people and services Enlace knows (issue #4).
+    /// The people and services Enlace knows (docs/access.md).
     public enum Role: String, Sendable, CaseIterable {
         case patient
         /// Acts for patients (parent of a minor, caregiver): `actsFor`.

@@ -8,7 +8,7 @@ import Server
 import Testing
 @_spi(Unguarded) import Trust
 
-/// Issue #5 end to end over HTTP: consent requests, revocation, break-the-glass, the right not
+/// Consent (docs/consent.md) end to end over HTTP: consent requests, revocation, break-the-glass, the right not
 /// to know and opposition — all decided at the one decision point (`AccessPolicy.decide`).
 @Suite("Consent end to end")
 struct ConsentTests {

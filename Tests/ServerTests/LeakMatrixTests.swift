@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @_spi(Unguarded) import Trust
 
-/// The leak matrix of issue #4: two patients, a practitioner with a treating relationship to one
+/// The leak matrix (docs/access.md): two patients, a practitioner with a treating relationship to one
 /// of them, the patient herself and a payer, over every read path. Nothing of the other patient
 /// — no resource, total or count — comes back, and the status codes are the same whether or not
 /// the hidden data exists.
@@ -129,7 +129,7 @@ struct LeakMatrixTests {
     }
 }
 
-/// The same read paths with consents in play (issue #5): Luis grants the practitioner only his
+/// The same read paths with consents in play (docs/consent.md): Luis grants the practitioner only his
 /// Observations of 2027 (there are none), and Ana chooses not to be told about her glucose
 /// results. The practitioner then sees Luis's Patient resource and nothing else of his; Ana
 /// sees nothing of the withheld result — on every path, including counts and history.

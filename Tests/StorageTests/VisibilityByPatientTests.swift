@@ -3,7 +3,7 @@ import Foundation
 @_spi(Unguarded) import Storage
 import Testing
 
-/// Per-patient hidden labels (issue #5: sensitive categories without consent, the right not to
+/// Per-patient hidden labels (docs/consent.md: sensitive categories without consent, the right not to
 /// know) compiled into SQL on every backend: main query, counts, `_has`, includes and history.
 @Suite("Visibility by patient")
 struct VisibilityByPatientTests {

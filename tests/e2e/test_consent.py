@@ -1,4 +1,4 @@
-"""Issue #5 end to end over real HTTP against the real binary: users made with the CLI, their
+"""Consent (docs/consent.md) end to end over real HTTP against the real binary: users made with the CLI, their
 tokens from `enlace token --user`, and every step of consent the issue lists — refused without a
 relationship, approved request, revocation, break-the-glass that ends by itself, and a withheld
 genetic result that no response to the patient betrays until an accompanied disclosure."""

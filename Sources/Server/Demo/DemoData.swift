@@ -42,6 +42,11 @@ public struct DemoData: Sendable {
         }
         let story = try await seedPrivacyStory(generator)
         try await seedAccesses(generator, story: story)
+        try await seedMonitoring(generator)
+        try await seedPrevention(generator)
+        try await seedCare(generator)
+        try await seedFinancing(generator)
+        try await seedInterop(generator)
         return try await createUsers(identity)
     }
 

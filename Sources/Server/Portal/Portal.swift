@@ -34,7 +34,7 @@ struct Portal: Sendable {
                            "/descargar", "/resumen", "/pacientes", "/solicitar-acceso", "/revisiones", "/inicio", "/favicon.ico"]
 
     static func owns(_ path: String) -> Bool {
-        path == "/" || prefixes.contains { path == $0 || path.hasPrefix($0 + "/") || ($0.hasSuffix("/") && path.hasPrefix($0)) }
+        path == "/" || (prefixes + domainPrefixes).contains { path == $0 || path.hasPrefix($0 + "/") || ($0.hasSuffix("/") && path.hasPrefix($0)) }
     }
 
     func register(on router: Router<EnlaceRequestContext>) {
@@ -87,6 +87,7 @@ struct Portal: Sendable {
         }
         router.get("solicitar-acceso") { req, ctx in try await page(req, ctx) { try await requestAccessPage($0, $1, $2) } }
         router.post("solicitar-acceso") { req, ctx in try await page(req, ctx) { try await submitAccessRequest($0, $1, $2) } }
+        registerDomainPages(on: router)
     }
 
     static func asset(_ text: String, type: String) -> Response {
@@ -239,6 +240,7 @@ struct Portal: Sendable {
             } else if s.principal.effectiveRole == .privacyOfficer {
                 links = [("/revisiones", t.navReviews)]
             }
+            links += domainNavigation(s)
             nav = "<nav aria-label=\"\(esc(t.navLabel))\"><ul>"
             for (href, label) in links {
                 let current = request.uri.path == href || (href != "/" && request.uri.path.hasPrefix(href + "/"))

@@ -12,7 +12,9 @@ struct PortalStrings: Sendable {
 
     let language: Language
 
-    private func t(_ es: String, _ en: String) -> String { language == .es ? es : en }
+    /// Spanish or English by the page's language. Each domain's pages keep their strings in an
+    /// extension of `PortalStrings` in their own file (`Portal/<Domain>Strings.swift`).
+    func t(_ es: String, _ en: String) -> String { language == .es ? es : en }
 
     // frame
     var skipToContent: String { t("Saltar al contenido", "Skip to content") }

@@ -32,7 +32,7 @@ public struct SearchQuery: Sendable, Equatable {
     }
 }
 
-/// The part of the data a principal may see (issue #4, refined by consent in #5).
+/// The part of the data a principal may see (docs/access.md, refined by consent: docs/consent.md).
 public struct Visibility: Sendable, Equatable {
     public var patients: [String]
     public var sharedTypes: [String]

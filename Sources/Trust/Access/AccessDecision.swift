@@ -3,7 +3,7 @@ import Foundation
 import Storage
 
 /// What a principal may do, decided once per request before any query runs
-/// (docs/access.md). Consent (issue #5) refines it at this same point.
+/// (docs/access.md). Consent (docs/consent.md) refines it at this same point.
 public struct AccessDecision: Sendable {
     /// nil: may see everything the scopes allow.
     public var visibility: Visibility?

@@ -2,7 +2,7 @@ import FHIR
 import Foundation
 @_spi(Unguarded) import Storage
 
-/// The privacy operations of issue #5 (docs/consent.md): answering a consent request
+/// The privacy operations (docs/consent.md): answering a consent request
 /// (`Task/[id]/$approve`, `$deny`) and break-the-glass (`Patient/[id]/$break-the-glass`).
 /// They only *write records* (Consent, Task, Communication) through a guarded repository;
 /// what those records allow is decided by `AccessPolicy` on the next request.

@@ -4,7 +4,7 @@ import Storage
 
 /// Puts HL7 v3 sensitivity labels (`http://terminology.hl7.org/CodeSystem/v3-ActCode`) on
 /// resources as they are stored, from the codes they carry: CIE-10/ICD-10 ranges, LOINC and
-/// SNOMED CT codes (issue #5). The rules are data: `SensitivityLabeler(rules:)` replaces them.
+/// SNOMED CT codes (docs/privacy-policy.md). The rules are data: `SensitivityLabeler(rules:)` replaces them.
 ///
 /// It also files Enlace's privacy records (Tasks of consent requests, break-the-glass reviews
 /// and disclosures) in the compartment of the patient they are `for`: R4 leaves Task out of the

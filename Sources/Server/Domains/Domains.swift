@@ -1,0 +1,69 @@
+import FHIR
+import Foundation
+import Hummingbird
+import Trust
+
+/// How the domain modules (Monitoring, Prevention, Care, Financing, Interop) plug into the
+/// server (docs/architecture.md, "Adding a domain service"). Each domain has one wiring file
+/// beside this one, `Domains/<Domain>.swift`, which registers its FHIR routes, its portal pages
+/// and navigation, its CapabilityStatement entries and its outbox consumers; its demo data lives
+/// in `Demo/Demo+<Domain>.swift`. The domain's logic lives in its own module and reaches data
+/// only through the guarded repository the door opens (or, for a consumer, through the door's
+/// outbox); the wiring only translates HTTP to the module's functions and back.
+
+/// What a domain adds to `GET /fhir/metadata`.
+struct CapabilityContribution: Sendable {
+    /// Operations by resource type (`""`: system-level), each (name without `$`, canonical definition).
+    var operations: [String: [(name: String, definition: String)]] = [:]
+    /// Extensions on `CapabilityStatement.rest` (e.g. the SubscriptionTopics the server supports).
+    var restExtensions: [JSON] = []
+    /// Extra `searchInclude`/`interaction` notes are not needed: every type already has every interaction.
+
+    init(operations: [String: [(name: String, definition: String)]] = [:], restExtensions: [JSON] = []) {
+        self.operations = operations
+        self.restExtensions = restExtensions
+    }
+
+    /// Every domain's contribution.
+    static var all: [CapabilityContribution] { [.monitoring, .prevention, .care, .financing, .interop] }
+}
+
+extension FHIRAPI {
+    /// Every domain's FHIR routes under `/fhir` (literal paths such as `Observation/$stats` win
+    /// over `{type}/{id}` in the router).
+    func registerDomains(on fhir: RouterGroup<EnlaceRequestContext>) {
+        registerMonitoring(on: fhir)
+        registerPrevention(on: fhir)
+        registerCare(on: fhir)
+        registerFinancing(on: fhir)
+        registerInterop(on: fhir)
+    }
+}
+
+extension Portal {
+    /// Every domain's portal pages.
+    func registerDomainPages(on router: Router<EnlaceRequestContext>) {
+        registerMonitoringPages(on: router)
+        registerPreventionPages(on: router)
+        registerCarePages(on: router)
+        registerFinancingPages(on: router)
+        registerInteropPages(on: router)
+    }
+
+    /// The navigation entries the domains add for this session (href, label), after the core ones.
+    func domainNavigation(_ s: Session) -> [(String, String)] {
+        monitoringNavigation(s) + preventionNavigation(s) + careNavigation(s) + financingNavigation(s) + interopNavigation(s)
+    }
+
+    /// Paths the domains' pages own (the bearer-token middleware leaves them to the portal's session).
+    static var domainPrefixes: [String] {
+        monitoringPrefixes + preventionPrefixes + carePrefixes + financingPrefixes + interopPrefixes
+    }
+}
+
+extension EnlaceServices {
+    /// Every domain's outbox consumers, run by `EventConsumersService`.
+    func eventConsumers() -> [any EventConsumer] {
+        monitoringConsumers() + preventionConsumers() + careConsumers() + financingConsumers() + interopConsumers()
+    }
+}

@@ -1,0 +1,7 @@
+import FHIR
+import Foundation
+@testable import Monitoring
+import Testing
+
+// The Monitoring module's tests (Swift Testing). HTTP-level tests of its routes live in
+// Tests/ServerTests, process-level ones in tests/e2e.
