@@ -15,7 +15,11 @@ struct EventConsumersService: Service {
     var poll: Double = 1.0
 
     func run() async throws {
-        guard !consumers.isEmpty else { return }
+        // a service that returns ends the whole server: with nothing to run, wait for shutdown
+        guard !consumers.isEmpty else {
+            try? await gracefulShutdown()
+            return
+        }
         var pause: [String: (until: Date, seconds: Double)] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             for consumer in consumers {
