@@ -1,6 +1,8 @@
 import FHIR
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import Care
 import Trust
 
@@ -19,6 +21,7 @@ extension Portal {
 
 extension EnlaceServices {
     func careConsumers() -> [any EventConsumer] { [] }
+    func careServices(_ logger: Logger) -> [any Service] { [] }
 }
 
 extension CapabilityContribution {

@@ -1,6 +1,8 @@
 import FHIR
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import Trust
 
 /// How the domain modules (Monitoring, Prevention, Care, Financing, Interop) plug into the
@@ -65,5 +67,12 @@ extension EnlaceServices {
     /// Every domain's outbox consumers, run by `EventConsumersService`.
     func eventConsumers() -> [any EventConsumer] {
         monitoringConsumers() + preventionConsumers() + careConsumers() + financingConsumers() + interopConsumers()
+    }
+
+    /// Every domain's long-running services (e.g. Subscription delivery, Bulk export jobs), run
+    /// under ServiceLifecycle beside the HTTP server; each must wait for graceful shutdown rather
+    /// than return early (a service that returns ends the server).
+    func domainServices(_ logger: Logger) -> [any Service] {
+        monitoringServices(logger) + preventionServices(logger) + careServices(logger) + financingServices(logger) + interopServices(logger)
     }
 }

@@ -1,6 +1,8 @@
 import FHIR
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import Financing
 import Trust
 
@@ -19,6 +21,7 @@ extension Portal {
 
 extension EnlaceServices {
     func financingConsumers() -> [any EventConsumer] { [] }
+    func financingServices(_ logger: Logger) -> [any Service] { [] }
 }
 
 extension CapabilityContribution {

@@ -1,6 +1,8 @@
 import FHIR
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import Monitoring
 import Trust
 
@@ -19,6 +21,7 @@ extension Portal {
 
 extension EnlaceServices {
     func monitoringConsumers() -> [any EventConsumer] { [] }
+    func monitoringServices(_ logger: Logger) -> [any Service] { [] }
 }
 
 extension CapabilityContribution {

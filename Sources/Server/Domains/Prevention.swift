@@ -1,6 +1,8 @@
 import FHIR
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import Prevention
 import Trust
 
@@ -19,6 +21,7 @@ extension Portal {
 
 extension EnlaceServices {
     func preventionConsumers() -> [any EventConsumer] { [] }
+    func preventionServices(_ logger: Logger) -> [any Service] { [] }
 }
 
 extension CapabilityContribution {
