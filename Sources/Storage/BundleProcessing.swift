@@ -11,7 +11,8 @@ public enum Interaction: String, Sendable {
 /// A `transaction` runs every entry in one database transaction, in the order the spec
 /// prescribes (DELETE, POST, PUT/PATCH, GET), with `urn:uuid:` full URLs replaced by the ids they
 /// get in every reference of the bundle; any failing entry fails it all and nothing is kept. A
-/// `batch` runs each entry on its own.
+/// `batch` runs each entry on its own: an entry that is invalid (its request or its resource)
+/// or fails gets its own error `response` with an OperationOutcome, and the others run.
 extension Repository {
     public struct BundleOptions: Sendable {
         public var base: String
@@ -62,12 +63,21 @@ extension Repository {
                             english: "the bundle has \(entries.count) entries; at most \(options.maxEntries) are accepted",
                             spanish: "el bundle tiene \(entries.count) entradas; se aceptan como máximo \(options.maxEntries)")
         }
-        // The bundle itself must be valid FHIR (this validates every entry's resource too).
-        let issues = validate(bundle).filter { $0.severity == .error || $0.severity == .fatal }
-        if !issues.isEmpty { throw FHIRError(status: 422, issues: issues) }
         var requests: [EntryRequest] = []
         var parseErrors: [Int: FHIRError] = [:]
-        for (i, entry) in entries.enumerated() {
+        if type == "transaction" {
+            // A transaction is all or nothing: the bundle must be valid FHIR, every entry's
+            // resource included, before anything runs.
+            let issues = validate(bundle).filter { $0.severity == .error || $0.severity == .fatal }
+            if !issues.isEmpty { throw FHIRError(status: 422, issues: issues) }
+        } else {
+            // Batch entries are independent (https://hl7.org/fhir/R4/http.html#transaction): the
+            // Bundle's own elements must be valid, but an entry that is not gets its own error
+            // response and the others run. Each entry's resource is validated by its own
+            // interaction, as a single create or update would be.
+            parseErrors = try batchEnvelopeErrors(bundle, entries: entries)
+        }
+        for (i, entry) in entries.enumerated() where parseErrors[i] == nil {
             do {
                 requests.append(try parseEntry(entry, index: i, base: options.base))
             } catch let e as FHIRError {
@@ -80,6 +90,38 @@ extension Repository {
             return try await transaction(requests, options: options)
         }
         return await batch(entries.count, requests, parseErrors: parseErrors, options: options, authorize: authorize)
+    }
+
+    /// Validates a batch Bundle without its entries' resources. Issues inside `Bundle.entry[i]`
+    /// (its `request`, `fullUrl`, …) become entry `i`'s error; any other issue is the Bundle's
+    /// own and refuses it whole (422).
+    func batchEnvelopeErrors(_ bundle: JSON, entries: [JSON]) throws -> [Int: FHIRError] {
+        guard case .object(let members) = bundle else { return [:] }
+        let shell: JSON = .object(members.map { key, value in
+            guard key == "entry", case .array(let items) = value else { return (key, value) }
+            return (key, .array(items.map { item in
+                guard case .object(let fields) = item else { return item }
+                return .object(fields.filter { $0.0 != "resource" })
+            }))
+        })
+        var own: [Issue] = []
+        var byEntry: [Int: [Issue]] = [:]
+        for issue in validate(shell) where issue.severity == .error || issue.severity == .fatal {
+            if let i = issue.expression.lazy.compactMap(Repository.entryIndex).first, i < entries.count {
+                byEntry[i, default: []].append(issue)
+            } else {
+                own.append(issue)
+            }
+        }
+        if !own.isEmpty { throw FHIRError(status: 422, issues: own) }
+        return byEntry.mapValues { FHIRError(status: 400, issues: $0) }
+    }
+
+    /// `3` for a location `Bundle.entry[3]…`.
+    public static func entryIndex(_ location: String) -> Int? {
+        let prefix = "Bundle.entry["
+        guard location.hasPrefix(prefix), let close = location.firstIndex(of: "]") else { return nil }
+        return Int(location[location.index(location.startIndex, offsetBy: prefix.count)..<close])
     }
 
     func located(_ e: FHIRError, _ index: Int) -> FHIRError {

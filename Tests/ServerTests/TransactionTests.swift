@@ -100,6 +100,56 @@ struct TransactionTests {
         }
     }
 
+    /// https://hl7.org/fhir/R4/http.html#transaction: batch entries are independent; an invalid
+    /// entry gets its own error response and the others are stored. Only a transaction is all
+    /// or nothing (oneInvalidEntryLeavesTheDatabaseExactlyAsItWas).
+    @Test(arguments: ServerBackend.allCases)
+    func batchWithAnInvalidEntryStoresTheOthers(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        try await server.run { c in
+            let r = try await c.send(.post, "/fhir", json: bundle(type: "batch", breakAt: 33))
+            #expect(r.status == 200, "\(r.text.prefix(500))")
+            #expect(r.json["type"]?.stringValue == "batch-response")
+            let entries = r.json["entry"]?.arrayValue ?? []
+            #expect(entries.count == 100)
+            let bad = entries.count > 67 ? entries[67]["response"] : nil
+            #expect(bad?["status"]?.stringValue == "422")
+            let outcome = bad?["outcome"]
+            #expect(outcome?["resourceType"]?.stringValue == "OperationOutcome")
+            let issues = outcome?["issue"]?.arrayValue ?? []
+            #expect(issues.contains { ($0["expression"]?.arrayValue ?? []).contains { $0.stringValue == "Observation.status" } }, "\(issues)")
+            #expect(issues.allSatisfy { $0["details"]?["text"]?.stringValue?.isEmpty == false })
+            #expect(entries.enumerated().filter { $0.offset != 67 }.allSatisfy { $0.element["response"]?["status"]?.stringValue == "201 Created" })
+            #expect(try await c.historyTotal() == 99)
+
+            // an entry whose own elements are invalid (unknown member, a method that is not an
+            // HTTP verb) fails alone, with the location of the problem
+            let envelope = #"""
+            {"resourceType":"Bundle","type":"batch","entry":[
+              {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
+              {"resource":{"resourceType":"Patient"},"request":{"method":"FETCH","url":"Patient"}},
+              {"bogus":1,"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},
+              {"resource":{"resourceType":"Patient","gender":"female"},"request":{"method":"POST","url":"Patient"}}
+            ]}
+            """#
+            let e = try await c.send(.post, "/fhir", json: envelope)
+            #expect(e.status == 200, "\(e.text.prefix(500))")
+            let responses = e.json["entry"]?.arrayValue ?? []
+            #expect(responses.map { $0["response"]?["status"]?.stringValue } == ["201 Created", "400", "400", "201 Created"])
+            let where1 = (responses.count > 1 ? responses[1]["response"]?["outcome"]?["issue"]?.arrayValue ?? [] : []).flatMap { $0["expression"]?.arrayValue ?? [] }
+            #expect(where1.contains { $0.stringValue == "Bundle.entry[1].request.method" }, "\(where1)")
+            #expect(try await c.historyTotal() == 101)
+
+            // the Bundle's own elements invalid: refused whole, nothing stored
+            let broken = #"{"resourceType":"Bundle","type":"batch","total":"many","entry":[{"resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}}]}"#
+            let w = try await c.send(.post, "/fhir", json: broken)
+            #expect(w.status == 422)
+            #expect(w.locations.contains("Bundle.total"), "\(w.locations)")
+            #expect(try await c.historyTotal() == 101)
+        }
+    }
+
     @Test func bundleLimitsAndShape() async throws {
         try await TestServer().run { c in
             #expect(try await c.send(.post, "/fhir", json: #"{"resourceType":"Patient"}"#).status == 400)
