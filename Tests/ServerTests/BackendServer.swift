@@ -21,34 +21,22 @@ enum ServerBackend: String, CaseIterable, CustomTestStringConvertible, Sendable 
     static var allCases: [ServerBackend] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
 
     /// A TestServer on this backend (a fresh schema for PostgreSQL), and what removes it.
-    func make() async throws -> (TestServer, cleanup: @Sendable () -> Void) {
+    func make(scope: String = "system/*.*", configure: (inout ServerConfiguration) -> Void = { _ in }) async throws
+        -> (TestServer, cleanup: @Sendable () -> Void) {
         switch self {
         case .sqlite:
-            return (try TestServer(), {})
+            return (try TestServer(scope: scope, configure: configure), {})
         case .postgres:
             let base = ServerBackend.postgresURL!
             let schema = "enlace_http_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
             let store = try await PostgresStore(url: base + (base.contains("?") ? "&" : "?") + "schema=" + schema, maxConnections: 4)
-            let server = try TestServer(store: store)
+            let server = try TestServer(store: store, scope: scope, configure: configure)
+            let directory = server.directory
             return (server, {
                 try? store.executeBlocking(unsafeSQL: "DROP SCHEMA \(schema) CASCADE")
                 store.close()
+                try? FileManager.default.removeItem(atPath: directory)
             })
         }
-    }
-}
-
-extension TestServer {
-    /// A server on `store`, with a temporary directory for its signing key.
-    init(store: any ResourceStore, scope: String = "system/*.*") throws {
-        directory = NSTemporaryDirectory() + "enlace-test-" + UUID().uuidString
-        var config = ServerConfiguration()
-        config.dataDirectory = directory
-        config.maxBodyBytes = 16 * 1024 * 1024
-        clock = ManualClock()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let key = try SigningKey.loadOrCreate(in: directory)
-        services = EnlaceServices(configuration: config, store: store, key: key, clock: clock)
-        token = try services.authority.issue(subject: "test-operator", scope: scope, ttl: 3600, now: clock.now())
     }
 }

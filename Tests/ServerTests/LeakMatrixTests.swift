@@ -7,6 +7,8 @@ import Testing
 /// of them, the patient herself and a payer, over every read path. Nothing of the other patient
 /// — no resource, total or count — comes back, and the status codes are the same whether or not
 /// the hidden data exists.
+/// Every case runs on SQLite and, when `ENLACE_TEST_DATABASE_URL` is set (scripts/test), on
+/// PostgreSQL: the visibility SQL of both dialects is under test.
 @Suite("Leak matrix: nobody sees a patient without a reason")
 struct LeakMatrixTests {
     static let seed: [(String, String)] = [
@@ -73,8 +75,10 @@ struct LeakMatrixTests {
         return (practitioner, patient, payer)
     }
 
-    @Test func practitionerPatientAndPayerSeeNothingOfTheOtherPatient() async throws {
-        let server = try TestServer()
+    @Test(arguments: ServerBackend.allCases)
+    func practitionerPatientAndPayerSeeNothingOfTheOtherPatient(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
         let (practitioner, patient, payer) = try LeakMatrixTests.tokens(server)
         try await server.run { c in
             for (path, json) in LeakMatrixTests.seed {
@@ -138,8 +142,10 @@ struct LeakMatrixWithConsentTests {
     static let luisGrant = #"{"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/luis"},"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTIN"}]},"provision":{"type":"permit","actor":[{"role":{"text":"x"},"reference":{"reference":"Practitioner/dra"}}],"class":[{"code":"Observation"}],"dataPeriod":{"start":"2027-01-01","end":"2027-12-31"}}}"#
     static let anaNotToKnow = #"{"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/ana"},"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]},"provision":{"type":"deny","actor":[{"role":{"text":"x"},"reference":{"reference":"Patient/ana"}}],"code":[{"coding":[{"system":"http://loinc.org","code":"2339-0"}]}]}}"#
 
-    @Test func scopedGrantsAndNamedWithholdingLeakNothing() async throws {
-        let server = try TestServer()
+    @Test(arguments: ServerBackend.allCases)
+    func scopedGrantsAndNamedWithholdingLeakNothing(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
         let (practitioner, patient, _) = try LeakMatrixTests.tokens(server)
         let matrix = LeakMatrixTests()
         try await server.run { c in
@@ -170,8 +176,10 @@ struct LeakMatrixWithConsentTests {
 
 @Suite("The patient's access log")
 struct PatientAccessLogTests {
-    @Test func aPatientSeesThePractitionerWhoReadTheirRecordAndNothingAboutOthers() async throws {
-        let server = try TestServer()
+    @Test(arguments: ServerBackend.allCases)
+    func aPatientSeesThePractitionerWhoReadTheirRecordAndNothingAboutOthers(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
         let a = server.services.authority, now = server.clock.now()
         let practitioner = try a.issueClaims(subject: "user:dra", scope: "user/*.cruds", ttl: 3600, now: now, role: .practitioner,
                                              fhirUser: "Practitioner/dra", organization: "Organization/umf").token

@@ -10,26 +10,25 @@ import StorageSQLite
 import Testing
 @_spi(Unguarded) import Trust
 
-/// A server with one patient user, one practitioner, a public SMART app and a backend service.
+/// A server with one patient user, one practitioner, a public SMART app and a backend service
+/// (a `TestServer` with cheap password hashing).
 struct OAuthHarness {
-    let directory: String
-    let services: EnlaceServices
-    let clock: ManualClock
-    let operatorToken: String
+    let server: TestServer
     let serviceKey = P384.Signing.PrivateKey()
     static let redirect = "https://app.example/cb"
     static let appScope = "openid fhirUser launch/patient offline_access patient/*.rs user/*.rs"
 
-    init(appName: String = "Mi Salud") async throws {
-        directory = NSTemporaryDirectory() + "enlace-oauth-" + UUID().uuidString
-        var config = ServerConfiguration()
-        config.dataDirectory = directory
-        config.passwordIterations = 1000
-        clock = ManualClock()
-        let key = try SigningKey.loadOrCreate(in: directory)
-        services = EnlaceServices(configuration: config, store: try SQLiteStore(path: config.databasePath), key: key, clock: clock)
-        operatorToken = try services.authority.issue(subject: "test-operator", scope: "system/*.*", ttl: 3600, now: clock.now())
-        let identity = services.identity
+    var directory: String { server.directory }
+    var services: EnlaceServices { server.services }
+    var clock: ManualClock { server.clock }
+    var operatorToken: String { server.token }
+
+    init(appName: String = "Mi Salud", configure: (inout ServerConfiguration) -> Void = { _ in }) async throws {
+        server = try TestServer { config in
+            config.passwordIterations = 1000
+            configure(&config)
+        }
+        let identity = server.services.identity
         _ = try await identity.addUser(username: "ana", role: .patient, password: "ana-password-1", patient: "Patient/p1")
         _ = try await identity.addUser(username: "dr", role: .practitioner, password: "dr-password-1", fhirUser: "Practitioner/7",
                                        organization: "Organization/umf-10")
@@ -45,13 +44,9 @@ struct OAuthHarness {
     var fhirBase: String { services.configuration.fhirBase }
 
     func run(_ body: @Sendable (OAuthClientDriver) async throws -> Void) async throws {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "enlace-test")
-        logger.logLevel = .critical
-        let app = buildApplication(services, logger: logger)
         let driver = OAuthClientDriver(harness: self)
-        try await app.test(.router) { client in
-            try await body(driver.with(client))
+        try await server.run { c in
+            try await body(driver.with(c.client))
         }
     }
 
@@ -432,9 +427,6 @@ struct OAuthTests {
 extension OAuthHarness {
     /// The same data directory and key served with another configuration.
     init(copying h: OAuthHarness, configuration: ServerConfiguration) {
-        directory = h.directory
-        clock = h.clock
-        operatorToken = h.operatorToken
-        services = EnlaceServices(configuration: configuration, store: h.services.store, key: h.services.key, clock: h.clock)
+        server = TestServer(serving: h.server, configuration: configuration)
     }
 }

@@ -16,28 +16,28 @@ import Testing
 @Suite struct PortalTests {
     /// A server with the demo loaded (cheap password hashing), and the demo sign-ins.
     static func demo() async throws -> (EnlaceServices, [DemoData.SignIn], String) {
-        let directory = NSTemporaryDirectory() + "enlace-portal-" + UUID().uuidString
-        var config = ServerConfiguration()
-        config.dataDirectory = directory
-        config.passwordIterations = 1000
-        config.requireTOTPForStaff = false
-        let key = try SigningKey.loadOrCreate(in: directory)
-        let services = EnlaceServices(configuration: config, store: try SQLiteStore(path: config.databasePath), key: key, clock: ManualClock())
-        let signIns = try #require(try await DemoData(services: services).loadIfEmpty())
-        return (services, signIns, directory)
+        let (server, signIns) = try await demoServer()
+        return (server.services, signIns, server.directory)
+    }
+
+    /// The demo in a `TestServer` (cheap password hashing, staff TOTP off, as `serve --demo`).
+    static func demoServer() async throws -> (TestServer, [DemoData.SignIn]) {
+        let server = try TestServer { config in
+            config.passwordIterations = 1000
+            config.requireTOTPForStaff = false
+        }
+        let signIns = try #require(try await DemoData(services: server.services).loadIfEmpty())
+        return (server, signIns)
     }
 
     /// The demo in a fresh data directory, served by the in-process router, with a browser for
     /// its sign-ins; the directory is removed afterwards.
     static func withDemoPortal(_ body: @escaping @Sendable (EnlaceServices, PortalBrowser) async throws -> Void) async throws {
-        let (services, signIns, directory) = try await Self.demo()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "enlace-test")
-        logger.logLevel = .critical
-        let app = buildApplication(services, logger: logger)
+        let (server, signIns) = try await Self.demoServer()
         let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
-        try await app.test(.router) { client in
-            try await body(services, PortalBrowser(client: client, passwords: passwords))
+        let services = server.services
+        try await server.run { c in
+            try await body(services, PortalBrowser(client: c.client, passwords: passwords))
         }
     }
 

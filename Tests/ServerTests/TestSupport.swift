@@ -25,28 +25,39 @@ final class ManualClock: Clock, @unchecked Sendable {
     func advance(seconds: Int64) { lock.lock(); current.microseconds += seconds * 1_000_000; lock.unlock() }
 }
 
-/// A server on a temporary SQLite data directory, with an operator token.
+/// The one test-server fixture: a server with a temporary data directory (its signing key, and
+/// the SQLite database unless a store is given) and an operator token. `ServerBackend.make()`
+/// builds it on either backend; the OAuth harness and the portal's demo build on it too.
 struct TestServer {
     let directory: String
     let services: EnlaceServices
     let clock: ManualClock
     let token: String
 
-    init(scope: String = "system/*.*", faultInjection: Bool = false) throws {
+    /// - Parameters:
+    ///   - store: the store to serve (`ServerBackend.make()` passes a fresh PostgreSQL schema);
+    ///     without one, SQLite in the data directory.
+    ///   - configure: changes to the test configuration (cheap password hashing, TOTP off, …).
+    init(store: (any ResourceStore)? = nil, scope: String = "system/*.*", faultInjection: Bool = false,
+         configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         directory = NSTemporaryDirectory() + "enlace-test-" + UUID().uuidString
         var config = ServerConfiguration()
         config.dataDirectory = directory
         config.maxBodyBytes = 16 * 1024 * 1024
         config.faultInjection = faultInjection
+        configure(&config)
         clock = ManualClock()
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let key = try SigningKey.loadOrCreate(in: directory)
-        let store = try SQLiteStore(path: config.databasePath)
-        services = EnlaceServices(configuration: config, store: store, key: key, clock: clock)
+        let served = try store ?? SQLiteStore(path: config.databasePath)
+        services = EnlaceServices(configuration: config, store: served, key: key, clock: clock)
         token = try services.authority.issue(subject: "test-operator", scope: scope, ttl: 3600, now: clock.now())
     }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
+    /// Serves the in-process router to `body` with a client holding the operator token; the data
+    /// directory is removed afterwards.
     func run(_ body: @Sendable (Client) async throws -> Void) async throws {
         defer { remove() }
         var logger = Logger(label: "enlace-test")
@@ -56,6 +67,16 @@ struct TestServer {
         try await app.test(.router) { client in
             try await body(Client(client: client, token: token))
         }
+    }
+}
+
+extension TestServer {
+    /// The same data directory, store, key and clock served with another configuration.
+    init(serving other: TestServer, configuration: ServerConfiguration) {
+        directory = other.directory
+        clock = other.clock
+        token = other.token
+        services = EnlaceServices(configuration: configuration, store: other.services.store, key: other.services.key, clock: other.clock)
     }
 }
 
