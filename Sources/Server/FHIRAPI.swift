@@ -99,6 +99,28 @@ struct FHIRAPI: Sendable {
 
     // MARK: - shared request helpers
 
+    /// The request body, repaired by lenient mode when the request asks for it with
+    /// `X-Enlace-Lenient: drop-empty` (`LenientRepair`: empty arrays and objects dropped, nothing
+    /// else), and a warning for each repair. Any other value of the header is a 400.
+    func repairedBody(_ request: Request) async throws -> (JSON, [Issue]) {
+        let json = try await body(request)
+        guard let asked = request.headers[.enlaceLenient] else { return (json, []) }
+        guard asked.trimmingCharacters(in: .whitespaces).lowercased() == LenientRepair.headerValue else {
+            throw FHIRError(status: 400, code: "not-supported",
+                            english: "X-Enlace-Lenient: '\(asked)' is not a known repair; the only one is '\(LenientRepair.headerValue)' (drop empty arrays and objects)",
+                            spanish: "X-Enlace-Lenient: '\(asked)' no es una reparación conocida; la única es '\(LenientRepair.headerValue)' (quitar arreglos y objetos vacíos)")
+        }
+        return LenientRepair.dropEmpty(json)
+    }
+
+    /// Runs `work`; an error it throws also carries the lenient-mode `repairs` made to the body.
+    func reporting<T>(_ repairs: [Issue], _ work: () async throws -> T) async throws -> T {
+        do { return try await work() } catch var e as FHIRError where !repairs.isEmpty {
+            e.issues += repairs
+            throw e
+        }
+    }
+
     /// Reads and parses the request body as a FHIR JSON resource: 415 for other media types
     /// (XML is not served), 413 above the size limit, 400 for broken JSON.
     func body(_ request: Request) async throws -> JSON {

@@ -34,15 +34,20 @@ enum FHIRResponse {
     }
 
     /// A write's response, honouring `Prefer: return=minimal | representation | OperationOutcome`.
-    static func written(_ r: StoredResource, status: HTTPResponse.Status, request: Request, base: String, location: Bool) -> Response {
+    /// Lenient-mode `repairs` are counted in `X-Enlace-Repairs` and listed, as warnings, in the
+    /// OperationOutcome of `return=OperationOutcome`.
+    static func written(_ r: StoredResource, status: HTTPResponse.Status, request: Request, base: String, location: Bool,
+                        repairs: [Issue] = []) -> Response {
         var h = versionHeaders(r)
         if location { h[.location] = "\(base)/\(r.type)/\(r.id)/_history/\(r.version)" }
+        if !repairs.isEmpty { h[.enlaceRepairs] = String(repairs.count) }
         switch preferredReturn(request) {
         case "minimal":
             return Response(status: status, headers: h)
         case "OperationOutcome":
-            return json(status, OperationOutcome.information("\(r.type)/\(r.id) version \(r.version) stored",
-                                                             "\(r.type)/\(r.id) versión \(r.version) guardada"), headers: h)
+            let stored = Issue(.information, code: "informational", english: "\(r.type)/\(r.id) version \(r.version) stored",
+                               spanish: "\(r.type)/\(r.id) versión \(r.version) guardada")
+            return json(status, OperationOutcome.make([stored] + repairs), headers: h)
         default:
             return bytes(status, r.body, headers: h)
         }
@@ -62,6 +67,10 @@ enum FHIRResponse {
 extension HTTPField.Name {
     static let prefer = HTTPField.Name("Prefer")!
     static let ifNoneExist = HTTPField.Name("If-None-Exist")!
+    /// Asks for lenient mode's repair of the body (`X-Enlace-Lenient: drop-empty`, docs/search.md).
+    static let enlaceLenient = HTTPField.Name("X-Enlace-Lenient")!
+    /// How many repairs lenient mode made to the body.
+    static let enlaceRepairs = HTTPField.Name("X-Enlace-Repairs")!
 }
 
 import Foundation

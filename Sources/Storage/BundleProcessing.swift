@@ -17,6 +17,9 @@ extension Repository {
     public struct BundleOptions: Sendable {
         public var base: String
         public var maxEntries: Int
+        /// Warnings for entries by index (lenient mode's repairs), added to each entry's
+        /// `response.outcome` (https://hl7.org/fhir/R4/bundle-definitions.html#Bundle.entry.response.outcome).
+        public var entryWarnings: [Int: [Issue]] = [:]
         public init(base: String, maxEntries: Int = 1000) {
             self.base = base
             self.maxEntries = maxEntries
@@ -279,7 +282,7 @@ extension Repository {
         return .object([
             ("resourceType", .string("Bundle")),
             ("type", .string("transaction-response")),
-            ("entry", .array(requests.map { responses[$0.index] ?? .object([]) })),
+            ("entry", .array(requests.map { Repository.warned(responses[$0.index] ?? .object([]), options.entryWarnings[$0.index]) })),
         ])
     }
 
@@ -320,7 +323,7 @@ extension Repository {
         return .object([
             ("resourceType", .string("Bundle")),
             ("type", .string("batch-response")),
-            ("entry", .array((0..<count).map { responses[$0] ?? .object([]) })),
+            ("entry", .array((0..<count).map { Repository.warned(responses[$0] ?? .object([]), options.entryWarnings[$0]) })),
         ])
     }
 
@@ -409,6 +412,14 @@ extension Repository {
         let r = result.resource
         return responseEntry(status: created ? "201 Created" : "200 OK", location: "\(r.type)/\(r.id)/_history/\(r.version)",
                              etag: "W/\"\(r.version)\"", lastModified: r.lastUpdated)
+    }
+
+    /// A response entry with `warnings` added to its `response.outcome` (made when it has none).
+    static func warned(_ entry: JSON, _ warnings: [Issue]?) -> JSON {
+        guard let warnings, !warnings.isEmpty, let response = entry["response"] else { return entry }
+        let outcome = response["outcome"]
+        let issues = (outcome?["issue"]?.arrayValue ?? []) + warnings.map(\.json)
+        return entry.setting("response", response.setting("outcome", OperationOutcome.make([]).setting("issue", .array(issues))))
     }
 
     static func failed(_ e: FHIRError) -> JSON {

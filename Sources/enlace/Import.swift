@@ -16,12 +16,17 @@ struct Import: AsyncParsableCommand {
             Resources with an id are stored under it (update-as-create); without one they get a new id.
             A batch that fails is retried resource by resource, so every invalid line is reported as
             FILE:LINE with its reason and nothing valid is lost; the exit status is 1 if any line failed.
+            Empty arrays and objects ("extension": []) are refused like any invalid FHIR JSON unless
+            --lenient is given: then they are dropped and each repair is reported as FILE:LINE: warning.
             """)
 
     @OptionGroup var data: DataOptions
 
     @Option(name: .long, help: "Resources per database transaction (default 500).")
     var batch: Int = 500
+
+    @Flag(name: .long, help: "Drop empty arrays and objects (\"extension\": []) instead of refusing the resource; each repair is reported as FILE:LINE: warning. Nothing that holds a value is dropped.")
+    var lenient = false
 
     @Argument(help: "NDJSON files to import.")
     var files: [String]
@@ -41,6 +46,7 @@ struct Import: AsyncParsableCommand {
         let progress = Progress(totalBytes: totalBytes)
         var imported = 0
         var failed = 0
+        var repairCount = 0
         for file in files {
             var pending: [(line: Int, json: JSON)] = []
             var lineNumber = 0
@@ -57,7 +63,13 @@ struct Import: AsyncParsableCommand {
                 progress.advance(bytes: Int64(bytes.count + 1))
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
                 do {
-                    let json = try JSONParser.parse(bytes)
+                    var json = try JSONParser.parse(bytes)
+                    if lenient {
+                        let (repaired, repairs) = LenientRepair.dropEmpty(json)
+                        for r in repairs { report(file, line, "warning: " + r.english) }
+                        repairCount += repairs.count
+                        json = repaired
+                    }
                     guard let type = json["resourceType"]?.stringValue, Definitions.r4.isResourceType(type) else {
                         report(file, line, "not a FHIR R4 resource (resourceType missing or unknown)")
                         failed += 1
@@ -74,6 +86,7 @@ struct Import: AsyncParsableCommand {
             _ = lineNumber
         }
         progress.finish(resources: imported, failed: failed)
+        if lenient { FileHandle.standardError.write(Data("lenient mode: \(repairCount) empty arrays or objects dropped / modo tolerante: \(repairCount) arreglos u objetos vacíos quitados\n".utf8)) }
         if failed > 0 { throw ExitCode(1) }
     }
 

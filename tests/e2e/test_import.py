@@ -35,3 +35,30 @@ def test_import_ndjson_reports_bad_lines_and_keeps_the_good(data_dir, tmp_path):
     assert ok.returncode == 0, ok.stdout
     missing = subprocess.run([enlace_binary(), "import", "--data", data_dir, "/nonexistent.ndjson"], capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "cannot read" in missing.stderr
+
+
+def test_import_lenient_drops_only_empty_arrays_and_objects_and_reports_each(data_dir, tmp_path):
+    path = tmp_path / "Legacy.ndjson"
+    with open(path, "w") as f:
+        f.write(json.dumps({"resourceType": "Patient", "id": "l1", "extension": [], "name": [{"family": "Legado", "given": []}]}) + "\n")
+        f.write(json.dumps({"resourceType": "Patient", "id": "l2", "meta": {}, "gender": "male"}) + "\n")
+        f.write(json.dumps({"resourceType": "Patient", "id": "l3", "extension": [], "apodo": "Lupe"}) + "\n")  # unknown element
+    strict = subprocess.run([enlace_binary(), "import", "--data", data_dir, str(path)], capture_output=True, text=True, timeout=300)
+    assert strict.returncode == 1
+    assert f"{path}:1:" in strict.stderr and f"{path}:2:" in strict.stderr and "imported 0 resources" in strict.stdout, strict.stdout + strict.stderr
+    r = subprocess.run([enlace_binary(), "import", "--data", data_dir, "--lenient", str(path)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stdout + r.stderr  # line 3 still fails: unknown elements are never dropped
+    assert "imported 2 resources" in r.stdout, r.stdout
+    assert f"{path}:1: warning: lenient mode: dropped the empty array Patient.extension" in r.stderr, r.stderr
+    assert f"{path}:1: warning: lenient mode: dropped the empty array Patient.name[0].given" in r.stderr
+    assert f"{path}:2: warning: lenient mode: dropped the empty object Patient.meta" in r.stderr
+    assert f"{path}:3:" in r.stderr and "apodo" in r.stderr
+    assert "4 empty arrays or objects dropped" in r.stderr  # line 3's repair counts too, though the line failed
+    server = Server(data_dir, free_port()).start()
+    try:
+        status, _, p = server.request("GET", "/Patient/l1", token=server.token())
+        assert status == 200 and "extension" not in p and p["name"] == [{"family": "Legado"}]
+        status, _, _ = server.request("GET", "/Patient/l3", token=server.token())
+        assert status == 404
+    finally:
+        server.stop()

@@ -16,9 +16,10 @@ extension FHIRAPI {
                 spanish: "PUT sobre un tipo necesita criterios de búsqueda (actualización condicional), p. ej. PUT /fhir/\(type)?identifier=sistema|valor")],
                 headers: ["Allow": "GET, POST, PUT (conditional), DELETE (conditional)"])
         }
-        let resource = try await body(request)
-        let result = try await guardRepo.conditionalUpdate(type, criteria: criteria, resource)
-        return FHIRResponse.written(result.resource, status: result.created ? .created : .ok, request: request, base: base, location: result.created)
+        let (resource, repairs) = try await repairedBody(request)
+        let result = try await reporting(repairs) { try await guardRepo.conditionalUpdate(type, criteria: criteria, resource) }
+        return FHIRResponse.written(result.resource, status: result.created ? .created : .ok, request: request, base: base, location: result.created,
+                                    repairs: repairs)
     }
 
     /// Conditional delete: `DELETE /fhir/[type]?criteria` (https://hl7.org/fhir/R4/http.html#cdelete).

@@ -12,11 +12,9 @@ extension FHIRAPI {
         let type = try context.parameters.require("type")
         let guardRepo = try await guarded(context)
         try Repository.checkType(type)
-        let resource = try await body(request)
-        let result = try await guardRepo.create(type, resource, ifNoneExist: request.headers[.ifNoneExist])
-        if result.matchedExisting {
-            return FHIRResponse.written(result.resource, status: .ok, request: request, base: base, location: true)
-        }
-        return FHIRResponse.written(result.resource, status: .created, request: request, base: base, location: true)
+        let (resource, repairs) = try await repairedBody(request)
+        let result = try await reporting(repairs) { try await guardRepo.create(type, resource, ifNoneExist: request.headers[.ifNoneExist]) }
+        return FHIRResponse.written(result.resource, status: result.matchedExisting ? .ok : .created, request: request, base: base, location: true,
+                                    repairs: repairs)
     }
 }

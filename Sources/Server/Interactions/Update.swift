@@ -13,15 +13,15 @@ extension FHIRAPI {
         let guardRepo = try await guarded(context)
         try Repository.checkType(type)
         let version = try ifMatch(request)
-        let resource = try await body(request)
+        let (resource, repairs) = try await repairedBody(request)
         if resource["id"] == nil {
             throw FHIRError(status: 400, code: "required",
                             english: "an update must carry the resource id in the body ('\(id)')",
                             spanish: "una actualización debe llevar el id del recurso en el cuerpo ('\(id)')",
                             expression: ["\(type).id"])
         }
-        let result = try await guardRepo.update(type, id, resource, ifMatch: version)
+        let result = try await reporting(repairs) { try await guardRepo.update(type, id, resource, ifMatch: version) }
         return FHIRResponse.written(result.resource, status: result.created ? .created : .ok, request: request, base: base,
-                                    location: result.created)
+                                    location: result.created, repairs: repairs)
     }
 }
