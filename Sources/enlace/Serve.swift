@@ -55,6 +55,11 @@ struct Serve: AsyncParsableCommand {
         } catch {
             fail("enlace serve: cannot open the data directory \(config.dataDirectory): \(error)")
         }
+        do {
+            try ServedBaseURL.record(config)
+        } catch {
+            logger.warning("could not record the base URL in \(ServedBaseURL.path(in: config.dataDirectory)): \(error); `enlace token` needs --port or --base-url")
+        }
         let where_ = config.databaseURL == nil ? "data: \(config.dataDirectory)" : "database: \(services.door.storeDescription), key: \(config.dataDirectory)"
         logger.info("Enlace \(EnlaceVersion.current) serving FHIR R4 at \(config.fhirBase) (\(where_))")
         if demo { try await loadDemo(services, config) }

@@ -12,6 +12,9 @@ struct Token: AsyncParsableCommand {
         discussion: """
             Operator token:     enlace token --data ./enlace-data --scope "system/*.*" --ttl 3600
             A user's token:     enlace token --data ./enlace-data --user ana --scope "patient/*.rs"
+            The token's audience is the FHIR base URL of the server: the one `enlace serve` recorded in
+            the data directory (served.json) when it started, unless --base-url, --host or --port (or
+            ENLACE_BASE_URL) say otherwise.
             """)
 
     @OptionGroup var data: DataOptions
@@ -41,6 +44,8 @@ struct Token: AsyncParsableCommand {
         if let b = data.baseURL { config.baseURL = b }
         if let host { config.host = host }
         if let port { config.port = port }
+        // the audience of the server serving this data directory, as `serve` recorded it
+        ServedBaseURL.apply(to: &config, explicitHostOrPort: host != nil || port != nil)
         let scopes = ScopeSet(scope)
         guard !scopes.scopes.isEmpty else {
             throw ValidationError("--scope '\(scope)' grants nothing; use SMART scopes such as \"system/*.*\" or \"system/Patient.rs\"")

@@ -7,12 +7,14 @@ import StorageSQLite
 import Trust
 
 extension DataOptions {
-    /// The configuration these options select (environment, then flags).
+    /// The configuration these options select (environment, then flags), with the base URL a
+    /// server serving this data directory recorded (`ServedBaseURL`) unless one was given.
     func configuration() -> ServerConfiguration {
         var config = ServerConfiguration.fromEnvironment()
         if let data { config.dataDirectory = data }
         if let baseURL { config.baseURL = baseURL }
         if let database { config.databaseURL = database }
+        ServedBaseURL.apply(to: &config)
         return config
     }
 

@@ -36,6 +36,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let claims: AccessTokenClaims
         do {
             claims = try authority.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), now: clock.now())
+        } catch .wrongAudience {
+            // say which audience is expected and how to get a token for it (the base URL is public)
+            let a = authority.audience
+            throw unauthorized("\(TokenError.wrongAudience.description); this server expects aud '\(a)'. `enlace token --data DIR` makes one for the server serving DIR (it records its base URL there), or pass --base-url \(a)",
+                               "\(TokenError.wrongAudience.spanish); este servidor espera aud '\(a)'. `enlace token --data DIR` emite uno para el servidor que sirve DIR (ahí registra su URL base), o indique --base-url \(a)",
+                               error: "invalid_token")
         } catch {
             throw unauthorized(error.description, error.spanish, error: "invalid_token")
         }
