@@ -25,7 +25,7 @@ extension Portal {
                 let targets = all.count > 1 ? all.filter { !$0.hasPrefix("Patient/") } : all
                 let targetTypes = targets.map { t.typeName(String($0.split(separator: "/").first ?? "")) }
                 let activityCode = p["activity"]?["coding"]?.arrayValue?.first?["code"]?.stringValue
-                let activity = activityCode.map { t.activityName($0) } ?? Portal.text(p["activity"]) ?? t.recorded
+                let activity = activityCode.map { t.activityName($0) } ?? t.concept(p["activity"]) ?? t.recorded
                 body += "<li class=\"entry\"><div class=\"when\"><time datetime=\"\(esc(recorded))\">\(esc(t.date(recorded)))</time>"
                 body += "<span class=\"kind\">\(esc(activity))</span></div><div class=\"what\">"
                 body += "<h3>\(esc(Array(Set(targetTypes)).sorted().joined(separator: ", ")))</h3><dl class=\"facts\">"

@@ -67,6 +67,7 @@ struct PortalStrings: Sendable {
         case "female": return t("Mujer", "Female")
         case "male": return t("Hombre", "Male")
         case "other": return t("Otro", "Other")
+        case "unknown": return t("Desconocido", "Unknown")
         default: return "—"
         }
     }
@@ -108,22 +109,12 @@ struct PortalStrings: Sendable {
         case "Consent": return t("Permisos", "Permissions")
         case "Coverage": return t("Cobertura", "Coverage")
         case "Provenance": return t("Procedencia", "Provenance")
-        default: return type
+        default: return resourceTypeName(type) ?? type
         }
     }
 
-    func statusName(_ s: String) -> String {
-        switch s {
-        case "finished", "completed": return t("concluido", "completed")
-        case "active": return t("activo", "active")
-        case "inactive": return t("inactivo", "inactive")
-        case "in-progress": return t("en curso", "in progress")
-        case "current": return t("vigente", "current")
-        case "stopped": return t("suspendido", "stopped")
-        case "final": return t("final", "final")
-        default: return s
-        }
-    }
+    /// A resource's `status` in the page's language (`codeName`, CodeStrings.swift).
+    func statusName(_ s: String) -> String { codeName(s) ?? s }
 
     /// `2026-03-04T10:00:00Z` → `04/03/2026` (es) or `2026-03-04` (en).
     func date(_ fhir: String) -> String {
@@ -219,6 +210,7 @@ struct PortalStrings: Sendable {
         case "auditor": return t("Auditor", "Auditor")
         case "operator": return t("Operador de la plataforma", "Platform operator")
         case "org-admin": return t("Administración de la institución", "Organization administrator")
+        case "service": return t("Servicio automatizado", "Automated service")
         default: return r
         }
     }
@@ -230,7 +222,7 @@ struct PortalStrings: Sendable {
         case "HOPERAT": return t("Operación del servicio", "Operations")
         case "PATRQT": return t("A petición del paciente", "Patient request")
         case nil: return t("Atención médica (no declarado)", "Care (not stated)")
-        default: return code ?? ""
+        default: return code.flatMap(purposeCodeName) ?? code ?? ""
         }
     }
     func ruleName(_ policy: String) -> String {
@@ -265,6 +257,12 @@ struct PortalStrings: Sendable {
         case "enterer", "capturista": return t("Capturó", "Entered by")
         case "verifier": return t("Verificó", "Verified by")
         case "performer": return t("Realizó", "Performed by")
+        case "attester": return t("Dio fe", "Attested by")
+        case "informant": return t("Informó", "Informant")
+        case "custodian": return t("Custodio", "Custodian")
+        case "assembler": return t("Integró", "Assembled by")
+        case "composer": return t("Redactó", "Composed by")
+        case "legal": return t("Autenticó legalmente", "Legal authenticator")
         default: return r
         }
     }
@@ -273,7 +271,7 @@ struct PortalStrings: Sendable {
         case "CREATE": return t("Registro", "Created")
         case "UPDATE": return t("Modificación", "Updated")
         case "DELETE": return t("Eliminación", "Deleted")
-        default: return code
+        default: return activityCodeName(code) ?? code
         }
     }
     var onBehalfOf: String { t("En nombre de", "On behalf of") }

@@ -100,14 +100,14 @@ extension Portal {
         var item = TimelineItem(date: Portal.clinicalDate(r), type: t.typeName(type), title: "", details: [], source: Portal.provenance(r), reference: ref)
         switch type {
         case "Encounter":
-            item.title = Portal.text(r["type"]?.arrayValue?.first) ?? Portal.text(r["reasonCode"]?.arrayValue?.first) ?? t.typeName(type)
-            if let reason = Portal.text(r["reasonCode"]?.arrayValue?.first) { item.details.append(t.reason + ": " + reason) }
+            item.title = t.concept(r["type"]?.arrayValue?.first) ?? t.concept(r["reasonCode"]?.arrayValue?.first) ?? t.typeName(type)
+            if let reason = t.concept(r["reasonCode"]?.arrayValue?.first) { item.details.append(t.reason + ": " + reason) }
         case "Condition":
-            item.title = Portal.text(r["code"]) ?? t.typeName(type)
-            if let s = Portal.text(r["clinicalStatus"]) { item.details.append(t.status + ": " + s) }
+            item.title = t.concept(r["code"]) ?? t.typeName(type)
+            if let s = t.concept(r["clinicalStatus"]) { item.details.append(t.status + ": " + s) }
         case "Observation":
-            item.title = Portal.text(r["code"]) ?? t.typeName(type)
-            if let v = Portal.quantity(r["valueQuantity"]) ?? r["valueString"]?.stringValue ?? Portal.text(r["valueCodeableConcept"]) {
+            item.title = t.concept(r["code"]) ?? t.typeName(type)
+            if let v = Portal.quantity(r["valueQuantity"]) ?? r["valueString"]?.stringValue ?? t.concept(r["valueCodeableConcept"]) {
                 item.details.append(t.value + ": " + v)
             }
             if let range = r["referenceRange"]?.arrayValue?.first {
@@ -123,19 +123,23 @@ extension Portal {
                 item.flagged = true
             }
         case "MedicationRequest", "MedicationStatement":
-            item.title = Portal.text(r["medicationCodeableConcept"]) ?? Portal.refText(r["medicationReference"]) ?? t.typeName(type)
+            item.title = t.concept(r["medicationCodeableConcept"]) ?? Portal.refText(r["medicationReference"]) ?? t.typeName(type)
             if let d = r["dosageInstruction"]?.arrayValue?.first?["text"]?.stringValue ?? r["dosage"]?.arrayValue?.first?["text"]?.stringValue {
                 item.details.append(d)
             }
         case "Immunization":
-            item.title = Portal.text(r["vaccineCode"]) ?? t.typeName(type)
+            item.title = t.concept(r["vaccineCode"]) ?? t.typeName(type)
             if let dose = r["protocolApplied"]?.arrayValue?.first?["doseNumberPositiveInt"].flatMap({ Portal.number($0) }) {
                 item.details.append(t.dose + " \(Int(dose))")
             }
+        case "AllergyIntolerance":
+            item.title = t.concept(r["code"]) ?? t.typeName(type)
+            if let s = t.concept(r["clinicalStatus"]) { item.details.append(t.status + ": " + s) }
+            if let c = r["criticality"]?.stringValue { item.details.append(t.statusName(c)) }
         case "DocumentReference":
-            item.title = r["description"]?.stringValue ?? Portal.text(r["type"]) ?? t.typeName(type)
+            item.title = r["description"]?.stringValue ?? t.concept(r["type"]) ?? t.typeName(type)
         default:
-            item.title = Portal.text(r["code"]) ?? Portal.text(r["type"]?.arrayValue?.first) ?? r["description"]?.stringValue
+            item.title = t.concept(r["code"]) ?? t.concept(r["type"]?.arrayValue?.first) ?? r["description"]?.stringValue
                 ?? r["title"]?.stringValue ?? t.typeName(type)
         }
         if let status = r["status"]?.stringValue, type != "Observation" { item.details.append(t.status + ": " + t.statusName(status)) }
