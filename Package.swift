@@ -35,6 +35,9 @@ let package = Package(
             "FHIR", "Storage",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
         // Principals, tokens, access decisions, the door (the only way to the data), the audit ledger.
         .target(name: "Trust", dependencies: [
@@ -57,6 +60,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -67,12 +71,18 @@ let package = Package(
             "Server", "Trust", "Storage", "StorageSQLite", "FHIR",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR"]),
-        // Reads Sources/ and docs/: the door is the only way to the data, modules depend one way.
+        // Reads Sources/, Tests/, docs/ and this file: the door is the only way to the data, modules
+        // depend one way, every imported module is declared here.
         .testTarget(name: "ArchitectureTests"),
-        .testTarget(name: "StorageTests", dependencies: ["FHIR", "Storage", "StorageSQLite", "StoragePostgres"]),
-        .testTarget(name: "TrustTests", dependencies: ["Trust", "StorageSQLite"]),
+        .testTarget(name: "StorageTests", dependencies: ["FHIR", "Storage", "StorageSQLite", "StoragePostgres",
+                                                         .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "TrustTests", dependencies: ["Trust", "FHIR", "Storage", "StorageSQLite",
+                                                       .product(name: "Crypto", package: "swift-crypto"),
+                                                       .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "PreventionTests", dependencies: ["Prevention", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "CareTests", dependencies: ["Care", "Trust", "Storage", "StorageSQLite", "FHIR"]),
@@ -80,7 +90,10 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Trust", "FHIR", "Storage", "StorageSQLite", "StoragePostgres",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "GRDB", package: "GRDB.swift"),
