@@ -2,7 +2,8 @@ import Crypto
 import FHIR
 import Foundation
 
-/// The server's ES256 (P-256) signing key: signs access tokens (and, later, audit tree heads).
+/// The server's ES256 (P-256) signing key: signs access tokens and the audit log's tree heads,
+/// and (through HKDF, `SecretBox`) seals the TOTP seeds.
 ///
 /// Created on first start in the data directory as `signing-key.pem` with owner-only
 /// permissions (0600); never logged, never in the repository.
