@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         // Definitions, resource model, validation, OperationOutcome errors. No I/O.
@@ -39,11 +40,13 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ]),
-        // Principals, tokens, access decisions, the door (the only way to the data), the audit ledger.
+        // Principals, tokens (JWTs on jwt-kit), access decisions, the door (the only way to the data),
+        // the audit ledger.
         .target(name: "Trust", dependencies: [
             "FHIR", "Storage",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
         ]),
         // Domain modules (docs/architecture.md): they reach data only through Trust's door and meet
         // each other only through FHIR resources and the event outbox.

@@ -217,7 +217,7 @@ struct OAuthTests {
             #expect(t.json["scope"]?.stringValue == "launch/patient openid fhirUser offline_access patient/*.rs")
             let access = try #require(t.json["access_token"]?.stringValue)
             #expect(t.json["refresh_token"]?.stringValue != nil)
-            let claims = try h.services.authority.verify(access, now: h.clock.now())
+            let claims = try await h.services.authority.verify(access, now: h.clock.now())
             #expect(claims.role == "patient" && claims.patient == "Patient/p1" && claims.clientID == "app" && claims.subject == "user:ana")
             // the token is accepted by the FHIR API (what it may see is the guard's business)
             let read = try await c.fhir("/Patient/p1", token: access)
@@ -345,7 +345,7 @@ struct OAuthTests {
             let t = try await c.exchange(code: try #require(params["code"]), verifier: v)
             #expect(t.json["patient"]?.stringValue == "p2")
             #expect(t.json["fhirUser"]?.stringValue == h.fhirBase + "/Practitioner/7")
-            let claims = try h.services.authority.verify(t.json["access_token"]!.stringValue!, now: h.clock.now())
+            let claims = try await h.services.authority.verify(t.json["access_token"]!.stringValue!, now: h.clock.now())
             #expect(claims.role == "practitioner" && claims.organization == "Organization/umf-10" && claims.patient == "Patient/p2")
         }
     }
@@ -366,7 +366,7 @@ struct OAuthTests {
             let code = secret.code(at: h.clock.now().microseconds / 1_000_000)
             let params = try await c.authorize(user: "farmacia", password: "pharmacy-pass-1", verifier: v, scope: "user/*.rs", totp: code)
             let t = try await c.exchange(code: try #require(params["code"]), verifier: v)
-            let claims = try h.services.authority.verify(t.json["access_token"]!.stringValue!, now: h.clock.now())
+            let claims = try await h.services.authority.verify(t.json["access_token"]!.stringValue!, now: h.clock.now())
             #expect(claims.role == "pharmacy" && claims.organization == "Organization/farmacia-1" && claims.scope == "user/*.rs")
         }
     }
@@ -401,7 +401,7 @@ struct OAuthTests {
             #expect(t.status == 200)
             #expect(t.json["scope"]?.stringValue == "system/Patient.rs")
             let token = try #require(t.json["access_token"]?.stringValue)
-            let claims = try h.services.authority.verify(token, now: h.clock.now())
+            let claims = try await h.services.authority.verify(token, now: h.clock.now())
             #expect(claims.role == "service" && claims.clientID == "lab" && claims.subject == "client:lab")
             #expect(try await c.fhir("/Patient/nope", token: token).status == 404)  // system scopes read
             // the same assertion twice (jti replay), wrong audience, expired, too long-lived, not the client: refused

@@ -156,7 +156,7 @@ struct IdentityTests {
         #expect(try await id.isActive(tokenID: "t4", subject: "user:no-record"))
     }
 
-    @Test func tokensCarryTheUsersContext() throws {
+    @Test func tokensCarryTheUsersContext() async throws {
         let dir = NSTemporaryDirectory() + "enlace-key-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let authority = TokenAuthority(key: try SigningKey.loadOrCreate(in: dir), issuer: "http://x/fhir", audience: "http://x/fhir")
@@ -164,12 +164,12 @@ struct IdentityTests {
         let issued = try authority.issueClaims(subject: "user:mama", scope: "patient/*.rs", ttl: 60, now: now, role: .relatedPerson,
                                                fhirUser: "RelatedPerson/3", patient: "Patient/a", actsFor: ["Patient/a", "Patient/b"],
                                                organization: nil, clientID: "app")
-        let claims = try authority.verify(issued.token, now: now)
+        let claims = try await authority.verify(issued.token, now: now)
         let p = Principal(claims: claims)
         #expect(p.role == .relatedPerson && p.fhirUser == "RelatedPerson/3" && p.patient == "Patient/a")
         #expect(p.actsFor == ["Patient/a", "Patient/b"] && p.clientID == "app" && p.tokenID == issued.claims.tokenID)
         // the operator token of `enlace token` has no role and is a platform operator
-        let op = Principal(claims: try authority.verify(try authority.issue(subject: "operator", scope: "system/*.*", ttl: 60, now: now), now: now))
+        let op = Principal(claims: try await authority.verify(try authority.issue(subject: "operator", scope: "system/*.*", ttl: 60, now: now), now: now))
         #expect(op.role == nil && op.effectiveRole == .platformOperator)
     }
 
@@ -182,7 +182,7 @@ struct IdentityTests {
         #expect(ScopePolicy.grant(requested: "system/Patient.rs", allowed: allowed, role: nil) == "system/Patient.rs")
     }
 
-    @Test func clientAssertionsSignedRS384AndES384Verify() throws {
+    @Test func clientAssertionsSignedRS384AndES384Verify() async throws {
         let now: Int64 = 1_800_000_000
         let tokenURL = "https://enlace.example/oauth/token"
         func jwt(_ header: String, iss: String = "svc", aud: String = tokenURL, exp: Int64 = now + 60, sign: ([UInt8]) throws -> [UInt8]) rethrows -> String {
@@ -199,18 +199,18 @@ struct IdentityTests {
         let client = OAuthClient(clientID: "svc", name: "svc", redirectURIs: [], scope: "system/*.rs", jwks: jwks)
         #expect(try ClientAssertion.keys(fromJWKS: jwks).count == 2)
         let rs = try jwt(#"{"alg":"RS384","kid":"r1"}"#) { Array(try rsa.signature(for: SHA384.hash(data: $0), padding: .insecurePKCS1v1_5).rawRepresentation) }
-        #expect(try ClientAssertion.verify(rs, client: client, tokenURL: tokenURL, now: now).tokenID == "j1")
+        #expect(try await ClientAssertion.verify(rs, client: client, tokenURL: tokenURL, now: now).tokenID == "j1")
         let es = try jwt(#"{"alg":"ES384","kid":"e1"}"#) { Array(try ec.signature(for: $0).rawRepresentation) }
-        #expect(try ClientAssertion.verify(es, client: client, tokenURL: tokenURL, now: now).clientID == "svc")
+        #expect(try await ClientAssertion.verify(es, client: client, tokenURL: tokenURL, now: now).clientID == "svc")
         // RS256, a key of the wrong kind, wrong aud, expired, other issuer: refused
         let rs256 = try jwt(#"{"alg":"RS256","kid":"r1"}"#) { Array(try rsa.signature(for: SHA256.hash(data: $0), padding: .insecurePKCS1v1_5).rawRepresentation) }
-        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(rs256, client: client, tokenURL: tokenURL, now: now) }
+        await #expect(throws: ClientAssertion.Failure.self) { try await ClientAssertion.verify(rs256, client: client, tokenURL: tokenURL, now: now) }
         let esAsRS = try jwt(#"{"alg":"RS384","kid":"e1"}"#) { Array(try ec.signature(for: $0).rawRepresentation) }
-        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(esAsRS, client: client, tokenURL: tokenURL, now: now) }
+        await #expect(throws: ClientAssertion.Failure.self) { try await ClientAssertion.verify(esAsRS, client: client, tokenURL: tokenURL, now: now) }
         let wrongAud = try jwt(#"{"alg":"ES384","kid":"e1"}"#, aud: "https://enlace.example/fhir") { Array(try ec.signature(for: $0).rawRepresentation) }
-        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(wrongAud, client: client, tokenURL: tokenURL, now: now) }
-        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(es, client: client, tokenURL: tokenURL, now: now + 61) }
+        await #expect(throws: ClientAssertion.Failure.self) { try await ClientAssertion.verify(wrongAud, client: client, tokenURL: tokenURL, now: now) }
+        await #expect(throws: ClientAssertion.Failure.self) { try await ClientAssertion.verify(es, client: client, tokenURL: tokenURL, now: now + 61) }
         let other = try jwt(#"{"alg":"ES384","kid":"e1"}"#, iss: "someone") { Array(try ec.signature(for: $0).rawRepresentation) }
-        #expect(throws: ClientAssertion.Failure.self) { try ClientAssertion.verify(other, client: client, tokenURL: tokenURL, now: now) }
+        await #expect(throws: ClientAssertion.Failure.self) { try await ClientAssertion.verify(other, client: client, tokenURL: tokenURL, now: now) }
     }
 }

@@ -17,23 +17,23 @@ struct TokenTests {
         #expect(throws: TrustError.self) { try SigningKey.loadOrCreate(in: dir) }
     }
 
-    @Test func issueAndVerify() throws {
+    @Test func issueAndVerify() async throws {
         let dir = NSTemporaryDirectory() + "enlace-key-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let authority = TokenAuthority(key: try SigningKey.loadOrCreate(in: dir), issuer: "http://x/fhir", audience: "http://x/fhir")
         let now = Timestamp(instant: "2026-11-24T12:00:00Z")!
         let token = try authority.issue(subject: "operator", scope: "system/*.*", ttl: 3600, now: now)
-        let claims = try authority.verify(token, now: now)
+        let claims = try await authority.verify(token, now: now)
         #expect(claims.subject == "operator")
         #expect(claims.scope == "system/*.*")
         #expect(claims.expires - claims.issuedAt == 3600)
         #expect(!claims.tokenID.isEmpty)
         // the second verification of the same text comes from the cache of verified tokens:
         // the time checks still hold
-        #expect(try authority.verify(token, now: now) == claims)
-        #expect(throws: TokenError.expired) { try authority.verify(token, now: Timestamp(microseconds: now.microseconds + 3700 * 1_000_000)) }
-        #expect(throws: TokenError.notYetValid) { try authority.verify(token, now: Timestamp(microseconds: now.microseconds - 3600 * 1_000_000)) }
+        #expect(try await authority.verify(token, now: now) == claims)
+        await #expect(throws: TokenError.expired) { try await authority.verify(token, now: Timestamp(microseconds: now.microseconds + 3700 * 1_000_000)) }
+        await #expect(throws: TokenError.notYetValid) { try await authority.verify(token, now: Timestamp(microseconds: now.microseconds - 3600 * 1_000_000)) }
         let other = TokenAuthority(key: authority.key, issuer: "http://y/fhir", audience: "http://y/fhir")
-        #expect(throws: TokenError.wrongAudience) { try other.verify(token, now: now) }
+        await #expect(throws: TokenError.wrongAudience) { try await other.verify(token, now: now) }
     }
 }

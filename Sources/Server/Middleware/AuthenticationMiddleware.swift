@@ -35,7 +35,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         let claims: AccessTokenClaims
         do {
-            claims = try authority.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), now: clock.now())
+            claims = try await authority.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), now: clock.now())
         } catch .wrongAudience {
             // say which audience is expected and how to get a token for it (the base URL is public)
             let a = authority.audience

@@ -32,7 +32,7 @@ extension OAuthEndpoints {
             operatorCaller || (client != nil && client == callerClient) || (subject != nil && subject == callerSubject)
         }
         let inactive = Self.json(.ok, .object([("active", .bool(false))]))
-        if let claims = try? authority.verify(token, now: services.clock.now()) {
+        if let claims = try? await authority.verify(token, now: services.clock.now()) {
             guard try await identity.isActive(tokenID: claims.tokenID, subject: claims.subject),
                   allowed(client: claims.clientID, subject: claims.subject) else { return inactive }
             var f: [(String, JSON)] = [

@@ -115,7 +115,7 @@ struct OAuthEndpoints: Sendable {
             }
             let verified: ClientAssertion.Verified
             do {
-                verified = try ClientAssertion.verify(assertion, client: client, tokenURL: configuration.tokenURL, now: nowSeconds)
+                verified = try await ClientAssertion.verify(assertion, client: client, tokenURL: configuration.tokenURL, now: nowSeconds)
             } catch {
                 return .failure(ResponseError(Self.error(.unauthorized, "invalid_client", error.description)))
             }
@@ -141,7 +141,7 @@ struct OAuthEndpoints: Sendable {
         guard let header = request.headers[.authorization] else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer",
-              let claims = try? authority.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), now: services.clock.now()) else { return nil }
+              let claims = try? await authority.verify(String(parts[1]).trimmingCharacters(in: .whitespaces), now: services.clock.now()) else { return nil }
         guard try await identity.isActive(tokenID: claims.tokenID, subject: claims.subject) else { return nil }
         return claims
     }

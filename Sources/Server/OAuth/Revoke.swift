@@ -30,7 +30,7 @@ extension OAuthEndpoints {
             return Self.error(.unauthorized, "invalid_client", "authenticate with client_id (public clients), a client assertion, or an operator bearer token")
         }
         let ok = Self.json(.ok, .object([]))
-        if let claims = try? authority.verify(token, now: services.clock.now()) {
+        if let claims = try? await authority.verify(token, now: services.clock.now()) {
             if operatorCaller || (claims.clientID != nil && claims.clientID == clientID) {
                 try await identity.revoke(tokenID: claims.tokenID, expires: claims.expires)
             }

@@ -119,7 +119,7 @@ struct Portal: Sendable {
     /// The session of the request's cookie, or nil (no cookie, expired, revoked, user disabled).
     func session(_ request: Request, _ context: inout EnlaceRequestContext) async throws -> Session? {
         guard let token = OAuthEndpoints.cookie(request, Self.sessionCookie), !token.isEmpty,
-              let claims = try? services.authority.verify(token, now: services.clock.now()),
+              let claims = try? await services.authority.verify(token, now: services.clock.now()),
               claims.clientID == "portal",
               try await identity.isActive(tokenID: claims.tokenID, subject: claims.subject),
               claims.subject.hasPrefix("user:"), let user = try await identity.user(String(claims.subject.dropFirst(5))), !user.disabled

@@ -1,20 +1,21 @@
-import _CryptoExtras
 import Crypto
 import FHIR
 import Foundation
+import JWTKit
 
 /// `private_key_jwt` client authentication for SMART Backend Services
 /// (https://hl7.org/fhir/smart-app-launch/client-confidential-asymmetric.html): a JWT the
-/// client signs with ES384 or RS384, checked against the JWK Set registered for it.
+/// client signs with ES384 or RS384, checked against the JWK Set registered for it — on jwt-kit:
+/// its JWK Set decoding, its key collection for the signature (each key pinned to the one
+/// algorithm SMART allows for its kind) and its claim types for `aud` and `exp`.
 public enum ClientAssertion {
-    public enum Key: Sendable {
-        case ec384(P384.Signing.PublicKey, kid: String?)
-        case rsa(_RSA.Signing.PublicKey, kid: String?)
-        var kid: String? {
-            switch self {
-            case .ec384(_, let k), .rsa(_, let k): return k
-            }
-        }
+    /// A usable key of a client's JWK Set, with the algorithm its kind pins: an EC P-384 key
+    /// verifies only ES384, an RSA key (at least 2048 bits) only RS384. A JWK whose own `alg`
+    /// says something else is not usable.
+    public struct Key: Sendable {
+        let jwk: JWK
+        public let algorithm: String
+        public var kid: String? { jwk.keyIdentifier?.string }
     }
 
     public struct Verified: Sendable, Equatable {
@@ -30,26 +31,39 @@ public enum ClientAssertion {
         }
     }
 
-    /// The usable public keys of a JWK Set: EC P-384 and RSA (≥ 2048 bits).
+    /// The payload of a client assertion (RFC 7523 §3), as jwt-kit decodes it; the checks are
+    /// made by `verify`, which knows the client and the token URL.
+    struct Payload: JWTPayload {
+        var iss: IssuerClaim?
+        var sub: SubjectClaim?
+        var aud: AudienceClaim?
+        var exp: ExpirationClaim?
+        var jti: IDClaim?
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    /// The usable public keys of a JWK Set (jwt-kit's `JWKS`): EC P-384 and RSA (≥ 2048 bits).
     public static func keys(fromJWKS text: String) throws -> [Key] {
-        let json = try JSONParser.parse(text, maxDepth: 8)
+        let jwks = try JSONDecoder().decode(JWKS.self, from: Data(text.utf8))
         var keys: [Key] = []
-        for jwk in json["keys"]?.arrayValue ?? [] {
-            let kid = jwk["kid"]?.stringValue
-            switch jwk["kty"]?.stringValue {
-            case "EC":
-                guard jwk["crv"]?.stringValue == "P-384", let x = jwk["x"]?.stringValue.flatMap({ Base64URL.decode(Substring($0)) }),
-                      let y = jwk["y"]?.stringValue.flatMap({ Base64URL.decode(Substring($0)) }), x.count == 48, y.count == 48,
-                      let key = try? P384.Signing.PublicKey(rawRepresentation: x + y) else { continue }
-                keys.append(.ec384(key, kid: kid))
-            case "RSA":
-                guard let n = jwk["n"]?.stringValue.flatMap({ Base64URL.decode(Substring($0)) }),
-                      let e = jwk["e"]?.stringValue.flatMap({ Base64URL.decode(Substring($0)) }),
-                      let key = try? _RSA.Signing.PublicKey(n: n, e: e) else { continue }
-                keys.append(.rsa(key, kid: kid))
+        for (i, var jwk) in jwks.keys.enumerated() {
+            let pinned: JWK.Algorithm
+            switch jwk.keyType {
+            case .ecdsa:
+                guard jwk.curve == .ecdsa(.p384), let x = jwk.x, let y = jwk.y, (try? ES384PublicKey(parameters: (x, y))) != nil else { continue }
+                pinned = .es384
+            case .rsa:
+                // swift-crypto refuses RSA keys under 2048 bits
+                guard let n = jwk.modulus, let e = jwk.exponent, (try? Insecure.RSA.PublicKey(modulus: n, exponent: e)) != nil else { continue }
+                pinned = .rs384
             default:
                 continue
             }
+            guard jwk.algorithm == nil || jwk.algorithm == pinned else { continue }
+            jwk.algorithm = pinned
+            // jwt-kit keys keys by kid; a key registered without one is still tried (iterating)
+            if jwk.keyIdentifier == nil { jwk.keyIdentifier = JWKIdentifier(string: "enlace-unnamed-\(i)") }
+            keys.append(Key(jwk: jwk, algorithm: pinned.rawValue))
         }
         return keys
     }
@@ -57,46 +71,34 @@ public enum ClientAssertion {
     /// Verifies `assertion` for `client` at `tokenURL`: signature by a JWKS key (ES384/RS384),
     /// `iss` = `sub` = client id, `aud` = token URL, `exp` in the future and at most 5 minutes
     /// ahead, a `jti`. The caller must still check `jti` was not used before.
-    public static func verify(_ assertion: String, client: OAuthClient, tokenURL: String, now: Int64) throws(Failure) -> Verified {
+    public static func verify(_ assertion: String, client: OAuthClient, tokenURL: String, now: Int64) async throws(Failure) -> Verified {
         guard let jwks = client.jwks, let keys = try? ClientAssertion.keys(fromJWKS: jwks), !keys.isEmpty else {
             throw .invalid("the client has no registered JWKS")
         }
-        let parts = assertion.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, assertion.utf8.count < 16_384, let headerBytes = Base64URL.decode(parts[0]),
-              let payloadBytes = Base64URL.decode(parts[1]), let sig = Base64URL.decode(parts[2]),
-              let header = try? JSONParser.parse(headerBytes, maxDepth: 4),
-              let payload = try? JSONParser.parse(payloadBytes, maxDepth: 4) else { throw .invalid("the client assertion is not a well-formed JWT") }
-        let alg = header["alg"]?.stringValue ?? ""
-        let kid = header["kid"]?.stringValue
-        let input = Array((parts[0] + "." + parts[1]).utf8)
-        var verified = false
-        for key in keys where kid == nil || key.kid == nil || key.kid == kid {
-            switch (alg, key) {
-            case ("ES384", .ec384(let k, _)):
-                if sig.count == 96, let s = try? P384.Signing.ECDSASignature(rawRepresentation: sig), k.isValidSignature(s, for: input) { verified = true }
-            case ("RS384", .rsa(let k, _)):
-                if k.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: sig), for: SHA384.hash(data: input), padding: .insecurePKCS1v1_5) { verified = true }
-            default:
-                continue
-            }
-            if verified { break }
-        }
+        guard assertion.utf8.count < 16_384, TokenAuthority.isCompactJWS(assertion), let header = TokenAuthority.header(assertion),
+              let alg = header["alg"]?.stringValue, header["crit"] == nil else { throw .invalid("the client assertion is not a well-formed JWT") }
         guard ["ES384", "RS384"].contains(alg) else { throw .invalid("client assertions must be signed ES384 or RS384, not '\(alg)'") }
-        guard verified else { throw .invalid("the client assertion signature does not verify with the client's JWKS") }
-        guard payload["iss"]?.stringValue == client.clientID, payload["sub"]?.stringValue == client.clientID else {
+        // only the keys of the header's algorithm: an EC key never verifies "RS384", nor the reverse
+        let collection = JWTKeyCollection()
+        for key in keys where key.algorithm == alg { _ = try? await collection.add(jwk: key.jwk) }
+        let payload: Payload
+        do {
+            payload = try await collection.verify(assertion, as: Payload.self, iteratingKeys: true)
+        } catch let e as JWTError where e.errorType == .malformedToken {
+            throw .invalid("the client assertion is not a well-formed JWT")
+        } catch {
+            throw .invalid("the client assertion signature does not verify with the client's JWKS")
+        }
+        guard payload.iss?.value == client.clientID, payload.sub?.value == client.clientID else {
             throw .invalid("the client assertion's iss and sub must both be the client id")
         }
-        let aud: [String]
-        switch payload["aud"] {
-        case .string(let a)?: aud = [a]
-        case .array(let a)?: aud = a.compactMap(\.stringValue)
-        default: aud = []
-        }
-        guard aud.contains(tokenURL) else { throw .invalid("the client assertion's aud must be the token URL \(tokenURL)") }
-        guard case let .number(n)? = payload["exp"], let exp = Int64(n) else { throw .invalid("the client assertion has no exp") }
-        guard exp > now else { throw .invalid("the client assertion has expired") }
+        do { try payload.aud?.verifyIntendedAudience(includes: tokenURL) } catch { throw .invalid("the client assertion's aud must be the token URL \(tokenURL)") }
+        guard payload.aud != nil else { throw .invalid("the client assertion's aud must be the token URL \(tokenURL)") }
+        guard let expiry = payload.exp else { throw .invalid("the client assertion has no exp") }
+        do { try expiry.verifyNotExpired(currentDate: Date(timeIntervalSince1970: TimeInterval(now))) } catch { throw .invalid("the client assertion has expired") }
+        let exp = Int64(expiry.value.timeIntervalSince1970)
         guard exp <= now + 300 else { throw .invalid("the client assertion's exp is more than 5 minutes ahead") }
-        guard let jti = payload["jti"]?.stringValue, !jti.isEmpty, jti.count <= 256 else { throw .invalid("the client assertion has no jti") }
+        guard let jti = payload.jti?.value, !jti.isEmpty, jti.count <= 256 else { throw .invalid("the client assertion has no jti") }
         return Verified(clientID: client.clientID, tokenID: jti, expires: exp)
     }
 }

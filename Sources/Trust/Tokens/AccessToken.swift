@@ -1,6 +1,7 @@
 import Crypto
 import FHIR
 import Foundation
+import JWTKit
 
 /// The claims of an Enlace access token (a JWT signed ES256,
 /// https://www.rfc-editor.org/rfc/rfc7519 and SMART App Launch 2.x).
@@ -90,7 +91,16 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Issues and verifies ES256 JWT access tokens with the server's signing key.
+/// Issues and verifies ES256 JWT access tokens with the server's signing key, on jwt-kit
+/// (https://github.com/vapor/jwt-kit): its claim types encode and decode the payload
+/// (`AccessTokenPayload`), its key collection verifies the signature with the one server key
+/// (the algorithm is pinned to ES256 by the key, and the header must say ES256 too), and its
+/// claim checks decide expiry and audience with the server's clock.
+///
+/// Signing stays synchronous — tests and the CLI issue tokens in synchronous code, and jwt-kit
+/// signs only through its asynchronous key collection — so `sign` encodes the header and the
+/// payload with jwt-kit's serializer and makes the ES256 signature with swift-crypto, the call
+/// jwt-kit's own ECDSA signer makes.
 public struct TokenAuthority: Sendable {
     public let key: SigningKey
     /// The `iss` and `aud` of every token: the FHIR base URL (or a configured identifier).
@@ -103,29 +113,41 @@ public struct TokenAuthority: Sendable {
     /// read) but never the time checks. Revocation is not cached here — it is checked on every
     /// request against the records (`IdentityService.isActive`).
     let verified = VerifiedTokens(capacity: 4096)
+    /// jwt-kit's key collection with the server's public key, filled once (its `add` is
+    /// asynchronous, this initialiser is not).
+    let keys: Task<JWTKeyCollection, Never>
 
     public init(key: SigningKey, issuer: String, audience: String) {
         self.key = key
         self.issuer = issuer
         self.audience = audience
+        let publicKey = try? ES256PublicKey(backing: key.privateKey.publicKey)
+        let kid = key.keyID
+        keys = Task {
+            guard let publicKey else { return JWTKeyCollection() }
+            return await AccessTokenJWT.keys(publicKey, kid: kid)
+        }
     }
 
     /// Signs `claims` as a compact JWS with header `{"alg":"ES256","typ":"JWT","kid":…}`.
     public func sign(_ claims: AccessTokenClaims) throws -> String {
-        let header = JSON.object([("alg", .string("ES256")), ("typ", .string("JWT")), ("kid", .string(key.keyID))])
-        var fields: [(String, JSON)] = [
-            ("iss", .string(claims.issuer)), ("sub", .string(claims.subject)), ("aud", .string(claims.audience)),
-            ("iat", .number(String(claims.issuedAt))), ("exp", .number(String(claims.expires))),
-            ("jti", .string(claims.tokenID)), ("scope", .string(claims.scope)),
-        ]
-        if let v = claims.role { fields.append(("role", .string(v))) }
-        if let v = claims.fhirUser { fields.append(("fhirUser", .string(v))) }
-        if let v = claims.patient { fields.append(("patient", .string(v))) }
-        if !claims.actsFor.isEmpty { fields.append(("acts_for", .array(claims.actsFor.map { .string($0) }))) }
-        if let v = claims.organization { fields.append(("org", .string(v))) }
-        if let v = claims.clientID { fields.append(("client_id", .string(v))) }
-        let payload = JSON.object(fields)
-        let signingInput = Base64URL.encode(header.serialized()) + "." + Base64URL.encode(payload.serialized())
+        var header = JWTHeader()
+        header.alg = "ES256"
+        header.typ = "JWT"
+        header.kid = key.keyID
+        // jwt-kit's JSON encoding of claims (dates as seconds since 1970), with `/` left unescaped
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let serializer = DefaultJWTSerializer(jsonEncoder: encoder)
+        let payload = AccessTokenPayload(
+            iss: IssuerClaim(value: claims.issuer), sub: SubjectClaim(value: claims.subject), aud: AudienceClaim(value: [claims.audience]),
+            iat: IssuedAtClaim(value: Date(timeIntervalSince1970: TimeInterval(claims.issuedAt))),
+            exp: ExpirationClaim(value: Date(timeIntervalSince1970: TimeInterval(claims.expires))), jti: IDClaim(value: claims.tokenID),
+            scope: claims.scope, role: claims.role, fhirUser: claims.fhirUser, patient: claims.patient,
+            acts_for: claims.actsFor.isEmpty ? nil : claims.actsFor, org: claims.organization, client_id: claims.clientID)
+        let signingInput = Base64URL.encode(Array(try serializer.jsonEncoder.encode(header))) + "."
+            + String(decoding: try serializer.serialize(payload, header: header), as: UTF8.self)
         let signature = try key.privateKey.signature(for: Data(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(Array(signature.rawRepresentation))
     }
@@ -150,50 +172,71 @@ public struct TokenAuthority: Sendable {
 
     /// Verifies signature (ES256 only: `none`, HS256 and every other algorithm are refused),
     /// expiry and audience. Throws `TokenError` naming the failed check.
-    public func verify(_ token: String, now: Timestamp) throws(TokenError) -> AccessTokenClaims {
+    public func verify(_ token: String, now: Timestamp) async throws(TokenError) -> AccessTokenClaims {
         let nowSeconds = now.microseconds / 1_000_000
         if let claims = verified.get(token) {
             guard claims.expires + leeway > nowSeconds else { throw .expired }
             guard claims.issuedAt - leeway <= nowSeconds else { throw .notYetValid }
             return claims
         }
-        let claims = try verifyFully(token, now: now)
+        let claims = try await verifyFully(token, now: now)
         verified.put(token, claims)
         return claims
     }
 
-    func verifyFully(_ token: String, now: Timestamp) throws(TokenError) -> AccessTokenClaims {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, token.utf8.count < 16_384,
-              let headerBytes = Base64URL.decode(parts[0]), let payloadBytes = Base64URL.decode(parts[1]),
-              let sigBytes = Base64URL.decode(parts[2]),
-              let header = try? JSONParser.parse(headerBytes, maxDepth: 4),
-              let payload = try? JSONParser.parse(payloadBytes, maxDepth: 4) else { throw .malformed }
-        guard let alg = header["alg"]?.stringValue else { throw .malformed }
+    func verifyFully(_ token: String, now: Timestamp) async throws(TokenError) -> AccessTokenClaims {
+        // compact serialization only: three base64url parts, no padding, nothing else (RFC 7515 §7.1)
+        guard token.utf8.count < 16_384, TokenAuthority.isCompactJWS(token), let header = TokenAuthority.header(token),
+              let alg = header["alg"]?.stringValue else { throw .malformed }
         guard alg == "ES256" else { throw .unsupportedAlgorithm(alg) }
-        guard sigBytes.count == 64, let signature = try? P256.Signing.ECDSASignature(rawRepresentation: sigBytes) else { throw .badSignature }
-        let signingInput = Data((parts[0] + "." + parts[1]).utf8)
-        guard key.privateKey.publicKey.isValidSignature(signature, for: signingInput) else { throw .badSignature }
-        func int(_ k: String) -> Int64? { if case let .number(n)? = payload[k] { return Int64(n) }; return nil }
-        guard let exp = int("exp"), let iat = int("iat"), let sub = payload["sub"]?.stringValue,
-              let jti = payload["jti"]?.stringValue else { throw .malformed }
-        let nowSeconds = now.microseconds / 1_000_000
-        guard exp + leeway > nowSeconds else { throw .expired }
-        guard iat - leeway <= nowSeconds else { throw .notYetValid }
-        let aud: [String]
-        switch payload["aud"] {
-        case .string(let a)?: aud = [a]
-        case .array(let a)?: aud = a.compactMap(\.stringValue)
-        default: throw .wrongAudience
+        // RFC 7515 §4.1.11: extensions listed in `crit` must be understood; Enlace understands none
+        guard header["crit"] == nil else { throw .malformed }
+        let payload: AccessTokenPayload
+        do {
+            payload = try await AccessTokenJWT.verify(token, with: keys.value)
+        } catch let e as JWTError where e.errorType == .malformedToken {
+            throw .malformed  // the payload is checked once the signature verified: claims missing or of the wrong type
+        } catch {
+            throw .badSignature  // a signature that does not verify, or cannot be one (wrong length)
         }
-        guard aud.contains(audience) else { throw .wrongAudience }
-        let role = payload["role"]?.stringValue
-        if let role, Principal.Role(rawValue: role) == nil { throw .malformed }
-        return AccessTokenClaims(issuer: payload["iss"]?.stringValue ?? "", subject: sub, audience: audience, issuedAt: iat,
-                                 expires: exp, tokenID: jti, scope: payload["scope"]?.stringValue ?? "",
-                                 role: role, fhirUser: payload["fhirUser"]?.stringValue, patient: payload["patient"]?.stringValue,
-                                 actsFor: (payload["acts_for"]?.arrayValue ?? []).compactMap(\.stringValue),
-                                 organization: payload["org"]?.stringValue, clientID: payload["client_id"]?.stringValue)
+        let date = Date(timeIntervalSince1970: TimeInterval(now.microseconds) / 1_000_000)
+        do { try payload.exp.verifyNotExpired(currentDate: date.addingTimeInterval(-TimeInterval(leeway))) } catch { throw .expired }
+        guard payload.iat.value.timeIntervalSince1970 - TimeInterval(leeway) <= date.timeIntervalSince1970 else { throw .notYetValid }
+        guard let aud = payload.aud else { throw .wrongAudience }
+        do { try aud.verifyIntendedAudience(includes: audience) } catch { throw .wrongAudience }
+        if let role = payload.role, Principal.Role(rawValue: role) == nil { throw .malformed }
+        return AccessTokenClaims(issuer: payload.iss?.value ?? "", subject: payload.sub.value, audience: audience,
+                                 issuedAt: Int64(payload.iat.value.timeIntervalSince1970), expires: Int64(payload.exp.value.timeIntervalSince1970),
+                                 tokenID: payload.jti.value, scope: payload.scope ?? "", role: payload.role, fhirUser: payload.fhirUser,
+                                 patient: payload.patient, actsFor: payload.acts_for ?? [], organization: payload.org, clientID: payload.client_id)
+    }
+
+    /// The header of a compact JWS, or nil when it is not readable JSON.
+    static func header(_ token: String) -> JSON? {
+        guard let dot = token.firstIndex(of: "."), let bytes = Base64URL.decode(token[..<dot]) else { return nil }
+        return try? JSONParser.parse(bytes, maxDepth: 4)
+    }
+
+    /// The `alg` of a compact JWS's header.
+    static func headerAlgorithm(_ token: String) -> String? { header(token)?["alg"]?.stringValue }
+
+    /// Three non-empty base64url parts (the signature may not be empty either): no padding, no
+    /// whitespace, no fourth part.
+    static func isCompactJWS(_ token: String) -> Bool {
+        var parts = 1
+        var partLength = 0
+        for c in token.utf8 {
+            if c == UInt8(ascii: ".") {
+                guard partLength > 0 else { return false }
+                parts += 1
+                partLength = 0
+            } else if (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c == 45 || c == 95 {
+                partLength += 1
+            } else {
+                return false
+            }
+        }
+        return parts == 3 && partLength > 0
     }
 }
 
