@@ -1,0 +1,1 @@
+../../../../Sources/Trust/Tokens/AccessTokenPayload.swift

@@ -1,0 +1,1 @@
+../../../../Sources/FHIR/JSON.swift
