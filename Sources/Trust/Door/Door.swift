@@ -119,7 +119,7 @@ public struct Door: Sendable {
 /// one pending wake-up, so a burst of writes costs one round of polling.
 public final class WriteSignal: @unchecked Sendable {
     private let lock = NSLock()
-    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    private var waiters: [UUID: CheckedContinuation<Bool, Never>] = [:]
     private var pending = false
 
     public init() {}
@@ -130,19 +130,20 @@ public final class WriteSignal: @unchecked Sendable {
         waiters = [:]
         pending = woken.isEmpty
         lock.unlock()
-        for w in woken { w.resume() }
+        for w in woken { w.resume(returning: true) }
     }
 
-    /// Returns at the next write after the previous `wait` (at once if one happened meanwhile),
-    /// or after `timeout` seconds.
-    public func wait(timeout: Double) async {
+    /// Returns at the next write after the previous `wait` (at once if one happened meanwhile):
+    /// true; or after `timeout` seconds: false.
+    @discardableResult
+    public func wait(timeout: Double) async -> Bool {
         let id = UUID()
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
             lock.lock()
             if pending {
                 pending = false
                 lock.unlock()
-                c.resume()
+                c.resume(returning: true)
                 return
             }
             waiters[id] = c
@@ -158,6 +159,6 @@ public final class WriteSignal: @unchecked Sendable {
         lock.lock()
         let c = waiters.removeValue(forKey: id)
         lock.unlock()
-        c?.resume()
+        c?.resume(returning: false)
     }
 }
