@@ -29,7 +29,16 @@ enum ServerBackend: String, CaseIterable, CustomTestStringConvertible, Sendable 
         case .postgres:
             let base = ServerBackend.postgresURL!
             let schema = "enlace_http_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let store = try await PostgresStore(url: base + (base.contains("?") ? "&" : "?") + "schema=" + schema, maxConnections: 4)
+            // one schema's migrations at a time from these tests (see SchemaCreation)
+            await SchemaCreation.shared.acquire()
+            let store: PostgresStore
+            do {
+                store = try await PostgresStore(url: base + (base.contains("?") ? "&" : "?") + "schema=" + schema, maxConnections: 4)
+            } catch {
+                await SchemaCreation.shared.release()
+                throw error
+            }
+            await SchemaCreation.shared.release()
             let server = try TestServer(store: store, scope: scope, configure: configure)
             let directory = server.directory
             return (server, {
@@ -37,6 +46,32 @@ enum ServerBackend: String, CaseIterable, CustomTestStringConvertible, Sendable 
                 store.close()
                 try? FileManager.default.removeItem(atPath: directory)
             })
+        }
+    }
+}
+
+/// PostgreSQL migrations take one advisory lock for the whole cluster (`Migrations.apply`), so
+/// every test schema migrates in turn; dozens of HTTP tests starting together queued on that lock
+/// past the 30-second statement timeout on a busy machine. The HTTP tests therefore create their
+/// schemas one at a time here and wait without a timeout, leaving the lock's queue short.
+actor SchemaCreation {
+    static let shared = SchemaCreation()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if busy {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            busy = true
+        }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            busy = false
+        } else {
+            waiting.removeFirst().resume()
         }
     }
 }

@@ -42,7 +42,34 @@ enum PostgresTestDatabase {
         guard let base = Backend.postgresURL else { throw StoreError.database("ENLACE_TEST_DATABASE_URL is not set") }
         let schema = "enlace_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let url = base + (base.contains("?") ? "&" : "?") + "schema=" + schema
-        return try await PostgresStore(url: url, maxConnections: 4)
+        // PostgreSQL migrations take one advisory lock for the whole cluster (`Migrations.apply`):
+        // dozens of schemas migrating at once queue on it past the statement timeout on a busy
+        // machine, so these tests migrate one schema at a time and wait here, without a timeout.
+        await migrating.acquire()
+        do {
+            let store = try await PostgresStore(url: url, maxConnections: 4)
+            await migrating.release()
+            return store
+        } catch {
+            await migrating.release()
+            throw error
+        }
+    }
+
+    static let migrating = OneAtATime()
+
+    /// An asynchronous mutex: `acquire` waits its turn.
+    actor OneAtATime {
+        private var busy = false
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        func acquire() async {
+            if busy { await withCheckedContinuation { waiting.append($0) } } else { busy = true }
+        }
+
+        func release() {
+            if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+        }
     }
 
     static func drop(_ store: PostgresStore) {
