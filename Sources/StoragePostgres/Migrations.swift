@@ -1,7 +1,7 @@
 @_spi(Unguarded) import Storage
 
 /// Versioned schema migrations, recorded in `schema_migrations`. Applied at start and by
-/// `enlace migrate`; several nodes starting together serialize on an advisory lock.
+/// `enlace migrate`; several nodes starting together serialize on an advisory lock per schema.
 ///
 /// Layout (see docs/scaling.md): every patient-compartment table has `patient_key` (the first
 /// patient of the resource's compartments, "" for shared data) first in its primary key and in
@@ -9,7 +9,8 @@
 /// to the patient key for reads by id. Text columns use `COLLATE "C"` so ordering and range
 /// comparisons are bytewise, exactly as in SQLite.
 enum Migrations {
-    static let lockKey: Int64 = 0x656E_6C61_6365  // "enlace"
+    /// The advisory lock's class (`pg_advisory_xact_lock(int4, int4)`): "enla".
+    static let lockClass: Int32 = 0x656E_6C61
 
     /// Each migration is a list of single statements (the extended query protocol runs one at a time).
     static let all: [(version: Int, name: String, statements: [String])] = [
@@ -137,7 +138,13 @@ enum Migrations {
     static func apply(_ session: Session, schema: String?) throws {
         try session.execute("BEGIN")
         do {
-            try session.query("SELECT pg_advisory_xact_lock(?)", [.int(lockKey)])
+            // One lock per schema (class "enla", object the schema's hash): nodes sharing a schema
+            // serialize; test schemas migrating side by side on one cluster do not.
+            if let schema {
+                try session.query("SELECT pg_advisory_xact_lock(\(lockClass), hashtext(?))", [.text(schema)])
+            } else {
+                try session.query("SELECT pg_advisory_xact_lock(\(lockClass), hashtext(current_schema()))")
+            }
             if let schema { try session.execute("CREATE SCHEMA IF NOT EXISTS \(schema)") }
             try session.execute("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (

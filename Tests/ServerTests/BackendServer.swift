@@ -50,10 +50,11 @@ enum ServerBackend: String, CaseIterable, CustomTestStringConvertible, Sendable 
     }
 }
 
-/// PostgreSQL migrations take one advisory lock for the whole cluster (`Migrations.apply`), so
-/// every test schema migrates in turn; dozens of HTTP tests starting together queued on that lock
-/// past the 30-second statement timeout on a busy machine. The HTTP tests therefore create their
-/// schemas one at a time here and wait without a timeout, leaving the lock's queue short.
+/// Dozens of HTTP tests starting together each create and migrate a PostgreSQL schema; run side by
+/// side on a busy 2-core machine, their DDL went past the 30-second statement timeout (migrations
+/// once took one advisory lock for the whole cluster; now it is one per schema, `Migrations.apply`).
+/// The HTTP tests therefore still create their schemas one at a time here and wait without a
+/// timeout: the DDL of one schema at a time is fast.
 actor SchemaCreation {
     static let shared = SchemaCreation()
     private var busy = false

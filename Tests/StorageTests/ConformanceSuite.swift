@@ -42,9 +42,9 @@ enum PostgresTestDatabase {
         guard let base = Backend.postgresURL else { throw StoreError.database("ENLACE_TEST_DATABASE_URL is not set") }
         let schema = "enlace_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let url = base + (base.contains("?") ? "&" : "?") + "schema=" + schema
-        // PostgreSQL migrations take one advisory lock for the whole cluster (`Migrations.apply`):
-        // dozens of schemas migrating at once queue on it past the statement timeout on a busy
-        // machine, so these tests migrate one schema at a time and wait here, without a timeout.
+        // Dozens of schemas migrating at once (each under its own advisory lock, `Migrations.apply`)
+        // ran past the statement timeout on a busy 2-core machine, so these tests migrate one
+        // schema at a time and wait here, without a timeout.
         await migrating.acquire()
         do {
             let store = try await PostgresStore(url: url, maxConnections: 4)

@@ -31,14 +31,30 @@ struct CapabilityContribution: Sendable {
 }
 
 extension FHIRAPI {
-    /// Every domain's FHIR routes under `/fhir` (literal paths such as `Observation/$stats` win
-    /// over `{type}/{id}` in the router).
+    /// Every domain's FHIR routes under `/fhir`. Register operations as `{type}/$op` or
+    /// `{type}/{id}/$op` and check the type in the handler (`requireType`): Hummingbird's router
+    /// does not fall back from a literal first segment, so a route `Patient/$match` would make
+    /// `Patient/{id}` unreachable. Two domains must not register the same pattern.
     func registerDomains(on fhir: RouterGroup<EnlaceRequestContext>) {
         registerMonitoring(on: fhir)
         registerPrevention(on: fhir)
         registerCare(on: fhir)
         registerFinancing(on: fhir)
         registerInterop(on: fhir)
+    }
+}
+
+extension FHIRAPI {
+    /// The `{type}` of an operation route, refused with 404 `not-supported` unless it is one of
+    /// `types` (e.g. `$stats` is defined on Observation only).
+    func requireType(_ context: EnlaceRequestContext, _ types: String..., operation: String) throws -> String {
+        let type = try context.parameters.require("type")
+        guard types.contains(type) else {
+            let on = types.joined(separator: ", ")
+            throw FHIRError(status: 404, code: "not-supported", english: "\(operation) is defined on \(on), not on \(type)",
+                            spanish: "\(operation) está definido para \(on), no para \(type)")
+        }
+        return type
     }
 }
 
