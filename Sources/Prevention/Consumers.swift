@@ -1,0 +1,133 @@
+import FHIR
+import Foundation
+import Storage
+import Trust
+
+/// What both prevention consumers share: who they act as, which writes wake them, how they
+/// read a patient's record and how they write only what changed.
+public struct PreventionSettings: Sendable {
+    /// The Cartilla in force.
+    public var knowledge: CartillaKnowledge
+    /// The organization that deployed the algorithms and answers for them (a Reference).
+    public var accountable: JSON
+    /// Today (UTC), injected for tests.
+    public var now: @Sendable () -> Date
+
+    public init(knowledge: CartillaKnowledge = .standard,
+                accountable: JSON = .object([("display", .string("Operador de esta instalación de Enlace / the operator of this Enlace installation"))]),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.knowledge = knowledge
+        self.accountable = accountable
+        self.now = now
+    }
+
+    static func principal(_ name: String, writes: String) -> Principal {
+        Principal(subject: "consumer:\(name)", scopes: ScopeSet("system/*.rs system/\(writes).cru"), tokenID: "consumer:\(name)", role: .service)
+    }
+
+    static func timestamp(_ d: Date) -> String {
+        let t = Timestamp(date: d).description
+        return String(t.prefix(19)) + "Z"
+    }
+
+    /// Patients whose compartment the events touched (or the Patients written).
+    static func patients(_ events: [OutboxEvent]) -> [String] {
+        var out: Set<String> = []
+        for e in events {
+            if e.type == "Patient" && !e.deleted { out.insert(e.id) }
+            out.formUnion(e.compartments)
+        }
+        return out.sorted()
+    }
+
+    /// A PUT entry unless the stored version already says the same (ignoring `meta` and the date stamps).
+    static func putIfChanged(_ guarded: GuardedRepository, _ type: String, _ resource: JSON, ignoring: [String]) async throws -> JSON? {
+        let id = resource["id"]?.stringValue ?? ""
+        if let current = try? await guarded.read(type, id), !current.deleted, let body = try? current.json() {
+            var a = body.setting("meta", nil), b = resource.setting("meta", nil)
+            for k in ignoring { a = a.setting(k, nil); b = b.setting(k, nil) }
+            if a == b { return nil }
+        }
+        return .object([("fullUrl", .string("\(type)/\(id)")), ("resource", resource),
+                        ("request", .object([("method", .string("PUT")), ("url", .string("\(type)/\(id)"))]))])
+    }
+
+    static func transaction(_ entries: [JSON]) -> JSON? {
+        entries.isEmpty ? nil : .object([("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", .array(entries))])
+    }
+}
+
+/// `prevention.recommendations`: when an Immunization, Observation, Procedure, Condition or
+/// AllergyIntolerance of a patient (or the Patient) is written, recomputes the patient's
+/// `ImmunizationRecommendation` (`ImmunizationRecommendation/cns-<patient>`) from the Cartilla —
+/// not on every read. Its Provenance names the schedule engine and the Cartilla edition.
+public struct RecommendationsConsumer: EventConsumer {
+    public static let consumerName = "prevention.recommendations"
+    public let settings: PreventionSettings
+    public var name: String { Self.consumerName }
+    public var principal: Principal { PreventionSettings.principal(name, writes: "ImmunizationRecommendation") }
+    public var start: EventConsumerStart { .beginning }
+
+    public init(settings: PreventionSettings) { self.settings = settings }
+
+    static let wanted: Set<String> = ["Patient", "Immunization", "Observation", "Procedure", "Condition", "AllergyIntolerance"]
+
+    public func wants(_ event: OutboxEvent) -> Bool { Self.wanted.contains(event.type) }
+
+    public func handle(_ events: [OutboxEvent], guarded: GuardedRepository, state: ConsumerState) async throws -> ConsumerOutput {
+        let now = settings.now()
+        let engine = ScheduleEngine(rules: settings.knowledge.rules)
+        var entries: [JSON] = []
+        for patient in PreventionSettings.patients(events) {
+            guard let record = try? await RecordReader.read(guarded, patient: patient),
+                  let input = record.scheduleInput(asOf: CivilDate(now)) else { continue }
+            let items = engine.evaluate(input)
+            guard items.contains(where: { $0.rule.kind == .immunization }) else { continue }  // R4: at least one recommendation
+            let rec = PreventionResources.immunizationRecommendation(id: "cns-\(patient)", patient: patient, items: items,
+                                                                     date: PreventionSettings.timestamp(now), knowledge: settings.knowledge.version)
+            if let e = try await PreventionSettings.putIfChanged(guarded, "ImmunizationRecommendation", rec, ignoring: ["date"]) { entries.append(e) }
+        }
+        return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
+                              provenance: PreventionResources.algorithmProvenance(
+                                name: "Enlace ScheduleEngine — Cartilla Nacional de Salud", version: settings.knowledge.version,
+                                description: "https://enlace.mx/fhir/docs/prevention#schedule", accountable: settings.accountable,
+                                reason: "Recalculado porque cambió el expediente / recomputed because the record changed"))
+    }
+}
+
+/// `prevention.risk`: recomputes the patient's FINDRISC `RiskAssessment`
+/// (`RiskAssessment/findrisc-<patient>`) when its inputs change, for adults (18 and over) whose
+/// record holds at least one measured input (BMI, waist or glucose). Labelled as produced by an
+/// algorithm and with the risk category a patient may choose not to be told about; its
+/// Provenance names FINDRISC and its version.
+public struct RiskConsumer: EventConsumer {
+    public static let consumerName = "prevention.risk"
+    public let settings: PreventionSettings
+    public var name: String { Self.consumerName }
+    public var principal: Principal { PreventionSettings.principal(name, writes: "RiskAssessment") }
+    public var start: EventConsumerStart { .beginning }
+
+    public init(settings: PreventionSettings) { self.settings = settings }
+
+    static let wanted: Set<String> = ["Patient", "Observation", "Condition", "MedicationStatement", "MedicationRequest", "FamilyMemberHistory"]
+
+    public func wants(_ event: OutboxEvent) -> Bool { Self.wanted.contains(event.type) }
+
+    public func handle(_ events: [OutboxEvent], guarded: GuardedRepository, state: ConsumerState) async throws -> ConsumerOutput {
+        let now = settings.now()
+        var entries: [JSON] = []
+        for patient in PreventionSettings.patients(events) {
+            guard let record = try? await RecordReader.read(guarded, patient: patient) else { continue }
+            let inputs = FINDRISC.inputs(from: record, asOf: CivilDate(now))
+            guard let age = inputs.age, age >= 18, inputs.bmi != nil || inputs.waist != nil || inputs.highGlucose != nil else { continue }
+            let result = FINDRISC.score(inputs)
+            let ra = PreventionResources.findriscAssessment(id: "findrisc-\(patient)", patient: patient, result: result, inputs: inputs,
+                                                            date: PreventionSettings.timestamp(now))
+            if let e = try await PreventionSettings.putIfChanged(guarded, "RiskAssessment", ra, ignoring: ["occurrenceDateTime", "prediction"]) { entries.append(e) }
+        }
+        return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
+                              provenance: PreventionResources.algorithmProvenance(
+                                name: FINDRISC.name, version: FINDRISC.version, description: FINDRISC.description, accountable: settings.accountable,
+                                reason: "Recalculado porque cambiaron sus datos de entrada / recomputed because its inputs changed"))
+    }
+}
