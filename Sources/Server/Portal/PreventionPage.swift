@@ -1,0 +1,175 @@
+import FHIR
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Prevention
+import Storage
+import Trust
+
+extension Portal {
+    /// The items of one patient today, from what the signed-in person may see.
+    func preventionItems(_ g: GuardedRepository, patient: String) async throws -> (PatientRecord, [PreventionItem]?) {
+        let record = try await RecordReader.read(g, patient: patient)
+        let today = CivilDate(services.clock.now().date)
+        guard let input = record.scheduleInput(asOf: today) else { return (record, nil) }
+        return (record, ScheduleEngine(rules: PreventionWiring.knowledge.rules).evaluate(input))
+    }
+
+    /// *Mi prevención* (`/prevencion`): the patient's Cartilla — overdue, due, declined, coming up
+    /// (next 12 months), done, contraindicated — each with what it is for and where and when it
+    /// was last done; then the risk estimates the patient may see (a category they chose not to
+    /// know stays hidden by the guard itself).
+    func preventionPage(_ s: Session, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        let t = s.strings
+        guard let id = s.ownPatient else { throw FHIRError(status: 403, code: "forbidden", english: "no patient", spanish: "sin paciente") }
+        let g = try await guarded(s, context)
+        let (_, found) = try await preventionItems(g, patient: id)
+        var body = "<p>\(esc(t.preventionLead))</p>"
+        guard let items = found else {
+            body += "<p class=\"notice\">\(esc(t.preventionNoBirthDate))</p>"
+            return html(.ok, layout(s, request, title: t.navPrevention, body: body))
+        }
+        let horizon = CivilDate(services.clock.now().date).adding(.months(12))
+        let shown = items.filter { $0.status != .upcoming || ($0.dueDate.map { $0 <= horizon } ?? false) }
+        if shown.isEmpty { body += "<p>\(esc(t.preventionNothing))</p>" }
+        let order: [PreventionItem.Status] = [.overdue, .due, .declined, .upcoming, .done, .contraindicated]
+        for status in order {
+            let group = shown.filter { $0.status == status }
+            guard !group.isEmpty else { continue }
+            body += "<section class=\"card\" aria-labelledby=\"p-\(status.rawValue)\"><h2 id=\"p-\(status.rawValue)\">\(esc(t.preventionSection(status))) (\(group.count))</h2><ul class=\"cards\">"
+            for item in group.sorted(by: { ($0.dueDate ?? .init(9999, 1, 1)) < ($1.dueDate ?? .init(9999, 1, 1)) }) {
+                body += preventionItemHTML(item, t)
+            }
+            body += "</ul></section>"
+        }
+        body += "<p class=\"hint\">\(esc(t.preventionAsk))</p>"
+        body += try await riskSection(g, patient: id, t)
+        return html(.ok, layout(s, request, title: t.navPrevention, body: body))
+    }
+
+    func preventionItemHTML(_ item: PreventionItem, _ t: PortalStrings) -> String {
+        let badge = item.status == .done ? "badge ok" : (item.status == .overdue || item.status == .contraindicated ? "badge warn" : "badge")
+        var h = "<li class=\"entry\" data-item=\"\(esc(item.rule.id))\" data-status=\"\(item.status.rawValue)\"><div class=\"what\">"
+        h += "<h3>\(esc(t.text(item.rule.title))) <span class=\"\(badge)\">\(esc(t.preventionStatus(item.status)))</span></h3>"
+        h += "<p>\(esc(t.text(item.explanation)))</p><dl class=\"facts\">"
+        if !item.rule.purpose.es.isEmpty { h += "<div><dt>\(esc(t.preventionWhatFor))</dt><dd>\(esc(t.text(item.rule.purpose)))</dd></div>" }
+        if let last = item.last {
+            h += "<div><dt>\(esc(t.preventionLast))</dt><dd>\(esc(t.date(last.date.description)))\(last.place.map { " · " + esc($0) } ?? "")</dd></div>"
+        }
+        if let due = item.dueDate, item.status != .contraindicated {
+            h += "<div><dt>\(esc(t.preventionNext))</dt><dd>\(esc(t.date(due.description)))</dd></div>"
+        }
+        return h + "</dl></div></li>"
+    }
+
+    /// The RiskAssessments the reader may see, in plain words, with the algorithm that made them.
+    func riskSection(_ g: GuardedRepository, patient: String, _ t: PortalStrings) async throws -> String {
+        let risks = try await compartment(g, patient: patient, types: ["RiskAssessment"], limit: 20)
+        guard !risks.isEmpty else { return "" }
+        var h = "<section class=\"card\" aria-labelledby=\"p-risk\"><h2 id=\"p-risk\">\(esc(t.preventionRisks))</h2><p class=\"hint\">\(esc(t.preventionRiskLead))</p><ul class=\"cards\">"
+        for r in risks {
+            let notes = (r["note"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }
+            let text = t.language == .es ? notes.first : (notes.count > 1 ? notes[1] : notes.first)
+            h += "<li class=\"entry\" data-risk=\"\(esc(r["id"]?.stringValue ?? ""))\"><div class=\"what\"><h3>\(esc(Portal.text(r["code"]) ?? t.typeName("RiskAssessment")))</h3>"
+            if let text { h += "<p>\(esc(text))</p>" }
+            h += "<dl class=\"facts\"><div><dt>\(esc(t.preventionAlgorithm))</dt><dd>\(esc(Portal.text(r["method"]) ?? "—"))</dd></div>"
+            let basis = (r["basis"]?.arrayValue ?? []).compactMap { $0["reference"]?.stringValue }
+            if !basis.isEmpty { h += "<div><dt>\(esc(t.preventionBasedOn))</dt><dd>\(esc(basis.map { t.typeName(String($0.split(separator: "/").first ?? "")) }.uniquedStrings().joined(separator: ", ")))</dd></div>" }
+            if let when = r["occurrenceDateTime"]?.stringValue { h += "<div><dt>\(esc(t.recorded))</dt><dd>\(esc(t.date(when)))</dd></div>" }
+            h += "</dl></div></li>"
+        }
+        return h + "</ul></section>"
+    }
+
+    /// The gaps card on a clinician's patient summary (`/pacientes/{id}`).
+    func preventionSummaryCard(_ g: GuardedRepository, patient: String, _ t: PortalStrings) async throws -> String {
+        let (_, found) = try await preventionItems(g, patient: patient)
+        guard let items = found else { return "" }
+        let open = items.filter { $0.status.isOpen }.sorted { ($0.dueDate ?? .init(9999, 1, 1)) < ($1.dueDate ?? .init(9999, 1, 1)) }
+        var h = "<section class=\"card\" aria-labelledby=\"p-gaps\" data-prevention-gaps=\"\(open.count)\"><h2 id=\"p-gaps\">\(esc(t.preventionGapsTitle))</h2>"
+        if open.isEmpty { return h + "<p>\(esc(t.preventionNoGaps))</p></section>" }
+        h += "<ul class=\"summary\">"
+        for item in open {
+            h += "<li data-item=\"\(esc(item.rule.id))\"><strong>\(esc(t.text(item.rule.title)))</strong> — \(esc(t.preventionStatus(item.status))): \(esc(t.text(item.explanation)))</li>"
+        }
+        return h + "</ul></section>"
+    }
+
+    /// The clinician's panel (`/prevencion/panel`): every patient the clinician may see (at most
+    /// 500) with open gaps; `?brecha=<item>` filters, `?orden=nombre|brechas|atraso` sorts,
+    /// `?formato=csv` downloads the same rows.
+    func preventionPanel(_ s: Session, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        let t = s.strings
+        try requirePractitioner(s)
+        let g = try await guarded(s, context)
+        let q = OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:]
+        let rules = PreventionWiring.knowledge.rules
+        let filter = q["brecha"].flatMap { f in rules.contains { $0.id == f } ? f : nil }
+        let sort = ["nombre", "brechas", "atraso"].contains(q["orden"] ?? "") ? q["orden"]! : "atraso"
+        var (query, _) = try SearchParser().parse(types: ["Patient"], parameters: [("_count", String(CareGaps.panelLimit)), ("_total", "none")])
+        query.count = CareGaps.panelLimit
+        let patients = try await g.search(query).matches.filter { !$0.deleted }
+        var rows: [(id: String, name: String, gaps: [PreventionItem])] = []
+        for p in patients {
+            let json = try p.json()
+            let (_, found) = try await preventionItems(g, patient: p.id)
+            let open = (found ?? []).filter { $0.status.isOpen && (filter == nil || $0.rule.id == filter) }
+            if !open.isEmpty { rows.append((p.id, Portal.name(json), open)) }
+        }
+        func oldest(_ r: (id: String, name: String, gaps: [PreventionItem])) -> CivilDate { r.gaps.compactMap(\.dueDate).min() ?? .init(9999, 1, 1) }
+        switch sort {
+        case "nombre": rows.sort { ($0.name, $0.id) < ($1.name, $1.id) }
+        case "brechas": rows.sort { ($1.gaps.count, $0.name) < ($0.gaps.count, $1.name) }
+        default: rows.sort { (oldest($0), $0.name) < (oldest($1), $1.name) }
+        }
+        if q["formato"] == "csv" {
+            var csv = "patient,name,gap,status,due_since\r\n"
+            func field(_ v: String) -> String {
+                var v = v
+                if let f = v.first, "=+-@".contains(f) { v = "'" + v }  // no formulas in a spreadsheet
+                return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            }
+            for r in rows {
+                for gap in r.gaps {
+                    csv += [r.id, r.name, gap.rule.id, gap.status.rawValue, gap.dueDate?.description ?? ""].map(field).joined(separator: ",") + "\r\n"
+                }
+            }
+            var h = Portal.headers()
+            h[.contentType] = "text/csv; charset=utf-8"
+            h[HTTPField.Name("Content-Disposition")!] = "attachment; filename=\"brechas.csv\""
+            return Response(status: .ok, headers: h, body: .init(byteBuffer: ByteBuffer(string: csv)))
+        }
+        var body = "<p>\(esc(t.panelLead))</p>"
+        body += "<form method=\"get\" action=\"/prevencion/panel\" class=\"card stack\"><label for=\"brecha\">\(esc(t.panelFilter))</label><select id=\"brecha\" name=\"brecha\"><option value=\"\">\(esc(t.panelAll))</option>"
+        for r in rules { body += "<option value=\"\(esc(r.id))\"\(filter == r.id ? " selected" : "")>\(esc(t.text(r.title))) (\(esc(r.id)))</option>" }
+        body += "</select><label for=\"orden\">\(esc(t.panelSort))</label><select id=\"orden\" name=\"orden\">"
+        for (v, label) in [("atraso", t.panelSortOverdue), ("brechas", t.panelSortCount), ("nombre", t.panelSortName)] {
+            body += "<option value=\"\(v)\"\(sort == v ? " selected" : "")>\(esc(label))</option>"
+        }
+        body += "</select><button type=\"submit\">\(esc(t.panelShow))</button></form>"
+        var csvLink = "/prevencion/panel?formato=csv&orden=\(sort)"
+        if let filter { csvLink += "&brecha=\(filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+        body += "<p><a href=\"\(esc(csvLink))\" download>\(esc(t.panelCSV))</a> · \(esc(t.panelCount(rows.count)))</p>"
+        if rows.isEmpty {
+            body += "<p>\(esc(t.panelNone))</p>"
+        } else {
+            body += "<ul class=\"patients\">"
+            for r in rows {
+                body += "<li class=\"entry\" data-patient=\"\(esc(r.id))\"><div class=\"what\"><h3><a href=\"/pacientes/\(esc(r.id))\">\(esc(r.name))</a></h3>"
+                body += "<dl class=\"facts\"><div><dt>\(esc(t.panelGaps))</dt><dd>\(esc(r.gaps.map { "\(t.text($0.rule.title)) (\(t.preventionStatus($0.status)))" }.joined(separator: "; ")))</dd></div>"
+                if let since = r.gaps.compactMap(\.dueDate).min() { body += "<div><dt>\(esc(t.panelOldest))</dt><dd>\(esc(t.date(since.description)))</dd></div>" }
+                body += "</dl></div></li>"
+            }
+            body += "</ul>"
+        }
+        return html(.ok, layout(s, request, title: t.navPreventionPanel, body: body))
+    }
+}
+
+extension Array where Element == String {
+    func uniquedStrings() -> [String] {
+        var seen: Set<String> = []
+        return filter { seen.insert($0).inserted }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Prevention
+
+/// The strings of the Prevention pages (*Mi prevención*, the clinician's gaps and panel).
+extension PortalStrings {
+    var navPrevention: String { t("Mi prevención", "My prevention") }
+    var navPreventionPanel: String { t("Brechas de mis pacientes", "My patients' gaps") }
+    var preventionLead: String {
+        t("Sus vacunas y estudios de la Cartilla Nacional de Salud, con lo que le toca, lo que está atrasado y lo que ya tiene — sin importar en qué institución se lo aplicaron.",
+          "Your vaccines and check-ups from Mexico's Cartilla Nacional de Salud: what is due, what is overdue and what you already have — whichever institution gave it.")
+    }
+    var preventionNothing: String { t("No hay vacunas ni estudios de la Cartilla para su edad registrados.", "There are no Cartilla vaccines or check-ups for your age.") }
+    var preventionNoBirthDate: String { t("Sin fecha de nacimiento en su expediente no podemos calcular su esquema.", "Without a birth date in your record we cannot work out your schedule.") }
+    var preventionWhatFor: String { t("Para qué sirve", "What it is for") }
+    var preventionLast: String { t("Última vez", "Last time") }
+    var preventionNext: String { t("Próxima", "Next") }
+    var preventionAsk: String { t("Pregunte en su unidad de salud por lo pendiente. Si algo ya se lo aplicaron y no aparece, lleve su Cartilla para que lo registren.",
+                                  "Ask at your health unit about what is pending. If you already had something and it does not show, bring your Cartilla so it can be recorded.") }
+    var preventionRisks: String { t("Cálculos de riesgo", "Risk estimates") }
+    var preventionRiskLead: String {
+        t("Estos cálculos los hace un algoritmo con los datos de su expediente; su equipo de salud responde por ellos. No son un diagnóstico.",
+          "These estimates are made by an algorithm from your record; your care team answers for them. They are not a diagnosis.")
+    }
+    var preventionAlgorithm: String { t("Algoritmo", "Algorithm") }
+    var preventionBasedOn: String { t("Con base en", "Based on") }
+    var preventionMissing: String { t("Faltan datos (cuentan como cero)", "Missing data (counted as zero)") }
+    var preventionGapsTitle: String { t("Brechas de prevención (Cartilla Nacional de Salud)", "Prevention gaps (Cartilla Nacional de Salud)") }
+    var preventionNoGaps: String { t("Sin brechas abiertas.", "No open gaps.") }
+    var panelLead: String {
+        t("Sus pacientes con vacunas o estudios pendientes de la Cartilla, para planear la semana. Solo aparecen las personas que usted atiende.",
+          "Your patients with Cartilla vaccines or check-ups pending, to plan the week's outreach. Only the people you care for appear.")
+    }
+    var panelFilter: String { t("Brecha", "Gap") }
+    var panelAll: String { t("Todas", "All") }
+    var panelSort: String { t("Ordenar por", "Sort by") }
+    var panelSortName: String { t("Nombre", "Name") }
+    var panelSortCount: String { t("Número de brechas", "Number of gaps") }
+    var panelSortOverdue: String { t("Más atrasado", "Most overdue") }
+    var panelShow: String { t("Mostrar", "Show") }
+    var panelCSV: String { t("Descargar CSV", "Download CSV") }
+    var panelPatient: String { t("Paciente", "Patient") }
+    var panelGaps: String { t("Brechas abiertas", "Open gaps") }
+    var panelOldest: String { t("Tocaba desde", "Due since") }
+    var panelNone: String { t("Ninguno de sus pacientes tiene brechas abiertas con este filtro.", "None of your patients has open gaps with this filter.") }
+    func panelCount(_ n: Int) -> String { t("\(n) pacientes con brechas", "\(n) patients with gaps") }
+
+    func preventionSection(_ status: PreventionItem.Status) -> String {
+        switch status {
+        case .overdue: return t("Atrasado", "Overdue")
+        case .due: return t("Le toca ahora", "Due now")
+        case .declined: return t("Lo rechazó", "You declined")
+        case .upcoming: return t("Próximamente", "Coming up")
+        case .done: return t("Al día", "Done")
+        case .contraindicated: return t("No se debe aplicar ahora", "Not to be given now")
+        }
+    }
+
+    func preventionStatus(_ status: PreventionItem.Status) -> String {
+        switch status {
+        case .overdue: return t("atrasada", "overdue")
+        case .due: return t("toca", "due")
+        case .declined: return t("rechazada", "declined")
+        case .upcoming: return t("próxima", "upcoming")
+        case .done: return t("hecha", "done")
+        case .contraindicated: return t("contraindicada", "contraindicated")
+        }
+    }
+
+    func text(_ l: Localized) -> String { language == .es ? l.es : l.en }
+}
