@@ -231,6 +231,7 @@ extension Portal {
             }
         }
         body += patientCard(patient, t)
+        if patientID != nil { body += try await preventionSummaryCard(g, patient: id, t) }  // Portal/PreventionPage.swift
         let base = patientID == nil ? "/expediente" : "/pacientes/\(id)"
         body += "<section aria-labelledby=\"tl\"><h2 id=\"tl\">\(esc(t.timeline))</h2>"
         body += "<nav aria-label=\"\(esc(t.filterLabel))\" class=\"filters\"><ul>"
