@@ -98,9 +98,11 @@ def test_gaps_recommendations_and_risk(server):
 
     # the adult: BMI 31, waist 92 → FINDRISC; a new HbA1c of 8.4 % raises it by 5
     for oid, code, value, unit in [("bmi", "39156-5", 31, "kg/m2"), ("cintura", "8280-0", 92, "cm")]:
-        put(server, imss, {"resourceType": "Observation", "id": f"{oid}-adulta", "status": "final",
-                           "code": {"coding": [{"system": "http://loinc.org", "code": code}]}, "subject": {"reference": "Patient/adulta"},
-                           "effectiveDateTime": "2026-10-01", "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}})
+        status, _, out = server.request("POST", "/Observation", {
+            "resourceType": "Observation", "status": "final", "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+            "subject": {"reference": "Patient/adulta"}, "effectiveDateTime": "2026-10-01",
+            "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}}, token=imss)
+        assert status == 201, out
 
     def risk(version):
         status, _, body = server.request("GET", "/RiskAssessment/findrisc-adulta", token=imss)
