@@ -1,16 +1,184 @@
 import FHIR
 import Foundation
+import HTTPTypes
 import Hummingbird
+import NIOCore
 import Logging
 import ServiceLifecycle
 import Interop
 import Trust
 
-/// The wiring of the Interop module (patient matching and merge, Bulk Data $export/$import, the terminology service, the International Patient Summary): its FHIR routes,
-/// portal pages and navigation, CapabilityStatement entries and outbox consumers. See
-/// `Domains.swift`.
+/// The wiring of the Interop module (patient matching and merge, Bulk Data $export/$import, the
+/// terminology service, the International Patient Summary): its FHIR routes, portal pages and
+/// navigation, CapabilityStatement entries and outbox consumers. See `Domains.swift` and
+/// docs/interop.md.
 extension FHIRAPI {
-    func registerInterop(on fhir: RouterGroup<EnlaceRequestContext>) {}
+    func registerInterop(on fhir: RouterGroup<EnlaceRequestContext>) {
+        fhir.post("{type}/$match") { req, ctx in try await match(req, ctx) }
+        fhir.get("{type}/{id}/$summary") { req, ctx in try await summary(req, ctx) }
+        fhir.get("{type}/$export") { req, ctx in try await exportKickOff(req, ctx) }
+        fhir.get("$export-status/{job}") { req, ctx in try await exportStatus(req, ctx) }
+        fhir.delete("$export-status/{job}") { req, ctx in try await exportCancel(req, ctx) }
+        fhir.get("$export-file/{job}/{file}") { req, ctx in try await exportFile(req, ctx) }
+        for op in ["lookup", "validate-code", "expand", "subsumes"] {
+            fhir.get(RouterPath("{type}/$\(op)")) { req, ctx in try await terminology(op, req, ctx) }
+        }
+    }
+
+    var exportRoot: String { configuration.dataDirectory + "/bulk-export" }
+
+    func exportPrincipal(_ context: EnlaceRequestContext) throws -> Principal {
+        guard let principal = context.principal else {
+            throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
+        }
+        return principal
+    }
+
+    /// `Patient/$export` kick-off (https://hl7.org/fhir/uv/bulkdata/export.html#bulk-data-kick-off-request):
+    /// needs `Prefer: respond-async`; answers 202 with `Content-Location` (the status URL) and
+    /// runs the job in the background through the caller's guard (`BulkExport`).
+    func exportKickOff(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        _ = try requireType(context, "Patient", operation: "$export")
+        let principal = try exportPrincipal(context)
+        guard (request.headers[.prefer] ?? "").lowercased().contains("respond-async") else {
+            throw FHIRError.badRequest("a Bulk Data export needs the header 'Prefer: respond-async'",
+                                       "una exportación Bulk Data necesita el encabezado 'Prefer: respond-async'", code: "required")
+        }
+        if let accept = request.headers[.accept], !accept.contains("application/fhir+json"), !accept.contains("*/*") {
+            throw FHIRError.badRequest("the kick-off Accept header must be application/fhir+json", "el encabezado Accept debe ser application/fhir+json", code: "not-supported")
+        }
+        context.audit?.interaction = "$export"
+        // the decision (and its refusal for a role that may read nothing of a patient) before the job
+        let guarded = try await guarded(context)
+        guard guarded.decision.readableTypes.map({ $0.contains("Patient") }) ?? true else {
+            throw FHIRError(status: 403, code: "forbidden", english: "this role may not export patient data",
+                            spanish: "este rol no puede exportar datos de pacientes")
+        }
+        let parameters = try FHIRAPI.parseQuery(request.uri.query ?? "").filter { !["_format", "_pretty"].contains($0.0) }
+        let url = base + "/Patient/$export" + (request.uri.query.map { "?" + $0 } ?? "")
+        let job = try BulkExport.prepare(root: exportRoot, subject: principal.subject, request: url, parameters: parameters, now: clock.now())
+        let door = self.door, base = self.base
+        Task.detached { await BulkExport.run(job, door: door, principal: principal, base: base) }
+        var headers = HTTPFields()
+        headers[.contentLocation] = "\(base)/$export-status/\(job.id)"
+        let issue = Issue(.information, code: "informational", english: "export started; poll the Content-Location", spanish: "exportación iniciada; consulte Content-Location")
+        return FHIRResponse.json(.accepted, .object([("resourceType", .string("OperationOutcome")), ("issue", .array([issue.json]))]), headers: headers)
+    }
+
+    /// `GET $export-status/{job}`: 202 with `X-Progress` and `Retry-After` while running, 200
+    /// with the manifest when complete, 500 with an OperationOutcome when the job failed.
+    func exportStatus(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        let principal = try exportPrincipal(context)
+        let job = try context.parameters.require("job")
+        switch BulkExport.status(root: exportRoot, id: job, subject: principal.subject) {
+        case .notFound:
+            throw FHIRError(status: 404, code: "not-found", english: "no export job \(job)", spanish: "no existe la exportación \(job)")
+        case .inProgress(let done, let of):
+            var headers = HTTPFields()
+            headers[HTTPField.Name("X-Progress")!] = "\(done) de \(of) tipos / \(done) of \(of) types"
+            headers[HTTPField.Name("Retry-After")!] = "1"
+            return Response(status: .accepted, headers: headers)
+        case .complete(let manifest):
+            return FHIRResponse.json(.ok, manifest)
+        case .failed(let outcome):
+            return FHIRResponse.json(.internalServerError, outcome)
+        }
+    }
+
+    /// `DELETE $export-status/{job}`: cancels the job and deletes its files (202).
+    func exportCancel(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        let principal = try exportPrincipal(context)
+        let job = try context.parameters.require("job")
+        guard BulkExport.cancel(root: exportRoot, id: job, subject: principal.subject) else {
+            throw FHIRError(status: 404, code: "not-found", english: "no export job \(job)", spanish: "no existe la exportación \(job)")
+        }
+        let issue = Issue(.information, code: "informational", english: "export cancelled", spanish: "exportación cancelada")
+        return FHIRResponse.json(.accepted, .object([("resourceType", .string("OperationOutcome")), ("issue", .array([issue.json]))]))
+    }
+
+    /// `GET $export-file/{job}/{file}`: an output file, to the principal that started the job
+    /// (`requiresAccessToken`: the same bearer token's subject).
+    func exportFile(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        let principal = try exportPrincipal(context)
+        let job = try context.parameters.require("job"), name = try context.parameters.require("file")
+        guard let path = BulkExport.file(root: exportRoot, id: job, name: name, subject: principal.subject),
+              let data = FileManager.default.contents(atPath: path) else {
+            throw FHIRError(status: 404, code: "not-found", english: "no such export file", spanish: "no existe ese archivo de exportación")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/fhir+ndjson"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The terminology operations over the code systems shipped with Enlace (`TerminologyService`,
+    /// docs/interop.md#terminology): `CodeSystem/$lookup`, `CodeSystem/$subsumes`,
+    /// `ValueSet/$expand`, `CodeSystem/$validate-code` and `ValueSet/$validate-code`, with GET
+    /// parameters. No patient data: authentication is all they need.
+    func terminology(_ op: String, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        let type: String
+        switch op {
+        case "lookup", "subsumes": type = try requireType(context, "CodeSystem", operation: "$\(op)")
+        case "expand": type = try requireType(context, "ValueSet", operation: "$\(op)")
+        default: type = try requireType(context, "CodeSystem", "ValueSet", operation: "$\(op)")
+        }
+        guard context.principal != nil else {
+            throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
+        }
+        context.audit?.interaction = "$\(op)"
+        var q: [String: String] = [:]
+        for (k, v) in try FHIRAPI.parseQuery(request.uri.query ?? "") where !["_format", "_pretty"].contains(k) {
+            guard q[k] == nil else {
+                throw FHIRError.badRequest("the parameter '\(k)' is repeated", "el parámetro '\(k)' está repetido")
+            }
+            q[k] = v
+        }
+        let t = TerminologyService.shipped
+        func int(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let raw = q[name] else { return fallback }
+            guard let n = Int(raw), range.contains(n) else {
+                throw FHIRError.badRequest("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)",
+                                           "\(name) debe ser un entero de \(range.lowerBound) a \(range.upperBound)")
+            }
+            return n
+        }
+        let body: JSON
+        switch op {
+        case "lookup": body = try t.lookup(system: q["system"], code: q["code"])
+        case "subsumes": body = try t.subsumes(system: q["system"], codeA: q["codeA"], codeB: q["codeB"])
+        case "expand":
+            body = try t.expand(url: q["url"], filter: q["filter"], offset: try int("offset", 0, 0...1_000_000),
+                                count: try int("count", 100, 0...1000), now: clock.now())
+        default:
+            let url = type == "CodeSystem" ? (q["url"] ?? q["system"]) : q["url"]
+            body = try t.validateCode(url: url, code: q["code"], display: q["display"], system: type == "ValueSet" ? q["system"] : nil)
+        }
+        return FHIRResponse.json(.ok, body)
+    }
+
+    /// `Patient/[id]/$summary` (IPS, https://hl7.org/fhir/uv/ips/OperationDefinition-summary.html):
+    /// the International Patient Summary as a document Bundle, through the caller's guard.
+    func summary(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        _ = try requireType(context, "Patient", operation: "$summary")
+        let id = try context.parameters.require("id")
+        context.audit?.interaction = "$summary"
+        let guarded = try await guarded(context)
+        let document = try await PatientSummary.build(patient: id, repository: guarded, base: base, now: clock.now(), documentID: UUID())
+        return FHIRResponse.json(.ok, document)
+    }
+
+    /// `Patient/$match` (https://hl7.org/fhir/R4/patient-operation-match.html), through the
+    /// caller's guard; see `PatientMatch`.
+    func match(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        _ = try requireType(context, "Patient", operation: "$match")
+        let input = try PatientMatch.Input.parse(try await body(request))
+        context.audit?.interaction = "$match"
+        let guarded = try await guarded(context)
+        let door = self.door, audit = context.audit
+        let result = try await PatientMatch.run(input, repository: guarded) { identifiers in
+            try await door.hiddenIdentifierMatch(identifiers.map { ($0.system, $0.value) }, for: guarded, audit: audit)
+        }
+        return FHIRResponse.json(.ok, try PatientMatch.bundle(result, base: base, requestAccessPath: "/solicitar-acceso"))
+    }
 }
 
 extension Portal {
@@ -25,5 +193,16 @@ extension EnlaceServices {
 }
 
 extension CapabilityContribution {
-    static var interop: CapabilityContribution { CapabilityContribution() }
+    static var interop: CapabilityContribution {
+        CapabilityContribution(operations: [
+            "Patient": [(name: "match", definition: "http://hl7.org/fhir/OperationDefinition/Patient-match"),
+                        (name: "summary", definition: "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"),
+                        (name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")],
+            "CodeSystem": [(name: "lookup", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"),
+                           (name: "validate-code", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code"),
+                           (name: "subsumes", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes")],
+            "ValueSet": [(name: "expand", definition: "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"),
+                         (name: "validate-code", definition: "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code")],
+        ])
+    }
 }
