@@ -18,6 +18,8 @@ public struct GuardedRepository: Sendable {
     let clock: any Clock
     /// The request's `X-Provenance` Provenance, used for the Provenance of its writes.
     public var provenanceTemplate: JSON?
+    /// The domains' rules on writes (set by `Door.open`), checked in each write's transaction.
+    var writeRules: [any WriteRule] = []
 
     /// Only Trust makes a guarded repository: `Door.open` for a principal's decision, and the
     /// privacy operations for the narrow decisions of their own (break-the-glass, review).
@@ -114,10 +116,16 @@ public struct GuardedRepository: Sendable {
         let audit = self.audit, builder = self.builder, principal = self.principal, clock = self.clock, base = repository
         let decision = self.decision
         let template = self.provenanceTemplate
+        let rules = self.writeRules
         repo.afterWrite = { tx, written in
             let now = clock.now()
             for w in written {
                 try GuardedRepository.checkWrite(w, decision: decision, tx: tx)
+                for rule in rules where rule.types.contains(w.resource.type) {
+                    let previous = w.resource.version > 1 ? try tx.version(w.resource.type, w.resource.id, w.resource.version - 1) : nil
+                    try rule.check(w.resource.deleted ? nil : try w.resource.json(),
+                                   previous: previous.flatMap { $0.deleted ? nil : try? $0.json() }, principal: principal)
+                }
                 audit?.touched("\(w.resource.type)/\(w.resource.id)/_history/\(w.resource.version)", patients: w.resource.compartments)
                 if !w.resource.deleted, w.resource.type != "Provenance" {
                     var provenance = ProvenanceBuilder.build(for: w, principal: principal, recorded: now, reason: nil, template: template)

@@ -1,7 +1,9 @@
 import FHIR
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Care
 import Trust
@@ -10,20 +12,174 @@ import Trust
 /// portal pages and navigation, CapabilityStatement entries and outbox consumers. See
 /// `Domains.swift`.
 extension FHIRAPI {
-    func registerCare(on fhir: RouterGroup<EnlaceRequestContext>) {}
+    /// E-prescription (docs/prescribing.md): `MedicationRequest/$prescribe` (prescriber),
+    /// `MedicationRequest/$find-by-code` (GET `?code=` or POST Parameters) and
+    /// `MedicationRequest/$dispense` (pharmacy, by code only).
+    func registerCare(on fhir: RouterGroup<EnlaceRequestContext>) {
+        fhir.post("{type}/$prescribe") { req, ctx in try await prescribe(req, ctx) }
+        fhir.get("{type}/$find-by-code") { req, ctx in try await findPrescription(req, ctx, code: req.uri.queryParameters["code"].map(String.init)) }
+        fhir.post("{type}/$find-by-code") { req, ctx in
+            _ = try requireType(ctx, "MedicationRequest", operation: "$find-by-code")
+            let parameters = try await body(req)
+            return try await findPrescription(req, ctx, code: FHIRAPI.parameter(parameters, "code")?["valueString"]?.stringValue)
+        }
+        fhir.post("{type}/$dispense") { req, ctx in try await dispense(req, ctx) }
+    }
+
+    /// The parameter named `name` of a Parameters resource.
+    static func parameter(_ parameters: JSON, _ name: String) -> JSON? {
+        (parameters["parameter"]?.arrayValue ?? []).first { $0["name"]?.stringValue == name }
+    }
+
+    func prescribe(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
+        _ = try requireType(ctx, "MedicationRequest", operation: "$prescribe")
+        let prescription = try await body(request)
+        let stored = try await Prescribing().prescribe(prescription, repository: try await guarded(ctx), now: clock.now())
+        return FHIRResponse.written(stored, status: .created, request: request, base: base, location: true)
+    }
+
+    func findPrescription(_ request: Request, _ ctx: EnlaceRequestContext, code: String?) async throws -> Response {
+        _ = try requireType(ctx, "MedicationRequest", operation: "$find-by-code")
+        guard let principal = ctx.principal else { throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación") }
+        guard let code, !code.isEmpty else {
+            throw FHIRError(status: 400, code: "required", english: "the parameter 'code' (the prescription code) is required",
+                            spanish: "el parámetro 'code' (el código de la receta) es obligatorio")
+        }
+        let found = try await Dispensing().find(code: code, door: door, principal: principal, audit: ctx.audit, now: clock.now())
+        return FHIRResponse.json(.ok, found)
+    }
+
+    func dispense(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
+        _ = try requireType(ctx, "MedicationRequest", operation: "$dispense")
+        guard let principal = ctx.principal else { throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación") }
+        let parameters = try await body(request)
+        guard parameters["resourceType"]?.stringValue == "Parameters", let code = FHIRAPI.parameter(parameters, "code")?["valueString"]?.stringValue else {
+            throw FHIRError(status: 400, code: "required", english: "$dispense takes Parameters with 'code' (valueString) and 'quantity' (valueQuantity or valueDecimal)",
+                            spanish: "$dispense recibe Parameters con 'code' (valueString) y 'quantity' (valueQuantity o valueDecimal)")
+        }
+        let q = FHIRAPI.parameter(parameters, "quantity")
+        guard let amount = Prescribing.number(q?["valueQuantity"]?["value"] ?? q?["valueDecimal"] ?? q?["valueInteger"]) else {
+            throw FHIRError(status: 400, code: "required", english: "the parameter 'quantity' (a number) is required",
+                            spanish: "el parámetro 'quantity' (un número) es obligatorio", expression: ["Parameters.parameter[quantity]"])
+        }
+        let (stored, state) = try await Dispensing().dispense(code: code, amount: amount, door: door, principal: principal, audit: ctx.audit, now: clock.now())
+        let out = JSON.object([("resourceType", .string("Parameters")), ("parameter", .array([
+            .object([("name", .string("dispense")), ("resource", try stored.json())]),
+            .object([("name", .string("remaining")), ("valueQuantity", .object([("value", .number("\(state.remaining)"))] + (state.unit.map { [("unit", JSON.string($0))] } ?? [])))]),
+        ]))])
+        var headers = HTTPFields()
+        headers[.location] = "\(base)/MedicationDispense/\(stored.id)/_history/\(stored.version)"
+        return FHIRResponse.json(.created, out, headers: headers)
+    }
 }
 
 extension Portal {
-    func registerCarePages(on router: Router<EnlaceRequestContext>) {}
-    func careNavigation(_ s: Session) -> [(String, String)] { [] }
-    static var carePrefixes: [String] { [] }
+    func registerCarePages(on router: Router<EnlaceRequestContext>) {
+        // the CDS Hooks service lives at the server's root (`/cds-services`), beside the portal,
+        // and authenticates with the bearer-token middleware like the FHIR API (docs/care.md)
+        CDSHooksRoutes(door: services.door, configuration: services.configuration).register(on: router)
+        router.get("mis-recetas") { req, ctx in try await page(req, ctx) { try await prescriptionsPage($0, $1, $2) } }
+        router.get("mis-referencias") { req, ctx in try await page(req, ctx) { try await referralsPage($0, $1, $2) } }
+        router.post("mis-referencias/cancelar") { req, ctx in try await page(req, ctx) { try await cancelReferral($0, $1, $2) } }
+        router.get("farmacia") { req, ctx in try await page(req, ctx) { try await counterPage($0, $1, $2) } }
+        router.post("farmacia") { req, ctx in try await page(req, ctx) { try await counterAction($0, $1, $2, dispense: false) } }
+        router.post("farmacia/surtir") { req, ctx in try await page(req, ctx) { try await counterAction($0, $1, $2, dispense: true) } }
+    }
+    func careNavigation(_ s: Session) -> [(String, String)] {
+        if s.isPatient { return [("/mis-recetas", s.strings.navPrescriptions), ("/mis-referencias", s.strings.navReferrals)] }
+        if s.principal.effectiveRole == .pharmacy { return [("/farmacia", s.strings.navCounter)] }
+        return []
+    }
+    static var carePrefixes: [String] { ["/mis-recetas", "/mis-referencias", "/farmacia"] }
 }
 
 extension EnlaceServices {
+    /// The referral Task state machine, enforced on every Task write that carries the referral code.
+    static func careWriteRules() -> [any WriteRule] { [ReferralWorkflow()] }
     func careConsumers() -> [any EventConsumer] { [] }
     func careServices(_ logger: Logger) -> [any Service] { [] }
 }
 
 extension CapabilityContribution {
-    static var care: CapabilityContribution { CapabilityContribution() }
+    static var care: CapabilityContribution {
+        CapabilityContribution(operations: ["MedicationRequest": [
+            ("prescribe", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-prescribe"),
+            ("find-by-code", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-find-by-code"),
+            ("dispense", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-dispense"),
+        ]])
+    }
+}
+
+/// `GET /cds-services` (discovery), `POST /cds-services/{id}` (a hook call) and
+/// `POST /cds-services/{id}/feedback` (CDS Hooks 2.0, https://cds-hooks.hl7.org/2.0/). A call
+/// is answered with cards computed through the guarded repository of the bearer token's
+/// principal; feedback is written as Provenance through the same door.
+struct CDSHooksRoutes: Sendable {
+    let door: Door
+    let configuration: ServerConfiguration
+    let service: CDSHooksService
+
+    init(door: Door, configuration: ServerConfiguration) {
+        self.door = door
+        self.configuration = configuration
+        service = CDSHooksService(accessRequestURL: configuration.oauthBase + "/solicitar-acceso")
+    }
+
+    func register(on router: Router<EnlaceRequestContext>) {
+        router.get("cds-services") { _, _ in FHIRResponse.json(.ok, CDSCatalogue.discovery) }
+        router.post("cds-services/{id}") { req, ctx in try await call(req, ctx) }
+        router.post("cds-services/{id}/feedback") { req, ctx in try await feedback(req, ctx) }
+    }
+
+    func known(_ ctx: EnlaceRequestContext) throws -> CDSCatalogue.Service {
+        let id = try ctx.parameters.require("id")
+        guard let s = CDSCatalogue.service(id) else {
+            throw FHIRError(status: 404, code: "not-found", english: "no CDS service '\(id)'; GET /cds-services lists them",
+                            spanish: "no hay servicio CDS '\(id)'; GET /cds-services los lista")
+        }
+        return s
+    }
+
+    func guarded(_ ctx: EnlaceRequestContext) async throws -> GuardedRepository {
+        guard let principal = ctx.principal else {
+            throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
+        }
+        return try await door.open(principal, audit: ctx.audit)
+    }
+
+    func body(_ request: Request) async throws -> JSON {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: min(configuration.maxBodyBytes, 4 * 1024 * 1024))
+        } catch {
+            throw FHIRError(status: 413, code: "too-costly", english: "the CDS Hooks request is larger than 4 MiB",
+                            spanish: "la solicitud CDS Hooks supera 4 MiB")
+        }
+        do {
+            return try JSONParser.parse(buffer.readableBytesView, maxDepth: configuration.maxJSONDepth)
+        } catch {
+            throw FHIRError(status: 400, code: "structure", english: "the body is not valid JSON: \(error.description)",
+                            spanish: "el cuerpo no es JSON válido: \(error.message) (línea \(error.line), columna \(error.column))")
+        }
+    }
+
+    func call(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
+        let s = try known(ctx)
+        let parsed = try CDSRequest(json: try await body(request), service: s)
+        ctx.audit?.concerns(parsed.patientID)
+        let repository = try await guarded(ctx)
+        let language = Language(acceptLanguage: request.headers[.acceptLanguage])
+        let cards = try await service.evaluate(s, parsed, repository: repository, now: door.clock.now(), language: language)
+        return FHIRResponse.json(.ok, CDSHooksService.response(cards))
+    }
+
+    func feedback(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
+        let s = try known(ctx)
+        let parsed = try CDSFeedback(json: try await body(request))
+        let repository = try await guarded(ctx)
+        let refs = try await parsed.record(service: s.id, issued: service.issued, repository: repository, now: door.clock.now())
+        return FHIRResponse.json(.ok, OperationOutcome.information("feedback stored as \(refs.joined(separator: ", "))",
+                                                            "retroalimentación guardada como \(refs.joined(separator: ", "))"))
+    }
 }

@@ -85,6 +85,12 @@ extension EnlaceServices {
         monitoringConsumers() + preventionConsumers() + careConsumers() + financingConsumers() + interopConsumers()
     }
 
+    /// Every domain's rules on writes (`WriteRule`: e.g. the referral Task state machine), which
+    /// every guard of the door applies inside the write's transaction.
+    static func domainWriteRules() -> [any WriteRule] {
+        careWriteRules()
+    }
+
     /// Every domain's long-running services (e.g. Subscription delivery, Bulk export jobs), run
     /// under ServiceLifecycle beside the HTTP server; each must wait for graceful shutdown rather
     /// than return early (a service that returns ends the server).

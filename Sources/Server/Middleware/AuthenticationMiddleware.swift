@@ -6,7 +6,7 @@ import Storage
 import Trust
 
 /// Requires a valid bearer token on every endpoint except `/fhir/metadata`,
-/// `/fhir/.well-known/*`, `/.well-known/*`, `/healthz`, the OAuth endpoints under
+/// `/fhir/.well-known/*`, `/.well-known/*`, `/healthz`, CDS Hooks discovery (`/cds-services`), the OAuth endpoints under
 /// `/oauth/` and the portal pages (which authenticate their callers themselves), and puts the Principal — role,
 /// fhirUser, patient, acts_for, org, client — in the context. Revoked tokens and tokens of
 /// disabled users or clients are refused on the next request (one record read per request).
@@ -21,6 +21,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     static func isPublic(_ path: String) -> Bool {
         path == "/fhir/metadata" || path.hasPrefix("/fhir/.well-known/") || path.hasPrefix("/.well-known/") || path == "/healthz"
             || path.hasPrefix("/oauth/") || Portal.owns(path)
+            || path == "/cds-services"  // CDS Hooks discovery is public (docs/care.md); the hook calls are not
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -79,6 +79,8 @@ extension Portal {
         case .practitioner: scope = "openid fhirUser user/*.cruds"
         // the review queue: read, and update Tasks (what the role allows stays the guard's call)
         case .privacyOfficer: scope = "openid fhirUser user/*.rs user/Task.u"
+        // the pharmacy counter records dispenses (docs/prescribing.md)
+        case .pharmacy: scope = "openid fhirUser user/*.rs user/MedicationDispense.c"
         default: scope = "openid fhirUser user/*.rs"
         }
         let (token, claims) = try identity.issueToken(for: user, scope: scope, patient: nil, clientID: "portal",

@@ -14,7 +14,10 @@ extension AccessPolicy {
         // team they are in (directly, through a role, or through a team within the team)
         let members = try await memberships(p, store: store)
         let actors = members + [p.organization].compactMap { $0 }.filter { !members.contains($0) }
-        let treating = try await treatingPatients(p, members: members, store: store)
+        // an accepted referral is a treating relationship; a waiting one shows only the referral (AccessPolicy+Referral.swift)
+        let referred = try await referrals(p, members: members, store: store, millis: millis)
+        let fullyTreating = try await treatingPatients(p, members: members, store: store).union(referred.granted)
+        let treating = fullyTreating.union(referred.pending.keys)
         var granted = Set<String>()
         for c in try await resources(store, type: "Consent", parameters: [("actor", actors.joined(separator: ",")), ("status", "active")], when: !actors.isEmpty) {
             if let pt = ConsentRecord(json: try c.json()).patient { granted.insert(pt) }
@@ -48,6 +51,10 @@ extension AccessPolicy {
                 let base = treating.contains(pt) && privacy.treatmentPurposes.contains(purpose)
                 let narrowed = evaluator.dataRule(actors: actors, purpose: purpose, base: base, at: millis)
                 if narrowed.rule != .all { rules[pt] = AccessPolicy.keepPatient(narrowed.rule) }
+                if let docs = referred.pending[pt], !fullyTreating.contains(pt), !granted.contains(pt) {
+                    rules[pt] = DataRule.allOf([narrowed.rule, .resources(docs)])
+                    note("urn:enlace:rule:referral-pending")
+                }
                 for c in narrowed.consents { note(c) }
             }
             let write = privacy.decide(.init(actor: .clinician, purpose: purpose, treating: treating.contains(pt), label: nil,
@@ -82,7 +89,7 @@ extension AccessPolicy {
                                       readableTypes: nil, writableTypes: AccessPolicy.compartmentTypes.subtracting(["Consent"]),
                                       writePatients: writable, writeShared: false, updateAsCreate: false,
                                       rule: AccessPolicy.clinicianRule(patients: patients, treating: treating, glass: glassPatients))
-        decision.basis = [decision.rule] + basis
+        decision.basis = [decision.rule] + basis + referred.basis
         if !glassPatients.isEmpty, !decision.basis.contains("urn:enlace:rule:break-the-glass") { decision.basis.append("urn:enlace:rule:break-the-glass") }
         decision.breakTheGlassPatients = glassPatients
         decision.forbiddenTaskCodes = [PrivacyCodes.breakTheGlassReview]
@@ -129,7 +136,9 @@ extension AccessPolicy {
         patients.formUnion(try await patientsOf(store, type: "Encounter", param: "service-provider", values: [org]))
         patients.formUnion(try await patientsOf(store, type: "EpisodeOfCare", param: "care-manager", values: people))
         patients.formUnion(try await patientsOf(store, type: "EpisodeOfCare", param: "organization", values: [org]))
-        patients.formUnion(try await patientsOf(store, type: "ServiceRequest", param: "performer", values: people + [org], extra: [("status", "active")]))
+        // a referral's ServiceRequest grants nothing by its performer: its Task does (AccessPolicy+Referral.swift)
+        patients.formUnion(try await patientsOf(store, type: "ServiceRequest", param: "performer", values: people + [org],
+                                                extra: [("status", "active"), ("category:not", AccessPolicy.referralCategory)]))
         return patients
     }
 

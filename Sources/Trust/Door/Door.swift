@@ -29,6 +29,8 @@ public struct Door: Sendable {
     public let identity: IdentityService
     /// Reports each committed write to whoever waits for new events (the outbox consumers).
     public let writes: WriteSignal
+    /// The domains' rules on writes (`WriteRule`), applied by every guard this door opens.
+    public let writeRules: [any WriteRule]
 
     /// What the door needs besides the store: the privacy policy, the labelling rules, the
     /// audit node name and the identity settings.
@@ -39,6 +41,8 @@ public struct Door: Sendable {
         public var node = "enlace"
         public var requireTOTPForStaff = true
         public var passwordIterations = PasswordHash.defaultIterations
+        /// The domains' rules on writes (`WriteRule`).
+        public var writeRules: [any WriteRule] = []
         public init() {}
     }
 
@@ -61,16 +65,17 @@ public struct Door: Sendable {
                                        passwordIterations: settings.passwordIterations)
         identity.secrets = SecretBox(signingKey: key)
         self.identity = identity
+        writeRules = settings.writeRules
     }
 
     /// The same door with another clock (the demo loader dates its story in the past).
     func withClock(_ clock: any Clock) -> Door {
         Door(repository: Door.repository(repository, clock: clock), store: store, policy: policy, ledger: ledger, auditBuilder: auditBuilder,
-             clock: clock, identity: identity, writes: writes)
+             clock: clock, identity: identity, writes: writes, writeRules: writeRules)
     }
 
     private init(repository: Repository, store: any ResourceStore, policy: AccessPolicy, ledger: AuditLedger, auditBuilder: AuditEventBuilder,
-                 clock: any Clock, identity: IdentityService, writes: WriteSignal) {
+                 clock: any Clock, identity: IdentityService, writes: WriteSignal, writeRules: [any WriteRule]) {
         self.repository = repository
         self.store = store
         self.policy = policy
@@ -79,6 +84,7 @@ public struct Door: Sendable {
         self.clock = clock
         self.identity = identity
         self.writes = writes
+        self.writeRules = writeRules
     }
 
     static func repository(_ r: Repository, clock: any Clock) -> Repository {
@@ -106,6 +112,7 @@ public struct Door: Sendable {
         var guarded = GuardedRepository(principal: principal, decision: decision, repository: repository, audit: audit, builder: auditBuilder,
                                         clock: clock)
         guarded.provenanceTemplate = provenance
+        guarded.writeRules = writeRules
         return guarded
     }
 
