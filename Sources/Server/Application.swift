@@ -19,6 +19,7 @@ public struct EnlaceServices: Sendable {
     /// The only way to the data.
     public let door: Door
     private let closeStore: @Sendable () -> Void
+    private let backupStore: @Sendable (String) throws -> Void
 
     /// Builds the services over `store`, which the door takes over (the caller should not keep it).
     public init(configuration: ServerConfiguration, store: any ResourceStore, key: SigningKey,
@@ -36,6 +37,12 @@ public struct EnlaceServices: Sendable {
         settings.writeRules = EnlaceServices.domainWriteRules()
         door = Door(store: store, key: key, settings: settings, clock: clock, ids: ids)
         closeStore = { (store as? PostgresStore)?.close() }
+        backupStore = { path in
+            guard let sqlite = store as? SQLiteStore else {
+                throw StoreError.database("online backup is for the embedded SQLite database; back up PostgreSQL with pg_dump or a base backup (docs/reliability.md)")
+            }
+            try sqlite.backup(to: path)
+        }
     }
 
     /// Users, clients, codes, refresh tokens and revocation.
@@ -54,6 +61,10 @@ public struct EnlaceServices: Sendable {
     /// Releases the store's connections (PostgreSQL); a no-op for SQLite.
     public func close() { closeStore() }
 
+    /// `enlace backup`: an online, consistent copy of the SQLite database at `path` (Backup.swift
+    /// in the CLI); throws `StoreError.database` on PostgreSQL, whose tools do this (docs/reliability.md).
+    public func backupDatabase(to path: String) throws { try backupStore(path) }
+
     /// Opens the configured store — PostgreSQL when `databaseURL` is set (connecting within
     /// seconds and applying pending migrations), else the embedded SQLite database — and the
     /// signing key in the data directory. Throws `StoreError.database` with a readable message
@@ -71,7 +82,7 @@ public struct EnlaceServices: Sendable {
     }
 }
 
-/// Builds the Hummingbird application: FHIR API at `/fhir`, SMART/OAuth at `/oauth`, `/healthz`, JWKS.
+/// Builds the Hummingbird application: FHIR API at `/fhir`, SMART/OAuth at `/oauth`, `/healthz`, `/readyz`, JWKS.
 public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) -> some ApplicationProtocol {
     let logger = logger ?? {
         var l = Logger(label: "enlace")
@@ -79,8 +90,12 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         return l
     }()
     let router = Router(context: EnlaceRequestContext.self)
+    // ahead of the middleware: a load balancer's probe, answered even when the ledger cannot be written (Health.swift)
+    Readiness(door: services.door, clock: services.clock, logger: logger).register(on: router)
     router.add(middleware: AuditMiddleware(ledger: services.ledger, builder: services.auditBuilder, clock: services.clock))
+    router.add(middleware: SecurityHeadersMiddleware(https: services.configuration.fhirBase.lowercased().hasPrefix("https://")))
     router.add(middleware: OutcomeMiddleware())
+    router.add(middleware: ThrottleMiddleware(clock: services.clock))
     router.add(middleware: FormatMiddleware())
     router.add(middleware: AuthenticationMiddleware(authority: services.authority, clock: services.clock, identity: services.identity))
     router.get("healthz") { _, _ in

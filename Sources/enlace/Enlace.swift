@@ -14,10 +14,11 @@ struct Enlace: AsyncParsableCommand {
             Get an operator token:               enlace token --data ./enlace-data --scope "system/*.*"
             Add a user (password on stdin):      enlace users add --data ./enlace-data --username ana --role patient --patient Patient/1 --password-stdin
             Register a SMART app:                enlace clients add --data ./enlace-data --client-id app --public --redirect-uri https://app.example/cb --scope "launch/patient patient/*.rs"
+            Back up (SQLite, online) and restore: enlace backup --data ./enlace-data --out backup.sqlite; enlace restore --from backup.sqlite --data ./restored
             Environment: ENLACE_HOST, ENLACE_PORT, ENLACE_DATA, ENLACE_DATABASE_URL, ENLACE_BASE_URL, ENLACE_MAX_BODY_BYTES.
             """,
         version: EnlaceVersion.current,
-        subcommands: [Serve.self, Migrate.self, Token.self, Users.self, Clients.self, Audit.self, Import.self]
+        subcommands: [Serve.self, Migrate.self, Token.self, Users.self, Clients.self, Audit.self, Import.self, Backup.self, Restore.self]
     )
 }
 

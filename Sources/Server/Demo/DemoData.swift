@@ -183,8 +183,8 @@ public struct DemoData: Sendable {
         }
         var out: [SignIn] = []
         let users: [(String, Principal.Role, String?, String?, String?, String)] = [
-            ("ana", .patient, "Patient/demo-p001", nil, nil, "Ana María Torres Jiménez (paciente, diabetes e hipertensión)"),
-            ("lucia", .patient, "Patient/demo-p002", nil, nil, "Lucía Fernanda Ramírez Soto (paciente, embarazo)"),
+            ("ana", .patient, "Patient/demo-p001", nil, nil, "paciente Patient/demo-p001 (su expediente: /expediente)"),
+            ("lucia", .patient, "Patient/demo-p002", nil, nil, "paciente Patient/demo-p002 (su expediente: /expediente)"),
             ("dr.hernandez", .practitioner, nil, "Practitioner/dr-hernandez", "Organization/imss-umf-20", "Dr. Juan Carlos Hernández Ruiz (medicina familiar, IMSS UMF 20)"),
             ("dra.castillo", .practitioner, nil, "Practitioner/dra-castillo", DemoGenerator.specialists,
              "Dra. Mariana Castillo Vega (cardiología, Centro de Especialidades Coyoacán): ve a Ana solo por el permiso que Ana le aprobó"),

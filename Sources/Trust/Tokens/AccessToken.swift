@@ -64,6 +64,7 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
     case expired
     case notYetValid
     case wrongAudience
+    case wrongIssuer
     case revoked
 
     public var description: String {
@@ -74,6 +75,7 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
         case .expired: return "the access token has expired"
         case .notYetValid: return "the access token is not valid yet"
         case .wrongAudience: return "the access token was issued for another audience"
+        case .wrongIssuer: return "the access token was issued by another issuer"
         case .revoked: return "the access token has been revoked"
         }
     }
@@ -86,6 +88,7 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
         case .expired: return "el token de acceso ha expirado"
         case .notYetValid: return "el token de acceso aún no es válido"
         case .wrongAudience: return "el token de acceso fue emitido para otra audiencia"
+        case .wrongIssuer: return "el token de acceso fue emitido por otro emisor"
         case .revoked: return "el token de acceso fue revocado"
         }
     }
@@ -171,7 +174,7 @@ public struct TokenAuthority: Sendable {
     }
 
     /// Verifies signature (ES256 only: `none`, HS256 and every other algorithm are refused),
-    /// expiry and audience. Throws `TokenError` naming the failed check.
+    /// expiry, audience and issuer. Throws `TokenError` naming the failed check.
     public func verify(_ token: String, now: Timestamp) async throws(TokenError) -> AccessTokenClaims {
         let nowSeconds = now.microseconds / 1_000_000
         if let claims = verified.get(token) {
@@ -199,13 +202,19 @@ public struct TokenAuthority: Sendable {
         } catch {
             throw .badSignature  // a signature that does not verify, or cannot be one (wrong length)
         }
+        // the same bytes in another spelling: refused after the signature check, so a damaged
+        // signature still says so
+        guard TokenAuthority.isCanonical(token) else { throw .malformed }
         let date = Date(timeIntervalSince1970: TimeInterval(now.microseconds) / 1_000_000)
         do { try payload.exp.verifyNotExpired(currentDate: date.addingTimeInterval(-TimeInterval(leeway))) } catch { throw .expired }
         guard payload.iat.value.timeIntervalSince1970 - TimeInterval(leeway) <= date.timeIntervalSince1970 else { throw .notYetValid }
         guard let aud = payload.aud else { throw .wrongAudience }
         do { try aud.verifyIntendedAudience(includes: audience) } catch { throw .wrongAudience }
+        // the signature is this server's, so `iss` can only differ on a token made for another
+        // configuration of the same key (a changed base URL): refuse it rather than trust it
+        guard payload.iss?.value == issuer else { throw .wrongIssuer }
         if let role = payload.role, Principal.Role(rawValue: role) == nil { throw .malformed }
-        return AccessTokenClaims(issuer: payload.iss?.value ?? "", subject: payload.sub.value, audience: audience,
+        return AccessTokenClaims(issuer: issuer, subject: payload.sub.value, audience: audience,
                                  issuedAt: Int64(payload.iat.value.timeIntervalSince1970), expires: Int64(payload.exp.value.timeIntervalSince1970),
                                  tokenID: payload.jti.value, scope: payload.scope ?? "", role: payload.role, fhirUser: payload.fhirUser,
                                  patient: payload.patient, actsFor: payload.acts_for ?? [], organization: payload.org, clientID: payload.client_id)
@@ -215,6 +224,15 @@ public struct TokenAuthority: Sendable {
     static func header(_ token: String) -> JSON? {
         guard let dot = token.firstIndex(of: "."), let bytes = Base64URL.decode(token[..<dot]) else { return nil }
         return try? JSONParser.parse(bytes, maxDepth: 4)
+    }
+
+    /// Each part is spelled canonically: it decodes and re-encodes to the same text (the unused
+    /// low bits of its last character are zero, RFC 4648 §3.5), so one token has one text — the
+    /// one this server issued — and a variant spelling is not accepted as the same token.
+    static func isCanonical(_ token: String) -> Bool {
+        token.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+            Base64URL.decode(part).map { Base64URL.encode($0) == part } ?? false
+        }
     }
 
     /// The `alg` of a compact JWS's header.

@@ -1,0 +1,107 @@
+"""`/readyz` as a load balancer sees it (docs/reliability.md, "Health and readiness"): on its
+own throwaway PostgreSQL cluster, the probe says ready, answers 503 within its deadline while
+PostgreSQL is paused (SIGSTOP on the postmaster and every backend) or stopped, and says ready
+again by itself once PostgreSQL is back. SQLite: ready, and not audited.
+Needs PostgreSQL's binaries (scripts/pg-cluster); skipped without them."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, Server, free_port
+
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+HAVE_PG = os.path.exists(os.path.join(PG_BIN, "initdb")) or shutil.which("initdb")
+
+
+def readyz(port, timeout=10):
+    start = time.time()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=timeout) as r:
+            return r.status, json.loads(r.read()), time.time() - start
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}"), time.time() - start
+
+
+def test_readyz_on_sqlite_is_not_audited(server):
+    token = server.token()
+    status, _, body = server.request("GET", "/Patient?_count=1", token=token)
+    assert status == 200
+    s, first, _ = readyz(server.port)
+    assert s == 200 and first["status"] == "ready" and first["migrations"] == "applied"
+    for _ in range(5):
+        s, again, _ = readyz(server.port)
+        assert s == 200
+    assert again["auditEntries"] == first["auditEntries"], "probes add no audit entries"
+
+
+def postgres_processes(cluster):
+    """The postmaster and its children (backends, background workers)."""
+    master = int(open(os.path.join(cluster, "data", "postmaster.pid")).readline())
+    pids = [master]
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                ppid = int(open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == master:
+                pids.append(int(d))
+    return pids
+
+
+@pytest.mark.skipif(not HAVE_PG, reason="PostgreSQL binaries not installed")
+def test_readyz_follows_postgres_paused_stopped_and_back(data_dir):
+    cluster = tempfile.mkdtemp(prefix="pg-reliability-readyz-")
+    url = subprocess.run([os.path.join(ROOT, "scripts", "pg-cluster"), "start", cluster], check=True, capture_output=True, text=True).stdout.strip()
+    server = None
+    paused = []
+    try:
+        server = Server(data_dir, free_port(), database=url).start()
+        s, body, _ = readyz(server.port)
+        assert s == 200 and body["status"] == "ready", body
+        # paused: every PostgreSQL process stopped; the probe answers on time, 503
+        paused = postgres_processes(cluster)
+        for pid in paused:
+            os.kill(pid, signal.SIGSTOP)
+        s, body, elapsed = readyz(server.port)
+        assert s == 503 and body["reason"] == "database-timeout", body
+        assert elapsed < 4, f"the probe took {elapsed:.1f} s while PostgreSQL was paused"
+        for pid in paused:
+            os.kill(pid, signal.SIGCONT)
+        paused = []
+        deadline = time.time() + 20
+        while time.time() < deadline and readyz(server.port)[0] != 200:
+            time.sleep(0.5)
+        assert readyz(server.port)[0] == 200, "ready again after SIGCONT"
+        # stopped: 503 quickly; started again: ready again without restarting Enlace
+        pg_ctl = os.path.join(PG_BIN, "pg_ctl")
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(as_postgres + [pg_ctl, "-D", os.path.join(cluster, "data"), "-m", "fast", "-w", "stop"], check=True, capture_output=True, cwd="/")
+        s, body, elapsed = readyz(server.port)
+        assert s == 503 and body["reason"] in ("database-unreachable", "database-timeout"), body
+        assert elapsed < 4, f"{elapsed:.1f} s"
+        assert "password" not in json.dumps(body) and url.split("@")[0].split(":")[-1] not in json.dumps(body)
+        subprocess.run(as_postgres + [pg_ctl, "-D", os.path.join(cluster, "data"), "-l", os.path.join(cluster, "server.log"), "-w", "start"],
+                       check=True, capture_output=True, cwd="/")
+        deadline = time.time() + 30
+        while time.time() < deadline and readyz(server.port)[0] != 200:
+            time.sleep(0.5)
+        s, body, _ = readyz(server.port)
+        assert s == 200, f"not ready 30 s after PostgreSQL came back: {body}"
+    finally:
+        for pid in paused:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except OSError:
+                pass
+        if server:
+            server.stop()
+        subprocess.run([os.path.join(ROOT, "scripts", "pg-cluster"), "stop", cluster], capture_output=True)
