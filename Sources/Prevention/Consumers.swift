@@ -52,6 +52,16 @@ public struct PreventionSettings: Sendable {
                         ("request", .object([("method", .string("PUT")), ("url", .string("\(type)/\(id)"))]))])
     }
 
+    /// The patient's record, or nil when the patient is gone or not visible to the consumer; any
+    /// other error is thrown, so the batch is tried again rather than skipped.
+    static func record(_ guarded: GuardedRepository, _ patient: String) async throws -> PatientRecord? {
+        do {
+            return try await RecordReader.read(guarded, patient: patient)
+        } catch let e as FHIRError where e.status == 404 || e.status == 410 || e.status == 403 {
+            return nil
+        }
+    }
+
     static func transaction(_ entries: [JSON]) -> JSON? {
         entries.isEmpty ? nil : .object([("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", .array(entries))])
     }
@@ -79,7 +89,7 @@ public struct RecommendationsConsumer: EventConsumer {
         let engine = ScheduleEngine(rules: settings.knowledge.rules)
         var entries: [JSON] = []
         for patient in PreventionSettings.patients(events) {
-            guard let record = try? await RecordReader.read(guarded, patient: patient),
+            guard let record = try await PreventionSettings.record(guarded, patient),
                   let input = record.scheduleInput(asOf: CivilDate(now)) else { continue }
             let items = engine.evaluate(input)
             guard items.contains(where: { $0.rule.kind == .immunization }) else { continue }  // R4: at least one recommendation
@@ -117,7 +127,7 @@ public struct RiskConsumer: EventConsumer {
         let now = settings.now()
         var entries: [JSON] = []
         for patient in PreventionSettings.patients(events) {
-            guard let record = try? await RecordReader.read(guarded, patient: patient) else { continue }
+            guard let record = try await PreventionSettings.record(guarded, patient) else { continue }
             let inputs = FINDRISC.inputs(from: record, asOf: CivilDate(now))
             guard let age = inputs.age, age >= 18, inputs.bmi != nil || inputs.waist != nil || inputs.highGlucose != nil else { continue }
             let result = FINDRISC.score(inputs)

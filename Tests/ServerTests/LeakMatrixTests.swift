@@ -38,6 +38,8 @@ struct LeakMatrixTests {
         "/fhir/Patient/_history", "/fhir/Observation/_history", "/fhir/_history", "/fhir/Condition?_summary=count",
         "/fhir/Observation?_summary=count", "/fhir/Observation?_elements=subject", "/fhir/Coverage", "/fhir/Claim",
         "/fhir?_type=Patient,Observation", "/fhir/Provenance", "/fhir/Observation?_count=1",
+        // prevention (docs/prevention.md): the care gaps of the hidden patient, and the panel of everyone visible
+        "/fhir/Patient/luis/$care-gaps", "/fhir/Patient/$care-gaps?subject=Patient/luis", "/fhir/Patient/$care-gaps",
     ]
 
     /// The response without what only echoes the request (self links, OperationOutcomes that
@@ -97,6 +99,9 @@ struct LeakMatrixTests {
                 let hiddenPatient = try await c.send(.get, "/fhir/Patient/luis/$everything", headers: auth, auth: false)
                 let missingPatient = try await c.send(.get, "/fhir/Patient/nobody/$everything", headers: auth, auth: false)
                 #expect(hiddenPatient.status == missingPatient.status, "\(name)")
+                let hiddenGaps = try await c.send(.get, "/fhir/Patient/luis/$care-gaps", headers: auth, auth: false)
+                let missingGaps = try await c.send(.get, "/fhir/Patient/nobody/$care-gaps", headers: auth, auth: false)
+                #expect(hiddenGaps.status == missingGaps.status, "\(name) $care-gaps")
                 // writes: conditional create and update must not reveal or touch the hidden patient
                 let cond = try await c.send(.post, "/fhir/Patient", json: #"{"resourceType":"Patient"}"#,
                                             headers: auth.merging(["If-None-Exist": "identifier=LUIS1"]) { $1 })

@@ -58,7 +58,8 @@ extension Portal {
             h += "<div><dt>\(esc(t.preventionLast))</dt><dd>\(esc(t.date(last.date.description)))\(last.place.map { " · " + esc($0) } ?? "")</dd></div>"
         }
         if let due = item.dueDate, item.status != .contraindicated {
-            h += "<div><dt>\(esc(t.preventionNext))</dt><dd>\(esc(t.date(due.description)))</dd></div>"
+            let label = item.status == .upcoming || item.status == .done ? t.preventionNext : t.panelOldest
+            h += "<div><dt>\(esc(label))</dt><dd>\(esc(t.date(due.description)))</dd></div>"
         }
         return h + "</dl></div></li>"
     }
