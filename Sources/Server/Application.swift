@@ -117,7 +117,8 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         server: .http1(additionalChannelHandlers: [ProtocolErrorHandler()]),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Enlace"),
         services: [TreeHeadService(ledger: services.ledger, logger: logger),
-                   EventConsumersService(door: services.door, consumers: services.eventConsumers(), logger: logger)]
+                   EventConsumersService(door: services.door, consumers: services.configuration.runsEventConsumers ? services.eventConsumers() : [],
+                                         logger: logger)]
             + services.domainServices(logger),
         logger: logger
     )

@@ -31,6 +31,12 @@ public struct ServerConfiguration: Sendable {
     /// Longest query string (or `_search` form body) accepted, bytes.
     public var maxQueryBytes: Int = 64 * 1024
 
+    /// Runs the domains' outbox consumers (alert rules, care gaps and risk scores, …) in this
+    /// process (docs/architecture.md, "The event outbox"). Every node may run them (their cursors
+    /// are compared and set in each writing transaction). The in-process HTTP tests turn them off
+    /// so that the entries and versions they count are the requests' own; the tests of a domain
+    /// run its consumers explicitly (`door.catchUp`).
+    public var runsEventConsumers = true
     /// Test-only: serves `GET /_fault` that fails with an unexpected error (to check that a 500
     /// is still an OperationOutcome and still audited). Never set in production.
     public var faultInjection = false

@@ -1,6 +1,7 @@
 import FHIR
 import Foundation
 import Testing
+@testable import Server
 @_spi(Unguarded) import Trust
 
 /// The leak matrix (docs/access.md): two patients, a practitioner with a treating relationship to one
@@ -206,6 +207,35 @@ struct PatientAccessLogTests {
             // a practitioner cannot read the ledger
             #expect(try await c.send(.get, "/fhir/AuditEvent", headers: ["Authorization": "Bearer \(practitioner)"], auth: false).status == 403)
             #expect(try await c.send(.get, "/audit/tree-head", headers: ["Authorization": "Bearer \(practitioner)"], auth: false).status == 403)
+        }
+    }
+    /// One audit entry may concern several patients (here an outbox consumer's batch that read
+    /// Ana's and Luis's records): Ana's log shows the entry but never names Luis.
+    @Test(arguments: ServerBackend.allCases)
+    func anEntryThatConcernsSeveralPatientsNamesNoOtherInAPatientsLog(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        let a = server.services.authority, now = server.clock.now()
+        let ana = try a.issueClaims(subject: "user:ana", scope: "patient/*.rs", ttl: 3600, now: now, role: .patient,
+                                    fhirUser: "Patient/ana", patient: "ana").token
+        try await server.run { c in
+            for (path, json) in LeakMatrixTests.seed { try await c.send(.put, "/fhir/" + path, json: json) }
+            for consumer in server.services.eventConsumers() { try await server.services.door.catchUp(consumer) }
+            // as stored (the operator's view of the ledger), a consumer's entry names both patients
+            let all = try await c.send(.get, "/fhir/AuditEvent?_count=1000")
+            #expect(all.status == 200)
+            let stored = (all.json["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }.filter {
+                $0["outcomeDesc"]?.stringValue?.contains("urn:enlace:consumer:") == true
+            }
+            #expect(stored.contains { $0.compactString.contains("Patient/luis") && $0.compactString.contains("Patient/ana") },
+                    "the test needs an entry that concerns both patients")
+            let log = try await c.send(.get, "/fhir/AuditEvent?_count=1000", headers: ["Authorization": "Bearer \(ana)"], auth: false)
+            #expect(log.status == 200)
+            let consumerEntries = (log.json["entry"]?.arrayValue ?? []).filter {
+                $0["resource"]?["outcomeDesc"]?.stringValue?.contains("urn:enlace:consumer:") == true
+            }
+            #expect(!consumerEntries.isEmpty, "the consumer's entry is in Ana's log")
+            #expect(!LeakMatrixTests.stripEchoes(log.json).compactString.contains("luis"))
         }
     }
 }

@@ -45,6 +45,8 @@ struct TestServer {
         config.dataDirectory = directory
         config.maxBodyBytes = 16 * 1024 * 1024
         config.faultInjection = faultInjection
+        // The requests' own entries and versions only: a domain's test runs its consumers itself.
+        config.runsEventConsumers = false
         configure(&config)
         clock = ManualClock()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -64,15 +64,17 @@ extension FHIRAPI {
     }
 
     /// For a patient's own log: entities naming resources the patient may not see (a result
-    /// withheld under the right not to know) are left out, so the log does not betray them. The
+    /// withheld under the right not to know, another patient concerned by the same entry) are left out, so the log does not betray them. The
     /// entry itself — who accessed the record, when, why — stays: that is the patient's right
     /// of access. The stored, signed entry is unchanged; `/audit/entries` serves it to auditors.
     func redact(_ event: JSON, with guardRepo: GuardedRepository?) async throws -> JSON {
         guard let guardRepo else { return event }
         var kept: [JSON] = []
         var removed = 0
+        // Patients named too: one entry may concern several patients (a practitioner's search,
+        // an outbox consumer's batch), and a patient's log must not name the others.
         for e in event["entity"]?.arrayValue ?? [] {
-            if let ref = e["what"]?["reference"]?.stringValue, !ref.hasPrefix("Patient/") || ref.contains("/_history/") {
+            if let ref = e["what"]?["reference"]?.stringValue {
                 if try await guardRepo.canSee(ref) { kept.append(e) } else { removed += 1 }
             } else {
                 kept.append(e)
