@@ -20,6 +20,8 @@ import Trust
         let identity = server.services.identity
         _ = try await identity.addUser(username: "ana", role: .patient, password: "contraseña-larga-1", patient: "Patient/ana")
         _ = try await identity.addUser(username: "roma", role: .pharmacy, password: "contraseña-larga-2", organization: "Organization/roma")
+        _ = try await identity.addUser(username: "drb", role: .practitioner, password: "contraseña-larga-3", fhirUser: "Practitioner/drb",
+                                       organization: "Organization/hsf")
         let a = server.services.authority, now = server.clock.now()
         let dra = try a.issueClaims(subject: "user:dra", scope: "user/*.cruds", ttl: 3600, now: now, role: .practitioner, fhirUser: "Practitioner/dra",
                                     organization: "Organization/umf").token
@@ -41,7 +43,7 @@ import Trust
             let accepted = CareReferralTests.task("accepted", sr: srID, extra: #","id":"\#(taskID)""#)
             #expect(try await c.send(.put, "/fhir/Task/\(taskID)", body: Array(accepted.utf8), headers: auth(drb), auth: false).status == 200)
 
-            let browser = PortalBrowser(client: c.client, passwords: ["ana": "contraseña-larga-1", "roma": "contraseña-larga-2"])
+            let browser = PortalBrowser(client: c.client, passwords: ["ana": "contraseña-larga-1", "roma": "contraseña-larga-2", "drb": "contraseña-larga-3"])
             let ana = try await browser.signIn("ana")
             let (s1, recetas) = try await browser.get("/mis-recetas", cookie: ana)
             #expect(s1 == .ok && recetas.contains(code) && recetas.contains("Metformina") && recetas.contains("Aún no se ha surtido"), "\(recetas)")
@@ -71,7 +73,22 @@ import Trust
             #expect(s8 == .seeOther && location == "/mis-referencias?cancelada=1")
             let (_, cancelled) = try await browser.get("/mis-referencias?cancelada=1", cookie: ana)
             #expect(cancelled.contains("Cancelada") && !cancelled.contains("name=\"referencia\""))
-            #expect(try await c.send(.get, "/fhir/Observation?patient=Patient/ana", headers: auth(drb), auth: false).json["entry"] == nil)
+            #expect(try await c.send(.get, "/fhir/Encounter?patient=Patient/ana", headers: auth(drb), auth: false).json["entry"] == nil)
+
+            // the receiving side's inbox: a new referral, rejected without a reason (refused), then accepted
+            let sr2 = try await c.send(.post, "/fhir/ServiceRequest", body: Array(CareReferralTests.serviceRequest.utf8), headers: auth(dra), auth: false)
+            let task2 = try await c.send(.post, "/fhir/Task", body: Array(CareReferralTests.task("requested", sr: sr2.json["id"]?.stringValue ?? "").utf8),
+                                         headers: auth(dra), auth: false)
+            let id2 = task2.json["id"]?.stringValue ?? ""
+            let doctor = try await browser.signIn("drb")
+            let (s9, inbox) = try await browser.get("/referencias-recibidas", cookie: doctor)
+            #expect(s9 == .ok && inbox.contains("id=\"recibida-\(id2)\"") && inbox.contains("Ana") && inbox.contains("Diabetes tipo 2 descontrolada"), "\(inbox)")
+            let csrf2 = try PortalBrowser.csrf(inbox)
+            let (s10, _, noReason) = try await browser.post("/referencias-recibidas/mover", cookie: doctor, "csrf=\(csrf2)&referencia=\(id2)&estado=rejected&motivo=")
+            #expect(s10 == .unprocessableContent && noReason.contains("motivo"), "\(noReason)")
+            let (s11, _, moved) = try await browser.post("/referencias-recibidas/mover", cookie: doctor, "csrf=\(csrf2)&referencia=\(id2)&estado=accepted")
+            #expect(s11 == .ok && moved.contains("Referencia actualizada: Aceptada") && moved.contains("Iniciar atención"), "\(moved)")
+            #expect(try await c.send(.get, "/fhir/Encounter?patient=Patient/ana", headers: auth(drb), auth: false).json["entry"] != nil)
         }
     }
 

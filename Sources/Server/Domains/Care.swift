@@ -81,6 +81,8 @@ extension Portal {
         router.get("mis-recetas") { req, ctx in try await page(req, ctx) { try await prescriptionsPage($0, $1, $2) } }
         router.get("mis-referencias") { req, ctx in try await page(req, ctx) { try await referralsPage($0, $1, $2) } }
         router.post("mis-referencias/cancelar") { req, ctx in try await page(req, ctx) { try await cancelReferral($0, $1, $2) } }
+        router.get("referencias-recibidas") { req, ctx in try await page(req, ctx) { try await inboxPage($0, $1, $2) } }
+        router.post("referencias-recibidas/mover") { req, ctx in try await page(req, ctx) { try await moveReferral($0, $1, $2) } }
         router.get("farmacia") { req, ctx in try await page(req, ctx) { try await counterPage($0, $1, $2) } }
         router.post("farmacia") { req, ctx in try await page(req, ctx) { try await counterAction($0, $1, $2, dispense: false) } }
         router.post("farmacia/surtir") { req, ctx in try await page(req, ctx) { try await counterAction($0, $1, $2, dispense: true) } }
@@ -88,9 +90,10 @@ extension Portal {
     func careNavigation(_ s: Session) -> [(String, String)] {
         if s.isPatient { return [("/mis-recetas", s.strings.navPrescriptions), ("/mis-referencias", s.strings.navReferrals)] }
         if s.principal.effectiveRole == .pharmacy { return [("/farmacia", s.strings.navCounter)] }
+        if s.principal.effectiveRole == .practitioner { return [("/referencias-recibidas", s.strings.navInbox)] }
         return []
     }
-    static var carePrefixes: [String] { ["/mis-recetas", "/mis-referencias", "/farmacia"] }
+    static var carePrefixes: [String] { ["/mis-recetas", "/mis-referencias", "/farmacia", "/referencias-recibidas"] }
 }
 
 extension EnlaceServices {

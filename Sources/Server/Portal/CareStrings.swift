@@ -57,4 +57,15 @@ extension PortalStrings {
     var patientLabel: String { t("Paciente", "Patient") }
     var medicineLabel: String { t("Medicamento", "Medicine") }
     var controlledLabel: String { t("Medicamento controlado", "Controlled medicine") }
+
+    var navInbox: String { t("Referencias recibidas", "Referrals received") }
+    var inboxLead: String { t("Referencias enviadas a usted o a su institución. Mientras esperan, solo ve la referencia y sus documentos; al aceptarla puede ver el expediente del paciente durante el periodo de la referencia.",
+                              "Referrals sent to you or your institution. While they wait you see only the referral and its documents; once you accept, you may see the patient's record for the referral's period.") }
+    var inboxEmpty: String { t("No hay referencias pendientes.", "No pending referrals.") }
+    var markReceived: String { t("Marcar recibida", "Mark received") }
+    var acceptReferral: String { t("Aceptar", "Accept") }
+    var rejectReferral: String { t("Rechazar", "Reject") }
+    var startReferral: String { t("Iniciar atención", "Start care") }
+    var rejectReason: String { t("Motivo (obligatorio para rechazar)", "Reason (required to reject)") }
+    func referralMoved(_ state: String) -> String { t("Referencia actualizada: \(state).", "Referral updated: \(state).") }
 }
