@@ -4,7 +4,7 @@ import Testing
 
 @Suite("FHIR REST: create, read, update, delete, versions")
 struct CRUDTests {
-    let patient = #"{"resourceType":"Patient","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"GOMC800101HDFRRR09"}],"name":[{"family":"Pérez","given":["Ana"]}],"gender":"female","birthDate":"1980-01-01"}"#
+    let patient = #"{"resourceType":"Patient","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"GOMC800101HDFRRR00"}],"name":[{"family":"Pérez","given":["Ana"]}],"gender":"female","birthDate":"1980-01-01"}"#
 
     @Test func createReadUpdateDeleteHistory() async throws {
         try await TestServer().run { c in
@@ -82,7 +82,7 @@ struct CRUDTests {
 
     @Test func conditionalCreateByIdentifier() async throws {
         try await TestServer().run { c in
-            let cond = ["If-None-Exist": "identifier=http://www.renapo.gob.mx/curp|GOMC800101HDFRRR09"]
+            let cond = ["If-None-Exist": "identifier=http://www.renapo.gob.mx/curp|GOMC800101HDFRRR00"]
             let first = try await c.send(.post, "/fhir/Patient", json: patient, headers: cond)
             #expect(first.status == 201)
             let second = try await c.send(.post, "/fhir/Patient", json: patient, headers: cond)
@@ -93,7 +93,7 @@ struct CRUDTests {
             #expect(try await c.send(.post, "/fhir/Patient", json: patient).status == 201)
             #expect(try await c.send(.post, "/fhir/Patient", json: patient, headers: cond).status == 412)
             // system-less criterion and unsupported criterion
-            #expect(try await c.send(.post, "/fhir/Patient", json: patient, headers: ["If-None-Exist": "identifier=GOMC800101HDFRRR09"]).status == 412)
+            #expect(try await c.send(.post, "/fhir/Patient", json: patient, headers: ["If-None-Exist": "identifier=GOMC800101HDFRRR00"]).status == 412)
             #expect(try await c.send(.post, "/fhir/Patient", json: patient, headers: ["If-None-Exist": "nombre=perez"]).status == 400)
             #expect(try await c.historyTotal() == 2)
         }

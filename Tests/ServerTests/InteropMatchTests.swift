@@ -89,6 +89,10 @@ struct InteropMatchTests {
             let badCount = try await op.send(.post, "/fhir/Patient/$match", json: InteropMatchTests.parameters(asked, extra: #",{"name":"count","valueInteger":0}"#))
             #expect(badCount.status == 400)
             #expect(try await op.send(.post, "/fhir/Observation/$match", json: InteropMatchTests.parameters(asked)).status == 404)
+            // a Patient written with an invalid CURP is refused with the rule it breaks
+            let badWrite = try await op.send(.post, "/fhir/Patient", json: #"{"resourceType":"Patient","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"\#(wrongDigit)"}]}"#)
+            #expect(badWrite.status == 422 && badWrite.locations == ["Patient.identifier[0].value"], "\(badWrite.text)")
+            #expect(badWrite.text.contains("dígito verificador"))
             // the operation route does not shadow Patient/{id}
             #expect(try await op.send(.get, "/fhir/Patient/gpe").status == 200)
         }

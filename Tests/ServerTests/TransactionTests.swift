@@ -9,7 +9,7 @@ struct TransactionTests {
         var entries: [String] = []
         for i in 0..<50 {
             let p = "urn:uuid:00000000-0000-4000-8000-\(String(format: "%012d", i))"
-            entries.append(#"{"fullUrl":"\#(p)","resource":{"resourceType":"Patient","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"CURP\#(i)"}],"name":[{"family":"Paciente\#(i)"}]},"request":{"method":"POST","url":"Patient"}}"#)
+            entries.append(#"{"fullUrl":"\#(p)","resource":{"resourceType":"Patient","identifier":[{"system":"http://hospital.example.mx/expediente","value":"CURP\#(i)"}],"name":[{"family":"Paciente\#(i)"}]},"request":{"method":"POST","url":"Patient"}}"#)
             let status = i == breakAt ? "terminado" : "final"
             entries.append(#"{"fullUrl":"urn:uuid:10000000-0000-4000-8000-\#(String(format: "%012d", i))","resource":{"resourceType":"Observation","status":"\#(status)","code":{"text":"peso"},"subject":{"reference":"\#(p)"}},"request":{"method":"POST","url":"Observation"}}"#)
         }
@@ -163,10 +163,10 @@ struct TransactionTests {
 
     @Test func conditionalUpdateAndDelete() async throws {
         try await TestServer().run { c in
-            let body = #"{"resourceType":"Patient","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"X1"}],"active":true}"#
-            let created = try await c.send(.put, "/fhir/Patient?identifier=http://www.renapo.gob.mx/curp|X1", json: body)
+            let body = #"{"resourceType":"Patient","identifier":[{"system":"http://hospital.example.mx/expediente","value":"X1"}],"active":true}"#
+            let created = try await c.send(.put, "/fhir/Patient?identifier=http://hospital.example.mx/expediente|X1", json: body)
             #expect(created.status == 201)
-            let updated = try await c.send(.put, "/fhir/Patient?identifier=http://www.renapo.gob.mx/curp|X1", json: body)
+            let updated = try await c.send(.put, "/fhir/Patient?identifier=http://hospital.example.mx/expediente|X1", json: body)
             #expect(updated.status == 200)
             #expect(updated.json["id"] == created.json["id"])
             #expect(updated.json["meta"]?["versionId"]?.stringValue == "2")

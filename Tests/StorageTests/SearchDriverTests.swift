@@ -12,7 +12,7 @@ import Testing
 struct SearchDriverTests {
     static let drivers: [(String, String)] = [
         ("Observation", "patient=Patient/ana"), ("Observation", "subject=Patient/luis"), ("Observation", "_id=glu1,hr1,note1"),
-        ("Patient", "identifier=http://www.renapo.gob.mx/curp|PEGA800101MDFRRN01"), ("Observation", "patient=ana"),
+        ("Patient", "identifier=http://www.renapo.gob.mx/curp|PEGA800101MDFRRN08"), ("Observation", "patient=ana"),
     ]
     static let filters: [String: [String]] = [
         "Observation": [

@@ -44,8 +44,8 @@ struct SearchFixture {
     /// Loads a small Mexican population used by every test.
     func load() async throws {
         try await put(#"{"resourceType":"Organization","id":"imss","name":"IMSS Unidad de Medicina Familiar 10","identifier":[{"system":"http://sinais.salud.gob.mx/clues","value":"DFIMS000012"}]}"#)
-        try await put(#"{"resourceType":"Patient","id":"ana","meta":{"tag":[{"system":"http://enlace.mx/tags","code":"demo"}],"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}],"source":"http://imss.gob.mx/umf10"},"identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"PEGA800101MDFRRN01","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"NI"}]}}],"name":[{"family":"Pérez","given":["Ana","María"]}],"gender":"female","birthDate":"1980-01-01","address":[{"city":"Ciudad de México","state":"CDMX"}],"managingOrganization":{"reference":"Organization/imss"}}"#)
-        try await put(#"{"resourceType":"Patient","id":"luis","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"LOGL750505HJCPRS02"}],"name":[{"family":"López","given":["Luis"]}],"gender":"male","birthDate":"1975-05-05","address":[{"city":"Guadalajara","state":"Jalisco"}]}"#)
+        try await put(#"{"resourceType":"Patient","id":"ana","meta":{"tag":[{"system":"http://enlace.mx/tags","code":"demo"}],"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}],"source":"http://imss.gob.mx/umf10"},"identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"PEGA800101MDFRRN08","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"NI"}]}}],"name":[{"family":"Pérez","given":["Ana","María"]}],"gender":"female","birthDate":"1980-01-01","address":[{"city":"Ciudad de México","state":"CDMX"}],"managingOrganization":{"reference":"Organization/imss"}}"#)
+        try await put(#"{"resourceType":"Patient","id":"luis","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"LOGL750505HJCPRS03"}],"name":[{"family":"López","given":["Luis"]}],"gender":"male","birthDate":"1975-05-05","address":[{"city":"Guadalajara","state":"Jalisco"}]}"#)
         try await put(#"{"resourceType":"Patient","id":"nina","name":[{"family":"Perezcano","given":["Nina"]}],"gender":"female","birthDate":"2020-07"}"#)
         try await put(#"{"resourceType":"Observation","id":"glu1","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2339-0","display":"Glucosa en sangre"}],"text":"Glucosa"},"subject":{"reference":"Patient/ana"},"effectiveDateTime":"2026-03-14T10:30:00-06:00","valueQuantity":{"value":5.4,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}}"#)
         try await put(#"{"resourceType":"Observation","id":"glu2","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"2339-0"}]},"subject":{"reference":"Patient/ana"},"effectiveDateTime":"2026-06-01","valueQuantity":{"value":9.1,"unit":"mmol/L","system":"http://unitsofmeasure.org","code":"mmol/L"}}"#)
@@ -85,11 +85,11 @@ struct SearchTests {
         try await with(backend) { (f: SearchFixture) async throws in
             #expect(try await f.search("Patient", "gender=female") == ["ana", "nina"])
             #expect(try await f.search("Patient", "gender=male,female") == ["ana", "luis", "nina"])
-            #expect(try await f.search("Patient", "identifier=http://www.renapo.gob.mx/curp|PEGA800101MDFRRN01") == ["ana"])
-            #expect(try await f.search("Patient", "identifier=PEGA800101MDFRRN01") == ["ana"])
-            #expect(try await f.search("Patient", "identifier=|PEGA800101MDFRRN01") == [])
+            #expect(try await f.search("Patient", "identifier=http://www.renapo.gob.mx/curp|PEGA800101MDFRRN08") == ["ana"])
+            #expect(try await f.search("Patient", "identifier=PEGA800101MDFRRN08") == ["ana"])
+            #expect(try await f.search("Patient", "identifier=|PEGA800101MDFRRN08") == [])
             #expect(try await f.search("Patient", "identifier=http://www.renapo.gob.mx/curp|") == ["ana", "luis"])
-            #expect(try await f.search("Patient", "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|NI|PEGA800101MDFRRN01") == ["ana"])
+            #expect(try await f.search("Patient", "identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|NI|PEGA800101MDFRRN08") == ["ana"])
             #expect(try await f.search("Observation", "code=http://loinc.org|2339-0") == ["glu1", "glu2"])
             #expect(try await f.search("Observation", "code:not=http://loinc.org|2339-0") == ["hr1", "note1"])
             #expect(try await f.search("Observation", "code:text=glucosa") == ["glu1"])

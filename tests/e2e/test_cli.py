@@ -26,7 +26,7 @@ def test_curl_style_walkthrough(server):
     """The README's walk-through: create, read, update, delete and history of a Patient and an Observation."""
     token = server.token()
     status, headers, patient = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": "Hernández", "given": ["Lucía"]}],
-                                                                   "identifier": [{"system": "http://www.renapo.gob.mx/curp", "value": "HELL900215MDFRRC05"}]}, token)
+                                                                   "identifier": [{"system": "http://www.renapo.gob.mx/curp", "value": "HELL900215MDFRRC07"}]}, token)
     assert status == 201 and headers["ETag"] == 'W/"1"'
     pid = patient["id"]
     status, _, obs = server.request("POST", "/Observation", {"resourceType": "Observation", "status": "final",

@@ -17,7 +17,7 @@ public struct Validator: Sendable {
     public func validate(_ resource: JSON) -> [Issue] {
         var walk = Walk(defs: definitions)
         walk.resource(resource, loc: nil, depth: 0)
-        return walk.issues
+        return walk.issues + Validator.curpIssues(resource)
     }
 }
 

@@ -79,9 +79,7 @@ public enum BulkExport {
     }
 
     static func write(_ json: JSON, to path: String) throws {
-        let tmp = path + ".tmp"
-        try Data(json.serialized()).write(to: URL(fileURLWithPath: tmp))
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: tmp))
+        try Data(json.serialized()).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
     static func read(_ path: String) -> JSON? {

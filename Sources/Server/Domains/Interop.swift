@@ -27,7 +27,9 @@ extension FHIRAPI {
 
     var exportRoot: String { configuration.dataDirectory + "/bulk-export" }
 
-    func exportPrincipal(_ context: EnlaceRequestContext) throws -> Principal {
+    /// The request's principal; 401 without one. For the routes that read no patient data
+    /// through a guard of their own (terminology) or check the job's owner (export status, files).
+    func authenticated(_ context: EnlaceRequestContext) throws -> Principal {
         guard let principal = context.principal else {
             throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
         }
@@ -39,7 +41,7 @@ extension FHIRAPI {
     /// runs the job in the background through the caller's guard (`BulkExport`).
     func exportKickOff(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         _ = try requireType(context, "Patient", operation: "$export")
-        let principal = try exportPrincipal(context)
+        let principal = try authenticated(context)
         guard (request.headers[.prefer] ?? "").lowercased().contains("respond-async") else {
             throw FHIRError.badRequest("a Bulk Data export needs the header 'Prefer: respond-async'",
                                        "una exportación Bulk Data necesita el encabezado 'Prefer: respond-async'", code: "required")
@@ -68,7 +70,7 @@ extension FHIRAPI {
     /// `GET $export-status/{job}`: 202 with `X-Progress` and `Retry-After` while running, 200
     /// with the manifest when complete, 500 with an OperationOutcome when the job failed.
     func exportStatus(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
-        let principal = try exportPrincipal(context)
+        let principal = try authenticated(context)
         let job = try context.parameters.require("job")
         switch BulkExport.status(root: exportRoot, id: job, subject: principal.subject) {
         case .notFound:
@@ -87,7 +89,7 @@ extension FHIRAPI {
 
     /// `DELETE $export-status/{job}`: cancels the job and deletes its files (202).
     func exportCancel(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
-        let principal = try exportPrincipal(context)
+        let principal = try authenticated(context)
         let job = try context.parameters.require("job")
         guard BulkExport.cancel(root: exportRoot, id: job, subject: principal.subject) else {
             throw FHIRError(status: 404, code: "not-found", english: "no export job \(job)", spanish: "no existe la exportación \(job)")
@@ -99,7 +101,7 @@ extension FHIRAPI {
     /// `GET $export-file/{job}/{file}`: an output file, to the principal that started the job
     /// (`requiresAccessToken`: the same bearer token's subject).
     func exportFile(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
-        let principal = try exportPrincipal(context)
+        let principal = try authenticated(context)
         let job = try context.parameters.require("job"), name = try context.parameters.require("file")
         guard let path = BulkExport.file(root: exportRoot, id: job, name: name, subject: principal.subject),
               let data = FileManager.default.contents(atPath: path) else {
@@ -121,9 +123,7 @@ extension FHIRAPI {
         case "expand": type = try requireType(context, "ValueSet", operation: "$\(op)")
         default: type = try requireType(context, "CodeSystem", "ValueSet", operation: "$\(op)")
         }
-        guard context.principal != nil else {
-            throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
-        }
+        _ = try authenticated(context)
         context.audit?.interaction = "$\(op)"
         var q: [String: String] = [:]
         for (k, v) in try FHIRAPI.parseQuery(request.uri.query ?? "") where !["_format", "_pretty"].contains(k) {

@@ -11,7 +11,9 @@ struct FormatMiddleware: RouterMiddleware {
     typealias Context = EnlaceRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.uri.path.hasPrefix("/fhir") {
+        // Bulk Data output files are NDJSON (https://hl7.org/fhir/uv/bulkdata/export.html#file-request)
+        let bulkFile = request.uri.path.hasPrefix("/fhir/$export-file/") || request.uri.path.hasPrefix("/fhir/%24export-file/")
+        if request.uri.path.hasPrefix("/fhir"), !bulkFile {
             if let format = request.uri.queryParameters["_format"].map(String.init)?.lowercased() {
                 let ok = ["json", "application/json", "application/fhir+json"].contains(format.split(separator: ";").first.map(String.init) ?? "")
                 if !ok { throw FormatMiddleware.notAcceptable(format) }
