@@ -192,6 +192,12 @@ def run_probes(server):
             elif status == 200 and body and body.get("resourceType") == "Bundle" and "everything" not in path and "_history" not in path:
                 if ids_of(body):
                     failures.append(f"{path}?{params}: matched {ids_of(body)}")
+    # a NUL inside a resource is refused as invalid (PostgreSQL text cannot hold it: it was a 503)
+    for family in ["a\u0000b", "\u0000", "x\u0000' OR 1=1--"]:
+        status, _, body = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": family}]}, token=token)
+        requests += 1
+        if status != 422:
+            failures.append(f"POST Patient with NUL in family {family!r}: {status} {json.dumps(body)[:200]}")
     # intact afterwards: every resource, no table dropped, nothing deleted
     for t, n in [("Patient", 3), ("Observation", 3)]:
         s, _, b = server.request("GET", f"/{t}?_count=0&_total=accurate", token=token)
