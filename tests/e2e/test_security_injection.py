@@ -209,17 +209,21 @@ def run_probes(server):
     return requests, failures, slow
 
 
-@SLOW
-def test_sql_injection_sqlite(data_dir):
-    server = Server(data_dir, free_port()).start()
+def probe_backend(data_dir, name, database=None):
+    server = Server(data_dir, free_port(), database=database).start()
     try:
         requests, failures, slow = run_probes(server)
     finally:
         server.stop()
-    print(f"\nSQLite: {requests} injection requests, {len(RUN)} payloads")
+    print(f"\n{name}: {requests} injection requests, {len(RUN)} payloads")
     assert not slow, "\n".join(slow[:20])
     assert not failures, f"{len(failures)} of {requests}:\n" + "\n".join(failures[:40])
     assert requests >= (2000 if FULL else 600)
+
+
+@SLOW
+def test_sql_injection_sqlite(data_dir):
+    probe_backend(data_dir, "SQLite")
 
 
 URL = os.environ.get("ENLACE_TEST_DATABASE_URL", "")
@@ -228,15 +232,7 @@ URL = os.environ.get("ENLACE_TEST_DATABASE_URL", "")
 @SLOW
 @pytest.mark.skipif(not URL, reason="ENLACE_TEST_DATABASE_URL is not set (scripts/test sets it)")
 def test_sql_injection_postgres(data_dir):
-    database = URL + ("&" if "?" in URL else "?") + "schema=e2e_inj_" + secrets.token_hex(6)
-    server = Server(data_dir, free_port(), database=database).start()
-    try:
-        requests, failures, slow = run_probes(server)
-    finally:
-        server.stop()
-    print(f"\nPostgreSQL: {requests} injection requests, {len(RUN)} payloads")
-    assert not slow, "\n".join(slow[:20])
-    assert not failures, f"{len(failures)} of {requests}:\n" + "\n".join(failures[:40])
+    probe_backend(data_dir, "PostgreSQL", URL + ("&" if "?" in URL else "?") + "schema=e2e_inj_" + secrets.token_hex(6))
 
 
 def raw(port, request_bytes):
