@@ -9,7 +9,12 @@ import sqlite3
 import subprocess
 import threading
 
+import pytest
+
 from conftest import Server, enlace_binary, free_port
+
+# 45–100 s on the busy machine, over scripts/test's budget for these checks: run with ENLACE_RELIABILITY=1
+pytestmark = pytest.mark.skipif(not os.environ.get("ENLACE_RELIABILITY"), reason="set ENLACE_RELIABILITY=1 to run (docs/reliability.md)")
 
 
 def run(*args, check=True):

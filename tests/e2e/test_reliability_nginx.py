@@ -19,7 +19,8 @@ from conftest import ROOT, Server, enlace_binary, free_port
 from test_smart import REDIRECT, cli, hidden, pkce
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
-pytestmark = pytest.mark.skipif(not NGINX or not shutil.which("openssl"), reason="nginx or openssl not installed")
+pytestmark = [pytest.mark.skipif(not NGINX or not shutil.which("openssl"), reason="nginx or openssl not installed"),
+              pytest.mark.skipif(not os.environ.get("ENLACE_RELIABILITY"), reason="set ENLACE_RELIABILITY=1 to run (docs/reliability.md)")]
 
 
 def nginx_config(prefix, tls_port, http_port, upstream_port, cert, key):

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, Server, free_port
 
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-HAVE_PG = os.path.exists(os.path.join(PG_BIN, "initdb")) or shutil.which("initdb")
+HAVE_PG = bool(os.environ.get("ENLACE_RELIABILITY")) and bool(os.path.exists(os.path.join(PG_BIN, "initdb")) or shutil.which("initdb"))
 
 
 def readyz(port, timeout=10):
@@ -57,7 +57,7 @@ def postgres_processes(cluster):
     return pids
 
 
-@pytest.mark.skipif(not HAVE_PG, reason="PostgreSQL binaries not installed")
+@pytest.mark.skipif(not HAVE_PG, reason="PostgreSQL binaries not installed, or ENLACE_RELIABILITY not set")
 def test_readyz_follows_postgres_paused_stopped_and_back(data_dir):
     cluster = tempfile.mkdtemp(prefix="pg-reliability-readyz-")
     url = subprocess.run([os.path.join(ROOT, "scripts", "pg-cluster"), "start", cluster], check=True, capture_output=True, text=True).stdout.strip()

@@ -15,7 +15,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import pytest
+
 from conftest import enlace_binary, free_port
+
+# slower than scripts/test's budget for these checks (< 60 s in all): run with ENLACE_RELIABILITY=1
+SLOW = pytest.mark.skipif(not (os.environ.get("ENLACE_RELIABILITY") or os.environ.get("ENLACE_RELIABILITY_FULL")),
+                          reason="set ENLACE_RELIABILITY=1 to run (docs/reliability.md)")
 
 
 def fold(s):
@@ -45,6 +51,7 @@ class Browser:
         return self.open("/entrar", {"csrf": self.csrf(page), "next": "/", "username": user, "password": password})
 
 
+@SLOW
 def test_no_patient_name_or_curp_in_the_server_output(data_dir):
     port = free_port()
     log_path = os.path.join(data_dir, "serve.log")

@@ -56,14 +56,16 @@ public enum Primitive {
             switch type {
             case "string", "markdown":
                 guard b.count <= maxStringBytes else { return false }
-                // R4: [ \r\n\t\S]+ — every character but vertical tab and form feed.
-                for c in b where c == 0x0B || c == 0x0C { return false }
+                // R4: [ \r\n\t\S]+ — every character but vertical tab and form feed; and not NUL,
+                // which R4's text forbids too (no code point below 32 but tab, CR, LF) and which
+                // PostgreSQL text cannot store (it failed the write with a 503)
+                for c in b where c == 0x0B || c == 0x0C || c == 0x00 { return false }
                 return true
             case "code": return code(b)
             case "id": return id(b)
             case "uri", "url", "canonical":
-                // R4: \S* — no whitespace.
-                for c in b where isSpace(c) { return false }
+                // R4: \S* — no whitespace (nor NUL, see above).
+                for c in b where isSpace(c) || c == 0x00 { return false }
                 return true
             case "oid": return oid(b)
             case "uuid": return uuid(b)
@@ -333,8 +335,8 @@ public enum Primitive {
                     "un entero no negativo (0 a 2147483647) escrito como número JSON sin fracción ni exponente")
         case "decimal": return ("a decimal written as a JSON number", "un decimal escrito como número JSON")
         case "string", "markdown":
-            return ("a non-empty JSON string of at most 1 MB without vertical tab or form feed",
-                    "una cadena JSON no vacía de máximo 1 MB sin tabulador vertical ni salto de página")
+            return ("a non-empty JSON string of at most 1 MB without vertical tab, form feed or NUL",
+                    "una cadena JSON no vacía de máximo 1 MB sin tabulador vertical, salto de página ni NUL")
         case "code":
             return ("a non-empty code without leading or trailing whitespace and with single spaces between words",
                     "un código no vacío sin espacios al inicio o al final y con un solo espacio entre palabras")

@@ -55,6 +55,11 @@ public struct SearchParser: Sendable {
         query.compartment = compartment
         var controls = Controls()
         for (name, value) in parameters {
+            // U+0000 is in no FHIR string, and PostgreSQL text cannot hold it: 400, not a database error
+            guard !value.unicodeScalars.contains("\u{0}"), !name.unicodeScalars.contains("\u{0}") else {
+                throw Self.bad("the search parameter '\(name.replacingOccurrences(of: "\u{0}", with: ""))' contains a NUL character",
+                               "el parámetro de búsqueda '\(name.replacingOccurrences(of: "\u{0}", with: ""))' contiene un carácter NUL")
+            }
             guard value.utf8.count <= options.maxValueLength else {
                 throw Self.bad("the value of '\(name)' is longer than \(options.maxValueLength) bytes",
                                "el valor de '\(name)' supera \(options.maxValueLength) bytes")
@@ -513,6 +518,7 @@ public struct SearchParser: Sendable {
             if ch == sep { out.append(cur); cur = ""; continue }
             cur.append(ch)
         }
+        if escaped { cur.append("\\") }  // a trailing backslash escapes nothing: it is itself
         out.append(cur)
         return out
     }
@@ -525,6 +531,7 @@ public struct SearchParser: Sendable {
             if ch == "\\" { escaped = true; continue }
             out.append(ch)
         }
+        if escaped { out.append("\\") }  // a trailing backslash escapes nothing: it is itself (not an empty value that matches all)
         return out
     }
 }
