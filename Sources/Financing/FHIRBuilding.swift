@@ -41,24 +41,38 @@ public enum JournalExtension {
     /// The journal entries held by `resource` (as `type/id` in `source`). Malformed entries throw:
     /// a ledger that cannot be read back must not be settled.
     public static func entries(in resource: JSON, source: String) throws -> [JournalEntry] {
-        try (resource["extension"]?.arrayValue ?? []).filter { $0["url"]?.stringValue == url }.map { ext in
-            let parts = ext["extension"]?.arrayValue ?? []
-            func value(_ name: String, _ key: String) -> String? { parts.first { $0["url"]?.stringValue == name }?[key]?.stringValue }
-            guard let id = value("id", "valueString"), let kind = value("kind", "valueCode").flatMap(JournalEntry.Kind.init(rawValue:)),
-                  let period = value("period", "valueString").flatMap(Period.init), let date = value("date", "valueDate") else {
-                throw FHIRError(status: 500, code: "exception", english: "\(source) holds a malformed journal entry",
-                                spanish: "\(source) contiene un asiento contable mal formado")
-            }
-            let postings = try parts.filter { $0["url"]?.stringValue == "posting" }.map { p -> Posting in
-                let sub = p["extension"]?.arrayValue ?? []
-                guard let a = sub.first(where: { $0["url"]?.stringValue == "account" })?["valueString"]?.stringValue.flatMap(Account.init) else {
-                    throw FHIRError(status: 500, code: "exception", english: "\(source): a posting has no account", spanish: "\(source): un movimiento no tiene cuenta")
-                }
-                let m = try Money(json: sub.first(where: { $0["url"]?.stringValue == "amount" })?["valueMoney"], path: "\(source).extension")
-                return Posting(a, m)
-            }
-            return JournalEntry(id: id, kind: kind, period: period, date: date, source: source, postings: postings,
-                                reverses: value("reverses", "valueString"))
+        var out: [JournalEntry] = []
+        for ext in resource["extension"]?.arrayValue ?? [] where ext["url"]?.stringValue == url {
+            out.append(try entry(ext, source: source))
         }
+        return out
+    }
+
+    static func entry(_ ext: JSON, source: String) throws -> JournalEntry {
+        let parts: [JSON] = ext["extension"]?.arrayValue ?? []
+        func value(_ name: String, _ key: String) -> String? {
+            for p in parts where p["url"]?.stringValue == name { return p[key]?.stringValue }
+            return nil
+        }
+        guard let id = value("id", "valueString"), let kindText = value("kind", "valueCode"), let kind = JournalEntry.Kind(rawValue: kindText),
+              let periodText = value("period", "valueString"), let period = Period(periodText), let date = value("date", "valueDate") else {
+            throw FHIRError(status: 500, code: "exception", english: "\(source) holds a malformed journal entry",
+                            spanish: "\(source) contiene un asiento contable mal formado")
+        }
+        var postings: [Posting] = []
+        for p in parts where p["url"]?.stringValue == "posting" {
+            let sub: [JSON] = p["extension"]?.arrayValue ?? []
+            var account: Account?
+            var amount: JSON?
+            for x in sub {
+                if x["url"]?.stringValue == "account", let a = x["valueString"]?.stringValue { account = Account(a) }
+                if x["url"]?.stringValue == "amount" { amount = x["valueMoney"] }
+            }
+            guard let account else {
+                throw FHIRError(status: 500, code: "exception", english: "\(source): a posting has no account", spanish: "\(source): un movimiento no tiene cuenta")
+            }
+            postings.append(Posting(account, try Money(json: amount, path: "\(source).extension")))
+        }
+        return JournalEntry(id: id, kind: kind, period: period, date: date, source: source, postings: postings, reverses: value("reverses", "valueString"))
     }
 }
