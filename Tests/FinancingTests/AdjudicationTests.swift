@@ -21,7 +21,7 @@ struct AdjudicationTests {
 
     /// By hand: consultation 1,485.00 + HbA1c 310.00 + genetic panel (not covered). Deductible
     /// 1,500.00 eats the consultation and 15.00 of the HbA1c; the 295.00 left pays 10 %
-    /// coinsurance (29.50): the insurer pays 265.50, Ana 1,514.50; the panel is denied.
+    /// coinsurance (29.50): the insurer pays 265.50, Ana 1,529.50; the panel is denied.
     @Test func aPrivatePlanAppliesDeductibleCoinsuranceAndExclusions() {
         let r = Adjudicator().adjudicate([.init(sequence: 1, code: "02.001"), .init(sequence: 2, code: "03.001"), .init(sequence: 3, code: "08.001")],
                                          plan: Self.privatePlan, active: true, deductibleMet: .zero)
@@ -30,7 +30,7 @@ struct AdjudicationTests {
         #expect(r.lines[1].deductible == Money(pesos: 15) && r.lines[1].coinsurance == Money(centavos: 2_950) && r.lines[1].benefit == Money(centavos: 26_550))
         #expect(r.lines[2].reason == .notCovered && r.lines[2].submitted == Money(pesos: 8_900) && r.lines[2].benefit == .zero)
         #expect(r.benefit == Money(centavos: 26_550))
-        #expect(r.patientShare == Money(centavos: 151_450))
+        #expect(r.patientShare == Money(centavos: 152_950))
         #expect(r.outcome == .partial)
         // every line: eligible = benefit + patient share
         for l in r.lines { #expect(l.eligible == l.benefit + l.patientShare) }
@@ -69,12 +69,12 @@ struct SubmissionTests {
         let eob = s.explanationOfBenefit
         #expect(eob["claimResponse"]?["reference"]?.stringValue == "ClaimResponse/\(cr["id"]!.stringValue!)")
         #expect(eob["payment"]?["amount"]?["value"] == .number("265.50"))
-        // the journal entry is in the ClaimResponse: the insurer owes the hospital 265.50, Ana 1,514.50
+        // the journal entry is in the ClaimResponse: the insurer owes the hospital 265.50, Ana 1,529.50
         let entries = try JournalExtension.entries(in: cr, source: "ClaimResponse")
         #expect(entries.count == 1 && entries[0].isBalanced)
         let ledger = try await FinancingService().ledger(guarded: f.guarded())
         #expect(ledger.balance(.receivable("Organization/hospital-santa-fe", from: "Organization/seguros-vida-plena")) == Money(centavos: 26_550))
-        #expect(ledger.balance(.receivable("Organization/hospital-santa-fe", from: "Patient/p1")) == Money(centavos: 151_450))
+        #expect(ledger.balance(.receivable("Organization/hospital-santa-fe", from: "Patient/p1")) == Money(centavos: 152_950))
         #expect(ledger.violations().isEmpty)
         // the Provenance of the adjudication names the plan and the tariff with their versions
         let target = "ClaimResponse/\(cr["id"]!.stringValue!)/"

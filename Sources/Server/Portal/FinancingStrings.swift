@@ -6,15 +6,10 @@ extension PortalStrings {
           "What each visit cost, who paid what and what you owe, from the explanation of benefits of your insurer or institution.")
     }
     var noExpenses: String { t("Todavía no hay explicaciones de beneficios en su expediente.", "There are no explanations of benefits in your record yet.") }
-    var expenseDate: String { t("Fecha", "Date") }
-    var expenseProvider: String { t("Dónde le atendieron", "Where you were seen") }
     var expenseInsurer: String { t("Quién paga", "Who pays") }
     var expenseCost: String { t("Costo", "Cost") }
     var expensePaidByInsurer: String { t("Pagó su aseguradora o institución", "Paid by your insurer or institution") }
     var expenseYouOwe: String { t("Le toca pagar", "You owe") }
-    var expenseResult: String { t("Resultado", "Result") }
-    var expenseService: String { t("Servicio", "Service") }
-    var expenseWhy: String { t("Motivo", "Reason") }
     var expenseTotalOwed: String { t("Total que le toca pagar", "Total you owe") }
     var expensesTableCaption: String { t("Sus atenciones y lo que costaron", "Your visits and what they cost") }
     func expenseOutcome(_ code: String) -> String {
