@@ -6,17 +6,124 @@ import ServiceLifecycle
 import Financing
 import Trust
 
-/// The wiring of the Financing module (coverage and eligibility, claims and adjudication, the settlement ledger, quality measures and incentives): its FHIR routes,
-/// portal pages and navigation, CapabilityStatement entries and outbox consumers. See
-/// `Domains.swift`.
+/// The wiring of the Financing module (coverage and eligibility, claims and adjudication, the
+/// settlement ledger, quality measures and incentives): its FHIR routes, portal pages and
+/// navigation, CapabilityStatement entries and outbox consumers. See `Domains.swift` and
+/// docs/financing.md.
 extension FHIRAPI {
-    func registerFinancing(on fhir: RouterGroup<EnlaceRequestContext>) {}
+    func registerFinancing(on fhir: RouterGroup<EnlaceRequestContext>) {
+        // Claim/$submit and CoverageEligibilityRequest/$submit
+        fhir.post("{type}/$submit") { req, ctx in try await financingSubmit(req, ctx) }
+        // PaymentReconciliation/$settle?period=2026-Q3
+        fhir.post("{type}/$settle") { req, ctx in try await financingSettle(req, ctx) }
+        // Measure/$evaluate-measure?measure=…, Measure/{id}/$evaluate-measure
+        fhir.get("{type}/$evaluate-measure") { req, ctx in try await financingEvaluate(req, ctx, id: nil) }
+        fhir.post("{type}/$evaluate-measure") { req, ctx in try await financingEvaluate(req, ctx, id: nil) }
+        fhir.get("{type}/{id}/$evaluate-measure") { req, ctx in try await financingEvaluate(req, ctx, id: ctx.parameters.require("id")) }
+        fhir.post("{type}/{id}/$evaluate-measure") { req, ctx in try await financingEvaluate(req, ctx, id: ctx.parameters.require("id")) }
+    }
+
+    /// A resource from the body: the resource itself, or a Parameters with it as `resource`.
+    func financingResource(_ req: Request, name: String = "resource") async throws -> JSON {
+        let payload = try await body(req)
+        if payload["resourceType"]?.stringValue == "Parameters" {
+            for p in payload["parameter"]?.arrayValue ?? [] where p["name"]?.stringValue == name {
+                if let r = p["resource"] { return r }
+            }
+            throw FHIRError.badRequest("the Parameters have no '\(name)' resource", "los Parameters no tienen el recurso '\(name)'", code: "required")
+        }
+        return payload
+    }
+
+    func financingSubmit(_ req: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
+        let type = try requireType(ctx, "Claim", "CoverageEligibilityRequest", operation: "$submit")
+        ctx.audit?.interaction = "$submit"
+        let resource = try await financingResource(req)
+        guard resource["resourceType"]?.stringValue == type else {
+            throw FHIRError.badRequest("\(type)/$submit takes a \(type), not a \(resource["resourceType"]?.stringValue ?? "body without resourceType")",
+                                       "\(type)/$submit recibe un \(type), no un \(resource["resourceType"]?.stringValue ?? "cuerpo sin resourceType")")
+        }
+        let issues = Validator().validate(resource).filter { $0.severity == .error || $0.severity == .fatal }
+        if !issues.isEmpty { throw FHIRError(status: 422, issues: issues) }
+        let guarded = try await guarded(ctx)
+        let service = FinancingService()
+        if type == "CoverageEligibilityRequest" {
+            return FHIRResponse.json(.ok, try await service.eligibility(request: resource, guarded: guarded, now: clock.now()))
+        }
+        let submission = try await service.submit(claim: resource, guarded: guarded, now: clock.now())
+        return FHIRResponse.json(submission.created ? .created : .ok, submission.claimResponse)
+    }
+
+    func financingSettle(_ req: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
+        _ = try requireType(ctx, "PaymentReconciliation", operation: "$settle")
+        ctx.audit?.interaction = "$settle"
+        var periodText = try FHIRAPI.parseQuery(req.uri.query ?? "").first { $0.0 == "period" }?.1
+        if periodText == nil, let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" {
+            periodText = (payload["parameter"]?.arrayValue ?? []).first { $0["name"]?.stringValue == "period" }?["valueString"]?.stringValue
+        }
+        guard let text = periodText, let period = Period(text) else {
+            throw FHIRError.badRequest("$settle needs period=YYYY-Qn (a calendar quarter, e.g. 2026-Q3)",
+                                       "$settle necesita period=AAAA-Tn (un trimestre, p. ej. 2026-Q3)", code: "required")
+        }
+        let guarded = try await guarded(ctx)
+        let result = try await FinancingService().settle(period, guarded: guarded, now: clock.now())
+        let entries = result.resources.map { r in
+            JSON.object([("fullUrl", .string("\(base)/\(r["resourceType"]?.stringValue ?? "")/\(r["id"]?.stringValue ?? "")")), ("resource", r)])
+        }
+        let bundle = JSON.object([("resourceType", .string("Bundle")), ("type", .string("collection")),
+                                  ("timestamp", .string(clock.now().description)), ("entry", .array(entries))])
+        return FHIRResponse.json(result.created ? .created : .ok, bundle)
+    }
+
+    func financingEvaluate(_ req: Request, _ ctx: EnlaceRequestContext, id: String?) async throws -> Response {
+        _ = try requireType(ctx, "Measure", operation: "$evaluate-measure")
+        ctx.audit?.interaction = "$evaluate-measure"
+        var params = try FHIRAPI.parseQuery(req.uri.query ?? "")
+        if req.method == .post, let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" {
+            for p in payload["parameter"]?.arrayValue ?? [] {
+                guard let n = p["name"]?.stringValue else { continue }
+                if let v = p["valueDate"]?.stringValue ?? p["valueString"]?.stringValue ?? p["valueCode"]?.stringValue ?? p["valueDateTime"]?.stringValue { params.append((n, v)) }
+            }
+        }
+        func one(_ name: String) -> String? { params.first { $0.0 == name }?.1 }
+        let measure = id ?? one("measure").map { m in
+            String(m.split(separator: "|").first.map(String.init)?.split(separator: "/").last ?? "")
+        }
+        guard let measure, !measure.isEmpty else {
+            throw FHIRError.badRequest("$evaluate-measure needs a measure (Measure/{id}/$evaluate-measure or measure=)",
+                                       "$evaluate-measure necesita una medida (Measure/{id}/$evaluate-measure o measure=)", code: "required")
+        }
+        guard let start = one("periodStart"), let end = one("periodEnd"), DateRange(start) != nil, DateRange(end) != nil, start <= end else {
+            throw FHIRError.badRequest("$evaluate-measure needs periodStart and periodEnd as dates (YYYY-MM-DD), start not after end",
+                                       "$evaluate-measure necesita periodStart y periodEnd como fechas (AAAA-MM-DD), inicio no posterior al fin", code: "required")
+        }
+        let reportText = one("reportType") ?? (one("subject") == nil ? "summary" : "individual")
+        guard let reportType = MeasureEvaluator.ReportType(parameter: reportText) else {
+            throw FHIRError.badRequest("reportType must be individual, subject-list or summary (R4: subject, subject-list, population), not '\(reportText)'",
+                                       "reportType debe ser individual, subject-list o summary (R4: subject, subject-list, population), no '\(reportText)'", code: "value")
+        }
+        var subject = one("subject")
+        if let s = subject, !s.hasPrefix("Patient/") { subject = "Patient/" + s }
+        if reportType == .individual, subject == nil {
+            throw FHIRError.badRequest("an individual report needs subject=Patient/{id}", "un informe individual necesita subject=Patient/{id}", code: "required")
+        }
+        if one("practitioner") != nil {
+            throw FHIRError(status: 400, code: "not-supported", english: "the practitioner parameter is not supported yet: a practitioner's evaluation already counts only the patients they may see",
+                            spanish: "el parámetro practitioner aún no se admite: la evaluación de un médico ya cuenta solo los pacientes que puede ver")
+        }
+        let guarded = try await guarded(ctx)
+        let request = MeasureEvaluator.Request(measureID: measure, periodStart: String(start.prefix(10)), periodEnd: String(end.prefix(10)),
+                                               reportType: reportType, subject: subject, organization: one("organization") ?? one("reporter"))
+        return FHIRResponse.json(.ok, try await MeasureEvaluator().report(request, guarded: guarded, now: clock.now()))
+    }
 }
 
 extension Portal {
-    func registerFinancingPages(on router: Router<EnlaceRequestContext>) {}
-    func financingNavigation(_ s: Session) -> [(String, String)] { [] }
-    static var financingPrefixes: [String] { [] }
+    func registerFinancingPages(on router: Router<EnlaceRequestContext>) {
+        router.get("gastos") { req, ctx in try await page(req, ctx) { try await expensesPage($0, $1, $2) } }
+    }
+    func financingNavigation(_ s: Session) -> [(String, String)] { s.isPatient ? [("/gastos", s.strings.navExpenses)] : [] }
+    static var financingPrefixes: [String] { ["/gastos"] }
 }
 
 extension EnlaceServices {
@@ -25,5 +132,12 @@ extension EnlaceServices {
 }
 
 extension CapabilityContribution {
-    static var financing: CapabilityContribution { CapabilityContribution() }
+    static var financing: CapabilityContribution {
+        CapabilityContribution(operations: [
+            "Claim": [("submit", "http://hl7.org/fhir/OperationDefinition/Claim-submit")],
+            "CoverageEligibilityRequest": [("submit", "https://enlace.mx/fhir/OperationDefinition/CoverageEligibilityRequest-submit")],
+            "PaymentReconciliation": [("settle", "https://enlace.mx/fhir/OperationDefinition/PaymentReconciliation-settle")],
+            "Measure": [("evaluate-measure", "http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure")],
+        ])
+    }
 }

@@ -1,0 +1,266 @@
+import FHIR
+import Foundation
+import Storage
+import Trust
+
+/// What `Claim/$submit` needs from a Claim (https://hl7.org/fhir/R4/claim.html), checked.
+public struct ClaimInput: Sendable {
+    public var identifierSystem: String
+    public var identifierValue: String
+    public var patient: String
+    public var provider: String
+    public var coverage: String
+    public var serviceDate: String
+    public var lines: [Adjudicator.Line]
+    /// CIE-10 codes of `Claim.diagnosis`.
+    public var diagnoses: [String]
+    /// The code system of the service codes (the tariff's).
+    public var tariffSystem: String
+
+    static func invalid(_ en: String, _ es: String, _ path: String, code: String = "required") -> FHIRError {
+        FHIRError(status: 422, code: code, english: en, spanish: es, expression: [path])
+    }
+
+    /// Reads `claim`, or throws a 422 OperationOutcome naming the element at fault.
+    public init(claim: JSON, tariff: Tariff) throws {
+        guard claim["resourceType"]?.stringValue == "Claim" else {
+            throw FHIRError(status: 400, code: "invalid", english: "Claim/$submit takes a Claim", spanish: "Claim/$submit recibe un Claim")
+        }
+        guard let ident = claim["identifier"]?.arrayValue?.first, let system = ident["system"]?.stringValue, let value = ident["value"]?.stringValue,
+              !system.isEmpty, !value.isEmpty else {
+            throw Self.invalid("Claim.identifier (system and value) is required: it makes a retried submission return the same result",
+                               "Claim.identifier (system y value) es obligatorio: con él un reenvío devuelve el mismo resultado", "Claim.identifier")
+        }
+        let reserved = CharacterSet(charactersIn: "|,$\\")
+        guard system.rangeOfCharacter(from: reserved) == nil, value.rangeOfCharacter(from: reserved) == nil else {
+            throw Self.invalid("Claim.identifier may not contain | , $ or \\", "Claim.identifier no puede contener | , $ ni \\", "Claim.identifier", code: "value")
+        }
+        identifierSystem = system
+        tariffSystem = tariff.system
+        identifierValue = value
+        guard let patient = claim["patient"]?["reference"]?.stringValue, patient.hasPrefix("Patient/") else {
+            throw Self.invalid("Claim.patient must reference a Patient", "Claim.patient debe referir a un Patient", "Claim.patient")
+        }
+        guard let provider = claim["provider"]?["reference"]?.stringValue, provider.hasPrefix("Organization/") else {
+            throw Self.invalid("Claim.provider must reference the Organization that gave the service",
+                               "Claim.provider debe referir a la Organization que dio el servicio", "Claim.provider")
+        }
+        let insurance = claim["insurance"]?.arrayValue ?? []
+        guard let focal = insurance.first(where: { $0["focal"]?.boolValue == true }) ?? insurance.first,
+              let coverage = focal["coverage"]?["reference"]?.stringValue, coverage.hasPrefix("Coverage/") else {
+            throw Self.invalid("Claim.insurance needs a focal Coverage", "Claim.insurance necesita una Coverage focal", "Claim.insurance")
+        }
+        self.patient = patient
+        self.provider = provider
+        self.coverage = coverage
+        let items = claim["item"]?.arrayValue ?? []
+        guard !items.isEmpty else { throw Self.invalid("Claim.item: at least one service is required", "Claim.item: se requiere al menos un servicio", "Claim.item") }
+        var lines: [Adjudicator.Line] = []
+        var dates: [String] = []
+        var seen: Set<Int> = []
+        for (i, item) in items.enumerated() {
+            let path = "Claim.item[\(i)]"
+            guard case .number(let seqText)? = item["sequence"], let seq = Int(seqText), seq > 0, seen.insert(seq).inserted else {
+                throw Self.invalid("\(path).sequence must be a unique positive integer", "\(path).sequence debe ser un entero positivo único", "\(path).sequence")
+            }
+            let codings = item["productOrService"]?["coding"]?.arrayValue ?? []
+            guard let code = (codings.first { $0["system"]?.stringValue == tariff.system } ?? codings.first)?["code"]?.stringValue else {
+                throw Self.invalid("\(path).productOrService needs a code of \(tariff.system)", "\(path).productOrService necesita un código de \(tariff.system)",
+                                   "\(path).productOrService")
+            }
+            var quantity = 1
+            if let q = item["quantity"]?["value"] {
+                guard case .number(let t) = q, let n = Int(t), (1...10_000).contains(n) else {
+                    throw Self.invalid("\(path).quantity.value must be a whole number from 1 to 10000", "\(path).quantity.value debe ser un entero de 1 a 10000",
+                                       "\(path).quantity", code: "value")
+                }
+                quantity = n
+            }
+            let net = try item["net"].map { try Money(json: $0, path: "\(path).net") }
+            if let d = item["servicedDate"]?.stringValue { dates.append(d) }
+            lines.append(.init(sequence: seq, code: code, quantity: quantity, submitted: net))
+        }
+        self.lines = lines
+        guard let date = dates.min() ?? claim["billablePeriod"]?["start"]?.stringValue ?? claim["created"]?.stringValue, Period(date: date) != nil else {
+            throw Self.invalid("the service date is missing (Claim.item.servicedDate, billablePeriod.start or created)",
+                               "falta la fecha del servicio (Claim.item.servicedDate, billablePeriod.start o created)", "Claim.item.servicedDate")
+        }
+        serviceDate = String(date.prefix(10))
+        diagnoses = (claim["diagnosis"]?.arrayValue ?? []).compactMap { $0["diagnosisCodeableConcept"]?["coding"]?.arrayValue?.first?["code"]?.stringValue }
+    }
+
+    /// The search token of the identifier (`system|value`).
+    public var token: String { "\(identifierSystem)|\(identifierValue)" }
+}
+
+/// What a submission came to.
+public struct Submission: Sendable {
+    public var claim: JSON
+    public var claimResponse: JSON
+    public var explanationOfBenefit: JSON
+    /// false: the identifier had been submitted before, and this is that result.
+    public var created: Bool
+    public var result: Adjudicator.Result?
+}
+
+/// The financing link over the guarded repository of a principal (docs/financing.md):
+/// eligibility, claim submission and adjudication, settlement and measures.
+public struct FinancingService: Sendable {
+    public var adjudicator: Adjudicator
+    public var tariff: Tariff { adjudicator.tariff }
+    /// The algorithm as a Provenance agent.
+    public static let algorithm = "financing.adjudicator"
+    public static let algorithmVersion = "1.0"
+
+    public init(adjudicator: Adjudicator = Adjudicator()) { self.adjudicator = adjudicator }
+
+    static let coverageClass = "http://terminology.hl7.org/CodeSystem/coverage-class"
+
+    /// Reads the Coverage and its plan through the guard (404 as for any hidden resource).
+    func coverageAndPlan(_ coverageRef: String, guarded: GuardedRepository) async throws -> (JSON, BenefitPlan) {
+        let parts = coverageRef.split(separator: "/")
+        guard parts.count == 2 else {
+            throw FHIRError(status: 422, code: "value", english: "\(coverageRef) is not a Coverage reference", spanish: "\(coverageRef) no es una referencia a Coverage")
+        }
+        let coverage = try await guarded.read("Coverage", String(parts[1])).json()
+        let classes = coverage["class"]?.arrayValue ?? []
+        guard let planID = classes.first(where: { ($0["type"]?["coding"]?.arrayValue ?? []).contains { $0["code"]?.stringValue == "plan" } })?["value"]?.stringValue else {
+            throw FHIRError(status: 422, code: "business-rule", english: "\(coverageRef) names no plan (Coverage.class of type plan)",
+                            spanish: "\(coverageRef) no indica plan (Coverage.class de tipo plan)", expression: ["Coverage.class"])
+        }
+        let plan: JSON
+        do { plan = try await guarded.read("InsurancePlan", planID).json() } catch let e as FHIRError where e.status == 404 {
+            throw FHIRError(status: 422, code: "business-rule", english: "the plan InsurancePlan/\(planID) of \(coverageRef) is not known here",
+                            spanish: "el plan InsurancePlan/\(planID) de \(coverageRef) no se conoce aquí")
+        }
+        return (coverage, try BenefitPlan(insurancePlan: plan))
+    }
+
+    /// Was `coverage` in force on `date` (status active, period containing the day)?
+    static func isActive(_ coverage: JSON, on date: String) -> Bool {
+        guard coverage["status"]?.stringValue == "active" else { return false }
+        let day = String(date.prefix(10))
+        if let s = coverage["period"]?["start"]?.stringValue, day < String(s.prefix(10)) { return false }
+        if let e = coverage["period"]?["end"]?.stringValue, day > String(e.prefix(10)) { return false }
+        return true
+    }
+
+    /// Every resource of `type` matching `parameters` that the principal sees (paged through).
+    static func all(_ type: String, _ parameters: [(String, String)], guarded: GuardedRepository, limit: Int = 1_000_000) async throws -> [JSON] {
+        var options = SearchParser.Options()
+        options.maxCount = 1000
+        var (query, _) = try SearchParser(options: options).parse(types: [type], parameters: [("_count", "1000"), ("_total", "none")] + parameters)
+        var out: [JSON] = []
+        while out.count < limit {
+            let page = try await guarded.search(query)
+            for r in page.matches where !r.deleted { out.append(try r.json()) }
+            guard page.hasMore, let last = page.matches.last else { break }
+            query.cursor = SearchCursor(keys: page.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
+        }
+        return out
+    }
+
+    /// Deductible already applied this calendar year for `patient` under `coverage` (from the
+    /// EOBs the principal sees).
+    func deductibleMet(patient: String, coverage: String, year: String, guarded: GuardedRepository) async throws -> Money {
+        let eobs = try await Self.all("ExplanationOfBenefit", [("patient", patient), ("coverage", coverage)], guarded: guarded)
+        var sum = Money.zero
+        for e in eobs where (e["billablePeriod"]?["start"]?.stringValue ?? "").hasPrefix(year) && e["outcome"]?.stringValue != "error" {
+            for t in e["total"]?.arrayValue ?? [] where (t["category"]?["coding"]?.arrayValue?.first?["code"]?.stringValue) == "deductible" {
+                sum += (try? Money(json: t["amount"], path: "")) ?? .zero
+            }
+        }
+        return sum
+    }
+
+    /// The institution an organization belongs to (`Organization.partOf`), which is whose books
+    /// its services count in; itself when it is not part of another.
+    static func institution(of org: String, guarded: GuardedRepository) async -> String {
+        let id = String(org.split(separator: "/").last ?? "")
+        guard let o = try? await guarded.read("Organization", id).json(), let parent = o["partOf"]?["reference"]?.stringValue else { return org }
+        return parent
+    }
+
+    /// Periods already settled (their PaymentReconciliations hold settlement entries).
+    static func settledPeriods(guarded: GuardedRepository) async throws -> Set<Period> {
+        let recs = try await all("PaymentReconciliation", [("identifier", "\(SettlementIDs.system)|")], guarded: guarded)
+        var out: Set<Period> = []
+        for r in recs { for e in try JournalExtension.entries(in: r, source: "PaymentReconciliation") where e.kind == .settlement { out.insert(e.period) } }
+        return out
+    }
+
+    /// `Claim/$submit` (https://hl7.org/fhir/R4/claim-operation-submit.html): adjudicates `claim`
+    /// under its focal Coverage's plan and the tariff, and stores — in one transaction — the
+    /// Claim, the ClaimResponse (approved, partial or denied, with reasons per item, holding the
+    /// journal entry of what is owed) and the ExplanationOfBenefit. Idempotent by
+    /// `Claim.identifier`: a retry, also a concurrent one, returns the first result and stores
+    /// nothing more (every create is conditional on the identifier, inside the transaction).
+    /// Each written resource gets a Provenance naming the plan and tariff versions.
+    public func submit(claim raw: JSON, guarded: GuardedRepository, now: Timestamp) async throws -> Submission {
+        let input = try ClaimInput(claim: raw, tariff: tariff)
+        if let done = try await existing(input, guarded: guarded) { return done }
+        let (coverage, plan) = try await coverageAndPlan(input.coverage, guarded: guarded)
+        guard coverage["beneficiary"]?["reference"]?.stringValue == input.patient else {
+            throw FHIRError(status: 422, code: "business-rule", english: "\(input.coverage) does not cover \(input.patient)",
+                            spanish: "\(input.coverage) no cubre a \(input.patient)", expression: ["Claim.insurance.coverage"])
+        }
+        let payer = coverage["payor"]?.arrayValue?.first?["reference"]?.stringValue ?? plan.payer
+        let active = Self.isActive(coverage, on: input.serviceDate)
+        let met = try await deductibleMet(patient: input.patient, coverage: input.coverage, year: String(input.serviceDate.prefix(4)), guarded: guarded)
+        let result = adjudicator.adjudicate(input.lines, plan: plan, active: active, deductibleMet: met)
+        let provider = await Self.institution(of: input.provider, guarded: guarded)
+        let settled = try await Self.settledPeriods(guarded: guarded)
+        var period = Period(date: input.serviceDate)!
+        while settled.contains(period) { period = period.next }
+        let entry = JournalEntry.claim(id: "claim:\(input.token)", period: period, date: input.serviceDate, source: "ClaimResponse",
+                                       provider: provider, payer: payer, patient: input.patient, payerShare: result.benefit, patientShare: result.patientShare)
+        let created = now.description
+        let claimID = "urn:uuid:" + UUID().uuidString.lowercased(), responseID = "urn:uuid:" + UUID().uuidString.lowercased()
+        var claim = raw.setting("id", nil).setting("meta", nil)
+        if claim["status"] == nil { claim = claim.setting("status", .string("active")) }
+        let response = ClaimDocuments.claimResponse(input, result: result, plan: plan, payer: payer, claimRef: claimID, created: created, entry: entry)
+        let eob = ClaimDocuments.explanationOfBenefit(input, claim: raw, result: result, plan: plan, payer: payer, claimRef: claimID,
+                                                      responseRef: responseID, created: created)
+        func entryJSON(_ full: String, _ r: JSON, _ type: String) -> JSON {
+            J.o(("fullUrl", .string(full)), ("resource", r),
+                ("request", J.o(("method", .string("POST")), ("url", .string(type)), ("ifNoneExist", .string("identifier=\(input.token)")))))
+        }
+        let bundle = J.o(("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", J.a([
+            entryJSON(claimID, claim, "Claim"), entryJSON(responseID, response, "ClaimResponse"),
+            entryJSON("urn:uuid:" + UUID().uuidString.lowercased(), eob, "ExplanationOfBenefit"),
+        ])))
+        var writer = guarded
+        writer.provenanceTemplate = provenance(plan: plan, outcome: result.outcome)
+        let reply = try await writer.process(bundle: bundle, options: .init(base: "urn:enlace:financing", maxEntries: 3))
+        let statuses = (reply["entry"]?.arrayValue ?? []).compactMap { $0["response"]?["status"]?.stringValue }
+        guard let done = try await existing(input, guarded: guarded) else {
+            throw FHIRError(status: 500, code: "exception", english: "the submission was stored but cannot be read back", spanish: "el envío se guardó pero no se puede leer")
+        }
+        var out = done
+        out.created = statuses.first?.hasPrefix("201") ?? false
+        out.result = out.created ? result : nil
+        return out
+    }
+
+    /// The stored result of an earlier submission of the same identifier, if any.
+    func existing(_ input: ClaimInput, guarded: GuardedRepository) async throws -> Submission? {
+        let q = [("identifier", input.token)]
+        guard let response = try await Self.all("ClaimResponse", q, guarded: guarded, limit: 1).first,
+              let claim = try await Self.all("Claim", q, guarded: guarded, limit: 1).first,
+              let eob = try await Self.all("ExplanationOfBenefit", q, guarded: guarded, limit: 1).first else { return nil }
+        return Submission(claim: claim, claimResponse: response, explanationOfBenefit: eob, created: false, result: nil)
+    }
+
+    /// The Provenance every resource of an adjudication gets: the algorithm, and the rule set
+    /// (plan and tariff, with versions) in `policy`.
+    func provenance(plan: BenefitPlan, outcome: Adjudicator.Outcome) -> JSON {
+        J.o(("resourceType", .string("Provenance")),
+            ("policy", J.a([.string(plan.canonical), .string(tariff.canonical)])),
+            ("reason", J.a([J.o(("text", .string("Adjudicación (\(outcome.rawValue)) con \(plan.name) \(plan.version) y \(tariff.title) \(tariff.version)")))])),
+            ("agent", J.a([J.o(("type", J.concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "performer")),
+                               ("who", J.o(("identifier", J.o(("system", .string("urn:enlace:algorithm")),
+                                                                  ("value", .string("\(Self.algorithm)@\(Self.algorithmVersion)")))),
+                                           ("display", .string("Motor de adjudicación de Enlace \(Self.algorithmVersion)")))),
+                               ("onBehalfOf", J.ref(plan.payer)))])))
+    }
+}

@@ -1,7 +1,0 @@
-import FHIR
-import Foundation
-@testable import Financing
-import Testing
-
-// The Financing module's tests (Swift Testing). HTTP-level tests of its routes live in
-// Tests/ServerTests, process-level ones in tests/e2e.

@@ -1,0 +1,105 @@
+import FHIR
+import Foundation
+@testable import Financing
+import Testing
+import Trust
+
+@Suite("Settlement between institutions")
+struct SettlementTests {
+    /// By hand: in 2026-Q3 the IMSS clinic saw an ISSSTE beneficiary (2 × 826.00 + 310.00 =
+    /// 1,962.00) and the ISSSTE clinic saw an IMSS beneficiary (1,485.00 + 62.00 = 1,547.00).
+    /// Netted, ISSSTE pays IMSS 415.00. A claim dated in Q3 that arrives after the settlement
+    /// counts in Q4; settling Q3 again changes nothing.
+    @Test func twoInstitutionsAreNettedExactly() async throws {
+        let f = try await FinancingFixture()
+        let service = FinancingService()
+        let g = try await f.guarded()
+        _ = try await service.submit(claim: FinancingFixture.claim("x-1", patient: "p2", provider: "imss-umf-20", coverage: "p2-issste", date: "2026-07-03",
+                                                                   items: [("01.001", 2, nil), ("03.001", 1, nil)]), guarded: g, now: FinancingFixture.now)
+        _ = try await service.submit(claim: FinancingFixture.claim("x-2", patient: "p3", provider: "issste-cmf-tlalpan", coverage: "p3-imss", date: "2026-09-20",
+                                                                   items: [("02.001", 1, nil), ("03.002", 1, nil)]), guarded: g, now: FinancingFixture.now)
+        // another quarter's service does not count in Q3
+        _ = try await service.submit(claim: FinancingFixture.claim("x-3", patient: "p3", provider: "issste-cmf-tlalpan", coverage: "p3-imss", date: "2026-10-02",
+                                                                   items: [("01.001", 1, nil)]), guarded: g, now: FinancingFixture.now)
+        let q3 = Period(year: 2026, quarter: 3)
+        let result = try await service.settle(q3, guarded: g, now: FinancingFixture.now)
+        #expect(result.created)
+        #expect(result.statement == [PairSettlement(a: "Organization/imss", b: "Organization/issste", owedToA: Money(pesos: 1_962), owedToB: Money(pesos: 1_547))])
+        let rec = try #require(result.resources.first { $0["resourceType"]?.stringValue == "PaymentReconciliation" })
+        #expect(rec["paymentAmount"]?["value"] == .number("415.00"))
+        #expect(rec["paymentIssuer"]?["reference"]?.stringValue == "Organization/issste")
+        let details = rec["detail"]?.arrayValue ?? []
+        #expect(details.map { $0["amount"]?["value"] } == [.number("1962.00"), .number("1547.00")])
+        // the IMSS detail totals by tariff code: 1,652.00 of consultations and 310.00 of HbA1c
+        let totals = (details[0]["extension"]?.arrayValue ?? []).map { e -> (String, JSON?) in
+            let parts = e["extension"]?.arrayValue ?? []
+            return (parts[0]["valueCoding"]?["code"]?.stringValue ?? "", parts[1]["valueMoney"]?["value"])
+        }
+        #expect(totals.map(\.0) == ["01.001", "03.001"] && totals.map(\.1) == [.number("1652.00"), .number("310.00")])
+        let notice = try #require(result.resources.first { $0["resourceType"]?.stringValue == "PaymentNotice" })
+        #expect(notice["amount"]?["value"] == .number("415.00") && notice["recipient"]?["reference"]?.stringValue == "Organization/imss")
+        #expect(notice["payment"]?["reference"]?.stringValue == "PaymentReconciliation/\(rec["id"]!.stringValue!)")
+
+        // the ledger read back: Q3 is settled, cleared, and its statement reproducible
+        var ledger = try await service.ledger(guarded: g)
+        #expect(ledger.settled == [q3])
+        #expect(ledger.statement(for: q3) == result.statement)
+        #expect(ledger.violations().isEmpty)
+        #expect(ledger.balance(.cash("Organization/imss")) == Money(pesos: 415))
+        #expect(ledger.balance(.cash("Organization/issste")) == Money(pesos: -415))
+        // a late Q3 claim goes to Q4, and settling Q3 again is the same settlement
+        let late = try await service.submit(claim: FinancingFixture.claim("x-4", patient: "p2", provider: "imss-umf-20", coverage: "p2-issste", date: "2026-09-29",
+                                                                          items: [("01.001", 1, nil)]), guarded: g, now: FinancingFixture.now)
+        #expect(try JournalExtension.entries(in: late.claimResponse, source: "").first?.period == q3.next)
+        let again = try await service.settle(q3, guarded: g, now: FinancingFixture.now)
+        #expect(!again.created && again.statement == result.statement)
+        #expect(try await f.count("PaymentReconciliation") == 1)
+        ledger = try await service.ledger(guarded: g)
+        #expect(ledger.statement(for: q3.next) == [PairSettlement(a: "Organization/imss", b: "Organization/issste", owedToA: Money(pesos: 826), owedToB: Money(pesos: 826))])
+        #expect(ledger.violations().isEmpty)
+    }
+}
+
+@Suite("Quality measures")
+struct MeasureTests {
+    static func condition(_ id: String, _ patient: String, _ code: String) -> JSON {
+        J.o(("resourceType", .string("Condition")), ("id", .string(id)),
+            ("clinicalStatus", J.concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active")),
+            ("code", J.concept("http://hl7.org/fhir/sid/icd-10", code)), ("subject", J.ref("Patient/\(patient)")), ("recordedDate", .string("2025-01-10")))
+    }
+    static func observation(_ id: String, _ patient: String, _ loinc: String, _ value: String, _ date: String) -> JSON {
+        J.o(("resourceType", .string("Observation")), ("id", .string(id)), ("status", .string("final")),
+            ("code", J.concept("http://loinc.org", loinc)), ("subject", J.ref("Patient/\(patient)")), ("effectiveDateTime", .string(date)),
+            ("valueQuantity", J.o(("value", .number(value)), ("unit", .string("%")), ("system", .string("http://unitsofmeasure.org")), ("code", .string("%")))))
+    }
+
+    /// By hand: p1, p2, p3 have diabetes (p4 has hypertension only). p1's last HbA1c of the
+    /// year is 6.8 (an older 8.1 does not count), p2's is 7.0 (not < 7), p3's only one is from
+    /// 2024 (outside the 12 months). Denominator 3, numerator 1 (p1).
+    @Test func hba1cControlIsCountedByHand() async throws {
+        let f = try await FinancingFixture()
+        try await f.put([
+            Self.condition("c1", "p1", "E11.9"), Self.condition("c2", "p2", "E11.65"), Self.condition("c3", "p3", "E11.9"), Self.condition("c4", "p4", "I10"),
+            Self.observation("o1", "p1", "4548-4", "8.1", "2026-02-01T10:00:00Z"), Self.observation("o2", "p1", "4548-4", "6.8", "2026-10-01T10:00:00Z"),
+            Self.observation("o3", "p2", "4548-4", "7.0", "2026-06-01T10:00:00Z"), Self.observation("o4", "p3", "4548-4", "5.9", "2024-06-01T10:00:00Z"),
+            Self.observation("o5", "p4", "4548-4", "5.5", "2026-06-01T10:00:00Z"),
+        ])
+        let request = MeasureEvaluator.Request(measureID: "diabetes-hba1c-control", periodStart: "2026-01-01", periodEnd: "2026-11-24", reportType: .subjectList)
+        let report = try await MeasureEvaluator().report(request, guarded: f.guarded(), now: FinancingFixture.now)
+        let pops = report["group"]!.arrayValue![0]["population"]!.arrayValue!
+        func count(_ code: String) -> JSON? { pops.first { $0["code"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == code }?["count"] }
+        #expect(count("denominator") == .number("3") && count("numerator") == .number("1"))
+        #expect(report["group"]!.arrayValue![0]["measureScore"]?["value"] == .number("0.3333"))
+        let numeratorList = report["contained"]!.arrayValue!.first { $0["id"]?.stringValue == "numerator" }
+        #expect(numeratorList?["entry"]?.arrayValue?.compactMap { $0["item"]?["reference"]?.stringValue } == ["Patient/p1"])
+        // individual: p2 is in the denominator, not the numerator
+        let p2 = try await MeasureEvaluator().report(.init(measureID: "diabetes-hba1c-control", periodStart: "2026-01-01", periodEnd: "2026-11-24",
+                                                           reportType: .individual, subject: "Patient/p2"), guarded: f.guarded(), now: FinancingFixture.now)
+        let p2pops = p2["group"]!.arrayValue![0]["population"]!.arrayValue!
+        #expect(p2pops.map { $0["count"] } == [.number("1"), .number("1"), .number("0")])
+        // a summary has counts and no lists
+        let summary = try await MeasureEvaluator().report(.init(measureID: "diabetes-hba1c-control", periodStart: "2026-01-01", periodEnd: "2026-11-24",
+                                                                reportType: .summary), guarded: f.guarded(), now: FinancingFixture.now)
+        #expect(summary["contained"] == nil && summary["type"]?.stringValue == "summary")
+    }
+}

@@ -1,0 +1,133 @@
+import FHIR
+import Foundation
+import HTTPTypes
+import Server
+import Testing
+
+/// Financing over HTTP on both backends (docs/financing.md): `Claim/$submit` is idempotent also
+/// under concurrent retries, `$settle` nets two institutions exactly, bad input is an
+/// OperationOutcome, and *Mis gastos* shows Ana her EOBs with the denied item.
+@Suite("Financing over HTTP")
+struct FinancingHTTPTests {
+    static let tariff = "https://enlace.mx/fhir/CodeSystem/tabulador-intercambio"
+
+    static func setUp(_ c: Client) async throws {
+        var resources: [String] = []
+        for (id, partOf) in [("imss", nil), ("issste", nil), ("imss-umf-20", "imss"), ("issste-cmf", "issste")] as [(String, String?)] {
+            resources.append(#"{"resourceType":"Organization","id":"\#(id)","active":true,"name":"\#(id)"\#(partOf.map { #","partOf":{"reference":"Organization/\#($0)"}"# } ?? "")}"#)
+        }
+        resources.append(#"{"resourceType":"InsurancePlan","id":"imss-regimen-obligatorio","status":"active","ownedBy":{"reference":"Organization/imss"},"coverage":[{"type":{"text":"todo"},"benefit":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/benefit-scope","code":"all"}]}}]}]}"#)
+        resources.append(#"{"resourceType":"InsurancePlan","id":"issste","status":"active","ownedBy":{"reference":"Organization/issste"},"coverage":[{"type":{"text":"todo"},"benefit":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/benefit-scope","code":"all"}]}}]}]}"#)
+        for (p, payer, plan) in [("a", "issste", "issste"), ("b", "imss", "imss-regimen-obligatorio")] {
+            resources.append(#"{"resourceType":"Patient","id":"\#(p)","active":true}"#)
+            resources.append(#"{"resourceType":"Coverage","id":"cov-\#(p)","status":"active","beneficiary":{"reference":"Patient/\#(p)"},"payor":[{"reference":"Organization/\#(payer)"}],"class":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]},"value":"\#(plan)"}]}"#)
+        }
+        for r in resources {
+            let json = try JSONParser.parse(r)
+            let reply = try await c.send(.put, "/fhir/\(json["resourceType"]!.stringValue!)/\(json["id"]!.stringValue!)", json: r)
+            #expect(reply.status == 201 || reply.status == 200, "\(reply.text)")
+        }
+    }
+
+    static func claim(_ id: String, patient: String, provider: String, date: String, items: [(String, Int)]) -> String {
+        let lines = items.enumerated().map { i, it in
+            #"{"sequence":\#(i + 1),"productOrService":{"coding":[{"system":"\#(tariff)","code":"\#(it.0)"}]},"servicedDate":"\#(date)","quantity":{"value":\#(it.1)}}"#
+        }.joined(separator: ",")
+        return #"{"resourceType":"Claim","identifier":[{"system":"https://enlace.mx/test/claims","value":"\#(id)"}],"status":"active","type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/claim-type","code":"institutional"}]},"use":"claim","patient":{"reference":"Patient/\#(patient)"},"created":"\#(date)","provider":{"reference":"Organization/\#(provider)"},"priority":{"coding":[{"code":"normal"}]},"insurance":[{"sequence":1,"focal":true,"coverage":{"reference":"Coverage/cov-\#(patient)"}}],"item":[\#(lines)]}"#
+    }
+
+    static func total(_ c: Client, _ type: String) async throws -> Int {
+        if case .number(let n)? = try await c.send(.get, "/fhir/\(type)?_summary=count").json["total"] { return Int(n) ?? -1 }
+        return -1
+    }
+
+    @Test(arguments: ServerBackend.allCases)
+    func concurrentSubmissionsOfOneClaimMakeOne(backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        try await server.run { c in
+            try await Self.setUp(c)
+            let body = Self.claim("same-1", patient: "a", provider: "imss-umf-20", date: "2026-08-14", items: [("01.001", 2)])
+            let replies = try await withThrowingTaskGroup(of: Client.Reply.self) { g in
+                for _ in 0..<6 { g.addTask { try await c.send(.post, "/fhir/Claim/$submit", json: body) } }
+                var out: [Client.Reply] = []
+                for try await r in g { out.append(r) }
+                return out
+            }
+            #expect(replies.allSatisfy { $0.status == 200 || $0.status == 201 }, "\(replies.map(\.text))")
+            #expect(Set(replies.compactMap { $0.json["id"]?.stringValue }).count == 1)
+            #expect(replies.filter { $0.status == 201 }.count <= 1)
+            #expect(replies.first?.json["total"]?.arrayValue?.first { $0["category"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == "benefit" }?["amount"]?["value"] == .number("1652.00"))
+            #expect(try await Self.total(c, "Claim") == 1)
+            #expect(try await Self.total(c, "ClaimResponse") == 1)
+            #expect(try await Self.total(c, "ExplanationOfBenefit") == 1)
+        }
+    }
+
+    @Test(arguments: ServerBackend.allCases)
+    func settlementNetsTwoInstitutionsExactly(backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        try await server.run { c in
+            try await Self.setUp(c)
+            // IMSS saw ISSSTE's beneficiary: 826.00 + 310.00 + 118.00 = 1,254.00
+            // ISSSTE saw IMSS's: 1,485.00 × 1 = 1,485.00. Net: IMSS pays ISSSTE 231.00.
+            #expect(try await c.send(.post, "/fhir/Claim/$submit", json: Self.claim("n-1", patient: "a", provider: "imss-umf-20", date: "2026-07-10",
+                                                                               items: [("01.001", 1), ("03.001", 1), ("03.003", 1)])).status == 201)
+            #expect(try await c.send(.post, "/fhir/Claim/$submit", json: Self.claim("n-2", patient: "b", provider: "issste-cmf", date: "2026-08-10",
+                                                                               items: [("02.001", 1)])).status == 201)
+            let r = try await c.send(.post, "/fhir/PaymentReconciliation/$settle?period=2026-Q3")
+            #expect(r.status == 201, "\(r.text)")
+            let rec = try #require((r.json["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }.first { $0["resourceType"]?.stringValue == "PaymentReconciliation" })
+            #expect(rec["paymentAmount"]?["value"] == .number("231.00"))
+            #expect(rec["paymentIssuer"]?["reference"]?.stringValue == "Organization/imss")
+            #expect(rec["detail"]?.arrayValue?.map { $0["amount"]?["value"] } == [.number("1254.00"), .number("1485.00")])
+            let again = try await c.send(.post, "/fhir/PaymentReconciliation/$settle?period=2026-Q3")
+            #expect(again.status == 200)
+            #expect(try await Self.total(c, "PaymentReconciliation") == 1)
+            #expect(try await Self.total(c, "PaymentNotice") == 1)
+        }
+    }
+
+    @Test func badInputIsAPreciseOperationOutcome() async throws {
+        let (server, cleanup) = try await ServerBackend.sqlite.make()
+        defer { cleanup() }
+        try await server.run { c in
+            try await Self.setUp(c)
+            let wrongType = try await c.send(.post, "/fhir/Patient/$submit", json: #"{"resourceType":"Patient"}"#)
+            #expect(wrongType.status == 404 && wrongType.issueCodes == ["not-supported"])
+            var claim = try JSONParser.parse(Self.claim("bad", patient: "a", provider: "imss-umf-20", date: "2026-08-14", items: [("01.001", 1)]))
+            claim = claim.setting("identifier", nil)
+            let noID = try await c.send(.post, "/fhir/Claim/$submit", body: claim.serialized())
+            #expect(noID.status == 422 && noID.locations == ["Claim.identifier"])
+            #expect(noID.text.contains("obligatorio"))
+            let noPeriod = try await c.send(.post, "/fhir/PaymentReconciliation/$settle?period=2026-13")
+            #expect(noPeriod.status == 400 && noPeriod.issueCodes == ["required"])
+            let noDates = try await c.send(.get, "/fhir/Measure/diabetes-hba1c-control/$evaluate-measure")
+            #expect(noDates.status == 400)
+            let unknown = try await c.send(.get, "/fhir/Measure/nope/$evaluate-measure?periodStart=2026-01-01&periodEnd=2026-12-31")
+            #expect(unknown.status == 404)
+            let ok = try await c.send(.get, "/fhir/Measure/diabetes-hba1c-control/$evaluate-measure?periodStart=2026-01-01&periodEnd=2026-12-31")
+            #expect(ok.status == 200 && ok.json["resourceType"]?.stringValue == "MeasureReport", "\(ok.text)")
+            #expect(try await Self.total(c, "Claim") == 0)
+        }
+    }
+
+    /// *Mis gastos* on the demo: Ana sees her emergency visit claimed to her insurer with the
+    /// denied genetic panel and what she owes (by hand: 2,508.00 recognised, 1,500.00 deductible,
+    /// 10 % of the remaining 1,008.00 = 100.80; she owes 1,600.80, the insurer pays 907.20).
+    @Test func anaSeesHerExpenses() async throws {
+        try await PortalTests.withDemoPortal { _, browser in
+            let ana = try await browser.signIn("ana")
+            let (status, page) = try await browser.get("/gastos", cookie: ana)
+            #expect(status == .ok)
+            #expect(page.contains("Mis gastos"))
+            #expect(page.contains("Servicio no cubierto por el plan"))
+            #expect(page.contains("$907.20") && page.contains("$1,600.80"))
+            let (_, english) = try await browser.get("/gastos", cookie: ana + "; lang=en")
+            #expect(english.contains("My expenses") && english.contains("Service not covered by the plan"))
+            let doctor = try await browser.signIn("dr.hernandez")
+            #expect(try await browser.get("/gastos", cookie: doctor).0 == .forbidden)
+        }
+    }
+}

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Financing throughput (docs/financing.md). Sizes: ENLACE_BENCH_CLAIMS (claims through the door,
+# default 200), ENLACE_BENCH_LINES (service lines settled, default 100000). Prints BENCH lines.
+# Run on a quiet machine for figures worth reporting; on a busy one, say so beside them.
+set -e
+cd "$(dirname "$0")/../.."
+swift build --build-tests
+ENLACE_BENCH_FINANCING=1 swift test --skip-build --filter FinancingBenchmarks 2>&1 | grep -E "BENCH|passed|failed"

@@ -1,0 +1,133 @@
+"""Financing end to end (docs/financing.md): the real binary over real sockets.
+
+- a claim submitted six times at once (threads, real HTTP) is one Claim, one ClaimResponse, one EOB;
+- a settlement statement nets two institutions' services exactly (checked by hand);
+- on the demo: an encounter of Ana's is claimed, adjudicated, and its EOB is what Ana sees on
+  *Mis gastos* in headless Chromium (screenshot), with the denied item and its reason.
+"""
+import json
+import os
+import subprocess
+import threading
+
+import pytest
+
+from conftest import enlace_binary
+from test_portal import DemoServer, Steps, browser, sign_in  # noqa: F401 (fixtures)
+
+TARIFF = "https://enlace.mx/fhir/CodeSystem/tabulador-intercambio"
+
+
+def claim(ident, patient, provider, coverage, date, items):
+    return {
+        "resourceType": "Claim", "identifier": [{"system": "https://enlace.mx/e2e/claims", "value": ident}], "status": "active",
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/claim-type", "code": "institutional"}]}, "use": "claim",
+        "patient": {"reference": f"Patient/{patient}"}, "created": date, "provider": {"reference": f"Organization/{provider}"},
+        "priority": {"coding": [{"code": "normal"}]},
+        "insurance": [{"sequence": 1, "focal": True, "coverage": {"reference": f"Coverage/{coverage}"}}],
+        "item": [{"sequence": i + 1, "productOrService": {"coding": [{"system": TARIFF, "code": code}]}, "servicedDate": date,
+                  "quantity": {"value": q}} for i, (code, q) in enumerate(items)],
+    }
+
+
+def set_up(server, token):
+    all_plan = {"coverage": [{"type": {"text": "todo"}, "benefit": [{"type": {"coding": [{"system": "https://enlace.mx/fhir/CodeSystem/benefit-scope", "code": "all"}]}}]}]}
+    resources = [
+        {"resourceType": "Organization", "id": "imss", "active": True, "name": "IMSS"},
+        {"resourceType": "Organization", "id": "issste", "active": True, "name": "ISSSTE"},
+        {"resourceType": "Organization", "id": "umf", "active": True, "name": "IMSS UMF", "partOf": {"reference": "Organization/imss"}},
+        {"resourceType": "Organization", "id": "cmf", "active": True, "name": "ISSSTE CMF", "partOf": {"reference": "Organization/issste"}},
+        {"resourceType": "InsurancePlan", "id": "imss-regimen-obligatorio", "status": "active", "ownedBy": {"reference": "Organization/imss"}, **all_plan},
+        {"resourceType": "InsurancePlan", "id": "issste", "status": "active", "ownedBy": {"reference": "Organization/issste"}, **all_plan},
+    ]
+    for p, payer, plan in [("a", "issste", "issste"), ("b", "imss", "imss-regimen-obligatorio")]:
+        resources.append({"resourceType": "Patient", "id": p, "active": True})
+        resources.append({"resourceType": "Coverage", "id": f"cov-{p}", "status": "active", "beneficiary": {"reference": f"Patient/{p}"},
+                          "payor": [{"reference": f"Organization/{payer}"}],
+                          "class": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/coverage-class", "code": "plan"}]}, "value": plan}]})
+    for r in resources:
+        status, _, body = server.request("PUT", f"/{r['resourceType']}/{r['id']}", r, token=token)
+        assert status in (200, 201), body
+
+
+def count(server, token, t):
+    return server.request("GET", f"/{t}?_summary=count", token=token)[2]["total"]
+
+
+def test_the_same_claim_submitted_six_times_at_once_is_one_claim(server):
+    token = server.token()
+    set_up(server, token)
+    body = claim("same-claim", "a", "umf", "cov-a", "2026-08-14", [("01.001", 1), ("03.001", 1)])
+    results = []
+
+    def submit():
+        results.append(server.request("POST", "/Claim/$submit", body, token=token))
+
+    threads = [threading.Thread(target=submit) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(s in (200, 201) for s, _, _ in results), results
+    assert len({b["id"] for _, _, b in results}) == 1
+    assert [s for s, _, _ in results].count(201) <= 1
+    assert count(server, token, "Claim") == 1
+    assert count(server, token, "ClaimResponse") == 1
+    assert count(server, token, "ExplanationOfBenefit") == 1
+
+
+def test_a_settlement_nets_two_institutions_exactly(server):
+    token = server.token()
+    set_up(server, token)
+    # IMSS saw ISSSTE's beneficiary: 3 × 826.00 = 2,478.00; ISSSTE saw IMSS's: 1,485.00 + 290.00 = 1,775.00.
+    # Net by hand: ISSSTE pays IMSS 703.00.
+    assert server.request("POST", "/Claim/$submit", claim("n1", "a", "umf", "cov-a", "2026-07-01", [("01.001", 3)]), token=token)[0] == 201
+    assert server.request("POST", "/Claim/$submit", claim("n2", "b", "cmf", "cov-b", "2026-09-30", [("02.001", 1), ("03.004", 1)]), token=token)[0] == 201
+    # a Q4 service is not in Q3
+    assert server.request("POST", "/Claim/$submit", claim("n3", "b", "cmf", "cov-b", "2026-10-01", [("02.001", 1)]), token=token)[0] == 201
+    status, _, bundle = server.request("POST", "/PaymentReconciliation/$settle?period=2026-Q3", token=token)
+    assert status == 201, bundle
+    resources = [e["resource"] for e in bundle["entry"]]
+    rec = next(r for r in resources if r["resourceType"] == "PaymentReconciliation")
+    assert rec["paymentAmount"] == {"value": 703.00, "currency": "MXN"}
+    assert rec["paymentIssuer"]["reference"] == "Organization/issste"
+    assert [d["amount"]["value"] for d in rec["detail"]] == [2478.00, 1775.00]
+    notice = next(r for r in resources if r["resourceType"] == "PaymentNotice")
+    assert notice["recipient"]["reference"] == "Organization/imss" and notice["amount"]["value"] == 703.00
+    # settling again is the same settlement
+    status, _, again = server.request("POST", "/PaymentReconciliation/$settle?period=2026-Q3", token=token)
+    assert status == 200
+    assert count(server, token, "PaymentReconciliation") == 1
+
+
+@pytest.fixture(scope="module")
+def demo():
+    s = DemoServer()
+    yield s
+    s.stop()
+
+
+def test_encounter_claim_adjudication_eob_seen_by_the_patient(demo, browser):
+    token = subprocess.run([enlace_binary(), "token", "--data", demo.data_dir, "--port", str(demo.port), "--scope", "system/*.*"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    import urllib.request
+    encounter = json.loads(urllib.request.urlopen(urllib.request.Request(
+        demo.base + "/fhir/Encounter/demo-p001-enc-3", headers={"Authorization": f"Bearer {token}"})).read())
+    date = encounter["period"]["start"][:10]
+    body = claim("e2e-ana-visit", "demo-p001", "hospital-santa-fe", "demo-p001-cov", date, [("02.001", 1), ("01.004", 1)])
+    body["item"][0]["encounter"] = [{"reference": "Encounter/demo-p001-enc-3"}]
+    req = urllib.request.Request(demo.base + "/fhir/Claim/$submit", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"})
+    with urllib.request.urlopen(req) as r:
+        response = json.loads(r.read())
+    assert response["resourceType"] == "ClaimResponse" and response["outcome"] == "partial"  # nutrition is not covered
+    d = browser
+    steps = Steps(d, "financing")
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    d.get(demo.base + "/gastos")
+    steps.check("mis-gastos")
+    text = d.find_element("tag name", "main").text
+    assert "Mis gastos" in d.title
+    assert "Servicio no cubierto por el plan" in text
+    assert "Consulta de nutrición" in text
+    assert "$907.20" in text  # the emergency visit the demo claimed: what the insurer paid
