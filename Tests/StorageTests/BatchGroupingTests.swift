@@ -60,7 +60,7 @@ struct BatchGroupingTests {
         }
         var entries: [String] = []
         for i in 0..<10 { entries.append(Self.entry("POST", "Patient", #"{"resourceType":"Patient","active":true,"birthDate":"19\#(50 + i)-01-01"}"#)) }
-        entries.append(Self.entry("PUT", "Patient/ghost", #"{"resourceType":"Patient","id":"ghost"}"#, ifMatch: "W/\"3\""))      // 10: 412 in the writer
+        entries.append(Self.entry("PUT", "Patient/ghost", #"{"resourceType":"Patient","id":"ghost"}"#, ifMatch: "3"))      // 10: 412 in the writer
         for i in 11..<20 { entries.append(Self.entry("PUT", "Patient/p\(i)", #"{"resourceType":"Patient","id":"p\#(i)"}"#)) }
         entries.append(Self.entry("PUT", "Patient/refused", #"{"resourceType":"Patient","id":"refused"}"#))                    // 20: 403 after its put
         entries.append(Self.entry("GET", "Patient/p11"))                                                                        // 21: sees entry 11
