@@ -286,45 +286,163 @@ extension Repository {
         ])
     }
 
-    /// Each entry on its own; failures become the entry's response.
+    /// Each entry on its own; failures become the entry's response. Entries are independent in
+    /// outcome, not in commit: runs of consecutive writes share one store transaction (one
+    /// commit, one fsync), each entry inside its own savepoint, so an entry that fails is undone
+    /// alone and the others are kept. Every entry is checked (type, id, validation, criteria)
+    /// before the writer is taken. If the shared transaction fails as a whole (a database error,
+    /// a conflict), nothing of it was kept and its entries run again one by one, as they did
+    /// before grouping. GETs run between the groups, in order, so they see the writes before them.
     func batch(_ count: Int, _ requests: [EntryRequest], parseErrors: [Int: FHIRError], options: BundleOptions,
                authorize: @escaping @Sendable (Interaction, String) throws -> Void) async -> JSON {
         var responses: [Int: JSON] = [:]
         for (i, e) in parseErrors { responses[i] = Repository.failed(e) }
+        var group: [BatchWrite] = []
+        func flush() async {
+            guard !group.isEmpty else { return }
+            let writes = group
+            group = []
+            if writes.count > 1, let grouped = await runGrouped(writes, base: options.base) {
+                for (i, r) in grouped { responses[i] = r }
+                return
+            }
+            for w in writes { responses[w.request.index] = await runAlone(w.request, base: options.base) }
+        }
         for r in requests {
             do {
                 try authorize(r.interaction, r.type)
-                switch r.method {
-                case "DELETE":
-                    if let q = r.query {
-                        let deleted = try await conditionalDelete(r.type, criteria: q)
-                        responses[r.index] = Repository.responseEntry(status: deleted.isEmpty ? "204 No Content" : "200 OK")
-                    } else {
-                        let t = try await delete(r.type, r.id!, ifMatch: r.ifMatch)
-                        responses[r.index] = Repository.responseEntry(status: "204 No Content", etag: t.map { "W/\"\($0.version)\"" })
-                    }
-                case "POST":
-                    let result = try await create(r.type, r.resource!, ifNoneExist: r.ifNoneExist)
-                    responses[r.index] = Repository.written(result, created: !result.matchedExisting, base: options.base)
-                case "PUT":
-                    let result = r.query != nil ? try await conditionalUpdate(r.type, criteria: r.query!, r.resource!)
-                                                : try await update(r.type, r.id!, r.resource!, ifMatch: r.ifMatch)
-                    responses[r.index] = Repository.written(result, created: result.created, base: options.base)
-                default:
-                    let request = r
-                    responses[r.index] = try await store.read { tx in try self.get(in: tx, request, base: options.base) }
-                }
+            } catch let e as FHIRError {
+                responses[r.index] = Repository.failed(e)
+                continue
+            } catch {
+                responses[r.index] = Repository.failed(FHIRError(status: 500, code: "exception", english: "internal error", spanish: "error interno"))
+                continue
+            }
+            if r.method == "GET" {
+                await flush()
+                responses[r.index] = await runAlone(r, base: options.base)
+                continue
+            }
+            do {
+                group.append(try checkedWrite(r))
             } catch let e as FHIRError {
                 responses[r.index] = Repository.failed(e)
             } catch {
                 responses[r.index] = Repository.failed(FHIRError(status: 500, code: "exception", english: "internal error", spanish: "error interno"))
             }
         }
+        await flush()
         return .object([
             ("resourceType", .string("Bundle")),
             ("type", .string("batch-response")),
             ("entry", .array((0..<count).map { Repository.warned(responses[$0] ?? .object([]), options.entryWarnings[$0]) })),
         ])
+    }
+
+    /// A batch write entry checked outside the writer: what `create`/`update`/`delete` check
+    /// before they commit, with its criteria parsed and its new id chosen.
+    struct BatchWrite: @unchecked Sendable {
+        var request: EntryRequest
+        var condition: SearchQuery?
+        var newID: String
+        /// DELETE of an id that cannot exist: nothing to do (as `delete` answers).
+        var nothing = false
+    }
+
+    func checkedWrite(_ r: EntryRequest) throws -> BatchWrite {
+        try Repository.checkType(r.type)
+        var w = BatchWrite(request: r, condition: nil, newID: ids.next())
+        switch r.method {
+        case "DELETE":
+            if let q = r.query { w.condition = try conditionQuery(r.type, q) } else if !Repository.isValidID(r.id!) { w.nothing = true }
+        case "POST":
+            try checkBody(r.resource!, type: r.type, id: nil)
+            w.condition = try r.ifNoneExist.map { try conditionQuery(r.type, $0) }
+        default:  // PUT
+            if let q = r.query {
+                w.condition = try conditionQuery(r.type, q)
+                try checkBody(r.resource!, type: r.type, id: r.resource!["id"]?.stringValue)
+            } else {
+                try checkID(r.id!)
+                try checkBody(r.resource!, type: r.type, id: r.id)
+            }
+        }
+        return w
+    }
+
+    /// One checked write inside `tx`, with its `afterWrite`; returns its response entry.
+    func runWrite(in tx: any StoreTransaction, _ w: BatchWrite, now: Timestamp, base: String) throws -> JSON {
+        let r = w.request
+        switch r.method {
+        case "DELETE":
+            if w.nothing { return Repository.responseEntry(status: "204 No Content") }
+            if let condition = w.condition {
+                let deleted = try conditionalDelete(in: tx, r.type, condition, limit: 100, now: now)
+                try afterWrite?(tx, deleted.map { Written(resource: $0, created: false) })
+                return Repository.responseEntry(status: deleted.isEmpty ? "204 No Content" : "200 OK")
+            }
+            let t = try delete(in: tx, r.type, r.id!, ifMatch: r.ifMatch, now: now)
+            try afterWrite?(tx, t.map { [Written(resource: $0, created: false)] } ?? [])
+            return Repository.responseEntry(status: "204 No Content", etag: t.map { "W/\"\($0.version)\"" })
+        case "POST":
+            let result = try create(in: tx, r.type, r.resource!, id: w.newID, condition: w.condition, now: now)
+            try afterWrite?(tx, result.matchedExisting ? [] : [Written(resource: result.resource, created: true)])
+            return Repository.written(result, created: !result.matchedExisting, base: base)
+        default:
+            let result = w.condition != nil ? try conditionalUpdate(in: tx, r.type, w.condition!, r.resource!, newID: w.newID, now: now)
+                                            : try update(in: tx, r.type, r.id!, r.resource!, ifMatch: r.ifMatch, now: now)
+            try afterWrite?(tx, [Written(resource: result.resource, created: result.created)])
+            return Repository.written(result, created: result.created, base: base)
+        }
+    }
+
+    /// The writes in one store transaction, each in a savepoint. Nil when the transaction
+    /// failed as a whole (nothing of it was kept).
+    func runGrouped(_ writes: [BatchWrite], base: String) async -> [Int: JSON]? {
+        let now = clock.now()
+        do {
+            return try await commit { tx in
+                var out: [Int: JSON] = [:]
+                for w in writes {
+                    do {
+                        out[w.request.index] = try tx.savepoint { try self.runWrite(in: tx, w, now: now, base: base) }
+                    } catch let e as FHIRError {
+                        out[w.request.index] = Repository.failed(e)
+                    }
+                }
+                return out
+            }
+        } catch {
+            return nil
+        }
+    }
+
+    /// One entry in its own transaction (a GET in a read), as a single request would run.
+    func runAlone(_ r: EntryRequest, base: String) async -> JSON {
+        do {
+            switch r.method {
+            case "DELETE":
+                if let q = r.query {
+                    let deleted = try await conditionalDelete(r.type, criteria: q)
+                    return Repository.responseEntry(status: deleted.isEmpty ? "204 No Content" : "200 OK")
+                }
+                let t = try await delete(r.type, r.id!, ifMatch: r.ifMatch)
+                return Repository.responseEntry(status: "204 No Content", etag: t.map { "W/\"\($0.version)\"" })
+            case "POST":
+                let result = try await create(r.type, r.resource!, ifNoneExist: r.ifNoneExist)
+                return Repository.written(result, created: !result.matchedExisting, base: base)
+            case "PUT":
+                let result = r.query != nil ? try await conditionalUpdate(r.type, criteria: r.query!, r.resource!)
+                                            : try await update(r.type, r.id!, r.resource!, ifMatch: r.ifMatch)
+                return Repository.written(result, created: result.created, base: base)
+            default:
+                return try await store.read { tx in try self.get(in: tx, r, base: base) }
+            }
+        } catch let e as FHIRError {
+            return Repository.failed(e)
+        } catch {
+            return Repository.failed(FHIRError(status: 500, code: "exception", english: "internal error", spanish: "error interno"))
+        }
     }
 
     /// `fullUrl` → `Type/id` for a transaction's creates (their new id, or the existing resource

@@ -251,6 +251,10 @@ public protocol StoreTransaction: StoreReader, AuditWriter, RecordWriter {
     /// Appends `resource` as a new version and makes it current, replacing the index rows of
     /// the resource with `index`. Throws `StoreError.versionConflict` if that version exists.
     func put(_ resource: StoredResource, index: [IndexEntry]) throws
+    /// Runs `body` inside an SQL savepoint: if it throws, what it wrote is undone and the
+    /// transaction goes on (a batch Bundle's entries share one transaction this way). A database
+    /// failure inside still fails the whole transaction.
+    func savepoint<T>(_ body: () throws -> T) throws -> T
 }
 
 /// A storage backend: embedded SQLite (a file, or memory for tests) or PostgreSQL.

@@ -2,7 +2,8 @@ import Foundation
 @_spi(Unguarded) import Storage
 
 extension PostgresStore {
-    /// Where to connect, parsed from `postgres://user:password@host:port/database?schema=name`.
+    /// Where to connect, parsed from
+    /// `postgres://user:password@host:port/database?schema=name&sslmode=verify-full&sslrootcert=/path/ca.pem`.
     public struct Endpoint: Sendable, Equatable {
         public var host: String
         public var port: Int
@@ -11,6 +12,13 @@ extension PostgresStore {
         public var database: String
         /// Optional schema (the `search_path`) holding Enlace's tables; created if missing.
         public var schema: String?
+        /// How TLS is used (libpq's `sslmode`, https://www.postgresql.org/docs/15/libpq-ssl.html);
+        /// `prefer` when the URL does not say.
+        public var sslMode: SSLMode
+        /// `sslrootcert`: a PEM file of the certificate authorities to trust, or `system` for the
+        /// operating system's store. Only used by the verifying modes (and by `require`, which then
+        /// verifies the chain, as libpq does).
+        public var sslRootCert: String?
 
         /// Parses a `postgres://` or `postgresql://` URL. Throws `StoreError.database` with a
         /// message that never contains the password.
@@ -31,6 +39,30 @@ extension PostgresStore {
             if let schema, schema.isEmpty || !schema.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) {
                 throw StoreError.database("the schema in the database URL must be lowercase letters, digits and _")
             }
+            let items = c.queryItems ?? []
+            if let mode = items.last(where: { $0.name == "sslmode" })?.value {
+                guard let parsed = SSLMode(rawValue: mode) else {
+                    throw StoreError.database("sslmode=\(mode) in the database URL is not one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                sslMode = parsed
+            } else {
+                sslMode = .prefer
+            }
+            sslRootCert = items.last(where: { $0.name == "sslrootcert" })?.value.map { $0.removingPercentEncoding ?? $0 }
+            if let root = sslRootCert, root.isEmpty { throw StoreError.database("sslrootcert in the database URL is empty (give a PEM file, or system)") }
+            for unsupported in ["sslcert", "sslkey", "sslpassword", "sslcrl"] where items.contains(where: { $0.name == unsupported }) {
+                throw StoreError.database("\(unsupported) in the database URL is not supported (client certificates and CRLs are not implemented; see docs/scaling.md)")
+            }
+        }
+
+        /// libpq's TLS modes. `allow` is accepted and behaves as `prefer` (PostgresNIO cannot try
+        /// without TLS first); `prefer` encrypts when the server offers TLS and does not verify;
+        /// `require` encrypts or fails (verifying the chain only when `sslrootcert` is given, as
+        /// libpq does); `verify-ca` verifies the chain; `verify-full` also the host name (or IP).
+        public enum SSLMode: String, Sendable, Equatable, CaseIterable {
+            case disable, allow, prefer, require
+            case verifyCA = "verify-ca"
+            case verifyFull = "verify-full"
         }
 
         /// `host:port/database` as user — what error messages name (never the password).

@@ -11,6 +11,8 @@ import PostgresNIO
 /// for one transaction and give it back. Connections are opened lazily, up to `max`.
 final class ConnectionPool: @unchecked Sendable {
     let endpoint: PostgresStore.Endpoint
+    /// From the URL's `sslmode`/`sslrootcert` (PostgresTLS.swift), one context for every connection.
+    let tls: PostgresConnection.Configuration.TLS
     let max: Int
     let connectTimeout: TimeAmount
     let queryTimeout: TimeAmount
@@ -21,8 +23,9 @@ final class ConnectionPool: @unchecked Sendable {
     var closed = false
     var nextID = 0
 
-    init(endpoint: PostgresStore.Endpoint, max: Int, connectTimeout: TimeAmount, queryTimeout: TimeAmount, logger: Logger) {
+    init(endpoint: PostgresStore.Endpoint, tls: PostgresConnection.Configuration.TLS, max: Int, connectTimeout: TimeAmount, queryTimeout: TimeAmount, logger: Logger) {
         self.endpoint = endpoint
+        self.tls = tls
         self.max = max
         self.connectTimeout = connectTimeout
         self.queryTimeout = queryTimeout
@@ -65,7 +68,7 @@ final class ConnectionPool: @unchecked Sendable {
 
     func connect(id: Int) throws -> Session {
         var config = PostgresConnection.Configuration(host: endpoint.host, port: endpoint.port, username: endpoint.user,
-                                                      password: endpoint.password, database: endpoint.database, tls: .disable)
+                                                      password: endpoint.password, database: endpoint.database, tls: tls)
         config.options.connectTimeout = connectTimeout
         let ms = queryTimeout.nanoseconds / 1_000_000
         var parameters: [(String, String)] = [

@@ -40,6 +40,8 @@ struct PGFailure: Error, CustomStringConvertible {
                 var m = "\(p.code)"
                 if let u = p.underlying {
                     m += ": " + PGFailure.describe(u)
+                } else if p.code == .sslUnsupported {
+                    m = "the server does not accept TLS, and the URL asks for it (sslmode=\(endpoint.sslMode.rawValue)); turn ssl on in the server or choose another sslmode"
                 } else if p.code == .serverClosedConnection {
                     m = "the server closed the connection (is it PostgreSQL, and does it accept this client?)"
                 }
@@ -55,6 +57,12 @@ struct PGFailure: Error, CustomStringConvertible {
 
     static func describe(_ error: any Error) -> String {
         let text = String(describing: error)
+        if text.contains("failedToValidateHostname") {
+            return "TLS: the server's certificate does not name this host (sslmode=verify-full); connect by a name or IP address the certificate holds: \(text.prefix(200))"
+        }
+        if text.contains("handshakeFailed") || text.contains("CERTIFICATE_VERIFY_FAILED") {
+            return "TLS handshake failed (is sslrootcert the authority that signed the server's certificate?): \(text.prefix(300))"
+        }
         if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("ECONNREFUSED") {
             return "connection refused (is PostgreSQL running and listening on that host and port?)"
         }
@@ -121,27 +129,30 @@ final class Session {
         do { try execute("ROLLBACK") } catch { broken = true }
     }
 
-    /// `?` → `$1, $2, …`, skipping quoted literals and identifiers.
+    /// `?` → `$1, $2, …`, skipping quoted literals and identifiers. Works on the UTF-8 bytes
+    /// (`?`, `'` and `"` are ASCII and never part of a multi-byte sequence): it runs on the text
+    /// of every statement, including multi-row index INSERTs with thousands of placeholders.
     static func numbered(_ sql: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
         out.reserveCapacity(sql.utf8.count + 16)
         var n = 0
-        var quote: Character?
-        for ch in sql {
-            if let q = quote {
-                if ch == q { quote = nil }
-                out.append(ch)
-            } else if ch == "'" || ch == "\"" {
-                quote = ch
-                out.append(ch)
-            } else if ch == "?" {
+        var quote: UInt8 = 0
+        for b in sql.utf8 {
+            if quote != 0 {
+                if b == quote { quote = 0 }
+                out.append(b)
+            } else if b == 0x27 || b == 0x22 {
+                quote = b
+                out.append(b)
+            } else if b == 0x3F {
                 n += 1
-                out += "$\(n)"
+                out.append(0x24)
+                out.append(contentsOf: String(n).utf8)
             } else {
-                out.append(ch)
+                out.append(b)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

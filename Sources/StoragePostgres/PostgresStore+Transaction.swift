@@ -120,6 +120,20 @@ final class Transaction: StoreTransaction {
         return try query(sql, args).map { try $0.string(0) }
     }
 
+    func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try query("SAVEPOINT enlace_entry")
+        do {
+            let result = try body()
+            try query("RELEASE SAVEPOINT enlace_entry")
+            return result
+        } catch {
+            // A failed statement (`failure`) fails the whole transaction (the store retries it
+            // when it is a serialization failure); an error of the body's own is undone here.
+            if failure == nil { try query("ROLLBACK TO SAVEPOINT enlace_entry") }
+            throw error
+        }
+    }
+
     static let indexTables: [IndexEntry.Kind] = [.string, .token, .reference, .date, .number, .quantity, .uri, .composite]
 
     func put(_ resource: StoredResource, index: [IndexEntry]) throws {

@@ -40,10 +40,11 @@ public final class PostgresStore: ResourceStore, CustomStringConvertible {
     public init(url: String, logger: Logger = Logger(label: "enlace.postgres"), maxConnections: Int = 10,
                 connectTimeout: TimeAmount = .seconds(5), queryTimeout: TimeAmount = .seconds(30)) async throws {
         endpoint = try Endpoint(url: url)
+        let tls = try endpoint.makeTLS()
         self.logger = logger
         threads = NIOThreadPool(numberOfThreads: maxConnections)
         threads.start()
-        pool = ConnectionPool(endpoint: endpoint, max: maxConnections, connectTimeout: connectTimeout, queryTimeout: queryTimeout, logger: logger)
+        pool = ConnectionPool(endpoint: endpoint, tls: tls, max: maxConnections, connectTimeout: connectTimeout, queryTimeout: queryTimeout, logger: logger)
         do {
             let pool = self.pool
             try await threads.runIfActive {

@@ -8,7 +8,7 @@ import GRDB
 /// patient's own log, `audit_tree_head` for signed tree heads.
 extension SQLiteStore.Connection {
     func auditSize() throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entry") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entry")) ?? 0
     }
 
     func auditEntries(start: Int64, end: Int64) throws -> [AuditRecord] {
@@ -47,7 +47,7 @@ extension SQLiteStore.Connection {
     }
 
     func appendAudit(_ entries: [PendingAudit], chain: ([UInt8], [UInt8]) -> [UInt8]) throws -> [Int64] {
-        let last = try Row.fetchOne(db, sql: "SELECT idx, chain FROM audit_entry ORDER BY idx DESC LIMIT 1")
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT idx, chain FROM audit_entry ORDER BY idx DESC LIMIT 1"))
         var next: Int64 = last.map { ($0["idx"] as Int64) + 1 } ?? 0
         var previous: [UInt8] = last.map { [UInt8]($0["chain"] as Data) } ?? [UInt8](repeating: 0, count: 32)
         var out: [Int64] = []

@@ -195,14 +195,14 @@ public final class SQLiteStore: ResourceStore {
         }
 
         func current(_ type: String, _ id: String) throws -> StoredResource? {
-            try Row.fetchOne(db, sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT \(Connection.columns) FROM resource_version
                 WHERE seq = (SELECT seq FROM resource WHERE type = ? AND id = ?)
-                """, arguments: [type, id]).map { row($0).resource }
+                """), arguments: [type, id]).map { row($0).resource }
         }
 
         func version(_ type: String, _ id: String, _ version: Int) throws -> StoredResource? {
-            try Row.fetchOne(db, sql: "SELECT \(Connection.columns) FROM resource_version WHERE type = ? AND id = ? AND version = ?",
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Connection.columns) FROM resource_version WHERE type = ? AND id = ? AND version = ?"),
                              arguments: [type, id, version]).map { row($0).resource }
         }
 
@@ -267,59 +267,122 @@ public final class SQLiteStore: ResourceStore {
 
         func put(_ resource: StoredResource, index: [IndexEntry]) throws {
             do {
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO resource_version (type, id, version, last_updated, deleted, patient_key, compartments, body, labels)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [resource.type, resource.id, resource.version, resource.lastUpdated.microseconds,
+                    """).execute(arguments: [resource.type, resource.id, resource.version, resource.lastUpdated.microseconds,
                                      resource.deleted, resource.patientKey, resource.compartments.joined(separator: " "),
                                      Data(resource.body), resource.labels.joined(separator: " ")])
             } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
                 throw StoreError.versionConflict(type: resource.type, id: resource.id, version: resource.version)
             }
             let seq = db.lastInsertedRowID
-            try db.execute(sql: """
+            try db.cachedStatement(sql: """
                 INSERT INTO resource (type, id, seq, version, last_updated, deleted, patient_key) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (type, id) DO UPDATE SET seq = excluded.seq, version = excluded.version,
                     last_updated = excluded.last_updated, deleted = excluded.deleted, patient_key = excluded.patient_key
-                """, arguments: [resource.type, resource.id, seq, resource.version, resource.lastUpdated.microseconds,
+                """).execute(arguments: [resource.type, resource.id, seq, resource.version, resource.lastUpdated.microseconds,
                                  resource.deleted, resource.patientKey])
-            try db.execute(sql: "DELETE FROM compartment WHERE type = ? AND id = ?", arguments: [resource.type, resource.id])
+            if resource.version > 1 {
+                try db.cachedStatement(sql: "DELETE FROM compartment WHERE type = ? AND id = ?").execute(arguments: [resource.type, resource.id])
+            }
             if !resource.deleted {
                 for p in resource.compartments {
-                    try db.execute(sql: "INSERT OR IGNORE INTO compartment (patient_key, type, id) VALUES (?, ?, ?)",
-                                   arguments: [p, resource.type, resource.id])
+                    try db.cachedStatement(sql: "INSERT OR IGNORE INTO compartment (patient_key, type, id) VALUES (?, ?, ?)")
+                        .execute(arguments: [p, resource.type, resource.id])
                 }
             }
             try replaceIndex(resource, index)
         }
 
+        func savepoint<T>(_ body: () throws -> T) throws -> T {
+            var result: T?
+            try db.inSavepoint {
+                result = try body()
+                return .commit
+            }
+            return result!
+        }
+
         static let indexKinds: [IndexEntry.Kind] = [.string, .token, .reference, .date, .number, .quantity, .uri, .composite]
 
-        func replaceIndex(_ resource: StoredResource, _ index: [IndexEntry]) throws {
+        /// Rows per multi-row INSERT: a batch is cut into statements of these sizes (largest
+        /// first), each a cached prepared statement, so a resource's index rows take a few
+        /// statements per table instead of one per row.
+        static let chunkSizes = [32, 8, 1]
+
+        /// `INSERT INTO table (columns) VALUES (…), (…)` for every index table and chunk size,
+        /// built once (the text is the key of GRDB's statement cache).
+        static let insertSQL: [String: [Int: String]] = {
+            var out: [String: [Int: String]] = [:]
             for kind in Connection.indexKinds {
-                try db.execute(sql: "DELETE FROM \(SearchSQL.table(kind)) WHERE type = ? AND id = ?", arguments: [resource.type, resource.id])
+                let table = SearchSQL.table(kind)
+                let (columns, width) = kind == .composite ? (Connection.compositeColumns, 19) : (Connection.indexColumns, 9)
+                let one = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+                for size in Connection.chunkSizes {
+                    out[table, default: [:]][size] = "INSERT INTO \(table) (\(columns)) VALUES " + Array(repeating: one, count: size).joined(separator: ", ")
+                }
+            }
+            return out
+        }()
+
+        /// The cached `INSERT INTO table (columns) VALUES (…), (…)` with `rows` rows.
+        func insertStatement(_ table: String, _ columns: String, width: Int, rows: Int) throws -> Statement {
+            if let sql = Connection.insertSQL[table]?[rows] { return try db.cachedStatement(sql: sql) }
+            let one = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+            return try db.cachedStatement(sql: "INSERT INTO \(table) (\(columns)) VALUES " + Array(repeating: one, count: rows).joined(separator: ", "))
+        }
+
+        /// Inserts `rows` (each `width` values) into `table` with as few statements as the chunk sizes allow.
+        func insertRows(_ table: String, _ columns: String, width: Int, _ rows: [[(any DatabaseValueConvertible)?]]) throws {
+            var start = 0
+            while start < rows.count {
+                let left = rows.count - start
+                let size = Connection.chunkSizes.first { $0 <= left } ?? 1
+                var values: [(any DatabaseValueConvertible)?] = []
+                values.reserveCapacity(size * width)
+                for r in rows[start..<(start + size)] { values.append(contentsOf: r) }
+                try insertStatement(table, columns, width: width, rows: size).execute(arguments: StatementArguments(values))
+                start += size
+            }
+        }
+
+        static let indexColumns = "type, id, param, system, value, text, low, high, patient_key"
+        static let compositeColumns = """
+            type, id, param, c0_system, c0_value, c0_text, c0_low, c0_high, c1_system, c1_value, c1_text, c1_low, c1_high, \
+            c2_system, c2_value, c2_text, c2_low, c2_high, patient_key
+            """
+
+        func replaceIndex(_ resource: StoredResource, _ index: [IndexEntry]) throws {
+            // Version 1 is the first version of (type, id) (UNIQUE (type, id, version) refuses a
+            // second one), so there are no older index rows to remove.
+            if resource.version > 1 {
+                for kind in Connection.indexKinds {
+                    try db.cachedStatement(sql: "DELETE FROM \(SearchSQL.table(kind)) WHERE type = ? AND id = ?").execute(arguments: [resource.type, resource.id])
+                }
             }
             if resource.deleted { return }
+            var byKind: [IndexEntry.Kind: [[(any DatabaseValueConvertible)?]]] = [:]
             for e in index {
                 if e.kind == .composite {
-                    var args: StatementArguments = [resource.type, resource.id, e.parameter]
+                    var row: [(any DatabaseValueConvertible)?] = [resource.type, resource.id, e.parameter]
+                    row.reserveCapacity(19)
                     for i in 0..<3 {
                         let c = i < e.components.count ? e.components[i] : IndexEntry(parameter: "", kind: .token)
-                        args += [c.system, c.value, c.text, c.low, c.high]
+                        row += [c.system, c.value, c.text, c.low, c.high]
                     }
-                    args += [resource.patientKey]
-                    let statement = try db.cachedStatement(sql: """
-                        INSERT INTO search_composite (type, id, param, c0_system, c0_value, c0_text, c0_low, c0_high,
-                            c1_system, c1_value, c1_text, c1_low, c1_high, c2_system, c2_value, c2_text, c2_low, c2_high, patient_key)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                    try statement.execute(arguments: args)
+                    row.append(resource.patientKey)
+                    byKind[.composite, default: []].append(row)
                 } else {
-                    let statement = try db.cachedStatement(sql: """
-                        INSERT INTO \(SearchSQL.table(e.kind)) (type, id, param, system, value, text, low, high, patient_key)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                    try statement.execute(arguments: [resource.type, resource.id, e.parameter, e.system, e.value, e.text, e.low, e.high, resource.patientKey])
+                    byKind[e.kind, default: []].append([resource.type, resource.id, e.parameter, e.system, e.value, e.text, e.low, e.high, resource.patientKey])
+                }
+            }
+            for kind in Connection.indexKinds {
+                guard let rows = byKind[kind] else { continue }
+                if kind == .composite {
+                    try insertRows("search_composite", Connection.compositeColumns, width: 19, rows)
+                } else {
+                    try insertRows(SearchSQL.table(kind), Connection.indexColumns, width: 9, rows)
                 }
             }
         }

@@ -51,33 +51,72 @@ public struct SensitivityLabeler: ResourceLabeler {
         Rule(.codes(system: snomed, codes: ["405825005", "116148004"]), labels: ["GDIS"]),
     ]
 
-    public var rules: [Rule]
+    public var rules: [Rule] { didSet { lookup = Lookup(rules) } }
+    /// `rules` arranged for one lookup per coding (rebuilt when `rules` changes): the labeller
+    /// runs on every coding of every stored resource.
+    private var lookup: Lookup
+
+    struct Lookup: Sendable {
+        /// system → code → indexes of the `.codes` rules listing it, in rule order
+        var codes: [String: [String: [Int]]] = [:]
+        /// the `.icd10` rules: (low, high, rule index), in rule order
+        var ranges: [(low: String, high: String, rule: Int)] = []
+
+        init(_ rules: [Rule]) {
+            for (i, r) in rules.enumerated() {
+                switch r.match {
+                case .icd10(let low, let high): ranges.append((low, high, i))
+                case .codes(let system, let list):
+                    for c in Set(list) { codes[system, default: [:]][c, default: []].append(i) }
+                }
+            }
+        }
+    }
     /// Types never labelled from their codes (privacy records and the audit trail).
     public var skippedTypes: Set<String> = ["Consent", "Task", "Communication", "Provenance", "AuditEvent", "CodeSystem", "ValueSet", "ConceptMap"]
 
-    public init(rules: [Rule] = SensitivityLabeler.defaultRules) { self.rules = rules }
+    public init(rules: [Rule] = SensitivityLabeler.defaultRules) {
+        self.rules = rules
+        lookup = Lookup(rules)
+    }
 
     static func isICD10(_ system: String) -> Bool {
-        let s = system.lowercased()
-        return s.contains("icd-10") || s.contains("icd10") || s.contains("cie-10") || s.contains("cie10") || s == "urn:oid:2.16.840.1.113883.6.3"
+        // ASCII (every real code system URI): fold once, compare bytes. Foundation's
+        // `contains` is a locale-aware search (CFStringFindWithOptionsAndLocale) and showed in
+        // the import profile, once per rule per coding.
+        var folded: [UInt8] = []
+        folded.reserveCapacity(system.utf8.count)
+        for b in system.utf8 {
+            if b >= 0x80 {
+                let s = system.lowercased()
+                return s.contains("icd-10") || s.contains("icd10") || s.contains("cie-10") || s.contains("cie10") || s == "urn:oid:2.16.840.1.113883.6.3"
+            }
+            folded.append(b >= 0x41 && b <= 0x5A ? b + 0x20 : b)
+        }
+        return icd10Markers.contains { marker in folded.firstRange(of: marker) != nil } || folded.elementsEqual("urn:oid:2.16.840.1.113883.6.3".utf8)
     }
+
+    static let icd10Markers: [[UInt8]] = ["icd-10", "icd10", "cie-10", "cie10"].map { Array($0.utf8) }
 
     /// `F32.1` → `F32` (category), uppercased.
     static func category(_ code: String) -> String {
         String(code.uppercased().prefix(3))
     }
 
+    /// The labels of the rules a coding matches, in rule order. The system is classified and the
+    /// code folded once per coding, then compared as plain strings (no per-rule re-folding).
     public func labels(system: String, code: String) -> [String] {
-        var out: [String] = []
-        for r in rules {
-            switch r.match {
-            case .icd10(let low, let high):
-                let c = SensitivityLabeler.category(code)
-                if SensitivityLabeler.isICD10(system), c.count == 3, c >= low, c <= high { out += r.labels }
-            case .codes(let s, let codes):
-                if s == system, codes.contains(code) { out += r.labels }
+        var matched: [Int] = lookup.codes[system]?[code] ?? []
+        if !lookup.ranges.isEmpty, SensitivityLabeler.isICD10(system) {
+            let c = SensitivityLabeler.category(code)
+            if c.count == 3 {
+                for r in lookup.ranges where c >= r.low && c <= r.high { matched.append(r.rule) }
             }
         }
+        if matched.isEmpty { return [] }
+        if matched.count > 1 { matched.sort() }
+        var out: [String] = []
+        for i in matched { out += rules[i].labels }
         return out
     }
 
