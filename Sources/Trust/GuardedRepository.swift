@@ -137,14 +137,26 @@ public struct GuardedRepository: Sendable {
                 }
             }
             try alsoInTransaction?(tx)
-            if recordAudit, let audit, let builder, audit.recordedIndex == nil {
-                let event = builder.build(audit, status: status(written), recorded: now)
-                let index = try tx.appendAudit([PendingAudit(recorded: now, patients: audit.patients, bytes: event.serialized())],
+            if recordAudit, let audit, let builder, try !GuardedRepository.auditCommitted(audit, in: tx) {
+                let bytes = builder.build(audit, status: status(written), recorded: now).serialized()
+                let index = try tx.appendAudit([PendingAudit(recorded: now, patients: audit.patients, bytes: bytes)],
                                                chain: AuditLedger.chain)
                 audit.recordedIndex = index.first
+                audit.recordedBytes = bytes
             }
         }
         return repo
+    }
+
+    /// Whether the request's entry is already in the ledger as `tx` sees it: appended by an
+    /// earlier committed transaction of the same request (a batch commits in groups), or by the
+    /// audit middleware. An entry appended by an attempt the database rolled back (and is now
+    /// retrying) is not there — its index is empty or holds another request's entry — so the
+    /// retry appends it again instead of committing a write without its entry.
+    static func auditCommitted(_ audit: AuditContext, in tx: any StoreTransaction) throws -> Bool {
+        guard let index = audit.recordedIndex else { return false }
+        guard let bytes = audit.recordedBytes else { return true }
+        return try tx.auditEntries(start: index, end: index + 1).first?.bytes == bytes
     }
 
     /// A write must stay inside what the role may write: the compartments of the new version

@@ -21,6 +21,7 @@ public final class AuditContext: @unchecked Sendable {
     private var _patients: Set<String> = []
     private var _policies: [String] = []
     private var _recordedIndex: Int64?
+    private var _recordedBytes: [UInt8]?
     private var _breakTheGlass = false
     private var _glassPatients: Set<String> = []
 
@@ -57,6 +58,13 @@ public final class AuditContext: @unchecked Sendable {
     public var recordedIndex: Int64? {
         get { locked { _recordedIndex } }
         set { locked { _recordedIndex = newValue } }
+    }
+    /// The bytes of the entry appended inside a write's transaction (with `recordedIndex`): a
+    /// transaction the database rolls back and retries (a PostgreSQL serialization failure) must
+    /// append its entry again, and the bytes tell a committed entry of this request from another's.
+    public var recordedBytes: [UInt8]? {
+        get { locked { _recordedBytes } }
+        set { locked { _recordedBytes = newValue } }
     }
 
     /// The entry is flagged break-the-glass (purpose ETREAT): set by `$break-the-glass` itself,
