@@ -26,7 +26,7 @@ struct MonitoringHTTPTests {
         let ana = try MonitoringHTTPTests.patientToken(server, "ana")
         try await server.run { op in
             let app = Client(client: op.client, token: ana)
-            let payload = "[" + [MonitoringHTTPTests.heartRate(71, "2026-11-24T08:00:00-06:00"), MonitoringHTTPTests.heartRate(74, "2026-11-24T09:00:00-06:00")].joined(separator: ",") + "]"
+            let payload = "[" + [MonitoringHTTPTests.heartRate(71, "2026-11-24T04:00:00-06:00"), MonitoringHTTPTests.heartRate(74, "2026-11-24T05:00:00-06:00")].joined(separator: ",") + "]"
             let r = try await app.send(.post, "/fhir/Observation/$ingest-omh", json: payload)
             #expect(r.status == 200, "\(r.text.prefix(400))")
             #expect(MonitoringHTTPTests.statuses(r) == ["201 Created", "201 Created"])
