@@ -49,6 +49,7 @@ struct AuditRetryTests {
         #expect(entries.count == 1, "the committed write has exactly one audit entry")
         let index = try #require(audit.recordedIndex)
         #expect(entries.first?.index == index)
-        #expect(String(decoding: entries.first?.bytes ?? [], as: UTF8.self).contains("Observation/\(created.id)"))
+        let entry = String(decoding: entries.first?.bytes ?? [], as: UTF8.self)
+        #expect(entry.contains("Observation/\(created.id)"))
     }
 }
