@@ -55,7 +55,7 @@ def populate(server, token):
         s, _, _ = server.request("PUT", f"/Patient/{pid}", {
             "resourceType": "Patient", "id": pid, "gender": "female", "birthDate": f"199{i}-0{i + 1}-15",
             "name": [{"given": [given], "family": family}],
-            "identifier": [{"system": "urn:oid:2.16.840.1.113883.4.629", "value": f"INJX{i}00101MDFABC0{i}"}],
+            "identifier": [{"system": "https://example.org/mrn", "value": f"INJX{i}00101MDFABC0{i}"}],  # not a CURP system: CURPs are validated on write
             "telecom": [{"system": "email", "value": f"p{i}@example.org"}]}, token=token)
         assert s in (200, 201)
         ids["Patient"].append(pid)
