@@ -101,7 +101,7 @@ public struct AlertConsumer: EventConsumer {
                     if AlertJudgement.rank(judgement.priority) > AlertJudgement.rank(episode.priority ?? "routine"), let taskID = episode.task,
                        var task = try await current("Task", taskID), task["status"]?.stringValue != "completed" {
                         task = task.setting("priority", .string(judgement.priority)).setting("lastModified", .string(when))
-                
+
                         put(AlertConsumer.forWriting(task))
                         episode.priority = judgement.priority
                         provenances.append(provenance(targets: ["Task/\(taskID)"], judgement: judgement, observation: observation, when: when,
