@@ -203,9 +203,26 @@ public enum BulkExport {
     }
 
     /// Cancels (and deletes) job `id` of `subject`; false when there is no such job.
+    ///
+    /// The directory is first renamed out of the way — one atomic step, after which neither a
+    /// status request nor the running job finds it (the job's next write fails and it stops) —
+    /// and only then removed. Removing it in place raced the running job: a file it wrote while
+    /// the directory was being emptied left `job.json` and a fresh `manifest.json` behind, so a
+    /// cancelled job could still answer 200.
     public static func cancel(root: String, id: String, subject: String) -> Bool {
         guard isJobID(id), let job = read(root + "/" + id + "/job.json"), job["subject"]?.stringValue == subject else { return false }
-        return (try? FileManager.default.removeItem(atPath: root + "/" + id)) != nil
+        let tombstone = root + "/.cancelled-" + id + "-" + UUID().uuidString.lowercased()
+        guard rename(root + "/" + id, tombstone) == 0 else { return false }
+        sweepCancelled(root: root)
+        return true
+    }
+
+    /// Removes cancelled jobs' directories (what a removal cut short is retried on the next one).
+    static func sweepCancelled(root: String) {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix(".cancelled-") {
+            try? fm.removeItem(atPath: root + "/" + name)
+        }
     }
 
     /// The path of an output file of job `id` of `subject`, when it exists.
