@@ -145,6 +145,9 @@ public enum StoreError: Error, Sendable, Equatable {
     case versionConflict(type: String, id: String, version: Int)
     /// The database failed; `message` never contains resource content.
     case database(String)
+    /// The disk under the database is full (SQLite `SQLITE_FULL`, PostgreSQL `53100 disk_full`):
+    /// the write was not applied, and writes succeed again once space is freed.
+    case storageFull(String)
 }
 
 /// Read access to stored versions. Implementations are synchronous and run inside the

@@ -89,7 +89,7 @@ public final class PostgresStore: ResourceStore, CustomStringConvertible {
             pool.release(session)
         } catch let e as PGFailure {
             pool.release(session, broken: session.broken)
-            throw StoreError.database(e.message)
+            throw PostgresStore.map(e)
         }
     }
 
@@ -124,7 +124,7 @@ public final class PostgresStore: ResourceStore, CustomStringConvertible {
                 }
             }
         } catch let e as PGFailure {
-            throw StoreError.database(e.message)
+            throw PostgresStore.map(e)
         }
     }
 
@@ -196,7 +196,8 @@ public final class PostgresStore: ResourceStore, CustomStringConvertible {
     public var description: String { "PostgreSQL \(endpoint.description)" }
 
     static func map(_ error: any Error) -> any Error {
-        if let e = error as? PGFailure { return StoreError.database(e.message) }
+        // class 53: insufficient resources; 53100 disk_full (https://www.postgresql.org/docs/15/errcodes-appendix.html)
+        if let e = error as? PGFailure { return e.sqlState == "53100" ? StoreError.storageFull(e.message) : StoreError.database(e.message) }
         return error
     }
 }

@@ -161,7 +161,7 @@ public final class SQLiteStore: ResourceStore {
         do {
             return try await writer.read { db in try body(Connection(db: db)) }
         } catch let e as DatabaseError {
-            throw StoreError.database(SQLiteStore.describe(e))
+            throw SQLiteStore.map(e)
         }
     }
 
@@ -170,8 +170,13 @@ public final class SQLiteStore: ResourceStore {
             return try await writer.write { db in try body(Connection(db: db)) }
         } catch let e as DatabaseError {
             if e.resultCode == .SQLITE_CONSTRAINT { throw StoreError.database("conflicting concurrent write: \(e.message ?? "")") }
-            throw StoreError.database(SQLiteStore.describe(e))
+            throw SQLiteStore.map(e)
         }
+    }
+
+    /// A GRDB error as the store's error: a full disk is `storageFull`, the rest `database`.
+    static func map(_ e: DatabaseError) -> StoreError {
+        e.resultCode == .SQLITE_FULL ? .storageFull(describe(e)) : .database(describe(e))
     }
 
     /// Database errors without SQL arguments (which could hold resource content).

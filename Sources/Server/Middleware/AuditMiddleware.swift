@@ -33,6 +33,11 @@ struct AuditMiddleware: RouterMiddleware {
             let event = builder.build(audit, status: Int(response.status.code), recorded: now)
             do {
                 audit.recordedIndex = try await ledger.record(PendingAudit(recorded: now, patients: audit.patients, bytes: event.serialized()))
+            } catch StoreError.storageFull {
+                context.logger.critical("audit ledger append failed: storage full")
+                return FHIRResponse.outcome(FHIRError(status: 507, code: "transient",
+                    english: "the server's storage is full: the request could not be audited, so it was not answered; try again later",
+                    spanish: "el almacenamiento del servidor está lleno: la solicitud no pudo registrarse en la bitácora de auditoría, por lo que no se respondió; intente más tarde"))
             } catch {
                 context.logger.error("audit ledger append failed", metadata: ["error": "\(type(of: error))"])
                 return FHIRResponse.outcome(FHIRError(status: 503, code: "transient",

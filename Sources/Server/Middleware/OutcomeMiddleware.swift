@@ -24,6 +24,11 @@ struct OutcomeMiddleware: RouterMiddleware {
             response = FHIRResponse.outcome(FHIRError(status: 409, code: "conflict",
                 english: "\(type)/\(id) version \(version) was written by another request at the same time; read it again and retry",
                 spanish: "\(type)/\(id) versión \(version) fue escrita por otra solicitud al mismo tiempo; léala de nuevo y reintente"))
+        } catch StoreError.storageFull(let message) {
+            context.logger.critical("storage full: writes refused until space is freed", metadata: ["error": "\(message)"])
+            response = FHIRResponse.outcome(FHIRError(status: 507, code: "transient",
+                english: "the server's storage is full: nothing was changed; try again later (the operator has been alerted in the log)",
+                spanish: "el almacenamiento del servidor está lleno: no se modificó nada; intente más tarde (el operador quedó avisado en la bitácora)"))
         } catch let e as StoreError {
             context.logger.error("storage error", metadata: ["error": "\(e)"])
             response = FHIRResponse.outcome(FHIRError(status: 503, code: "transient",
