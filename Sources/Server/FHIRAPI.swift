@@ -13,6 +13,8 @@ struct FHIRAPI: Sendable {
     let configuration: ServerConfiguration
     let door: Door
     let capabilityStatement: [UInt8]
+    /// `GET /fhir/openapi.json`, generated from the CapabilityStatement (OpenAPI.swift).
+    let openAPI: [UInt8]
     let searchParser: SearchParser
 
     var clock: any Clock { door.clock }
@@ -24,7 +26,9 @@ struct FHIRAPI: Sendable {
         options.defaultCount = configuration.defaultPageSize
         options.maxCount = configuration.maxPageSize
         searchParser = SearchParser(options: options)
-        capabilityStatement = CapabilityStatementBuilder(base: configuration.fhirBase, oauthBase: configuration.oauthBase, contributions: CapabilityContribution.all).build().serialized()
+        let capability = CapabilityStatementBuilder(base: configuration.fhirBase, oauthBase: configuration.oauthBase, contributions: CapabilityContribution.all).build()
+        capabilityStatement = capability.serialized()
+        openAPI = OpenAPIBuilder(capability: capability, base: configuration.fhirBase, oauthBase: configuration.oauthBase).build().serialized()
     }
 
     var base: String { configuration.fhirBase }
@@ -54,6 +58,7 @@ struct FHIRAPI: Sendable {
     func register(on router: Router<EnlaceRequestContext>) {
         let fhir = router.group("fhir")
         fhir.get("metadata") { _, _ in FHIRResponse.bytes(.ok, capabilityStatement) }
+        fhir.get("openapi.json") { _, _ in Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: openAPI))) }
         registerDomains(on: fhir)
         fhir.get("_history") { req, ctx in try await historySystem(req, ctx) }
         fhir.get("") { req, ctx in try await searchSystem(req, ctx) }

@@ -277,8 +277,27 @@ public protocol ResourceStore: Sendable {
     @_spi(Unguarded) func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T
     /// Releases connections (PostgreSQL); waits until they are closed. A no-op for SQLite.
     func close()
+    /// The connection pool's use, when the store has one (`/metrics`).
+    var connectionUse: ConnectionUse? { get }
 }
 
 extension ResourceStore {
     public func close() {}
+    public var connectionUse: ConnectionUse? { nil }
+}
+
+/// How a store's connection pool is used right now (`/metrics`); nil for SQLite, which has one writer.
+public struct ConnectionUse: Sendable, Equatable {
+    /// Connections open (busy or idle).
+    public var open: Int
+    /// Open connections waiting for work.
+    public var idle: Int
+    /// The most the pool will open.
+    public var max: Int
+
+    public init(open: Int, idle: Int, max: Int) {
+        self.open = open
+        self.idle = idle
+        self.max = max
+    }
 }

@@ -136,3 +136,16 @@ final class ConnectionPool: @unchecked Sendable {
         }
     }
 }
+
+extension ConnectionPool {
+    /// Open, idle and maximum connections, read under the pool's lock.
+    var use: ConnectionUse {
+        condition.lock()
+        defer { condition.unlock() }
+        return ConnectionUse(open: open, idle: idle.count, max: max)
+    }
+}
+
+extension PostgresStore {
+    public var connectionUse: ConnectionUse? { pool.use }
+}

@@ -5,7 +5,7 @@ import Hummingbird
 import Storage
 import Trust
 
-/// Requires a valid bearer token on every endpoint except `/fhir/metadata`,
+/// Requires a valid bearer token on every endpoint except `/fhir/metadata`, `/fhir/openapi.json`,
 /// `/fhir/.well-known/*`, `/.well-known/*`, `/healthz`, CDS Hooks discovery (`/cds-services`), the OAuth endpoints under
 /// `/oauth/` and the portal pages (which authenticate their callers themselves), and puts the Principal — role,
 /// fhirUser, patient, acts_for, org, client — in the context. Revoked tokens and tokens of
@@ -19,7 +19,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     var identity: IdentityService? = nil
 
     static func isPublic(_ path: String) -> Bool {
-        path == "/fhir/metadata" || path.hasPrefix("/fhir/.well-known/") || path.hasPrefix("/.well-known/") || path == "/healthz"
+        path == "/fhir/metadata" || path == "/fhir/openapi.json" || path.hasPrefix("/fhir/.well-known/") || path.hasPrefix("/.well-known/") || path == "/healthz"
             || path.hasPrefix("/oauth/") || Portal.owns(path)
             || path == "/cds-services"  // CDS Hooks discovery is public (docs/care.md); the hook calls are not
     }

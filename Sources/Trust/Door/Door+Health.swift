@@ -24,3 +24,24 @@ extension Door {
         }
     }
 }
+
+extension Door {
+    /// How many committed events each consumer has yet to handle (`/metrics`), counted up to
+    /// `cap` (a lag beyond it is reported as `cap`). A consumer that never ran counts from the start.
+    /// Reads only the outbox and the consumers' cursors, never a resource.
+    public func outboxLag(consumers: [String], cap: Int = 10_000) async throws -> [String: Int] {
+        try await store.read { r in
+            var lag: [String: Int] = [:]
+            for name in consumers {
+                let cursor = try r.record(Door.cursorKind, name).flatMap { OutboxPosition(String(decoding: $0, as: UTF8.self)) } ?? .start
+                lag[name] = try r.events(after: cursor, limit: cap).count
+            }
+            return lag
+        }
+    }
+}
+
+extension Door {
+    /// The store's connection pool use (nil for SQLite).
+    public var connectionUse: ConnectionUse? { store.connectionUse }
+}
