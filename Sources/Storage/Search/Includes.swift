@@ -21,6 +21,15 @@ public enum Includes {
     /// when set. Access filtering happens in the guard.
     public static func resolve(for matches: [StoredResource], query: SearchQuery, source: some IncludeSource) throws -> [StoredResource] {
         guard !(query.includes.isEmpty && query.revIncludes.isEmpty), !matches.isEmpty else { return [] }
+        if let v = query.visibility, !v.minimal.isEmpty {
+            // an include follows a search parameter of its source type: on a type the asker sees
+            // only minimally (a payer's Encounter), only the parameters of that view may be followed,
+            // or `Practitioner?_revinclude=Encounter:participant` would tell who took part
+            for spec in query.includes + query.revIncludes {
+                let types = spec.sourceType == "*" ? Array(v.minimal.keys) : [spec.sourceType]
+                try v.checkMinimal(spec.parameter, content: false, types: types)
+            }
+        }
         var seen = Set(matches.map { ResourceKey(type: $0.type, id: $0.id) })
         var included: [StoredResource] = []
         var frontier = Array(seen)
