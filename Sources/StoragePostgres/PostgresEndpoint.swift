@@ -19,6 +19,10 @@ extension PostgresStore {
         /// operating system's store. Only used by the verifying modes (and by `require`, which then
         /// verifies the chain, as libpq does).
         public var sslRootCert: String?
+        /// `query_timeout` (Enlace's own, seconds, 1–3600): each statement's `statement_timeout`
+        /// and `lock_timeout`, and — 2 s later — the client-side timer that gives up on a server
+        /// that does not answer at all (paused, partitioned). nil: the store's default (30 s).
+        public var queryTimeoutSeconds: Int?
 
         /// Parses a `postgres://` or `postgresql://` URL. Throws `StoreError.database` with a
         /// message that never contains the password.
@@ -50,6 +54,12 @@ extension PostgresStore {
             }
             sslRootCert = items.last(where: { $0.name == "sslrootcert" })?.value.map { $0.removingPercentEncoding ?? $0 }
             if let root = sslRootCert, root.isEmpty { throw StoreError.database("sslrootcert in the database URL is empty (give a PEM file, or system)") }
+            if let raw = items.last(where: { $0.name == "query_timeout" })?.value {
+                guard let seconds = Int(raw), (1...3600).contains(seconds) else {
+                    throw StoreError.database("query_timeout=\(raw) in the database URL must be a whole number of seconds from 1 to 3600")
+                }
+                queryTimeoutSeconds = seconds
+            }
             for unsupported in ["sslcert", "sslkey", "sslpassword", "sslcrl"] where items.contains(where: { $0.name == unsupported }) {
                 throw StoreError.database("\(unsupported) in the database URL is not supported (client certificates and CRLs are not implemented; see docs/scaling.md)")
             }

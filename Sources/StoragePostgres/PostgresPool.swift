@@ -106,7 +106,7 @@ final class ConnectionPool: @unchecked Sendable {
         } catch {
             throw PGFailure(error, endpoint: endpoint, connecting: true)
         }
-        return Session(connection: connection, endpoint: endpoint, logger: logger, timeout: queryTimeout + .seconds(5))
+        return Session(connection: connection, endpoint: endpoint, logger: logger, timeout: queryTimeout + .seconds(2))
     }
 
     func release(_ session: Session, broken: Bool = false) {

@@ -44,7 +44,8 @@ public final class PostgresStore: ResourceStore, CustomStringConvertible {
         self.logger = logger
         threads = NIOThreadPool(numberOfThreads: maxConnections)
         threads.start()
-        pool = ConnectionPool(endpoint: endpoint, tls: tls, max: maxConnections, connectTimeout: connectTimeout, queryTimeout: queryTimeout, logger: logger)
+        pool = ConnectionPool(endpoint: endpoint, tls: tls, max: maxConnections, connectTimeout: connectTimeout,
+                              queryTimeout: endpoint.queryTimeoutSeconds.map { .seconds(Int64($0)) } ?? queryTimeout, logger: logger)
         do {
             let pool = self.pool
             try await threads.runIfActive {

@@ -66,6 +66,16 @@ struct PostgresTLSTests {
         #expect(empty?.contains("sslrootcert") == true, "\(empty ?? "accepted")")
     }
 
+    @Test func queryTimeoutIsReadFromTheURLAndCheckedForRange() throws {
+        #expect(try Endpoint(url: "postgres://u@db/x").queryTimeoutSeconds == nil)
+        #expect(try Endpoint(url: "postgres://u@db/x?query_timeout=5&sslmode=require").queryTimeoutSeconds == 5)
+        for bad in ["0", "3601", "5s", ""] {
+            let message = Self.message { _ = try Endpoint(url: "postgres://u:secret@db/x?query_timeout=\(bad)") }
+            #expect(message?.contains("query_timeout") == true, "\(bad)")
+            #expect(message?.contains("secret") == false)
+        }
+    }
+
     @Test func eachModeBuildsTheTLSSettingLibpqWould() throws {
         #expect(try Endpoint(url: "postgres://u@db/x?sslmode=disable").makeTLS().isAllowed == false)
         for mode in ["allow", "prefer"] {

@@ -105,3 +105,53 @@ def test_readyz_follows_postgres_paused_stopped_and_back(data_dir):
         if server:
             server.stop()
         subprocess.run([os.path.join(ROOT, "scripts", "pg-cluster"), "stop", cluster], capture_output=True)
+
+
+@pytest.mark.skipif(not HAVE_PG, reason="PostgreSQL binaries not installed, or ENLACE_RELIABILITY not set")
+def test_api_fails_fast_while_postgres_is_paused(data_dir):
+    """While every PostgreSQL process is stopped (SIGSTOP), reads and writes of the API answer
+    within seconds with 503 and an OperationOutcome — no request hangs past the URL's
+    `query_timeout` (5 s here) plus the client-side margin — and once PostgreSQL continues the
+    same node serves again."""
+    cluster = tempfile.mkdtemp(prefix="pg-reliability-pause-")
+    url = subprocess.run([os.path.join(ROOT, "scripts", "pg-cluster"), "start", cluster], check=True, capture_output=True, text=True).stdout.strip()
+    url += ("&" if "?" in url else "?") + "query_timeout=5"  # docs/scaling.md: how long a statement may take
+    server = None
+    paused = []
+    try:
+        server = Server(data_dir, free_port(), database=url).start()
+        token = server.token()
+        status, _, body = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": "Antes"}]}, token)
+        assert status == 201
+        before = body["id"]
+        paused = postgres_processes(cluster)
+        for pid in paused:
+            os.kill(pid, signal.SIGSTOP)
+        for method, path, body in [("GET", f"/Patient/{before}", None), ("GET", "/Patient?name=Antes", None),
+                                   ("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": "Durante"}]})]:
+            started = time.time()
+            status, _, outcome = server.request(method, path, body, token)
+            elapsed = time.time() - started
+            assert status == 503 and outcome["resourceType"] == "OperationOutcome", (method, path, status, outcome)
+            assert elapsed < 15, f"{method} {path} took {elapsed:.1f} s while PostgreSQL was paused"
+        for pid in paused:
+            os.kill(pid, signal.SIGCONT)
+        paused = []
+        deadline = time.time() + 30
+        while True:
+            status, _, body = server.request("GET", f"/Patient/{before}", token=token)
+            if status == 200:
+                break
+            assert time.time() < deadline, f"not serving 30 s after PostgreSQL continued: {status}"
+            time.sleep(0.5)
+        status, _, _ = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": "Despues"}]}, token)
+        assert status == 201
+    finally:
+        for pid in paused:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except OSError:
+                pass
+        if server:
+            server.stop()
+        subprocess.run([os.path.join(ROOT, "scripts", "pg-cluster"), "stop", cluster], capture_output=True)
