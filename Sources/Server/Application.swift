@@ -120,7 +120,8 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         router: router,
         server: .http1(additionalChannelHandlers: [ProtocolErrorHandler()]),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Enlace"),
-        services: [TreeHeadService(ledger: services.ledger, logger: logger),
+        services: [TreeHeadService(ledger: services.ledger, logger: logger, witnessPath: services.configuration.witnessPath,
+                                   witnessInterval: services.configuration.witnessInterval),
                    EventConsumersService(door: services.door, consumers: services.configuration.runsEventConsumers ? services.eventConsumers() : [],
                                          logger: logger)]
             + services.domainServices(logger),

@@ -37,6 +37,10 @@ public struct ServerConfiguration: Sendable {
     /// so that the entries and versions they count are the requests' own; the tests of a domain
     /// run its consumers explicitly (`door.catchUp`).
     public var runsEventConsumers = true
+    /// A witness file the signed tree heads are published to (`--witness`; docs/audit.md).
+    public var witnessPath: String?
+    /// Seconds between publications to the witness (when the log has grown).
+    public var witnessInterval: Double = 60
     /// Test-only: serves `GET /_fault` that fails with an unexpected error (to check that a 500
     /// is still an OperationOutcome and still audited). Never set in production.
     public var faultInjection = false

@@ -28,6 +28,12 @@ struct Serve: AsyncParsableCommand {
           help: "Require a TOTP code when staff (practitioner, pharmacy, payer, org-admin, privacy-officer, auditor, operator) sign in.")
     var totpForStaff = true
 
+    @Option(name: .long, help: "Publish signed audit tree heads to this witness file (one JSON head per line, appended), outside the database's reach; `enlace audit verify --witness` checks it.")
+    var witness: String?
+
+    @Option(name: .long, help: "Seconds between publications to the witness, when the log has grown (default 60).")
+    var witnessInterval: Double?
+
     @Flag(name: .long, help: "Fill an empty data directory with a synthetic Mexican demo (patients, clinics, a year of care) and print the demo sign-ins. Implies --no-totp-for-staff.")
     var demo = false
 
@@ -42,6 +48,12 @@ struct Serve: AsyncParsableCommand {
         if let m = breakTheGlassMinutes {
             guard m > 0, m <= 7 * 24 * 60 else { throw ValidationError("--break-the-glass-minutes must be more than 0 and at most 10080 (a week)") }
             config.privacy.breakTheGlassSeconds = max(1, Int64((m * 60).rounded()))
+        }
+        if let w = witness { config.witnessPath = w }
+        if let i = witnessInterval {
+            guard i >= 1, i <= 86_400 else { throw ValidationError("--witness-interval must be from 1 to 86400 seconds") }
+            guard witness != nil else { throw ValidationError("--witness-interval needs --witness PATH") }
+            config.witnessInterval = i
         }
         guard (1...65535).contains(config.port) else { throw ValidationError("--port must be between 1 and 65535") }
         if let d = data.database { config.databaseURL = d }

@@ -8,7 +8,9 @@ import subprocess
 import time
 import urllib.request
 
-from conftest import enlace_binary
+import os
+
+from conftest import Server, enlace_binary, free_port
 
 
 # --- RFC 9162 §2.1, written from the RFC text, independent of the Swift code ---------------
@@ -145,3 +147,33 @@ def test_cli_verify_export_and_witness(server, data_dir):
     bad = subprocess.run([enlace_binary(), "audit", "verify", "--data", data_dir, "--witness", witness], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1
     assert "entry 7 " in bad.stdout, bad.stdout
+
+
+def test_serve_publishes_tree_heads_to_a_witness_file(tmp_path):
+    """`enlace serve --witness PATH --witness-interval 1` appends signed tree heads as the log
+    grows (docs/audit.md, "Verifying"); `audit verify --witness` then checks the ledger against them."""
+    import subprocess
+    from conftest import enlace_binary
+    data, witness = str(tmp_path / "data"), str(tmp_path / "witness.jsonl")
+    os.makedirs(data)
+    server = Server(data, free_port(), extra=["--witness", witness, "--witness-interval", "1"]).start()
+    try:
+        token = server.token()
+        sizes = []
+        for round_ in range(3):
+            for i in range(3):
+                assert server.request("POST", "/Patient", {"resourceType": "Patient", "active": True}, token)[0] == 201
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                lines = open(witness).read().splitlines() if os.path.exists(witness) else []
+                if lines and (not sizes or json.loads(lines[-1])["treeSize"] > sizes[-1]):
+                    sizes.append(json.loads(lines[-1])["treeSize"])
+                    break
+                time.sleep(0.3)
+            else:
+                raise AssertionError(f"no new witness line after round {round_}")
+    finally:
+        server.stop()
+    assert sizes == sorted(sizes) and len(set(sizes)) == 3
+    r = subprocess.run([enlace_binary(), "audit", "verify", "--data", data, "--witness", witness], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "OK:" in r.stdout, r.stdout + r.stderr
