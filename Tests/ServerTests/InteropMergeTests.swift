@@ -240,6 +240,42 @@ struct InteropMergeTests {
         }
     }
 
+    /// The source's right not to know (a deny Consent with the patient as actor) follows the
+    /// survivor: after the merge the survivor's own genetic result is withheld from the patient's
+    /// tokens; after the unmerge it shows again. The target's clinician's view of it is unchanged.
+    @Test(arguments: ServerBackend.allCases)
+    func rightNotToKnowFollowsTheSurvivor(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        let me = try server.services.authority.issueClaims(subject: "user:gpe", scope: "patient/*.cruds", ttl: 3600, now: server.clock.now(),
+                                                           role: .patient, fhirUser: "Patient/tgt", patient: "tgt", organization: nil).token
+        let dr = try server.services.authority.issueClaims(subject: "user:drt", scope: "user/*.cruds", ttl: 3600, now: server.clock.now(),
+                                                           role: .practitioner, fhirUser: "Practitioner/dr-tgt", patient: nil, organization: nil).token
+        try await server.run { op in
+            try await InteropMergeTests.seedPair(op)
+            let ntk = #"{"resourceType":"Consent","id":"ntk-src","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},"category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/src"},"policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]},"provision":{"type":"deny","actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},"reference":{"reference":"Patient/src"}}],"securityLabel":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"GDIS"}]}}"#
+            #expect(try await op.send(.put, "/fhir/Consent/ntk-src", json: ntk).status == 201)
+            let genetic = #"{"resourceType":"Observation","id":"gen-tgt","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"51969-4","display":"Genetic analysis report"}]},"subject":{"reference":"Patient/tgt"},"valueString":"Variante patogénica"}"#
+            #expect(try await op.send(.put, "/fhir/Observation/gen-tgt", json: genetic).status == 201)
+            let patient = Client(client: op.client, token: me), doctor = Client(client: op.client, token: dr)
+            #expect(try await patient.send(.get, "/fhir/Observation/gen-tgt").status == 200)
+            // (the clinician's view of a genetic result follows its own rule, express consent; the merge does not change it)
+            let doctorBefore = try await doctor.send(.get, "/fhir/Observation/gen-tgt").status
+
+            #expect(try await op.send(.post, "/fhir/Patient/$merge", json: InteropMergeTests.mergeBody("src", "tgt")).status == 200)
+            #expect(try await op.send(.get, "/fhir/Consent/ntk-src").json["provision"]?["actor"]?.arrayValue?.first?["reference"]?["reference"]?.stringValue == "Patient/tgt")
+            #expect(try await patient.send(.get, "/fhir/Observation/gen-tgt").status == 404)
+            let mine = try await patient.send(.get, "/fhir/Observation?_count=50")
+            #expect(InteropMergeTests.ids(mine) == ["o-src", "o-tgt"], "\(mine.text)")
+            #expect(try await doctor.send(.get, "/fhir/Observation/gen-tgt").status == doctorBefore)
+            #expect(try await doctor.send(.get, "/fhir/Observation/o-src").status == 200)
+
+            #expect(try await op.send(.post, "/fhir/Patient/$unmerge", json: #"{"resourceType":"Parameters","parameter":[\#(InteropMergeTests.reference("source-patient", "src"))]}"#).status == 200)
+            #expect(try await patient.send(.get, "/fhir/Observation/gen-tgt").status == 200)
+            #expect(InteropMergeTests.ids(try await patient.send(.get, "/fhir/Observation?_count=50")) == ["gen-tgt", "o-tgt"])
+        }
+    }
+
     // MARK: the duplicates worklist
 
     @Test(arguments: ServerBackend.allCases)
