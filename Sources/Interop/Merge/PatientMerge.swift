@@ -357,10 +357,32 @@ public enum PatientMerge {
         return output(input.parameters, outcome: issues, result: try result.json())
     }
 
+    /// Whether every one of `versions` was written by an outbox consumer (an algorithm: its
+    /// Provenance names a `consumer:` subject or a Device as an agent) — derived data the consumer
+    /// recomputes from the restored record, which an unmerge may therefore overwrite.
+    static func onlyDerived(_ type: String, _ id: String, versions: ClosedRange<Int>, repository: GuardedRepository) async throws -> Bool {
+        let provenances = try await searchAll(repository, "Provenance", [("target", "\(type)/\(id)")], limit: 5000).map { try $0.json() }
+        for n in versions {
+            let mine = "\(type)/\(id)/_history/\(n)"
+            let of = provenances.filter { p in (p["target"]?.arrayValue ?? []).contains { $0["reference"]?.stringValue == mine } }
+            guard !of.isEmpty else { return false }
+            let byAlgorithm = of.allSatisfy { p in
+                (p["agent"]?.arrayValue ?? []).contains { a in
+                    let who = a["who"]
+                    return (who?["identifier"]?["system"]?.stringValue == "urn:enlace:subject" && who?["identifier"]?["value"]?.stringValue?.hasPrefix("consumer:") == true)
+                        || who?["reference"]?.stringValue?.hasPrefix("Device/") == true
+                }
+            }
+            if !byAlgorithm { return false }
+        }
+        return true
+    }
+
     /// Undoes the last merge of `source-patient` (docs/interop.md): every resource the merge
     /// changed gets a new version whose content equals its pre-merge version, read from the
     /// merge's Provenance; refused (409) when any of them changed since the merge (restoring it
-    /// would lose that change — the OperationOutcome lists which).
+    /// would lose that change — the OperationOutcome lists which), unless every later version
+    /// was written by an outbox consumer (derived data, recomputed after the unmerge).
     public static func unmerge(_ input: Input, repository: GuardedRepository, base: String, now: Timestamp) async throws -> JSON {
         try requireOperator(repository, "unmerge")
         let source = try await resolve(input.source, side: "source", repository: repository)
@@ -398,7 +420,13 @@ public enum PatientMerge {
             let parts = what.split(separator: "/").map(String.init)
             guard parts.count == 4, let v = Int(parts[3]) else { continue }
             let current = try await repository.read(parts[0], parts[1])
-            guard current.version == v + 1 else { changed.append("\(parts[0])/\(parts[1])"); continue }
+            guard current.version > v else { changed.append("\(parts[0])/\(parts[1])"); continue }
+            if current.version != v + 1 {
+                guard try await onlyDerived(parts[0], parts[1], versions: (v + 2)...current.version, repository: repository) else {
+                    changed.append("\(parts[0])/\(parts[1])")
+                    continue
+                }
+            }
             let before = try await repository.vread(parts[0], parts[1], version: parts[3])
             entries.append(put(parts[0], parts[1], content(try before.json()), ifMatch: current.version))
             restored.append((current, v))
