@@ -68,7 +68,11 @@ def main():
             print(f"$unmerge: {args.observations + 2} resources restored: {ms:.0f} ms")
         finally:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             log.close()
     finally:
         shutil.rmtree(data, ignore_errors=True)

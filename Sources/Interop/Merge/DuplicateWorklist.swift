@@ -8,14 +8,15 @@ import Trust
 /// first — an operator's worklist of candidate merges.
 ///
 /// Reads the visible active Patients through the caller's guard (at most `maxPatients`), puts
-/// each in blocks (its CURP, each other identifier, its full birth date, each folded surname)
-/// and scores every pair that shares a block with `MatchScorer` — the same score and grades
+/// each in blocks (its CURP, each other identifier, its full birth date, its two surnames in
+/// either order, each surname with the first given name that is not José / María — surnames and
+/// names by their sound keys) and scores every pair that shares a block with `MatchScorer` — the same score and grades
 /// as `$match`. Pairs already linked (`replaces`, `replaced-by`, `seealso`) are left out.
 public enum DuplicateWorklist {
     public static let maxPatients = 20_000
-    /// A block larger than this (a very common surname) is not paired within (it would be
+    /// A block larger than this (a very common name) is not paired within (it would be
     /// quadratic); its members still pair through their other blocks.
-    public static let maxBlock = 200
+    public static let maxBlock = 100
 
     public struct Pair: Sendable {
         public var a: String
@@ -39,7 +40,15 @@ public enum DuplicateWorklist {
             if let curp = p.demographics.curp { keys.insert("curp|" + curp) }
             for i in p.demographics.identifiers { keys.insert("id|\(i.system)|\(i.value)") }
             if let birth = p.demographics.birthDate, birth.count == 10 { keys.insert("birth|" + birth) }
-            for s in p.demographics.name?.surnames ?? [] where s.count >= 3 { keys.insert("surname|" + SpanishName.soundKey(s)) }
+            if let name = p.demographics.name {
+                let surnames = name.surnames.filter { $0.count >= 2 }.map(SpanishName.soundKey)
+                // both surnames in either order (swapped surnames meet)
+                if surnames.count >= 2 { keys.insert("surnames|" + surnames.sorted().joined(separator: " ")) }
+                // each surname with the first given name that is not José / María
+                if let given = name.given.first(where: { !SpanishName.commonFirst.contains($0) }) ?? name.given.first {
+                    for s in surnames { keys.insert("surname-given|\(s)|\(SpanishName.soundKey(given))") }
+                }
+            }
             for k in keys { blocks[k, default: []].append(n) }
         }
         var seen = Set<[Int]>()

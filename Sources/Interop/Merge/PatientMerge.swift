@@ -246,6 +246,28 @@ public enum PatientMerge {
     /// The merge (or, with `preview`, what it would change): the output `Parameters` (`input`,
     /// `outcome` listing every resource changed, `result` the target as it is or would be).
     public static func merge(_ input: Input, repository: GuardedRepository, base: String, now: Timestamp) async throws -> JSON {
+        try await retryingConflicts("merge") { try await mergeOnce(input, repository: repository, base: base, now: now) }
+    }
+
+    /// Runs `body` again (reading everything afresh) when its transaction lost a race with a
+    /// concurrent write of one of its resources (`ifMatch` failed: 412) — typically an
+    /// outbox consumer recomputing derived data of the patient —; after 5 attempts, 409.
+    static func retryingConflicts(_ op: String, _ body: () async throws -> JSON) async throws -> JSON {
+        for attempt in 1...5 {
+            do {
+                return try await body()
+            } catch let e as FHIRError where e.status == 412 && attempt < 5 {
+                try await Task.sleep(nanoseconds: UInt64(attempt) * 50_000_000)
+            } catch let e as FHIRError where e.status == 412 {
+                throw FHIRError(status: 409, code: "conflict", english: "the records kept changing while the \(op) ran; try again",
+                                spanish: "los expedientes siguieron cambiando mientras se ejecutaba la operación; intente de nuevo")
+            }
+        }
+        throw FHIRError(status: 409, code: "conflict", english: "the records kept changing while the \(op) ran; try again",
+                        spanish: "los expedientes siguieron cambiando mientras se ejecutaba la operación; intente de nuevo")
+    }
+
+    static func mergeOnce(_ input: Input, repository: GuardedRepository, base: String, now: Timestamp) async throws -> JSON {
         try requireOperator(repository, "merge")
         let source = try await resolve(input.source, side: "source", repository: repository)
         let target = try await resolve(input.target, side: "target", repository: repository)
@@ -384,6 +406,10 @@ public enum PatientMerge {
     /// would lose that change — the OperationOutcome lists which), unless every later version
     /// was written by an outbox consumer (derived data, recomputed after the unmerge).
     public static func unmerge(_ input: Input, repository: GuardedRepository, base: String, now: Timestamp) async throws -> JSON {
+        try await retryingConflicts("unmerge") { try await unmergeOnce(input, repository: repository, base: base, now: now) }
+    }
+
+    static func unmergeOnce(_ input: Input, repository: GuardedRepository, base: String, now: Timestamp) async throws -> JSON {
         try requireOperator(repository, "unmerge")
         let source = try await resolve(input.source, side: "source", repository: repository)
         let s = try source.json()
