@@ -18,6 +18,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--patients", type=int, default=2000)
     ap.add_argument("--observations", type=int, default=500)
+    ap.add_argument("--settle", type=float, default=0, help="seconds to wait after start (the outbox consumers catch up)")
     args = ap.parse_args()
     binary = os.environ.get("ENLACE_BIN", ".build/debug/enlace")
     rng = random.Random(11)
@@ -57,6 +58,7 @@ def main():
                     out = json.loads(r.read())
                 return (time.perf_counter() - t) * 1000, out
 
+            time.sleep(args.settle)
             ms, work = call("GET", "Patient/$duplicates?count=1000")
             pairs = sum(1 for p in work["parameter"] if p["name"] == "pair")
             print(f"$duplicates: {args.patients + 2} patients: {ms:.0f} ms, {pairs} pairs")

@@ -2,9 +2,13 @@
 CURP, also when eight clients create it at once; Patient/$duplicates finds the pair, $merge moves the
 source's record to the survivor, the patient sees the merge on their record (its Provenance and the
 access log), and $unmerge restores both compartments exactly."""
+import http.cookiejar
 import json
+import re
 import subprocess
 import threading
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -62,6 +66,19 @@ def compartment(server, token, pid):
             r["meta"] = meta
         out[f"{r['resourceType']}/{r['id']}"] = json.dumps(r, sort_keys=True)
     return out
+
+
+def portal_page(server, username, password, path):
+    """Signs in to the portal (its form, CSRF cookie and session cookie) and returns the page's HTML."""
+    root = server.base[: -len("/fhir")]
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(root + "/entrar", timeout=30).read().decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf": csrf, "next": "/", "username": username, "password": password}).encode()
+    opener.open(urllib.request.Request(root + "/entrar", data=form, method="POST",
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"}), timeout=30).read()
+    return opener.open(root + path, timeout=30).read().decode()
 
 
 def params(*parameters):
@@ -127,6 +144,9 @@ def test_merge_visible_to_the_patient_and_unmerge_round_trips(server):
     status, _, log = server.request("GET", "/AuditEvent?_count=200", token=ana)
     assert status == 200
     assert any("$merge" in json.dumps(e["resource"]) for e in log.get("entry", [])), "the merge request is on the patient's access log"
+    # and on the portal's *Decisiones* page, in Spanish
+    html = portal_page(server, "gpe", "una-contraseña-muy-larga", "/decisiones")
+    assert "Fusión de expedientes" in html and "duplicate records merged" in html
 
     status, _, out = server.request("POST", "/Patient/$unmerge", params(ref("source-patient", "src")), token)
     assert status == 200, out
