@@ -5,6 +5,8 @@ import Testing
 @Suite("FHIR REST: create, read, update, delete, versions")
 struct CRUDTests {
     let patient = #"{"resourceType":"Patient","identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"GOMC800101HDFRRR00"}],"name":[{"family":"Pérez","given":["Ana"]}],"gender":"female","birthDate":"1980-01-01"}"#
+    /// The same person recorded again as an inactive record (one active Patient per CURP, docs/interop.md).
+    let inactivePatient = #"{"resourceType":"Patient","active":false,"identifier":[{"system":"http://www.renapo.gob.mx/curp","value":"GOMC800101HDFRRR00"}],"name":[{"family":"Pérez","given":["Ana"]}],"gender":"female","birthDate":"1980-01-01"}"#
 
     @Test func createReadUpdateDeleteHistory() async throws {
         try await TestServer().run { c in
@@ -89,8 +91,8 @@ struct CRUDTests {
             #expect(second.status == 200)
             #expect(second.json["id"] == first.json["id"])
             #expect(try await c.historyTotal() == 1)
-            // two matches → 412
-            #expect(try await c.send(.post, "/fhir/Patient", json: patient).status == 201)
+            // two matches → 412 (the second, inactive: one active Patient per CURP)
+            #expect(try await c.send(.post, "/fhir/Patient", json: inactivePatient).status == 201)
             #expect(try await c.send(.post, "/fhir/Patient", json: patient, headers: cond).status == 412)
             // system-less criterion and unsupported criterion
             #expect(try await c.send(.post, "/fhir/Patient", json: patient, headers: ["If-None-Exist": "identifier=GOMC800101HDFRRR00"]).status == 412)
@@ -105,10 +107,10 @@ struct CRUDTests {
             #expect(minimal.status == 201)
             #expect(minimal.bytes.isEmpty)
             #expect(minimal.header("Location") != nil)
-            let oo = try await c.send(.post, "/fhir/Patient", json: patient, headers: ["Prefer": "return=OperationOutcome"])
+            let oo = try await c.send(.post, "/fhir/Patient", json: inactivePatient, headers: ["Prefer": "return=OperationOutcome"])
             #expect(oo.json["resourceType"]?.stringValue == "OperationOutcome")
             #expect(oo.issueCodes == ["informational"])
-            let rep = try await c.send(.post, "/fhir/Patient", json: patient, headers: ["Prefer": "return=representation"])
+            let rep = try await c.send(.post, "/fhir/Patient", json: inactivePatient, headers: ["Prefer": "return=representation"])
             #expect(rep.json["resourceType"]?.stringValue == "Patient")
         }
     }

@@ -15,6 +15,9 @@ import Trust
 extension FHIRAPI {
     func registerInterop(on fhir: RouterGroup<EnlaceRequestContext>) {
         fhir.post("{type}/$match") { req, ctx in try await match(req, ctx) }
+        fhir.post("{type}/$merge") { req, ctx in try await merge(req, ctx, undo: false) }
+        fhir.post("{type}/$unmerge") { req, ctx in try await merge(req, ctx, undo: true) }
+        fhir.get("{type}/$duplicates") { req, ctx in try await duplicates(req, ctx) }
         fhir.get("{type}/{id}/$summary") { req, ctx in try await summary(req, ctx) }
         fhir.get("{type}/$export") { req, ctx in try await exportKickOff(req, ctx) }
         fhir.get("$export-status/{job}") { req, ctx in try await exportStatus(req, ctx) }
@@ -181,6 +184,47 @@ extension FHIRAPI {
     }
 }
 
+extension FHIRAPI {
+    /// `Patient/$merge` (https://hl7.org/fhir/R5/patient-operation-merge.html, usable on R4) and
+    /// Enlace's `Patient/$unmerge`, through the caller's guard; see `PatientMerge`.
+    func merge(_ request: Request, _ context: EnlaceRequestContext, undo: Bool) async throws -> Response {
+        _ = try requireType(context, "Patient", operation: undo ? "$unmerge" : "$merge")
+        let input = try PatientMerge.Input.parse(try await body(request), unmerge: undo)
+        context.audit?.interaction = undo ? "$unmerge" : "$merge"
+        let guarded = try await guarded(context)
+        let result = undo ? try await PatientMerge.unmerge(input, repository: guarded, base: base, now: clock.now())
+            : try await PatientMerge.merge(input, repository: guarded, base: base, now: clock.now())
+        return FHIRResponse.json(.ok, result)
+    }
+
+    /// `GET Patient/$duplicates?grade=&count=`: the candidate pairs among the Patients the
+    /// caller may see (`DuplicateWorklist`).
+    func duplicates(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        _ = try requireType(context, "Patient", operation: "$duplicates")
+        var grade = MatchGrade.possible, count = 100
+        for (k, v) in try FHIRAPI.parseQuery(request.uri.query ?? "") where !["_format", "_pretty"].contains(k) {
+            switch k {
+            case "grade":
+                guard let g = MatchGrade(rawValue: v) else {
+                    throw FHIRError.badRequest("grade must be certain, probable or possible", "grade debe ser certain, probable o possible", code: "value")
+                }
+                grade = g
+            case "count":
+                guard let n = Int(v), (1...1000).contains(n) else {
+                    throw FHIRError.badRequest("count must be an integer from 1 to 1000", "count debe ser un entero de 1 a 1000", code: "value")
+                }
+                count = n
+            default:
+                throw FHIRError.badRequest("unknown parameter '\(k)' ($duplicates takes grade, count)", "parámetro desconocido '\(k)' ($duplicates acepta grade, count)", code: "not-supported")
+            }
+        }
+        context.audit?.interaction = "$duplicates"
+        let guarded = try await guarded(context)
+        let result = try await DuplicateWorklist.find(repository: guarded, minimum: grade, count: count)
+        return FHIRResponse.json(.ok, DuplicateWorklist.parameters(result))
+    }
+}
+
 extension Portal {
     func registerInteropPages(on router: Router<EnlaceRequestContext>) {}
     func interopNavigation(_ s: Session) -> [(String, String)] { [] }
@@ -189,6 +233,8 @@ extension Portal {
 
 extension EnlaceServices {
     func interopConsumers() -> [any EventConsumer] { [] }
+    /// One active Patient per CURP (docs/interop.md#curp-unique-per-active-patient).
+    static func interopWriteRules() -> [any WriteRule] { [CURPUniqueness()] }
     func interopServices(_ logger: Logger) -> [any Service] { [] }
 }
 
@@ -196,6 +242,9 @@ extension CapabilityContribution {
     static var interop: CapabilityContribution {
         CapabilityContribution(operations: [
             "Patient": [(name: "match", definition: "http://hl7.org/fhir/OperationDefinition/Patient-match"),
+                        (name: "merge", definition: "http://hl7.org/fhir/OperationDefinition/Patient-merge"),
+                        (name: "unmerge", definition: "https://enlace.mx/fhir/OperationDefinition/Patient-unmerge"),
+                        (name: "duplicates", definition: "https://enlace.mx/fhir/OperationDefinition/Patient-duplicates"),
                         (name: "summary", definition: "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"),
                         (name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")],
             "CodeSystem": [(name: "lookup", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"),

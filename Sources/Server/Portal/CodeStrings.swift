@@ -129,6 +129,8 @@ extension PortalStrings {
         case "DELETE": return t("Eliminación", "Deleted")
         case "APPEND": return t("Anexo", "Appended")
         case "NULLIFY": return t("Anulación", "Nullified")
+        case "MERGE": return t("Fusión de expedientes", "Records merged")  // ISO 21089 (Patient/$merge, docs/interop.md)
+        case "UNMERGE": return t("Separación de expedientes", "Records unmerged")
         case "EXECUTE": return t("Ejecución", "Executed")
         case "ABORT": return t("Interrupción", "Aborted")
         case "ACTIVATE": return t("Activación", "Activated")

@@ -1,5 +1,6 @@
 import FHIR
 import Foundation
+@_spi(Unguarded) import Storage
 
 /// A domain's rule on writes of some resource types (e.g. the referral Task state machine,
 /// docs/care.md): checked by every guarded repository the door opens, for every version a
@@ -12,4 +13,34 @@ public protocol WriteRule: Sendable {
     /// Throws to refuse the write. `new` is nil for a delete; `previous` is the version it
     /// replaces (nil on create or after a delete).
     func check(_ new: JSON?, previous: JSON?, principal: Principal) throws
+    /// The same, for a rule that must look at other records (an invariant across records, such
+    /// as one active Patient per CURP, docs/interop.md#curp-unique-per-active-patient): `context`
+    /// reads the current data *inside the write's transaction* — after every version the
+    /// transaction wrote, and serialised with concurrent writers (SQLite has one writer;
+    /// PostgreSQL writes are SERIALIZABLE) — so two concurrent writes cannot both pass. The
+    /// default calls `check(_:previous:principal:)`.
+    func check(_ new: JSON?, previous: JSON?, principal: Principal, context: WriteRuleContext) throws
+}
+
+extension WriteRule {
+    public func check(_ new: JSON?, previous: JSON?, principal: Principal, context: WriteRuleContext) throws {
+        try check(new, previous: previous, principal: principal)
+    }
+}
+
+/// What a `WriteRule` may read in the write's transaction: the current resources of a type that
+/// match search parameters, unguarded (a rule checks invariants across every record, visible or
+/// not). What a rule reads reaches no client except through the words of its refusal, which
+/// must name the rule broken and nothing of another record's content.
+public struct WriteRuleContext {
+    let tx: any StoreTransaction
+
+    /// (id, content) of the current, non-deleted resources of `type` matching `parameters`
+    /// (FHIR search parameters, e.g. `("identifier", value)`), at most `limit`.
+    public func current(_ type: String, matching parameters: [(String, String)], limit: Int = 20) throws -> [(id: String, json: JSON)] {
+        var options = SearchParser.Options()
+        options.maxCount = limit
+        let (query, _) = try SearchParser(options: options).parse(types: [type], parameters: parameters + [("_count", "\(limit)"), ("_total", "none")])
+        return try tx.search(query).matches.filter { !$0.deleted }.map { ($0.id, try $0.json()) }
+    }
 }
