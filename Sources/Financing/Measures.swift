@@ -6,7 +6,10 @@ import Trust
 /// The measures Enlace knows how to evaluate, and their logic.
 public struct MeasureEvaluator: Sendable {
     /// The shipped Measure resources (`SampleMeasures2026`).
-    public static let measures: [JSON] = (try? JSONParser.parse(SampleMeasures2026.json).arrayValue) ?? []
+    public static let measures: [JSON] = (try? shippedMeasures.get()) ?? []
+    static let shippedMeasures: Result<[JSON], KnowledgeError> = Result {
+        try FinancingKnowledge.loadResources(SampleMeasures2026.json, name: "SampleMeasures2026", type: "Measure")
+    }.mapError { $0 as? KnowledgeError ?? KnowledgeError(file: "SampleMeasures2026", problem: "\($0)", problema: "\($0)") }
 
     public enum ReportType: String, Sendable {
         case individual, subjectList = "subject-list", summary

@@ -38,6 +38,7 @@ extension FHIRAPI {
     func financingSubmit(_ req: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
         let type = try requireType(ctx, "Claim", "CoverageEligibilityRequest", operation: "$submit")
         ctx.audit?.interaction = "$submit"
+        try FinancingKnowledge.check()
         let resource = try await financingResource(req)
         guard resource["resourceType"]?.stringValue == type else {
             throw FHIRError.badRequest("\(type)/$submit takes a \(type), not a \(resource["resourceType"]?.stringValue ?? "body without resourceType")",
@@ -57,6 +58,7 @@ extension FHIRAPI {
     func financingSettle(_ req: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
         _ = try requireType(ctx, "PaymentReconciliation", operation: "$settle")
         ctx.audit?.interaction = "$settle"
+        try FinancingKnowledge.check()
         var periodText = try FHIRAPI.parseQuery(req.uri.query ?? "").first { $0.0 == "period" }?.1
         if periodText == nil, let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" {
             periodText = (payload["parameter"]?.arrayValue ?? []).first { $0["name"]?.stringValue == "period" }?["valueString"]?.stringValue
@@ -78,6 +80,7 @@ extension FHIRAPI {
     func financingEvaluate(_ req: Request, _ ctx: EnlaceRequestContext, id: String?) async throws -> Response {
         _ = try requireType(ctx, "Measure", operation: "$evaluate-measure")
         ctx.audit?.interaction = "$evaluate-measure"
+        try FinancingKnowledge.check()
         var params = try FHIRAPI.parseQuery(req.uri.query ?? "")
         if req.method == .post, let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" {
             for p in payload["parameter"]?.arrayValue ?? [] {
@@ -127,7 +130,7 @@ extension Portal {
 }
 
 extension EnlaceServices {
-    func financingConsumers() -> [any EventConsumer] { [] }
+    func financingConsumers() -> [any EventConsumer] { [ClaimsFromCareConsumer()] }
     func financingServices(_ logger: Logger) -> [any Service] { [] }
 }
 
