@@ -16,6 +16,8 @@ public struct ClaimInput: Sendable {
     public var diagnoses: [String]
     /// The code system of the service codes (the tariff's).
     public var tariffSystem: String
+    /// `Claim.type` (http://terminology.hl7.org/CodeSystem/claim-type): professional, institutional, …
+    public var claimType: String = "institutional"
 
     static func invalid(_ en: String, _ es: String, _ path: String, code: String = "required") -> FHIRError {
         FHIRError(status: 422, code: code, english: en, spanish: es, expression: [path])
@@ -86,6 +88,7 @@ public struct ClaimInput: Sendable {
                                "falta la fecha del servicio (Claim.item.servicedDate, billablePeriod.start o created)", "Claim.item.servicedDate")
         }
         serviceDate = String(date.prefix(10))
+        if let t = claim["type"]?["coding"]?.arrayValue?.first?["code"]?.stringValue { claimType = t }
         diagnoses = (claim["diagnosis"]?.arrayValue ?? []).compactMap { $0["diagnosisCodeableConcept"]?["coding"]?.arrayValue?.first?["code"]?.stringValue }
     }
 
