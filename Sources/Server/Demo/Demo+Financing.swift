@@ -29,6 +29,7 @@ extension DemoData {
         }
         // institutions and plans
         var shared: [JSON] = BenefitPlan.samples
+        shared.append(ExperienceQuestionnaire.resource)
         shared.append(fhir(["resourceType": "Organization", "id": "imss", "active": true, "name": "Instituto Mexicano del Seguro Social",
                             "alias": ["IMSS"], "type": [["coding": [["system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "pay"]]]]]))
         shared.append(fhir(["resourceType": "Organization", "id": "issste", "active": true,
