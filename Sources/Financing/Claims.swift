@@ -202,6 +202,13 @@ public struct FinancingService: Sendable {
     public func submit(claim raw: JSON, guarded: GuardedRepository, now: Timestamp) async throws -> Submission {
         let input = try ClaimInput(claim: raw, tariff: tariff)
         if let done = try await existing(input, guarded: guarded) { return done }
+        return try await FinancingWriteGate.shared.run { try await self.submitAlone(raw, input: input, guarded: guarded, now: now) }
+    }
+
+    /// `submit` once through the gate: the deductible met and the settled periods read here are
+    /// those every earlier gated write left.
+    func submitAlone(_ raw: JSON, input: ClaimInput, guarded: GuardedRepository, now: Timestamp) async throws -> Submission {
+        if let done = try await existing(input, guarded: guarded) { return done }
         let prepared = try await prepare(claim: raw, input: input, guarded: guarded, now: now)
         let bundle = J.o(("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", J.a(prepared.entries)))
         var writer = guarded

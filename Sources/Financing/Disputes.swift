@@ -122,6 +122,10 @@ extension FinancingService {
     /// dispute can be resolved (409 otherwise); the update is conditional on the version read, so
     /// two resolutions at once make one.
     public func resolve(dispute id: String, accept: Bool, note: String?, guarded: GuardedRepository, now: Timestamp) async throws -> JSON {
+        try await FinancingWriteGate.shared.run { try await self.resolveAlone(dispute: id, accept: accept, note: note, guarded: guarded, now: now) }
+    }
+
+    func resolveAlone(dispute id: String, accept: Bool, note: String?, guarded: GuardedRepository, now: Timestamp) async throws -> JSON {
         let stored = try await guarded.read("Task", id)
         let task = try stored.json()
         guard (task["code"]?["coding"]?.arrayValue ?? []).contains(where: { $0["system"]?.stringValue == Disputes.taskSystem && $0["code"]?.stringValue == "dispute" }) else {

@@ -64,6 +64,10 @@ extension FinancingService {
     /// the services totalled by tariff code) and a PaymentNotice of the net. A settled period is
     /// not settled again: the stored settlement is returned.
     public func settle(_ period: Period, guarded: GuardedRepository, now: Timestamp) async throws -> SettlementResult {
+        try await FinancingWriteGate.shared.run { try await self.settleAlone(period, guarded: guarded, now: now) }
+    }
+
+    func settleAlone(_ period: Period, guarded: GuardedRepository, now: Timestamp) async throws -> SettlementResult {
         var ledger = try await self.ledger(guarded: guarded)
         if ledger.settled.contains(period) {
             let stored = try await Self.all("PaymentReconciliation", [("identifier", "\(SettlementIDs.system)|")], guarded: guarded)
