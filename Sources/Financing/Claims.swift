@@ -16,6 +16,8 @@ public struct ClaimInput: Sendable {
     public var diagnoses: [String]
     /// The code system of the service codes (the tariff's).
     public var tariffSystem: String
+    /// `Claim.type` (http://terminology.hl7.org/CodeSystem/claim-type): professional, institutional, …
+    public var claimType: String = "institutional"
 
     static func invalid(_ en: String, _ es: String, _ path: String, code: String = "required") -> FHIRError {
         FHIRError(status: 422, code: code, english: en, spanish: es, expression: [path])
@@ -86,6 +88,7 @@ public struct ClaimInput: Sendable {
                                "falta la fecha del servicio (Claim.item.servicedDate, billablePeriod.start o created)", "Claim.item.servicedDate")
         }
         serviceDate = String(date.prefix(10))
+        if let t = claim["type"]?["coding"]?.arrayValue?.first?["code"]?.stringValue { claimType = t }
         diagnoses = (claim["diagnosis"]?.arrayValue ?? []).compactMap { $0["diagnosisCodeableConcept"]?["coding"]?.arrayValue?.first?["code"]?.stringValue }
     }
 
@@ -199,6 +202,48 @@ public struct FinancingService: Sendable {
     public func submit(claim raw: JSON, guarded: GuardedRepository, now: Timestamp) async throws -> Submission {
         let input = try ClaimInput(claim: raw, tariff: tariff)
         if let done = try await existing(input, guarded: guarded) { return done }
+        return try await FinancingWriteGate.shared.run { try await self.submitAlone(raw, input: input, guarded: guarded, now: now) }
+    }
+
+    /// `submit` once through the gate: the deductible met and the settled periods read here are
+    /// those every earlier gated write left.
+    func submitAlone(_ raw: JSON, input: ClaimInput, guarded: GuardedRepository, now: Timestamp) async throws -> Submission {
+        if let done = try await existing(input, guarded: guarded) { return done }
+        let prepared = try await prepare(claim: raw, input: input, guarded: guarded, now: now)
+        let bundle = J.o(("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", J.a(prepared.entries)))
+        var writer = guarded
+        writer.provenanceTemplate = prepared.provenance
+        let reply = try await writer.process(bundle: bundle, options: .init(base: "urn:enlace:financing", maxEntries: 3))
+        let statuses = (reply["entry"]?.arrayValue ?? []).compactMap { $0["response"]?["status"]?.stringValue }
+        guard let done = try await existing(input, guarded: guarded) else {
+            throw FHIRError(status: 500, code: "exception", english: "the submission was stored but cannot be read back", spanish: "el envío se guardó pero no se puede leer")
+        }
+        var out = done
+        out.created = statuses.first?.hasPrefix("201") ?? false
+        out.result = out.created ? prepared.result : nil
+        return out
+    }
+
+    /// An adjudicated claim ready to be written: the three transaction entries (Claim,
+    /// ClaimResponse, ExplanationOfBenefit, each conditional on the identifier, with `urn:uuid:`
+    /// full URLs) and the Provenance naming the rule set.
+    public struct Prepared: Sendable {
+        public var input: ClaimInput
+        public var result: Adjudicator.Result
+        public var entries: [JSON]
+        /// The Provenance template of the adjudication (plan and tariff with versions).
+        public var provenance: JSON
+        /// The full URLs of the Claim, ClaimResponse and ExplanationOfBenefit entries.
+        public var fullURLs: [String]
+        /// The journal entry of what is owed.
+        public var entry: JournalEntry
+    }
+
+    /// Adjudicates `raw` (read as `input`) without writing: what `submit` writes, and what the
+    /// claims-from-care consumer writes with its cursor. `deductibleAlreadyUsed` adds deductible
+    /// applied by claims not yet stored (earlier claims of the same consumer batch).
+    public func prepare(claim raw: JSON, input: ClaimInput, guarded: GuardedRepository, now: Timestamp,
+                        deductibleAlreadyUsed: Money = .zero, settled knownSettled: Set<Period>? = nil) async throws -> Prepared {
         let (coverage, plan) = try await coverageAndPlan(input.coverage, guarded: guarded)
         guard coverage["beneficiary"]?["reference"]?.stringValue == input.patient else {
             throw FHIRError(status: 422, code: "business-rule", english: "\(input.coverage) does not cover \(input.patient)",
@@ -207,15 +252,18 @@ public struct FinancingService: Sendable {
         let payer = coverage["payor"]?.arrayValue?.first?["reference"]?.stringValue ?? plan.payer
         let active = Self.isActive(coverage, on: input.serviceDate)
         let met = try await deductibleMet(patient: input.patient, coverage: input.coverage, year: String(input.serviceDate.prefix(4)), guarded: guarded)
+            + deductibleAlreadyUsed
         let result = adjudicator.adjudicate(input.lines, plan: plan, active: active, deductibleMet: met)
         let provider = await Self.institution(of: input.provider, guarded: guarded)
-        let settled = try await Self.settledPeriods(guarded: guarded)
+        let settled: Set<Period>
+        if let knownSettled { settled = knownSettled } else { settled = try await Self.settledPeriods(guarded: guarded) }
         var period = Period(date: input.serviceDate)!
         while settled.contains(period) { period = period.next }
         let entry = JournalEntry.claim(id: "claim:\(input.token)", period: period, date: input.serviceDate, source: "ClaimResponse",
                                        provider: provider, payer: payer, patient: input.patient, payerShare: result.benefit, patientShare: result.patientShare)
         let created = now.description
         let claimID = "urn:uuid:" + UUID().uuidString.lowercased(), responseID = "urn:uuid:" + UUID().uuidString.lowercased()
+        let eobID = "urn:uuid:" + UUID().uuidString.lowercased()
         var claim = raw.setting("id", nil).setting("meta", nil)
         if claim["status"] == nil { claim = claim.setting("status", .string("active")) }
         let response = ClaimDocuments.claimResponse(input, result: result, plan: plan, payer: payer, claimRef: claimID, created: created, entry: entry)
@@ -225,21 +273,9 @@ public struct FinancingService: Sendable {
             J.o(("fullUrl", .string(full)), ("resource", r),
                 ("request", J.o(("method", .string("POST")), ("url", .string(type)), ("ifNoneExist", .string("identifier=\(input.token)")))))
         }
-        let bundle = J.o(("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", J.a([
-            entryJSON(claimID, claim, "Claim"), entryJSON(responseID, response, "ClaimResponse"),
-            entryJSON("urn:uuid:" + UUID().uuidString.lowercased(), eob, "ExplanationOfBenefit"),
-        ])))
-        var writer = guarded
-        writer.provenanceTemplate = provenance(plan: plan, outcome: result.outcome)
-        let reply = try await writer.process(bundle: bundle, options: .init(base: "urn:enlace:financing", maxEntries: 3))
-        let statuses = (reply["entry"]?.arrayValue ?? []).compactMap { $0["response"]?["status"]?.stringValue }
-        guard let done = try await existing(input, guarded: guarded) else {
-            throw FHIRError(status: 500, code: "exception", english: "the submission was stored but cannot be read back", spanish: "el envío se guardó pero no se puede leer")
-        }
-        var out = done
-        out.created = statuses.first?.hasPrefix("201") ?? false
-        out.result = out.created ? result : nil
-        return out
+        return Prepared(input: input, result: result,
+                        entries: [entryJSON(claimID, claim, "Claim"), entryJSON(responseID, response, "ClaimResponse"), entryJSON(eobID, eob, "ExplanationOfBenefit")],
+                        provenance: provenance(plan: plan, outcome: result.outcome), fullURLs: [claimID, responseID, eobID], entry: entry)
     }
 
     /// The stored result of an earlier submission of the same identifier, if any.

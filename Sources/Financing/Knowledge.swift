@@ -39,8 +39,73 @@ public struct Tariff: Sendable {
         self.items = items
     }
 
-    /// The sample *tabulador de intercambio* 2026.1 shipped with Enlace.
-    public static let intercambio2026: Tariff = try! Tariff(json: try! JSONParser.parse(TabuladorIntercambio2026.json))
+    /// Parses the text of a tariff file named `name`: a file that is not JSON, or not a tariff,
+    /// throws a `KnowledgeError` saying which file and what is wrong (never a crash).
+    public static func load(_ text: String, name: String) throws -> Tariff {
+        let json: JSON
+        do { json = try JSONParser.parse(text) } catch { throw KnowledgeError(file: name, problem: "not valid JSON (\(error))", problema: "no es JSON válido (\(error))") }
+        do { return try Tariff(json: json) } catch let e as FHIRError {
+            throw KnowledgeError(file: name, problem: e.issues.map(\.english).joined(separator: "; "), problema: e.issues.map(\.spanish).joined(separator: "; "))
+        }
+    }
+
+    /// The shipped tariff as loaded (checked once): the tariff, or what is wrong with its file.
+    public static let shipped: Result<Tariff, KnowledgeError> = Result { try load(TabuladorIntercambio2026.json, name: "TabuladorIntercambio2026") }
+        .mapError { $0 as? KnowledgeError ?? KnowledgeError(file: "TabuladorIntercambio2026", problem: "\($0)", problema: "\($0)") }
+
+    /// The sample *tabulador de intercambio* 2026.1 shipped with Enlace. Should its file be
+    /// broken, an empty tariff (every service refused as not in the tariff) — and
+    /// `FinancingKnowledge.check()`, which every financing operation calls first, reports the
+    /// broken file as a clear error.
+    public static let intercambio2026: Tariff = (try? shipped.get()) ?? Tariff(empty: "tabulador-intercambio")
+
+    init(empty id: String) {
+        self.id = id
+        version = "unavailable"
+        system = "https://enlace.mx/fhir/CodeSystem/\(id)"
+        title = id
+        items = [:]
+    }
+}
+
+/// A knowledge file of the Financing module (tariff, plans, measures) that could not be loaded.
+public struct KnowledgeError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var file: String
+    public var problem: String
+    public var problema: String
+    public init(file: String, problem: String, problema: String) {
+        self.file = file
+        self.problem = problem
+        self.problema = problema
+    }
+
+    public var description: String { "financing knowledge file \(file) is broken: \(problem)" }
+
+    /// A 500 OperationOutcome naming the file (an operator's problem, not the client's).
+    public var fhirError: FHIRError {
+        FHIRError(status: 500, code: "exception", english: description, spanish: "el archivo de conocimiento de financiamiento \(file) está dañado: \(problema)")
+    }
+}
+
+/// The Financing module's knowledge, checked: what every operation calls before using it.
+public enum FinancingKnowledge {
+    /// The shipped files parsed: throws the first broken one as a 500 OperationOutcome.
+    public static func check() throws {
+        if case .failure(let e) = Tariff.shipped { throw e.fhirError }
+        if case .failure(let e) = BenefitPlan.shippedSamples { throw e.fhirError }
+        if case .failure(let e) = MeasureEvaluator.shippedMeasures { throw e.fhirError }
+    }
+
+    /// Parses a JSON array knowledge file (plans, measures), each element a resource of `type` with an id.
+    public static func loadResources(_ text: String, name: String, type: String) throws -> [JSON] {
+        let json: JSON
+        do { json = try JSONParser.parse(text) } catch { throw KnowledgeError(file: name, problem: "not valid JSON (\(error))", problema: "no es JSON válido (\(error))") }
+        guard let items = json.arrayValue else { throw KnowledgeError(file: name, problem: "not a JSON array", problema: "no es un arreglo JSON") }
+        for (i, r) in items.enumerated() where r["resourceType"]?.stringValue != type || r["id"]?.stringValue == nil {
+            throw KnowledgeError(file: name, problem: "item \(i) is not a \(type) with an id", problema: "el elemento \(i) no es un \(type) con id")
+        }
+        return items
+    }
 }
 
 /// The rules of a benefit plan, read from its FHIR InsurancePlan: which services it covers, the
@@ -127,5 +192,8 @@ public struct BenefitPlan: Sendable {
     }
 
     /// The sample plans shipped with Enlace (IMSS, ISSSTE, IMSS-Bienestar, a private policy), as FHIR InsurancePlans.
-    public static let samples: [JSON] = (try? JSONParser.parse(SamplePlans2026.json).arrayValue) ?? []
+    public static let samples: [JSON] = (try? shippedSamples.get()) ?? []
+    static let shippedSamples: Result<[JSON], KnowledgeError> = Result {
+        try FinancingKnowledge.loadResources(SamplePlans2026.json, name: "SamplePlans2026", type: "InsurancePlan")
+    }.mapError { $0 as? KnowledgeError ?? KnowledgeError(file: "SamplePlans2026", problem: "\($0)", problema: "\($0)") }
 }

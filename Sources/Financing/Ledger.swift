@@ -105,6 +105,9 @@ public struct JournalEntry: Sendable, Hashable {
         case payment
         /// The netting of a period between two institutions.
         case settlement
+        /// An accepted dispute: part of what a payer owed for a claim taken back, posted in the
+        /// first open period after the claim's (never in a settled one).
+        case correction
     }
 
     /// Unique in the ledger; posting an id twice is refused (`Ledger.post`), so nothing is counted twice.
@@ -164,6 +167,15 @@ public struct JournalEntry: Sendable, Hashable {
         return JournalEntry(id: id, kind: .claim, period: period, date: date, source: source, postings: p)
     }
 
+    /// The correction of an accepted dispute: `payer` owes `provider` `amount` less (a credit note).
+    public static func correction(id: String, period: Period, date: String, source: String, provider: String, payer: String, amount: Money,
+                                  corrects: String) -> JournalEntry {
+        JournalEntry(id: id, kind: .correction, period: period, date: date, source: source, postings: [
+            Posting(.receivable(provider, from: payer), -amount), Posting(.revenue(provider), amount),
+            Posting(.expense(payer), -amount), Posting(.payable(payer, to: provider), amount),
+        ], reverses: corrects)
+    }
+
     /// `payer` pays `provider` `amount`.
     public static func payment(id: String, period: Period, date: String, source: String, payer: String, provider: String, amount: Money) -> JournalEntry {
         JournalEntry(id: id, kind: .payment, period: period, date: date, source: source, postings: [
@@ -201,6 +213,7 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
     case duplicate(String)
     case alreadySettled(Period)
     case unknownEntry(String)
+    case invalidCorrection(String)
 
     public var description: String {
         switch self {
@@ -208,6 +221,7 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .duplicate(id): return "journal entry \(id) is already in the ledger"
         case let .alreadySettled(p): return "period \(p) is already settled"
         case let .unknownEntry(id): return "no journal entry \(id)"
+        case let .invalidCorrection(why): return "invalid correction: \(why)"
         }
     }
 
@@ -221,6 +235,9 @@ public enum LedgerError: Error, Sendable, Equatable, CustomStringConvertible {
             return FHIRError(status: 409, code: "business-rule", english: description, spanish: "el periodo \(p) ya está liquidado")
         case let .unknownEntry(id):
             return FHIRError(status: 404, code: "not-found", english: description, spanish: "no existe el asiento \(id)")
+        case .invalidCorrection:
+            return FHIRError(status: 422, code: "business-rule", english: description,
+                             spanish: "corrección inválida: solo se corrige un asiento de reclamación, por un importe positivo no mayor que lo que el pagador aún debe por él")
         }
     }
 }
@@ -288,6 +305,36 @@ public struct Ledger: Sendable {
     public mutating func reverse(_ id: String, reversalID: String, period: Period, date: String, source: String) throws -> JournalEntry {
         guard let original = entry(id) else { throw LedgerError.unknownEntry(id) }
         return try post(original.reversal(id: reversalID, period: period, date: date, source: source))
+    }
+
+    /// What `payer` still owes for claim `id` after earlier corrections of it.
+    public func correctable(_ id: String) -> Money {
+        guard let e = entry(id), e.kind == .claim,
+              let owed = e.postings.first(where: { $0.account.kind == .receivable && Ledger.isInstitution($0.account.counterparty ?? "") }) else { return .zero }
+        let taken = entries.filter { $0.kind == .correction && $0.reverses == id }
+            .flatMap(\.postings).filter { $0.account == owed.account }.map(\.amount).sum()
+        return owed.amount + taken
+    }
+
+    /// Posts the correction of an accepted dispute of claim `id`: `amount` less owed by its
+    /// institution payer, in the first open period after the claim's (a settled period never
+    /// changes). Throws `unknownEntry`, or `invalidCorrection` for an amount that is not
+    /// positive or is more than what is still owed for the claim.
+    @discardableResult
+    public mutating func correct(_ id: String, correctionID: String, amount: Money, date: String, source: String) throws -> JournalEntry {
+        guard let original = entry(id) else { throw LedgerError.unknownEntry(id) }
+        guard original.kind == .claim,
+              let owed = original.postings.first(where: { $0.account.kind == .receivable && Ledger.isInstitution($0.account.counterparty ?? "") }) else {
+            throw LedgerError.invalidCorrection("\(id) is not a claim owed by an institution")
+        }
+        guard !entries.contains(where: { $0.kind == .reversal && $0.reverses == id }) else {
+            throw LedgerError.invalidCorrection("\(id) was reversed")
+        }
+        guard amount > .zero, amount <= correctable(id) else {
+            throw LedgerError.invalidCorrection("\(amount.decimal) is not in (0, \(correctable(id).decimal)] for \(id)")
+        }
+        return try post(.correction(id: correctionID, period: openPeriod(from: original.period.next), date: date, source: source,
+                                    provider: owed.account.holder, payer: owed.account.counterparty!, amount: amount, corrects: id))
     }
 
     /// The balance of `account` over every period, or only `period`'s entries.

@@ -6,7 +6,10 @@ import Trust
 /// The measures Enlace knows how to evaluate, and their logic.
 public struct MeasureEvaluator: Sendable {
     /// The shipped Measure resources (`SampleMeasures2026`).
-    public static let measures: [JSON] = (try? JSONParser.parse(SampleMeasures2026.json).arrayValue) ?? []
+    public static let measures: [JSON] = (try? shippedMeasures.get()) ?? []
+    static let shippedMeasures: Result<[JSON], KnowledgeError> = Result {
+        try FinancingKnowledge.loadResources(SampleMeasures2026.json, name: "SampleMeasures2026", type: "Measure")
+    }.mapError { $0 as? KnowledgeError ?? KnowledgeError(file: "SampleMeasures2026", problem: "\($0)", problema: "\($0)") }
 
     public enum ReportType: String, Sendable {
         case individual, subjectList = "subject-list", summary
@@ -67,6 +70,13 @@ public struct MeasureEvaluator: Sendable {
     /// Observations of the 12 months before `end`: read through `guarded`, so only what the
     /// principal may see counts.
     func evaluate(_ r: Request, guarded: GuardedRepository) async throws -> Outcome {
+        switch r.measureID {
+        case "childhood-immunization-24m": return try await childhoodImmunization(r, guarded: guarded)
+        case "continuity-of-care": return try await continuity(r, guarded: guarded)
+        case "follow-up-after-discharge-7d": return try await followUpAfterDischarge(r, guarded: guarded)
+        case "patient-experience": return try await experience(r, guarded: guarded)
+        default: break
+        }
         let (prefixes, loincs): ([String], [String]) = switch r.measureID {
         case "diabetes-hba1c-control": (["E11"], ["4548-4"])
         case "hypertension-control": (["I10"], ["8480-6", "8462-4"])

@@ -24,7 +24,7 @@ public struct SettlementResult: Sendable {
 
 extension FinancingService {
     /// The ledger as the principal sees it, read back from the resources that hold its entries
-    /// (ClaimResponses and settlement PaymentReconciliations).
+    /// (ClaimResponses, settlement PaymentReconciliations and accepted dispute Tasks).
     public func ledger(guarded: GuardedRepository) async throws -> Ledger {
         var entries: [JournalEntry] = []
         for r in try await Self.all("ClaimResponse", [], guarded: guarded) {
@@ -32,6 +32,9 @@ extension FinancingService {
         }
         for r in try await Self.all("PaymentReconciliation", [("identifier", "\(SettlementIDs.system)|")], guarded: guarded) {
             entries += try JournalExtension.entries(in: r, source: "PaymentReconciliation/\(r["id"]?.stringValue ?? "")")
+        }
+        for r in try await Self.all("Task", [("code", "\(Disputes.taskSystem)|dispute")], guarded: guarded) {
+            entries += try JournalExtension.entries(in: r, source: "Task/\(r["id"]?.stringValue ?? "")")
         }
         do { return try Ledger(replaying: entries) } catch let e as LedgerError { throw e.fhirError }
     }
@@ -61,6 +64,10 @@ extension FinancingService {
     /// the services totalled by tariff code) and a PaymentNotice of the net. A settled period is
     /// not settled again: the stored settlement is returned.
     public func settle(_ period: Period, guarded: GuardedRepository, now: Timestamp) async throws -> SettlementResult {
+        try await FinancingWriteGate.shared.run { try await self.settleAlone(period, guarded: guarded, now: now) }
+    }
+
+    func settleAlone(_ period: Period, guarded: GuardedRepository, now: Timestamp) async throws -> SettlementResult {
         var ledger = try await self.ledger(guarded: guarded)
         if ledger.settled.contains(period) {
             let stored = try await Self.all("PaymentReconciliation", [("identifier", "\(SettlementIDs.system)|")], guarded: guarded)

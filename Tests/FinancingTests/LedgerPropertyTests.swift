@@ -100,6 +100,8 @@ struct LedgerTests {
         var claims: [String: (provider: String, payer: String, patient: String, payerShare: Money, patientShare: Money, live: Bool)] = [:]
         var paid: [String: Money] = [:]      // "provider>payer" → paid
         var settledNet: [String: Money] = [:] // "a>b" (a<b) → net received by a
+        var corrected: [String: Money] = [:]  // "provider>payer" → taken back by accepted disputes
+        var correctedClaims: Set<String> = []
     }
 
     /// Random sequences of claims, payments, corrections and settlements (seeded): after every
@@ -131,7 +133,7 @@ struct LedgerTests {
                 #expect(throws: LedgerError.duplicate(id)) { try ledger.post(.claim(id: id, period: period, date: date, source: "", provider: provider,
                                                                                      payer: payer, patient: patient, payerShare: a, patientShare: b)) }
             case 5, 6:  // a correction of a live claim: reversal + new amounts
-                let live = model.claims.filter({ $0.value.live }).sorted(by: { $0.key < $1.key })
+                let live = model.claims.filter({ $0.value.live && !model.correctedClaims.contains($0.key) }).sorted(by: { $0.key < $1.key })
                 if live.isEmpty { continue }
                 let (id, c) = live[rng.int(0...(live.count - 1))]
                 try ledger.reverse(id, reversalID: "\(id)~r", period: period, date: date, source: "ClaimResponse/\(id)")
@@ -151,6 +153,24 @@ struct LedgerTests {
                 for s in statement { model.settledNet["\(s.a)>\(s.b)", default: .zero] += s.net }
                 frozen[period] = ledger.entries.filter { $0.period == period }
                 period = period.next
+            case 9:  // an accepted dispute of a settled line: a correction in the next open period
+                let lines = model.claims.filter { id, c in
+                    c.live && c.payerShare > .zero && ledger.entry(id).map { ledger.settled.contains($0.period) } == true
+                }.sorted(by: { $0.key < $1.key })
+                if lines.isEmpty { continue }
+                let (id, c) = lines[rng.int(0...(lines.count - 1))]
+                let left = ledger.correctable(id)
+                // more than what is still owed is refused, and posts nothing
+                let before = ledger.entries.count
+                #expect(throws: LedgerError.self) { try ledger.correct(id, correctionID: "corr-x-\(n)", amount: left + Money(centavos: 1), date: date, source: "") }
+                #expect(ledger.entries.count == before)
+                if left == .zero { continue }
+                let m = Money(centavos: Int64(rng.int(1...Int(left.centavos))))
+                let e = try ledger.correct(id, correctionID: "corr-\(n)", amount: m, date: date, source: "Task/\(n)")
+                #expect(!ledger.settled.contains(e.period) && e.period > ledger.entry(id)!.period, "seed \(seed): correction in \(e.period)")
+                #expect(ledger.correctable(id) == left - m)
+                model.corrected["\(c.provider)>\(c.payer)", default: .zero] += m
+                model.correctedClaims.insert(id)
             default:
                 continue
             }
@@ -165,13 +185,15 @@ struct LedgerTests {
             let live = model.claims.values.filter { $0.provider == org && $0.live }.map { $0.payerShare + $0.patientShare }.sum()
             let dead = model.claims.values.filter { $0.provider == org && !$0.live }.map { $0.payerShare + $0.patientShare }.sum()
             // reversed claims net out: revenue is live claims only
-            #expect(ledger.balance(.revenue(org)) == -live, "seed \(seed): revenue of \(org) (\(dead) reversed)")
+            let corrected = model.corrected.filter { $0.key.hasPrefix("\(org)>") }.map(\.value).sum()
+            #expect(ledger.balance(.revenue(org)) == -live + corrected, "seed \(seed): revenue of \(org) (\(dead) reversed, \(corrected) corrected)")
         }
         for a in Self.orgs { for b in Self.orgs where a < b {
             let claimsAB = model.claims.values.filter { $0.provider == a && $0.payer == b && $0.live }.map(\.payerShare).sum()
             let claimsBA = model.claims.values.filter { $0.provider == b && $0.payer == a && $0.live }.map(\.payerShare).sum()
             let outstanding = ledger.balance(.receivable(a, from: b)) - ledger.balance(.receivable(b, from: a))
             let expected = claimsAB - (model.paid["\(a)>\(b)"] ?? .zero) - claimsBA + (model.paid["\(b)>\(a)"] ?? .zero) - (model.settledNet["\(a)>\(b)"] ?? .zero)
+                - (model.corrected["\(a)>\(b)"] ?? .zero) + (model.corrected["\(b)>\(a)"] ?? .zero)
             #expect(outstanding == expected, "seed \(seed): \(a) ↔ \(b)")
             // cash moved between the two by settlements is what their statements said
             #expect(ledger.entries.filter { $0.kind == .settlement && $0.id.hasSuffix(":\(a):\(b)") }

@@ -130,4 +130,84 @@ struct FinancingHTTPTests {
             #expect(try await browser.get("/gastos", cookie: doctor).0 == .forbidden)
         }
     }
+
+    static func amount(_ totals: JSON?, _ category: String) -> Decimal {
+        guard case .number(let n)? = (totals?.arrayValue ?? []).first(where: { $0["category"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == category })?["amount"]?["value"]
+        else { return 0 }
+        return Decimal(string: n) ?? 0
+    }
+
+    /// The period a ClaimResponse's journal entry counts in.
+    static func entryPeriod(_ r: JSON) -> String? {
+        let entry = (r["extension"]?.arrayValue ?? []).first { $0["url"]?.stringValue == "https://enlace.mx/fhir/StructureDefinition/journal-entry" }
+        return (entry?["extension"]?.arrayValue ?? []).first { $0["url"]?.stringValue == "period" }?["valueString"]?.stringValue
+    }
+
+    /// The deductible race, fixed: six different claims of one patient at once under a private
+    /// plan (deductible 1,500.00, 10 % coinsurance), each an emergency visit of 1,170.00. By hand,
+    /// whatever the order: deductible 1,170.00 + 330.00 = 1,500.00 exactly; coinsurance 84.00 +
+    /// 4 × 117.00 = 552.00; the insurer pays 7,020.00 − 1,500.00 − 552.00 = 4,968.00.
+    @Test(arguments: ServerBackend.allCases)
+    func concurrentClaimsOfOnePatientUseTheDeductibleOnce(backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        try await server.run { c in
+            try await Self.setUp(c)
+            let plan = #"{"resourceType":"InsurancePlan","id":"gmm","status":"active","ownedBy":{"reference":"Organization/aseguradora"},"coverage":[{"type":{"text":"todo"},"benefit":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/benefit-scope","code":"all"}]}}]}],"plan":[{"generalCost":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/cost-type","code":"deductible"}]},"cost":{"value":1500.00,"currency":"MXN"}}],"specificCost":[{"category":{"text":"todo"},"benefit":[{"type":{"text":"costo"},"cost":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/cost-type","code":"coinsurance"}]},"value":{"value":10,"unit":"%"}}]}]}]}]}"#
+            for r in [#"{"resourceType":"Organization","id":"aseguradora","active":true,"name":"Aseguradora"}"#,
+                      #"{"resourceType":"Organization","id":"hospital","active":true,"name":"Hospital"}"#, plan,
+                      #"{"resourceType":"Patient","id":"c","active":true}"#,
+                      #"{"resourceType":"Coverage","id":"cov-c","status":"active","beneficiary":{"reference":"Patient/c"},"payor":[{"reference":"Organization/aseguradora"}],"class":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]},"value":"gmm"}]}"#] {
+                let json = try JSONParser.parse(r)
+                #expect(try await c.send(.put, "/fhir/\(json["resourceType"]!.stringValue!)/\(json["id"]!.stringValue!)", json: r).status < 300)
+            }
+            let replies = try await withThrowingTaskGroup(of: Client.Reply.self) { g in
+                for i in 0..<6 {
+                    let body = Self.claim("ded-\(i)", patient: "c", provider: "hospital", date: "2026-08-1\(i)", items: [("01.002", 1)])
+                    g.addTask { try await c.send(.post, "/fhir/Claim/$submit", json: body) }
+                }
+                var out: [Client.Reply] = []
+                for try await r in g { out.append(r) }
+                return out
+            }
+            #expect(replies.allSatisfy { $0.status == 201 }, "\(replies.map(\.text))")
+            let deductible = replies.map { Self.amount($0.json["total"], "deductible") }.reduce(0, +)
+            let benefit = replies.map { Self.amount($0.json["total"], "benefit") }.reduce(0, +)
+            #expect(deductible == Decimal(string: "1500.00")!)
+            #expect(benefit == Decimal(string: "4968.00")!)
+        }
+    }
+
+    /// The settle race, fixed: claims of one quarter submitted while the quarter is settled. Each
+    /// lands in exactly one period — Q3 if it was written before the settlement (and then it is in
+    /// the settlement's total), Q4 otherwise — so the settlement equals its Q3 claims, to the centavo.
+    @Test(arguments: ServerBackend.allCases)
+    func claimsDuringASettlementLandInOnePeriod(backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        try await server.run { c in
+            try await Self.setUp(c)
+            #expect(try await c.send(.post, "/fhir/Claim/$submit", json: Self.claim("s-0", patient: "a", provider: "imss-umf-20", date: "2026-07-01",
+                                                                               items: [("01.001", 1)])).status == 201)
+            let settled = try await withThrowingTaskGroup(of: Client.Reply?.self) { g in
+                for i in 1...6 {
+                    let body = Self.claim("s-\(i)", patient: "a", provider: "imss-umf-20", date: "2026-09-2\(i)", items: [("03.00\(1 + i % 4)", 1)])
+                    g.addTask { _ = try await c.send(.post, "/fhir/Claim/$submit", json: body); return nil }
+                }
+                g.addTask { try await c.send(.post, "/fhir/PaymentReconciliation/$settle?period=2026-Q3") }
+                var out: Client.Reply?
+                for try await r in g { if let r { out = r } }
+                return out
+            }
+            let s = try #require(settled)
+            #expect(s.status == 201, "\(s.text)")
+            let rec = try #require(s.json["entry"]?.arrayValue?.compactMap { $0["resource"] }.first { $0["resourceType"]?.stringValue == "PaymentReconciliation" })
+            guard case .number(let paid)? = rec["paymentAmount"]?["value"] else { Issue.record("no paymentAmount"); return }
+            let responses = try await c.send(.get, "/fhir/ClaimResponse?_count=100").json["entry"]?.arrayValue?.compactMap { $0["resource"] } ?? []
+            #expect(responses.count == 7)
+            let q3 = responses.filter { Self.entryPeriod($0) == "2026-Q3" }
+            #expect(q3.count + responses.filter { Self.entryPeriod($0) == "2026-Q4" }.count == 7)
+            #expect(Decimal(string: paid)! == q3.map { Self.amount($0["total"], "benefit") }.reduce(0, +))
+        }
+    }
 }

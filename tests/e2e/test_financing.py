@@ -131,3 +131,78 @@ def test_encounter_claim_adjudication_eob_seen_by_the_patient(demo, browser):
     assert "Servicio no cubierto por el plan" in text
     assert "Consulta de nutrición" in text
     assert "$907.20" in text  # the emergency visit the demo claimed: what the insurer paid
+
+
+def test_a_finished_encounter_is_claimed_and_its_eob_seen_by_the_patient(demo, browser):
+    """financing.claims: Ana's emergency visit at the private hospital, recorded and finished in one
+    transaction, becomes a Claim (institutional, CIE-10 from its Condition, items from the visit, its
+    glucose and its chest X-ray) adjudicated to her private insurer; its EOB is on *Mis gastos*."""
+    import datetime
+    import time
+    import urllib.parse
+    import urllib.request
+    token = subprocess.run([enlace_binary(), "token", "--data", demo.data_dir, "--port", str(demo.port), "--scope", "system/*.*"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+
+    def call(method, path, body=None):
+        req = urllib.request.Request(demo.base + "/fhir" + path, data=json.dumps(body).encode() if body is not None else None, method=method,
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"})
+        with urllib.request.urlopen(req) as r:
+            return json.loads(r.read())
+
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    start, end = (now - datetime.timedelta(hours=3)).isoformat().replace("+00:00", "Z"), (now - datetime.timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    enc = "urn:uuid:6f1c2a40-0000-4000-8000-00000000e2e1"
+    ana = {"reference": "Patient/demo-p001"}
+    lab = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}
+    entries = [
+        {"fullUrl": enc, "resource": {"resourceType": "Encounter", "status": "finished",
+                                      "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER"},
+                                      "subject": ana, "serviceProvider": {"reference": "Organization/hospital-santa-fe"},
+                                      "period": {"start": start, "end": end}}},
+        {"resource": {"resourceType": "Condition", "subject": ana, "encounter": {"reference": enc},
+                      "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+                      "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "J18.9"}]}}},
+        {"resource": {"resourceType": "Observation", "status": "final", "category": [lab], "subject": ana, "encounter": {"reference": enc},
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "2339-0"}]}, "effectiveDateTime": start,
+                      "valueQuantity": {"value": 180, "unit": "mg/dL", "system": "http://unitsofmeasure.org", "code": "mg/dL"}}},
+        {"resource": {"resourceType": "DiagnosticReport", "status": "final", "subject": ana, "encounter": {"reference": enc},
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "36643-5"}]}, "effectiveDateTime": start,
+                      "conclusion": "Consolidación basal derecha"}},
+    ]
+    for e in entries:
+        e["request"] = {"method": "POST", "url": e["resource"]["resourceType"]}
+    reply = call("POST", "", {"resourceType": "Bundle", "type": "transaction", "entry": entries})
+    enc_id = reply["entry"][0]["response"]["location"].split("/")[1]
+    ident = f"https://enlace.mx/fhir/sid/claim-from-care|Encounter/{enc_id}/_history/1"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        found = call("GET", "/ExplanationOfBenefit?identifier=" + urllib.parse.quote(ident, safe=""))
+        if found.get("entry"):
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError("no claim was made from the finished encounter within 30 s")
+    eob = found["entry"][0]["resource"]
+    claim_ = call("GET", "/Claim?identifier=" + urllib.parse.quote(ident, safe=""))["entry"][0]["resource"]
+    assert claim_["type"]["coding"][0]["code"] == "institutional"
+    assert claim_["diagnosis"][0]["diagnosisCodeableConcept"]["coding"][0]["code"] == "J18.9"
+    assert [i["productOrService"]["coding"][0]["code"] for i in claim_["item"]] == ["01.002", "04.002", "03.002"]
+    assert claim_["insurance"][0]["coverage"]["reference"] == "Coverage/demo-p001-cov"  # her private policy (order 1)
+    totals = {t["category"]["coding"][0]["code"]: t["amount"]["value"] for t in eob["total"]}
+    # by hand: 1,170.00 + 430.00 + 62.00 recognised; the insurer and Ana share it exactly
+    assert totals["eligible"] == 1662.00
+    assert round(totals["benefit"] + totals["patient-share"], 2) == 1662.00
+    assert eob["payment"]["amount"]["value"] == totals["benefit"]
+    assert len(call("GET", "/Claim?identifier=" + urllib.parse.quote(ident, safe=""))["entry"]) == 1
+    d = browser
+    steps = Steps(d, "financing-claims")
+    d.get(demo.base + "/gastos")
+    if "Mis gastos" not in d.title:
+        sign_in(d, demo.base, "ana", demo.users["ana"])
+        d.get(demo.base + "/gastos")
+    steps.check("mis-gastos-claimed")
+    text = d.find_element("tag name", "main").text
+    assert "Radiografía de tórax" in text
+    assert "Atención de urgencias en primer nivel" in text
+    assert f"${totals['benefit']:,.2f}" in text

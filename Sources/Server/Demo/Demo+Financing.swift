@@ -29,6 +29,7 @@ extension DemoData {
         }
         // institutions and plans
         var shared: [JSON] = BenefitPlan.samples
+        shared.append(ExperienceQuestionnaire.resource)
         shared.append(fhir(["resourceType": "Organization", "id": "imss", "active": true, "name": "Instituto Mexicano del Seguro Social",
                             "alias": ["IMSS"], "type": [["coding": [["system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "pay"]]]]]))
         shared.append(fhir(["resourceType": "Organization", "id": "issste", "active": true,
@@ -49,13 +50,15 @@ extension DemoData {
         var anaPrivate = try await guarded.read("Coverage", "\(ana)-cov").json().setting("meta", nil)
         anaPrivate = anaPrivate.setting("class", fhir([["type": ["coding": [["system": "http://terminology.hl7.org/CodeSystem/coverage-class", "code": "plan"]]],
                                                          "value": "vida-plena-gmm-basico", "name": "Gastos Médicos Básico"]]))
+        // her private policy applies first where no institution of hers serves her (financing.claims picks by Coverage.order)
+        anaPrivate = anaPrivate.setting("order", .number("1"))
         let anaIMSS = fhir(["resourceType": "Coverage", "id": "\(ana)-cov-imss", "status": "active",
                             "identifier": [["system": "https://www.imss.gob.mx/nss", "value": "32987654321", "type": ["text": "NSS"]]],
                             "type": ["coding": [["system": "https://enlace.mx/fhir/CodeSystem/esquema", "code": "imss", "display": "IMSS régimen obligatorio"]]],
                             "beneficiary": ["reference": "Patient/\(ana)"], "payor": [["reference": "Organization/imss", "display": "IMSS"]],
                             "subscriberId": "32987654321", "relationship": ["coding": [["system": "http://terminology.hl7.org/CodeSystem/subscriber-relationship", "code": "self"]]],
                             "class": [["type": ["coding": [["system": "http://terminology.hl7.org/CodeSystem/coverage-class", "code": "plan"]]], "value": "imss-regimen-obligatorio"]],
-                            "period": ["start": g.day(g.ago(3000))]])
+                            "period": ["start": g.day(g.ago(3000))], "order": 2])
         try await put([anaPrivate, anaIMSS])
 
         let service = FinancingService()

@@ -21,6 +21,58 @@ extension FHIRAPI {
         fhir.post("{type}/$evaluate-measure") { req, ctx in try await financingEvaluate(req, ctx, id: nil) }
         fhir.get("{type}/{id}/$evaluate-measure") { req, ctx in try await financingEvaluate(req, ctx, id: ctx.parameters.require("id")) }
         fhir.post("{type}/{id}/$evaluate-measure") { req, ctx in try await financingEvaluate(req, ctx, id: ctx.parameters.require("id")) }
+        // PaymentReconciliation/{id}/$dispute, Task/{id}/$resolve (docs/financing.md, "Disputes")
+        fhir.post("{type}/{id}/$dispute") { req, ctx in try await financingDispute(req, ctx, id: ctx.parameters.require("id")) }
+        fhir.post("{type}/{id}/$resolve") { req, ctx in try await financingResolve(req, ctx, id: ctx.parameters.require("id")) }
+    }
+
+    /// The named parameters of a Parameters body (value[x] of any type, as JSON), plus the query's.
+    func financingParameters(_ req: Request) async throws -> [String: JSON] {
+        var out: [String: JSON] = [:]
+        for (k, v) in try FHIRAPI.parseQuery(req.uri.query ?? "") { out[k] = .string(v) }
+        guard let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" else { return out }
+        for p in payload["parameter"]?.arrayValue ?? [] {
+            guard let n = p["name"]?.stringValue, case .object(let members) = p else { continue }
+            if let v = members.first(where: { $0.0.hasPrefix("value") })?.1 { out[n] = v }
+        }
+        return out
+    }
+
+    func financingDispute(_ req: Request, _ ctx: EnlaceRequestContext, id: String) async throws -> Response {
+        _ = try requireType(ctx, "PaymentReconciliation", operation: "$dispute")
+        ctx.audit?.interaction = "$dispute"
+        try FinancingKnowledge.check()
+        let p = try await financingParameters(req)
+        guard let line = p["line"]?["reference"]?.stringValue ?? p["line"]?.stringValue else {
+            throw FHIRError.badRequest("$dispute needs line (a Reference to the ClaimResponse disputed)", "$dispute necesita line (una Reference al ClaimResponse disputado)", code: "required")
+        }
+        guard let reason = p["reason"]?.stringValue else {
+            throw FHIRError.badRequest("$dispute needs reason (text)", "$dispute necesita reason (texto)", code: "required")
+        }
+        var item: Int?
+        if let v = p["item"] {
+            let text: String? = if case .number(let n) = v { n } else { v.stringValue }
+            guard let t = text, let n = Int(t), n > 0 else { throw FHIRError.badRequest("item must be a positive integer", "item debe ser un entero positivo", code: "value") }
+            item = n
+        }
+        let amount = try p["amount"].map { try Money(json: $0, path: "Parameters.amount") }
+        let guarded = try await guarded(ctx)
+        let (task, created) = try await FinancingService().dispute(reconciliation: id, line: line, item: item, reason: reason, amount: amount, guarded: guarded,
+                                                                   now: clock.now())
+        return FHIRResponse.json(created ? .created : .ok, task)
+    }
+
+    func financingResolve(_ req: Request, _ ctx: EnlaceRequestContext, id: String) async throws -> Response {
+        _ = try requireType(ctx, "Task", operation: "$resolve")
+        ctx.audit?.interaction = "$resolve"
+        try FinancingKnowledge.check()
+        let p = try await financingParameters(req)
+        guard let outcome = p["outcome"]?.stringValue, ["accepted", "rejected"].contains(outcome) else {
+            throw FHIRError.badRequest("$resolve needs outcome = accepted or rejected", "$resolve necesita outcome = accepted o rejected", code: "required")
+        }
+        let guarded = try await guarded(ctx)
+        let task = try await FinancingService().resolve(dispute: id, accept: outcome == "accepted", note: p["note"]?.stringValue, guarded: guarded, now: clock.now())
+        return FHIRResponse.json(.ok, task)
     }
 
     /// A resource from the body: the resource itself, or a Parameters with it as `resource`.
@@ -38,6 +90,7 @@ extension FHIRAPI {
     func financingSubmit(_ req: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
         let type = try requireType(ctx, "Claim", "CoverageEligibilityRequest", operation: "$submit")
         ctx.audit?.interaction = "$submit"
+        try FinancingKnowledge.check()
         let resource = try await financingResource(req)
         guard resource["resourceType"]?.stringValue == type else {
             throw FHIRError.badRequest("\(type)/$submit takes a \(type), not a \(resource["resourceType"]?.stringValue ?? "body without resourceType")",
@@ -57,6 +110,7 @@ extension FHIRAPI {
     func financingSettle(_ req: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
         _ = try requireType(ctx, "PaymentReconciliation", operation: "$settle")
         ctx.audit?.interaction = "$settle"
+        try FinancingKnowledge.check()
         var periodText = try FHIRAPI.parseQuery(req.uri.query ?? "").first { $0.0 == "period" }?.1
         if periodText == nil, let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" {
             periodText = (payload["parameter"]?.arrayValue ?? []).first { $0["name"]?.stringValue == "period" }?["valueString"]?.stringValue
@@ -78,6 +132,7 @@ extension FHIRAPI {
     func financingEvaluate(_ req: Request, _ ctx: EnlaceRequestContext, id: String?) async throws -> Response {
         _ = try requireType(ctx, "Measure", operation: "$evaluate-measure")
         ctx.audit?.interaction = "$evaluate-measure"
+        try FinancingKnowledge.check()
         var params = try FHIRAPI.parseQuery(req.uri.query ?? "")
         if req.method == .post, let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" {
             for p in payload["parameter"]?.arrayValue ?? [] {
@@ -127,7 +182,7 @@ extension Portal {
 }
 
 extension EnlaceServices {
-    func financingConsumers() -> [any EventConsumer] { [] }
+    func financingConsumers() -> [any EventConsumer] { [ClaimsFromCareConsumer()] }
     func financingServices(_ logger: Logger) -> [any Service] { [] }
 }
 
@@ -136,7 +191,9 @@ extension CapabilityContribution {
         CapabilityContribution(operations: [
             "Claim": [("submit", "http://hl7.org/fhir/OperationDefinition/Claim-submit")],
             "CoverageEligibilityRequest": [("submit", "https://enlace.mx/fhir/OperationDefinition/CoverageEligibilityRequest-submit")],
-            "PaymentReconciliation": [("settle", "https://enlace.mx/fhir/OperationDefinition/PaymentReconciliation-settle")],
+            "PaymentReconciliation": [("settle", "https://enlace.mx/fhir/OperationDefinition/PaymentReconciliation-settle"),
+                                      ("dispute", "https://enlace.mx/fhir/OperationDefinition/PaymentReconciliation-dispute")],
+            "Task": [("resolve", "https://enlace.mx/fhir/OperationDefinition/Task-resolve")],
             "Measure": [("evaluate-measure", "http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure")],
         ])
     }
