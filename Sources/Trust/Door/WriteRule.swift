@@ -12,4 +12,20 @@ public protocol WriteRule: Sendable {
     /// Throws to refuse the write. `new` is nil for a delete; `previous` is the version it
     /// replaces (nil on create or after a delete).
     func check(_ new: JSON?, previous: JSON?, principal: Principal) throws
+    /// True when the rule, not the role, decides who may write its types (e.g. a Subscription
+    /// is written by whoever subscribes and changed only by its owner, docs/subscriptions.md):
+    /// the role's writable types and shared-data check then do not apply to them, and the rule
+    /// must refuse in `keep` what the principal may not do.
+    var decidesWhoWrites: Bool { get }
+    /// Small records to keep with the write, in its transaction (e.g. who owns a Subscription),
+    /// as `ConsumerState.Change`s whose `kind` is the full record kind. `recorded` reads what is
+    /// kept already (kind, key). Throws to refuse the write, like `check`.
+    func keep(_ new: JSON?, previous: JSON?, id: String, principal: Principal, decision: AccessDecision,
+              recorded: (String, String) throws -> [UInt8]?) throws -> [ConsumerState.Change]
+}
+
+extension WriteRule {
+    public var decidesWhoWrites: Bool { false }
+    public func keep(_ new: JSON?, previous: JSON?, id: String, principal: Principal, decision: AccessDecision,
+                     recorded: (String, String) throws -> [UInt8]?) throws -> [ConsumerState.Change] { [] }
 }
