@@ -115,8 +115,20 @@ def start(data_dir, port=None):
 
 
 def test_every_notification_in_order_across_kill_9(data_dir):
-    receiver = Receiver()
+    receiver, alerts = Receiver(), Receiver()
     server = start(data_dir)
+    current = {"server": server, "stop": threading.Event()}
+    try:
+        run(data_dir, receiver, alerts, current)
+    finally:
+        current["stop"].set()
+        current["server"].stop()
+        receiver.http.shutdown()
+        alerts.http.shutdown()
+
+
+def run(data_dir, receiver, alerts, current):
+    server = current["server"]
     op = server.token()
     for r in [{"resourceType": "Patient", "id": "ana"}, {"resourceType": "Patient", "id": "beto"},
               {"resourceType": "CareTeam", "id": "equipo-ana", "status": "active", "subject": {"reference": "Patient/ana"},
@@ -151,6 +163,9 @@ def test_every_notification_in_order_across_kill_9(data_dir):
     status, _, sub = server.request("POST", "/Subscription", subscription(receiver.url), lopez)
     assert status == 201, sub
     sid = sub["id"]
+    # a second one: the monitoring alerts about Ana (id-only)
+    status, _, alert_sub = server.request("POST", "/Subscription", subscription(alerts.url, topic="new-alert", criteria="Flag?patient=Patient/ana", content="id-only"), lopez)
+    assert status == 201, alert_sub
     assert receiver.wait(lambda: any(n[0] == "handshake" for n in receiver.notifications()))
     assert receiver.wait(lambda: server.request("GET", f"/Subscription/{sid}", token=lopez)[2]["status"] == "active")
     assert receiver.notifications()[0][3].get("X-Receptor") == "secreto-del-receptor"
@@ -160,8 +175,7 @@ def test_every_notification_in_order_across_kill_9(data_dir):
     status, _, hidden = server.request("POST", "/Observation", observation(999, label="HIV"), op)
     assert status == 201
 
-    acknowledged, acked_at, lock, stop = [], {}, threading.Lock(), threading.Event()
-    current = {"server": server}
+    acknowledged, acked_at, lock, stop = [], {}, threading.Lock(), current["stop"]
 
     def writer():
         value = 100
@@ -178,7 +192,7 @@ def test_every_notification_in_order_across_kill_9(data_dir):
                     acked_at[body["id"]] = time.time()
             time.sleep(0.02)
 
-    t = threading.Thread(target=writer)
+    t = threading.Thread(target=writer, daemon=True)
     t.start()
     assert receiver.wait(lambda: len(receiver.events()) >= 5, 30), "notifications flow before the kill"
     before_kill = len(receiver.events())
@@ -188,73 +202,83 @@ def test_every_notification_in_order_across_kill_9(data_dir):
     restarted = start(data_dir, server.port)  # the same base URL: the subscriber's token stays good
     op = restarted.token()
     current["server"] = restarted
-    try:
-        with lock:
-            before = len(acknowledged)
-        assert receiver.wait(lambda: len(acknowledged) >= before + 10, 30), "writes go on after the restart"
-        stop.set()
-        t.join()
+    with lock:
+        before = len(acknowledged)
+    assert receiver.wait(lambda: len(acknowledged) >= before + 10, 30), "writes go on after the restart"
+    stop.set()
+    t.join()
 
-        def count():
-            status, _, b = restarted.request("GET", f"/Subscription/{sid}/$status", token=lopez)
-            assert status == 200, b
-            params = b["entry"][0]["resource"]["parameter"]
-            return int(next(p["valueString"] for p in params if p["name"] == "events-since-subscription-start"))
+    def count():
+        status, _, b = restarted.request("GET", f"/Subscription/{sid}/$status", token=lopez)
+        assert status == 200, b
+        params = b["entry"][0]["resource"]["parameter"]
+        return int(next(p["valueString"] for p in params if p["name"] == "events-since-subscription-start"))
 
-        # the matcher catches up, then the receiver has every event
-        assert receiver.wait(lambda: count() >= len(acknowledged), 30)
-        total = count()
-        assert receiver.wait(lambda: {n for n, _ in receiver.events()} >= set(range(1, total + 1)), 60), \
-            f"missing: {sorted(set(range(1, total + 1)) - {n for n, _ in receiver.events()})}"
-        received = receiver.events()
-        first_seen = []
-        focus_of = {}
-        for n, focus in received:
-            assert focus_of.setdefault(n, focus) == focus, f"event {n} was numbered for two resources"
-            if n not in first_seen:
-                first_seen.append(n)
-        assert first_seen == list(range(1, total + 1)), "in order, none missing"
-        foci = set(focus_of.values())
-        assert len(foci) == total, "no resource counted twice"
-        assert {f"Observation/{i}" for i in acknowledged} <= foci, "every acknowledged reading was notified"
-        assert total <= len(acknowledged) + 3, "only readings that were written are counted"
-        # counts never include the hidden one, and no notification names or carries it
-        # what happened, for the closing note (not asserted: timing depends on the machine)
-        arrival = {}
-        with receiver.lock:
-            for (headers, b), at in zip(receiver.bundles, receiver.times):
-                for e in b["entry"][1:]:
-                    arrival.setdefault("/".join(e["fullUrl"].split("/")[-2:]), at)
-        latencies = sorted(arrival[f"Observation/{i}"] - acked_at[i] for i in acknowledged if f"Observation/{i}" in arrival)
-        print(f"\nevents {total}, notified before kill -9 {before_kill}, received {len(received)} (re-sent {len(received) - total}), "
-              f"latency p50 {latencies[len(latencies) // 2]:.3f} s p99 {latencies[int(len(latencies) * 0.99)]:.3f} s max {latencies[-1]:.3f} s")
-        everything = " ".join(n[4] for n in receiver.notifications())
-        leaks = [n[4] for n in receiver.notifications() if hidden["id"] in n[4]]
-        assert not leaks, leaks[0][:3000]
-        assert '"value": 999' not in everything
+    # the matcher catches up, then the receiver has every event
+    assert receiver.wait(lambda: count() >= len(acknowledged), 30)
+    total = count()
+    assert receiver.wait(lambda: {n for n, _ in receiver.events()} >= set(range(1, total + 1)), 60), \
+        f"missing: {sorted(set(range(1, total + 1)) - {n for n, _ in receiver.events()})}"
+    received = receiver.events()
+    first_seen = []
+    focus_of = {}
+    for n, focus in received:
+        assert focus_of.setdefault(n, focus) == focus, f"event {n} was numbered for two resources"
+        if n not in first_seen:
+            first_seen.append(n)
+    assert first_seen == list(range(1, total + 1)), "in order, none missing"
+    foci = set(focus_of.values())
+    assert len(foci) == total, "no resource counted twice"
+    assert {f"Observation/{i}" for i in acknowledged} <= foci, "every acknowledged reading was notified"
+    assert total <= len(acknowledged) + 3, "only readings that were written are counted"
+    # counts never include the hidden one, and no notification names or carries it
+    # what happened, for the closing note (not asserted: timing depends on the machine)
+    arrival = {}
+    with receiver.lock:
+        for (headers, b), at in zip(receiver.bundles, receiver.times):
+            for e in b["entry"][1:]:
+                arrival.setdefault("/".join(e["fullUrl"].split("/")[-2:]), at)
+    latencies = sorted(arrival[f"Observation/{i}"] - acked_at[i] for i in acknowledged if f"Observation/{i}" in arrival)
+    print(f"\nevents {total}, notified before kill -9 {before_kill}, received {len(received)} (re-sent {len(received) - total}), "
+          f"latency p50 {latencies[len(latencies) // 2]:.3f} s p99 {latencies[int(len(latencies) * 0.99)]:.3f} s max {latencies[-1]:.3f} s")
+    everything = " ".join(n[4] for n in receiver.notifications())
+    leaks = [n[4] for n in receiver.notifications() if hidden["id"] in n[4]]
+    assert not leaks, leaks[0][:3000]
+    assert '"value": 999' not in everything
 
-        # the receiver goes down; $events replays what it missed, then delivery catches up by itself
-        receiver.failing = True
-        missed = []
-        for v in (301, 302, 303):
-            s, _, body = restarted.request("POST", "/Observation", observation(v), op)
-            assert s == 201
-            missed.append(f"Observation/{body['id']}")
-        assert receiver.wait(lambda: count() == total + 3, 20)
-        s, _, replay = restarted.request("GET", f"/Subscription/{sid}/$events?eventsSinceNumber={total + 1}&eventsUntilNumber={total + 3}", token=lopez)
-        assert s == 200 and replay["type"] == "history"
-        params = replay["entry"][0]["resource"]["parameter"]
-        assert next(p["valueCode"] for p in params if p["name"] == "type") == "query-event"
-        numbers = [int(next(q["valueString"] for q in p["part"] if q["name"] == "event-number")) for p in params if p["name"] == "notification-event"]
-        assert numbers == [total + 1, total + 2, total + 3]
-        assert ["/".join(e["fullUrl"].split("/")[-2:]) for e in replay["entry"][1:]] == missed
-        assert replay["entry"][1]["resource"]["valueQuantity"]["value"] == 301
-        s, _, whole = restarted.request("GET", f"/Subscription/{sid}/$events", token=lopez)
-        assert s == 200 and hidden["id"] not in json.dumps(whole)
-        assert restarted.request("GET", f"/Subscription/{sid}/$events", token=otro)[0] == 404
-        receiver.failing = False
-        assert receiver.wait(lambda: {n for n, _ in receiver.events()} >= set(range(1, total + 4)), 30), "retried after the outage"
-    finally:
-        stop.set()
-        restarted.stop()
-        receiver.http.shutdown()
+    # the receiver goes down; $events replays what it missed, then delivery catches up by itself
+    receiver.failing = True
+    missed = []
+    for v in (301, 302, 303):
+        s, _, body = restarted.request("POST", "/Observation", observation(v), op)
+        assert s == 201
+        missed.append(f"Observation/{body['id']}")
+    assert receiver.wait(lambda: count() == total + 3, 20)
+    s, _, replay = restarted.request("GET", f"/Subscription/{sid}/$events?eventsSinceNumber={total + 1}&eventsUntilNumber={total + 3}", token=lopez)
+    assert s == 200 and replay["type"] == "history"
+    params = replay["entry"][0]["resource"]["parameter"]
+    assert next(p["valueCode"] for p in params if p["name"] == "type") == "query-event"
+    numbers = [int(next(q["valueString"] for q in p["part"] if q["name"] == "event-number")) for p in params if p["name"] == "notification-event"]
+    assert numbers == [total + 1, total + 2, total + 3]
+    assert ["/".join(e["fullUrl"].split("/")[-2:]) for e in replay["entry"][1:]] == missed
+    assert replay["entry"][1]["resource"]["valueQuantity"]["value"] == 301
+    s, _, whole = restarted.request("GET", f"/Subscription/{sid}/$events", token=lopez)
+    assert s == 200 and hidden["id"] not in json.dumps(whole)
+    assert restarted.request("GET", f"/Subscription/{sid}/$events", token=otro)[0] == 404
+    receiver.failing = False
+    assert receiver.wait(lambda: {n for n, _ in receiver.events()} >= set(range(1, total + 4)), 30), "retried after the outage"
+
+    # the readings of 301-303 mg/dL opened one alert episode (a Flag and a Task), 342 continues it (one
+    # episode, no new alert); Dr. López hears of both (the filter names Flag; the Task has none: any
+    # Task alert about a patient he may see), and of nothing about the hidden 999 mg/dL reading,
+    # whose alert carries its HIV label
+    s, _, high = restarted.request("POST", "/Observation", observation(342), op)
+    assert s == 201
+    assert alerts.wait(lambda: len(alerts.events()) >= 2, 30), alerts.notifications()
+    time.sleep(1.5)
+    foci = [f for _, f in alerts.events()]
+    assert sorted(f.split("/")[0] for f in foci) == ["Flag", "Task"], foci
+    assert [n for n, _ in alerts.events()] == [1, 2]
+    flag = restarted.request("GET", "/" + next(f for f in foci if f.startswith("Flag/")), token=lopez)[2]
+    assert flag["extension"][0]["valueReference"]["reference"] == missed[0]
+    assert hidden["id"] not in json.dumps([b for _, b in alerts.bundles])
