@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "TrustTests", dependencies: ["Trust", "FHIR", "Storage", "StorageSQLite",
                                                        .product(name: "Crypto", package: "swift-crypto"),
                                                        .product(name: "_CryptoExtras", package: "swift-crypto")]),
-        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Trust", "Storage", "StorageSQLite", "FHIR"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Trust", "Storage", "StorageSQLite", "StoragePostgres", "FHIR"]),
         .testTarget(name: "PreventionTests", dependencies: ["Prevention", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "CareTests", dependencies: ["Care", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "FinancingTests", dependencies: ["Financing", "Trust", "Storage", "StorageSQLite", "FHIR"]),

@@ -63,16 +63,33 @@ public struct SubscriptionDelivery: Sendable {
         try await state.keep([.init(kind: "progress", key: id, value: Array(try JSONEncoder().encode(p)))])
     }
 
-    /// One pass over every live Subscription. Returns how many Bundles were sent successfully.
+    /// How many Subscriptions are delivered to at the same time (a slow endpoint holds up only its own).
+    public var parallel = 8
+
+    /// One pass over every live Subscription (one Bundle at most each, several endpoints at a
+    /// time, each Subscription's own in order). Returns how many Bundles were sent successfully.
     @discardableResult
     public func runOnce() async throws -> Int {
         let guarded = try await door.open(SubscriptionDelivery.principal, audit: nil)
+        let live = try await Fetch.all(guarded, "Subscription", [("status", "requested,active")], sort: "_lastUpdated")
         var sent = 0
-        for s in try await Fetch.all(guarded, "Subscription", [("status", "requested,active")], sort: "_lastUpdated") {
-            guard let id = s["id"]?.stringValue else { continue }
-            do { sent += try await deliver(s, id: id, guarded: guarded) } catch is CancellationError { throw CancellationError() } catch {
-                // one Subscription's trouble (e.g. a concurrent change) does not stop the others
-                continue
+        var start = 0
+        while start < live.count {
+            let slice = live[start..<min(live.count, start + max(1, parallel))]
+            start += slice.count
+            sent += try await withThrowingTaskGroup(of: Int.self) { group in
+                for s in slice {
+                    guard let id = s["id"]?.stringValue else { continue }
+                    group.addTask {
+                        do { return try await deliver(s, id: id, guarded: guarded) } catch is CancellationError { throw CancellationError() } catch {
+                            // one Subscription's trouble (e.g. a concurrent change) does not stop the others
+                            return 0
+                        }
+                    }
+                }
+                var n = 0
+                for try await k in group { n += k }
+                return n
             }
         }
         return sent
