@@ -174,6 +174,7 @@ def run(data_dir, receiver, alerts, current):
     # a sensitive reading (HIV label, no consent for Dr. López): never told, never counted
     status, _, hidden = server.request("POST", "/Observation", observation(999, label="HIV"), op)
     assert status == 201
+    assert server.request("GET", f"/Observation/{hidden['id']}", token=lopez)[0] == 404, "Dr. López may not read it at all"
 
     acknowledged, acked_at, lock, stop = [], {}, threading.Lock(), current["stop"]
 
