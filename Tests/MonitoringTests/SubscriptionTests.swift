@@ -266,6 +266,30 @@ struct SubscriptionTests {
     }
 }
 
+extension SubscriptionTests {
+    @Test func nothingAfterItsEndIsCountedThenItIsTurnedOff() async throws {
+        let clock = TestClock("2026-11-24T18:00:00Z")
+        let door = try SubscriptionTests.door(clock: clock)
+        try await SubscriptionTests.seed(door)
+        let endpoint = FakeEndpoint()
+        let delivery = SubscriptionDelivery(door: door, transport: endpoint, base: "https://enlace.example/fhir")
+        let s = SubscriptionTests.subscription(filter: nil).inserting("end", .string("2026-11-24T18:30:00Z"), after: "status")
+        let id = try await create(door, SubscriptionTests.dra, s)
+        try await delivery.runOnce()
+        try await write(door, [SubscriptionTests.observation("ana", 101)])
+        clock.set("2026-11-24T18:31:00Z")
+        try await write(door, [SubscriptionTests.observation("ana", 102)])
+        try await door.catchUp(SubscriptionMatcher(door: door))
+        #expect(try await SubscriptionMatcher.count(id, door: door) == 1, "the reading after the end is not its event")
+        try await delivery.runOnce()
+        try await delivery.runOnce()
+        #expect(endpoint.notifications.map(\.type) == ["handshake", "event-notification"])
+        #expect(try await door.open(SubscriptionTests.dra, audit: nil).read("Subscription", id).json()["status"]?.stringValue == "off")
+        let bad = try #require(try await refusal(door, SubscriptionTests.dra, SubscriptionTests.subscription().inserting("end", .string("2026-11-24"), after: "status")))
+        #expect(bad.status == 422 || bad.status == 400)
+    }
+}
+
 extension Sequence {
     func asyncMap<T>(_ f: (Element) async throws -> T) async rethrows -> [T] {
         var out: [T] = []

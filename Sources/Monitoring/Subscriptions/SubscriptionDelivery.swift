@@ -108,8 +108,13 @@ public struct SubscriptionDelivery: Sendable {
             p.requestedVersion = version
         }
         let t = now()
-        guard p.nextAttempt <= t else { return 0 }
         let count = try await SubscriptionMatcher.count(id, door: door)
+        // past its end: what was counted before it is delivered, then it is turned off
+        if let end = spec.end, door.clock.now() > end, count <= p.delivered {
+            try await setStatus(id, "off", error: nil, guarded: guarded)
+            return 0
+        }
+        guard p.nextAttempt <= t else { return 0 }
         let body: JSON
         var through = p.delivered
         if spec.status == "requested" {

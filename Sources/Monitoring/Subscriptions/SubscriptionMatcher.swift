@@ -102,6 +102,7 @@ public struct SubscriptionMatcher: EventConsumer {
             let previous = e.version > 1 ? try? await guarded.vread(e.type, e.id, version: String(e.version - 1)).json() : nil
             for id in subscriptions.keys.sorted() {
                 let (spec, owner) = subscriptions[id]!
+                if let end = spec.end, e.lastUpdated > end { continue }
                 guard spec.matches(e.type, new, previous: previous, owner: owner) else { continue }
                 // the owner's own access decision: a version they may not see is not their event
                 let ownerGuard: GuardedRepository

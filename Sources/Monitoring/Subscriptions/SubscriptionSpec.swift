@@ -20,6 +20,8 @@ public struct SubscriptionSpec: Sendable {
     public var heartbeatSeconds: Int?
     public var timeoutSeconds: Int
     public var maxCount: Int
+    /// `Subscription.end`: no event after it is counted, and delivery turns the Subscription `off`.
+    public var end: Timestamp?
 
     public static let defaultTimeout = 10
     public static let defaultMaxCount = 20
@@ -44,6 +46,13 @@ public struct SubscriptionSpec: Sendable {
         }
         id = resource["id"]?.stringValue ?? ""
         status = resource["status"]?.stringValue ?? ""
+        if let text = resource["end"]?.stringValue {
+            guard let end = Timestamp(instant: text) else {
+                throw SubscriptionSpec.bad("Subscription.end must be an instant with a time zone, not '\(text)'",
+                                           "Subscription.end debe ser un instante con zona horaria, no '\(text)'")
+            }
+            self.end = end
+        }
         guard let criteria = resource["criteria"]?.stringValue, !criteria.isEmpty else {
             throw SubscriptionSpec.bad("Subscription.criteria must hold a SubscriptionTopic canonical (\(SubscriptionTopics.base)…)",
                                        "Subscription.criteria debe contener el canónico de un SubscriptionTopic (\(SubscriptionTopics.base)…)")
