@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // rest-hook delivery of Subscriptions; already resolved for HummingbirdTesting
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Definitions, resource model, validation, OperationOutcome errors. No I/O.
@@ -72,6 +74,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The command line.
         .executableTarget(name: "enlace", dependencies: [
@@ -92,7 +95,7 @@ let package = Package(
         .testTarget(name: "TrustTests", dependencies: ["Trust", "FHIR", "Storage", "StorageSQLite",
                                                        .product(name: "Crypto", package: "swift-crypto"),
                                                        .product(name: "_CryptoExtras", package: "swift-crypto")]),
-        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Trust", "Storage", "StorageSQLite", "FHIR"]),
+        .testTarget(name: "MonitoringTests", dependencies: ["Monitoring", "Trust", "Storage", "StorageSQLite", "StoragePostgres", "FHIR"]),
         .testTarget(name: "PreventionTests", dependencies: ["Prevention", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "CareTests", dependencies: ["Care", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "FinancingTests", dependencies: ["Financing", "Trust", "Storage", "StorageSQLite", "FHIR"]),

@@ -28,7 +28,8 @@ struct CapabilityStatementBuilder {
             .map { .object([("code", .string($0))]) }
         let resources: [JSON] = definitions.resourceTypes.map { type in
             let params = (definitions.searchParametersByType[type] ?? [:]).values.sorted { $0.code < $1.code }
-            return .object([
+            let extensions = contributions.flatMap { $0.resourceExtensions[type] ?? [] }
+            return .object((extensions.isEmpty ? [] : [("extension", JSON.array(extensions))]) + [
                 ("type", .string(type)),
                 ("profile", .string("http://hl7.org/fhir/StructureDefinition/\(type)")),
                 ("interaction", .array(interactions)),

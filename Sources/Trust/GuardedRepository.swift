@@ -56,7 +56,7 @@ public struct GuardedRepository: Sendable {
         }
         let reading = permission == .read || permission == .search
         let allowed = reading ? decision.readableTypes : decision.writableTypes
-        if let allowed, type != "*", !allowed.contains(type) {
+        if let allowed, type != "*", !allowed.contains(type), reading || !ruledTypes.contains(type) {
             audit?.decidedBy("urn:enlace:rule:role-denied")
             throw FHIRError(status: 403, code: "forbidden",
                             english: "the role \(principal.effectiveRole.rawValue) may not \(reading ? "read" : "write") \(type)",
@@ -117,15 +117,20 @@ public struct GuardedRepository: Sendable {
         let decision = self.decision
         let template = self.provenanceTemplate
         let rules = self.writeRules
+        let ruled = self.ruledTypes
         repo.afterWrite = { tx, written in
             let now = clock.now()
             for w in written {
-                try GuardedRepository.checkWrite(w, decision: decision, tx: tx)
+                if !ruled.contains(w.resource.type) { try GuardedRepository.checkWrite(w, decision: decision, tx: tx) }
                 for rule in rules where rule.types.contains(w.resource.type) {
                     let previous = w.resource.version > 1 ? try tx.version(w.resource.type, w.resource.id, w.resource.version - 1) : nil
-                    try rule.check(w.resource.deleted ? nil : try w.resource.json(),
-                                   previous: previous.flatMap { $0.deleted ? nil : try? $0.json() }, principal: principal,
-                                   context: WriteRuleContext(tx: tx))
+                    let new = w.resource.deleted ? nil : try w.resource.json()
+                    let old = previous.flatMap { $0.deleted ? nil : try? $0.json() }
+                    try rule.check(new, previous: old, principal: principal, context: WriteRuleContext(tx: tx))
+                    for c in try rule.keep(new, previous: old, id: w.resource.id, principal: principal, decision: decision,
+                                           recorded: { try tx.record($0, $1) }) {
+                        try tx.putRecord(c.kind, c.key, c.value)
+                    }
                 }
                 audit?.touched("\(w.resource.type)/\(w.resource.id)/_history/\(w.resource.version)", patients: w.resource.compartments)
                 if !w.resource.deleted, w.resource.type != "Provenance" {
@@ -198,6 +203,9 @@ public struct GuardedRepository: Sendable {
     func saw(_ r: StoredResource) {
         audit?.touched("\(r.type)/\(r.id)/_history/\(r.version)", patients: r.compartments)
     }
+
+    /// Types whose writers a domain's rule decides (`WriteRule.decidesWhoWrites`).
+    var ruledTypes: Set<String> { Set(writeRules.filter(\.decidesWhoWrites).flatMap(\.types)) }
 
     // MARK: - interactions
 

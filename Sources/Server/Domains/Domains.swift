@@ -19,6 +19,8 @@ struct CapabilityContribution: Sendable {
     var operations: [String: [(name: String, definition: String)]] = [:]
     /// Extensions on `CapabilityStatement.rest` (e.g. the SubscriptionTopics the server supports).
     var restExtensions: [JSON] = []
+    /// Extensions on a `CapabilityStatement.rest.resource` entry, by type (e.g. the SubscriptionTopic canonicals on Subscription).
+    var resourceExtensions: [String: [JSON]] = [:]
     /// Extra `searchInclude`/`interaction` notes are not needed: every type already has every interaction.
 
     init(operations: [String: [(name: String, definition: String)]] = [:], restExtensions: [JSON] = []) {
@@ -27,7 +29,7 @@ struct CapabilityContribution: Sendable {
     }
 
     /// Every domain's contribution.
-    static var all: [CapabilityContribution] { [.monitoring, .prevention, .care, .financing, .interop] }
+    static var all: [CapabilityContribution] { [.monitoring, .prevention, .care, .financing, .interop, .subscriptions] }
 }
 
 extension FHIRAPI {
@@ -41,6 +43,7 @@ extension FHIRAPI {
         registerCare(on: fhir)
         registerFinancing(on: fhir)
         registerInterop(on: fhir)
+        registerSubscriptions(on: fhir)
     }
 }
 
@@ -82,19 +85,19 @@ extension Portal {
 extension EnlaceServices {
     /// Every domain's outbox consumers, run by `EventConsumersService`.
     func eventConsumers() -> [any EventConsumer] {
-        monitoringConsumers() + preventionConsumers() + careConsumers() + financingConsumers() + interopConsumers()
+        monitoringConsumers() + preventionConsumers() + careConsumers() + financingConsumers() + interopConsumers() + subscriptionsConsumers()
     }
 
     /// Every domain's rules on writes (`WriteRule`: e.g. the referral Task state machine), which
     /// every guard of the door applies inside the write's transaction.
     static func domainWriteRules() -> [any WriteRule] {
-        careWriteRules() + interopWriteRules()
+        careWriteRules() + interopWriteRules() + subscriptionsWriteRules()
     }
 
     /// Every domain's long-running services (e.g. Subscription delivery, Bulk export jobs), run
     /// under ServiceLifecycle beside the HTTP server; each must wait for graceful shutdown rather
     /// than return early (a service that returns ends the server).
     func domainServices(_ logger: Logger) -> [any Service] {
-        monitoringServices(logger) + preventionServices(logger) + careServices(logger) + financingServices(logger) + interopServices(logger)
+        monitoringServices(logger) + preventionServices(logger) + careServices(logger) + financingServices(logger) + interopServices(logger) + subscriptionsServices(logger)
     }
 }

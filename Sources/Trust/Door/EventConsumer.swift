@@ -75,7 +75,19 @@ public struct ConsumerState: Sendable {
         }
     }
 
-    static func recordKind(_ consumer: String, _ kind: String) -> String { "consumer:\(consumer):\(kind)" }
+    /// The record kind a consumer's `kind` of state is kept under (for a `WriteRule.keep` that
+    /// records something for a consumer, e.g. a Subscription's owner).
+    public static func recordKind(_ consumer: String, _ kind: String) -> String { "consumer:\(consumer):\(kind)" }
+
+    /// Keeps `changes` in one transaction of their own, outside any batch (a domain service's
+    /// progress that is not an outbox cursor, e.g. which notifications a Subscription endpoint
+    /// acknowledged). Not for state a batch also writes: that would race the batch.
+    public func keep(_ changes: [Change]) async throws {
+        let name = consumer
+        try await store.write { tx in
+            for c in changes { try tx.putRecord(ConsumerState.recordKind(name, c.kind), c.key, c.value) }
+        }
+    }
 
     public func value(_ kind: String, _ key: String) async throws -> [UInt8]? {
         let k = ConsumerState.recordKind(consumer, kind)

@@ -20,12 +20,25 @@ public protocol WriteRule: Sendable {
     /// PostgreSQL writes are SERIALIZABLE) — so two concurrent writes cannot both pass. The
     /// default calls `check(_:previous:principal:)`.
     func check(_ new: JSON?, previous: JSON?, principal: Principal, context: WriteRuleContext) throws
+    /// True when the rule, not the role, decides who may write its types (e.g. a Subscription
+    /// is written by whoever subscribes and changed only by its owner, docs/subscriptions.md):
+    /// the role's writable types and shared-data check then do not apply to them, and the rule
+    /// must refuse in `keep` what the principal may not do.
+    var decidesWhoWrites: Bool { get }
+    /// Small records to keep with the write, in its transaction (e.g. who owns a Subscription),
+    /// as `ConsumerState.Change`s whose `kind` is the full record kind. `recorded` reads what is
+    /// kept already (kind, key). Throws to refuse the write, like `check`.
+    func keep(_ new: JSON?, previous: JSON?, id: String, principal: Principal, decision: AccessDecision,
+              recorded: (String, String) throws -> [UInt8]?) throws -> [ConsumerState.Change]
 }
 
 extension WriteRule {
     public func check(_ new: JSON?, previous: JSON?, principal: Principal, context: WriteRuleContext) throws {
         try check(new, previous: previous, principal: principal)
     }
+    public var decidesWhoWrites: Bool { false }
+    public func keep(_ new: JSON?, previous: JSON?, id: String, principal: Principal, decision: AccessDecision,
+                     recorded: (String, String) throws -> [UInt8]?) throws -> [ConsumerState.Change] { [] }
 }
 
 /// What a `WriteRule` may read in the write's transaction: the current resources of a type that

@@ -1,0 +1,184 @@
+import FHIR
+import Foundation
+import Storage
+import Trust
+
+/// How a notification reaches a rest-hook endpoint (the server's HTTP client; a test's fake).
+public protocol NotificationTransport: Sendable {
+    /// POSTs `body` to `url` with `headers`; returns the HTTP status, or throws (unreachable, timeout).
+    func post(_ url: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Int) async throws -> Int
+}
+
+/// Delivers notifications to rest-hook endpoints (docs/subscriptions.md): the handshake of a
+/// `requested` Subscription (then `active`), the events the matcher numbered, in order, at most
+/// `maxCount` per Bundle, and heartbeats. What each endpoint acknowledged, the failures and the
+/// next attempt are kept durably (a restart or `kill -9` resumes where it was: an event is
+/// sent again only if the endpoint's acknowledgement was not recorded). A failing endpoint is
+/// retried with exponential backoff (up to `maxBackoff`) for `giveUpAfter` (hours, by default);
+/// then the Subscription goes to `error`, with the reason in `Subscription.error`, visible to its
+/// owner, who may set it back to `requested`.
+///
+/// Every event is checked again at delivery time with the owner's current access decision; a
+/// full resource is read through the owner's guard.
+public struct SubscriptionDelivery: Sendable {
+    public static let consumerName = "subscriptions.delivery"
+    public static let subject = "algorithm:subscriptions.delivery"
+
+    public let door: Door
+    public let transport: any NotificationTransport
+    public let base: String
+    public var giveUpAfter: Double = 6 * 3600
+    public var firstBackoff: Double = 1
+    public var maxBackoff: Double = 600
+
+    public init(door: Door, transport: any NotificationTransport, base: String) {
+        self.door = door
+        self.transport = transport
+        self.base = base
+    }
+
+    public static let principal = Principal(subject: subject, scopes: ScopeSet("system/Subscription.rus"), tokenID: consumerName, role: .service,
+                                            fhirUser: "Device/enlace-subscriptions")
+
+    /// Durable progress of one Subscription.
+    public struct Progress: Codable, Sendable, Equatable {
+        public var delivered = 0
+        public var failures = 0
+        public var firstFailure: Double?
+        public var nextAttempt: Double = 0
+        public var lastSent: Double = 0
+        public var lastError: String?
+        /// The Subscription version last seen `requested` (a new request resets the failures).
+        public var requestedVersion: String?
+    }
+
+    var state: ConsumerState { door.state(of: SubscriptionDelivery.consumerName) }
+
+    public func progress(_ id: String) async throws -> Progress {
+        guard let bytes = try await state.value("progress", id) else { return Progress() }
+        return (try? JSONDecoder().decode(Progress.self, from: Data(bytes))) ?? Progress()
+    }
+
+    func save(_ id: String, _ p: Progress) async throws {
+        try await state.keep([.init(kind: "progress", key: id, value: Array(try JSONEncoder().encode(p)))])
+    }
+
+    /// How many Subscriptions are delivered to at the same time (a slow endpoint holds up only its own).
+    public var parallel = 8
+
+    /// One pass over every live Subscription (one Bundle at most each, several endpoints at a
+    /// time, each Subscription's own in order). Returns how many Bundles were sent successfully.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        let guarded = try await door.open(SubscriptionDelivery.principal, audit: nil)
+        let live = try await Fetch.all(guarded, "Subscription", [("status", "requested,active")], sort: "_lastUpdated")
+        var sent = 0
+        var start = 0
+        while start < live.count {
+            let slice = live[start..<min(live.count, start + max(1, parallel))]
+            start += slice.count
+            sent += try await withThrowingTaskGroup(of: Int.self) { group in
+                for s in slice {
+                    guard let id = s["id"]?.stringValue else { continue }
+                    group.addTask {
+                        do { return try await deliver(s, id: id, guarded: guarded) } catch is CancellationError { throw CancellationError() } catch {
+                            // one Subscription's trouble (e.g. a concurrent change) does not stop the others
+                            return 0
+                        }
+                    }
+                }
+                var n = 0
+                for try await k in group { n += k }
+                return n
+            }
+        }
+        return sent
+    }
+
+    func now() -> Double { Double(door.clock.now().microseconds) / 1_000_000 }
+
+    func deliver(_ subscription: JSON, id: String, guarded: GuardedRepository) async throws -> Int {
+        guard let spec = try? SubscriptionSpec(subscription), let owner = try await SubscriptionMatcher.owner(id, door: door) else { return 0 }
+        var p = try await progress(id)
+        let version = subscription["meta"]?["versionId"]?.stringValue
+        if spec.status == "requested", p.requestedVersion != version {
+            p.failures = 0
+            p.firstFailure = nil
+            p.nextAttempt = 0
+            p.requestedVersion = version
+        }
+        let t = now()
+        let count = try await SubscriptionMatcher.count(id, door: door)
+        // past its end: what was counted before it is delivered, then it is turned off
+        if let end = spec.end, door.clock.now() > end, count <= p.delivered {
+            try await setStatus(id, "off", error: nil, guarded: guarded)
+            return 0
+        }
+        guard p.nextAttempt <= t else { return 0 }
+        let body: JSON
+        var through = p.delivered
+        if spec.status == "requested" {
+            body = SubscriptionNotification.bundle(subscription: id, topic: spec.topic.url, status: "requested", kind: .handshake, count: count, items: [],
+                                                   content: spec.content, base: base, now: door.clock.now())
+        } else if count > p.delivered {
+            through = min(count, p.delivered + spec.maxCount)
+            let events = try await SubscriptionMatcher.events(id, from: p.delivered + 1, through: through, door: door)
+            let reader = try await door.open(owner, audit: nil)
+            let items = try await SubscriptionNotification.items(events, reader: reader, content: spec.content)
+            if items.isEmpty {
+                // nothing the owner may still read: the numbers are passed, nothing is told
+                p.delivered = through
+                try await save(id, p)
+                return 0
+            }
+            body = SubscriptionNotification.bundle(subscription: id, topic: spec.topic.url, status: "active", kind: .eventNotification, count: count,
+                                                   items: items, content: spec.content, base: base, now: door.clock.now())
+        } else if let beat = spec.heartbeatSeconds, t - p.lastSent >= Double(beat) {
+            body = SubscriptionNotification.bundle(subscription: id, topic: spec.topic.url, status: "active", kind: .heartbeat, count: count, items: [],
+                                                   content: spec.content, base: base, now: door.clock.now())
+        } else {
+            return 0
+        }
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/fhir+json")]
+        headers += spec.headers
+        var failure: String?
+        do {
+            let status = try await transport.post(spec.endpoint, headers: headers, body: body.serialized(), timeout: spec.timeoutSeconds)
+            if !(200..<300).contains(status) { failure = "the endpoint answered HTTP \(status) / el punto de entrega respondió HTTP \(status)" }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            failure = "the endpoint could not be reached (\(type(of: error))) / no se pudo contactar el punto de entrega (\(type(of: error)))"
+        }
+        if let failure {
+            p.failures += 1
+            let first = p.firstFailure ?? t
+            p.firstFailure = first
+            p.lastError = failure
+            p.nextAttempt = t + min(maxBackoff, firstBackoff * pow(2, Double(min(p.failures - 1, 30))))
+            try await save(id, p)
+            if t - first >= giveUpAfter {
+                let hours = String(format: "%.1f", (t - first) / 3600)
+                try await setStatus(id, "error", error: "\(failure); \(p.failures) attempts over \(hours) h, since \(Timestamp(microseconds: Int64(first * 1_000_000)).description) / \(p.failures) intentos en \(hours) h", guarded: guarded)
+            }
+            return 0
+        }
+        p.failures = 0
+        p.firstFailure = nil
+        p.nextAttempt = 0
+        p.lastError = nil
+        p.lastSent = t
+        p.delivered = through
+        try await save(id, p)
+        if spec.status == "requested" { try await setStatus(id, "active", error: nil, guarded: guarded) }
+        return 1
+    }
+
+    /// Moves the Subscription's status (the service's own write, through its guard).
+    func setStatus(_ id: String, _ status: String, error: String?, guarded: GuardedRepository) async throws {
+        let current = try await guarded.read("Subscription", id)
+        var s = try current.json().setting("status", .string(status)).setting("meta", nil)
+        s = s.setting("error", error.map { .string($0) })
+        _ = try await guarded.update("Subscription", id, s, ifMatch: current.version)
+    }
+}
