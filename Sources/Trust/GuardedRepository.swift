@@ -124,7 +124,8 @@ public struct GuardedRepository: Sendable {
                 for rule in rules where rule.types.contains(w.resource.type) {
                     let previous = w.resource.version > 1 ? try tx.version(w.resource.type, w.resource.id, w.resource.version - 1) : nil
                     try rule.check(w.resource.deleted ? nil : try w.resource.json(),
-                                   previous: previous.flatMap { $0.deleted ? nil : try? $0.json() }, principal: principal)
+                                   previous: previous.flatMap { $0.deleted ? nil : try? $0.json() }, principal: principal,
+                                   context: WriteRuleContext(tx))
                 }
                 audit?.touched("\(w.resource.type)/\(w.resource.id)/_history/\(w.resource.version)", patients: w.resource.compartments)
                 if !w.resource.deleted, w.resource.type != "Provenance" {

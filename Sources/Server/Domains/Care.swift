@@ -24,6 +24,7 @@ extension FHIRAPI {
             return try await findPrescription(req, ctx, code: FHIRAPI.parameter(parameters, "code")?["valueString"]?.stringValue)
         }
         fhir.post("{type}/$dispense") { req, ctx in try await dispense(req, ctx) }
+        registerScheduling(on: fhir)
     }
 
     /// The parameter named `name` of a Parameters resource.
@@ -98,18 +99,18 @@ extension Portal {
 
 extension EnlaceServices {
     /// The referral Task state machine, enforced on every Task write that carries the referral code.
-    static func careWriteRules() -> [any WriteRule] { [ReferralWorkflow()] }
+    static func careWriteRules() -> [any WriteRule] { [ReferralWorkflow(), AppointmentRules()] }
     func careConsumers() -> [any EventConsumer] { [] }
     func careServices(_ logger: Logger) -> [any Service] { [] }
 }
 
 extension CapabilityContribution {
     static var care: CapabilityContribution {
-        CapabilityContribution(operations: ["MedicationRequest": [
+        CapabilityContribution(operations: CapabilityContribution.scheduling.merging(["MedicationRequest": [
             ("prescribe", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-prescribe"),
             ("find-by-code", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-find-by-code"),
             ("dispense", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-dispense"),
-        ]])
+        ]]) { a, _ in a })
     }
 }
 
