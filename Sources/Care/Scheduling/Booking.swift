@@ -147,7 +147,7 @@ public struct Booking: Sendable {
                 if end == nil || (json["end"]?.stringValue ?? "") > end! { end = json["end"]?.stringValue }
                 serviceType = serviceType ?? json["serviceType"]
                 if let s = json["schedule"]?["reference"]?.stringValue, s.hasPrefix("Schedule/"),
-                   let schedule = try? await repository.read("Schedule", String(s.dropFirst(9))).json() {
+                   let schedule = try await door.offeredSchedules(ids: [s], audit: audit).first.flatMap({ try? $0.json() }) {
                     for a in (schedule["actor"]?.arrayValue ?? []).compactMap({ $0["reference"]?.stringValue }) where !actors.contains(a) { actors.append(a) }
                 }
                 entries.append(Booking.entry("PUT", "Slot/\(slot.id)", json.setting("status", .string("busy")), ifMatch: slot.version))
@@ -202,6 +202,11 @@ public struct Booking: Sendable {
         return try await Booking.retrying {
             let stored = try await repository.read("Appointment", id)
             var a = try stored.json()
+            let before = a["status"]?.stringValue ?? ""
+            guard AppointmentRules.transitions[before]?.contains("cancelled") == true else {
+                throw FHIRError(status: 422, code: "business-rule", english: "the appointment is \(before); it can no longer be cancelled",
+                                spanish: "la cita está en estado \(before); ya no se puede cancelar", expression: ["Appointment.status"])
+            }
             a = a.setting("status", .string("cancelled"))
                 .setting("cancelationReason", .object([("text", .string(reason))]))
             var entries = [Booking.entry("PUT", "Appointment/\(id)", a, ifMatch: stored.version)]

@@ -39,7 +39,7 @@ public struct Slots: Sendable {
     /// (or the schedules named) starting in [`start`, `end`) — by default from now for 14 days —
     /// and the Schedules, as `(slots, schedules)`. Read through the asker's guard (Slot and
     /// Schedule are shared data).
-    public func find(_ f: Find, repository: GuardedRepository, now: Timestamp) async throws -> (slots: [StoredResource], schedules: [StoredResource]) {
+    public func find(_ f: Find, door: Door, repository: GuardedRepository, now: Timestamp) async throws -> (slots: [StoredResource], schedules: [StoredResource]) {
         guard !f.actors.isEmpty || !f.schedules.isEmpty else {
             throw FHIRError(status: 400, code: "required",
                             english: "$find needs whose slots: 'practitioner', 'service', 'location' or 'schedule'",
@@ -50,10 +50,7 @@ public struct Slots: Sendable {
                 throw FHIRError.badRequest("'\(name)' must be a date or dateTime, not '\(value)'", "'\(name)' debe ser una fecha o fecha y hora, no '\(value)'")
             }
         }
-        var parameters: [(String, String)] = [("active", "true"), ("_count", "200")]
-        if !f.actors.isEmpty { parameters.append(("actor", f.actors.joined(separator: ","))) }
-        if !f.schedules.isEmpty { parameters.append(("_id", f.schedules.map { Booking.id($0, "Schedule") }.joined(separator: ","))) }
-        let schedules = try await repository.search(try Slots.query("Schedule", parameters)).matches
+        let schedules = try await door.offeredSchedules(actors: f.actors, ids: f.schedules, audit: repository.audit)
         guard !schedules.isEmpty else { return ([], []) }
         let from = f.start ?? now.description
         let fromMillis = max(DateRange(from)!.low, now.microseconds / 1000)
@@ -163,8 +160,8 @@ public struct Slots: Sendable {
     /// `Schedule/{id}/$generate-slots`: creates the template's slots (conditionally, so existing
     /// ones are kept) in one transaction through the asker's guard (the clinic's administrator
     /// or an operator write shared data). Returns how many were created and how many existed.
-    public func generate(_ t: Template, schedule id: String, repository: GuardedRepository, base: String) async throws -> (created: Int, existing: Int) {
-        let schedule = try await repository.read("Schedule", id)
+    public func generate(_ t: Template, schedule id: String, door: Door, repository: GuardedRepository, base: String) async throws -> (created: Int, existing: Int) {
+        let schedule = try await door.clinicSchedule(repository.principal, id: id, audit: repository.audit)
         let slots = try slots(t, schedule: schedule)
         guard !slots.isEmpty else { return (0, 0) }
         guard slots.count <= 2000 else {

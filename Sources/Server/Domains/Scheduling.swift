@@ -62,7 +62,7 @@ extension FHIRAPI {
         let f = Slots.Find(actors: refs("practitioner", "Practitioner") + refs("service", "HealthcareService") + refs("location", "Location"),
                            schedules: refs("schedule", "Schedule"), serviceType: values(request, parameters, "service-type").first,
                            start: values(request, parameters, "start").first, end: values(request, parameters, "end").first, count: count)
-        let found = try await Slots().find(f, repository: try await guarded(ctx), now: clock.now())
+        let found = try await Slots().find(f, door: door, repository: try await guarded(ctx), now: clock.now())
         return FHIRResponse.json(.ok, try Slots.bundle(found, base: base))
     }
 
@@ -164,7 +164,7 @@ extension FHIRAPI {
                 return (parts[0], parts[1])
             }
         }
-        let (created, existing) = try await Slots().generate(t, schedule: id, repository: try await guarded(ctx), base: base)
+        let (created, existing) = try await Slots().generate(t, schedule: id, door: door, repository: try await guarded(ctx), base: base)
         let out = JSON.object([("resourceType", .string("Parameters")), ("parameter", .array([
             .object([("name", .string("created")), ("valueInteger", .number("\(created)"))]),
             .object([("name", .string("existing")), ("valueInteger", .number("\(existing)"))]),

@@ -121,6 +121,33 @@ extension Door {
         return GuardedRepository(principal: principal, decision: decision, repository: repository, audit: audit, builder: auditBuilder, clock: clock)
     }
 
+    /// The active Schedules offered by `actors` (Schedule.actor) or with these `ids`: a
+    /// Schedule of a practitioner, role, service or location — no patient among its actors —
+    /// is the clinic's public offer, read by anyone who looks for a free slot (R4 puts Schedule
+    /// in the Patient compartment by its actor, so the ordinary guard would hide it).
+    public func offeredSchedules(actors: [String] = [], ids: [String] = [], audit: AuditContext?) async throws -> [StoredResource] {
+        guard !actors.isEmpty || !ids.isEmpty else { return [] }
+        audit?.decidedBy(Door.schedulingRule)
+        var parameters: [(String, String)] = [("active", "true")]
+        if !actors.isEmpty { parameters.append(("actor", actors.joined(separator: ","))) }
+        if !ids.isEmpty { parameters.append(("_id", ids.map { $0.hasPrefix("Schedule/") ? String($0.dropFirst(9)) : $0 }.joined(separator: ","))) }
+        return try await policy.resources(store, type: "Schedule", parameters: parameters).filter { !$0.deleted && $0.compartments.isEmpty }
+    }
+
+    /// Schedule `id` for its clinic's staff to manage (generate its slots): 404 when it does not
+    /// exist or has a patient as actor, 403 unless the principal is staff of it.
+    public func clinicSchedule(_ principal: Principal, id: String, audit: AuditContext?) async throws -> StoredResource {
+        audit?.decidedBy(Door.schedulingRule)
+        guard let s = try await policy.resources(store, type: "Schedule", parameters: [("_id", id)]).first, !s.deleted, s.compartments.isEmpty else {
+            throw FHIRError.notFound("Schedule", id)
+        }
+        guard try await isStaff(principal, schedule: try s.json()) else {
+            throw FHIRError(status: 403, code: "forbidden", english: "only the staff of this schedule's clinic manage its slots",
+                            spanish: "solo el personal de la clínica de esta agenda administra sus horarios")
+        }
+        return s
+    }
+
     func isStaff(_ p: Principal, slot: JSON) async throws -> Bool {
         guard let ref = slot["schedule"]?["reference"]?.stringValue, ref.hasPrefix("Schedule/"),
               let schedule = try await policy.resources(store, type: "Schedule", parameters: [("_id", String(ref.dropFirst(9)))]).first,
