@@ -125,8 +125,9 @@ extension Door {
     /// Schedule of a practitioner, role, service or location — no patient among its actors —
     /// is the clinic's public offer, read by anyone who looks for a free slot (R4 puts Schedule
     /// in the Patient compartment by its actor, so the ordinary guard would hide it).
-    public func offeredSchedules(actors: [String] = [], ids: [String] = [], audit: AuditContext?) async throws -> [StoredResource] {
-        guard !actors.isEmpty || !ids.isEmpty else { return [] }
+    /// With `all`, every offered Schedule when no actor or id is given (the portal's list).
+    public func offeredSchedules(actors: [String] = [], ids: [String] = [], all: Bool = false, audit: AuditContext?) async throws -> [StoredResource] {
+        guard all || !actors.isEmpty || !ids.isEmpty else { return [] }
         audit?.decidedBy(Door.schedulingRule)
         var parameters: [(String, String)] = [("active", "true")]
         if !actors.isEmpty { parameters.append(("actor", actors.joined(separator: ","))) }
