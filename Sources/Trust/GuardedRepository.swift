@@ -13,7 +13,7 @@ public struct GuardedRepository: Sendable {
     public let principal: Principal
     public let decision: AccessDecision
     let repository: Repository
-    let audit: AuditContext?
+    public let audit: AuditContext?
     let builder: AuditEventBuilder?
     let clock: any Clock
     /// The request's `X-Provenance` Provenance, used for the Provenance of its writes.

@@ -107,5 +107,16 @@ import Trust
         let (q, _) = try SearchParser().parse(types: ["Task"], parameters: [("code", "https://enlace.mx/fhir/CodeSystem/care-task|referral"), ("_count", "50")])
         for r in try await store.read({ try $0.search(q) }).matches { if let s = (try? r.json())?["status"]?.stringValue { statuses.insert(s) } }
         #expect(statuses == ["accepted", "requested", "received", "rejected", "completed"])
+        // booked appointments: Ana in person and online after her referral, each on a busy slot; a cancellation freed its slot
+        let visit = try await current("Appointment", "demo-p001-cita-endocrinologia")
+        #expect(visit?["status"]?.stringValue == "booked" && visit?["basedOn"]?.arrayValue?.first?["reference"]?.stringValue == "ServiceRequest/demo-p001-ref-endo")
+        let (aq, _) = try SearchParser().parse(types: ["Appointment"], parameters: [("_count", "50")])
+        let appointments = try await store.read({ try $0.search(aq) }).matches.compactMap { try? $0.json() }
+        #expect(appointments.count == 5)
+        for a in appointments {
+            let slot = a["slot"]?.arrayValue?.first?["reference"]?.stringValue?.split(separator: "/").last.map(String.init) ?? ""
+            let expected = a["status"]?.stringValue == "cancelled" ? "free" : "busy"
+            #expect(try await current("Slot", slot)?["status"]?.stringValue == expected, "\(slot)")
+        }
     }
 }

@@ -81,5 +81,6 @@ extension DemoData {
                    "whenHandedOver": g.instant(g.ago(5)), "performer": [["actor": g.ref(DemoGenerator.pharmacy)]]]), ana),
         ]
         try await transaction(prescription, patients: [ana])
+        try await seedScheduling(g)
     }
 }

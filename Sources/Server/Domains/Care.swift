@@ -24,6 +24,7 @@ extension FHIRAPI {
             return try await findPrescription(req, ctx, code: FHIRAPI.parameter(parameters, "code")?["valueString"]?.stringValue)
         }
         fhir.post("{type}/$dispense") { req, ctx in try await dispense(req, ctx) }
+        registerScheduling(on: fhir)
     }
 
     /// The parameter named `name` of a Parameters resource.
@@ -86,30 +87,40 @@ extension Portal {
         router.get("farmacia") { req, ctx in try await page(req, ctx) { try await counterPage($0, $1, $2) } }
         router.post("farmacia") { req, ctx in try await page(req, ctx) { try await counterAction($0, $1, $2, dispense: false) } }
         router.post("farmacia/surtir") { req, ctx in try await page(req, ctx) { try await counterAction($0, $1, $2, dispense: true) } }
+        router.get("mis-citas") { req, ctx in try await page(req, ctx) { try await appointmentsPage($0, $1, $2) } }
+        router.post("mis-citas/reservar") { req, ctx in try await page(req, ctx) { try await bookSlot($0, $1, $2) } }
+        router.post("mis-citas/cancelar") { req, ctx in try await page(req, ctx) { try await cancelAppointment($0, $1, $2) } }
+        router.get("agenda") { req, ctx in
+            try await page(req, ctx) { s, r, c in
+                let started = (OAuthEndpoints.parseForm(r.uri.query ?? "") ?? [:])["iniciada"] == "1"
+                return try await agendaPage(s, r, c, notice: started ? s.strings.visitStarted : nil)
+            }
+        }
+        router.post("agenda/iniciar") { req, ctx in try await page(req, ctx) { try await startVisit($0, $1, $2) } }
     }
     func careNavigation(_ s: Session) -> [(String, String)] {
-        if s.isPatient { return [("/mis-recetas", s.strings.navPrescriptions), ("/mis-referencias", s.strings.navReferrals)] }
+        if s.isPatient { return [("/mis-recetas", s.strings.navPrescriptions), ("/mis-referencias", s.strings.navReferrals), ("/mis-citas", s.strings.navAppointments)] }
         if s.principal.effectiveRole == .pharmacy { return [("/farmacia", s.strings.navCounter)] }
-        if s.principal.effectiveRole == .practitioner { return [("/referencias-recibidas", s.strings.navInbox)] }
+        if s.principal.effectiveRole == .practitioner { return [("/referencias-recibidas", s.strings.navInbox), ("/agenda", s.strings.navAgenda)] }
         return []
     }
-    static var carePrefixes: [String] { ["/mis-recetas", "/mis-referencias", "/farmacia", "/referencias-recibidas"] }
+    static var carePrefixes: [String] { ["/mis-recetas", "/mis-referencias", "/farmacia", "/referencias-recibidas", "/mis-citas", "/agenda"] }
 }
 
 extension EnlaceServices {
     /// The referral Task state machine, enforced on every Task write that carries the referral code.
-    static func careWriteRules() -> [any WriteRule] { [ReferralWorkflow()] }
+    static func careWriteRules() -> [any WriteRule] { [ReferralWorkflow(), AppointmentRules()] }
     func careConsumers() -> [any EventConsumer] { [] }
     func careServices(_ logger: Logger) -> [any Service] { [] }
 }
 
 extension CapabilityContribution {
     static var care: CapabilityContribution {
-        CapabilityContribution(operations: ["MedicationRequest": [
+        CapabilityContribution(operations: CapabilityContribution.scheduling.merging(["MedicationRequest": [
             ("prescribe", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-prescribe"),
             ("find-by-code", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-find-by-code"),
             ("dispense", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-dispense"),
-        ]])
+        ]]) { a, _ in a })
     }
 }
 

@@ -33,6 +33,7 @@ public protocol WriteRule: Sendable {
 }
 
 extension WriteRule {
+    public func check(_ new: JSON?, previous: JSON?, principal: Principal) throws {}
     public func check(_ new: JSON?, previous: JSON?, principal: Principal, context: WriteRuleContext) throws {
         try check(new, previous: previous, principal: principal)
     }
@@ -55,5 +56,20 @@ public struct WriteRuleContext {
         options.maxCount = limit
         let (query, _) = try SearchParser(options: options).parse(types: [type], parameters: parameters + [("_count", "\(limit)"), ("_total", "none")])
         return try tx.search(query).matches.filter { !$0.deleted }.map { ($0.id, try $0.json()) }
+    }
+
+    init(tx: any StoreTransaction) { self.tx = tx }
+    init(_ tx: any StoreTransaction) { self.tx = tx }
+
+    /// The current version of `type/id`, nil if it does not exist or is deleted.
+    public func current(_ type: String, _ id: String) throws -> JSON? {
+        guard let r = try tx.current(type, id), !r.deleted else { return nil }
+        return try r.json()
+    }
+
+    /// The current resources of `type` matching `parameters` (at most 100), as `(id, JSON)`.
+    public func search(_ type: String, _ parameters: [(String, String)]) throws -> [(id: String, json: JSON)] {
+        let (query, _) = try SearchParser().parse(types: [type], parameters: parameters + [("_count", "100"), ("_total", "none")])
+        return try tx.search(query).matches.compactMap { r in (try? r.json()).map { (r.id, $0) } }
     }
 }
