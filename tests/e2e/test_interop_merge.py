@@ -58,7 +58,9 @@ def compartment(server, token, pid):
     out = {}
     for e in body.get("entry", []):
         r = e["resource"]
-        if r["resourceType"] in ("Provenance", "AuditEvent"):
+        # Provenance and AuditEvent are never rewritten; what the prevention consumers derive
+        # (recommendations, risk scores) is recomputed on their own schedule after each write
+        if r["resourceType"] in ("Provenance", "AuditEvent", "ImmunizationRecommendation", "RiskAssessment"):
             continue
         meta = {k: v for k, v in r.get("meta", {}).items() if k not in ("versionId", "lastUpdated")}
         r = {k: v for k, v in r.items() if k != "meta"}

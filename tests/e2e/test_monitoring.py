@@ -57,7 +57,7 @@ def test_ingest_is_idempotent_and_alerts_once_per_episode(server):
     # back in range: the episode closes; a new high opens exactly one more
     server.request("POST", "/Observation/$ingest-omh?patient=Patient/p-mon", [point(140, "2026-01-14T13:00:00Z")], token=token)
     assert wait_for(lambda: search(server, token, "/Flag?patient=Patient/p-mon&status=inactive"))
-    assert search(server, token, "/Task?patient=Patient/p-mon&status=cancelled")
+    assert wait_for(lambda: search(server, token, "/Task?patient=Patient/p-mon&status=cancelled"))
     server.request("POST", "/Observation/$ingest-omh?patient=Patient/p-mon",
                    [point(150, "2026-01-15T13:00:00Z", meal="fasting"), point(155, "2026-01-16T13:00:00Z", meal="fasting")], token=token)
     assert wait_for(lambda: len(search(server, token, "/Flag?patient=Patient/p-mon")) == 2)
