@@ -23,6 +23,8 @@ struct EventConsumersService: Service {
         var pause: [String: (until: Date, seconds: Double)] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             for consumer in consumers {
+                // a pass over every consumer can take long when the database is unwell: stop between consumers
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 if let p = pause[consumer.name], p.until > Date() { continue }
                 do {
                     try await door.catchUp(consumer, rounds: 20)

@@ -61,6 +61,9 @@ def postgres_processes(cluster):
 def test_readyz_follows_postgres_paused_stopped_and_back(data_dir):
     cluster = tempfile.mkdtemp(prefix="pg-reliability-readyz-")
     url = subprocess.run([os.path.join(ROOT, "scripts", "pg-cluster"), "start", cluster], check=True, capture_output=True, text=True).stdout.strip()
+    # the background services' queries on connections PostgreSQL dropped end within this, so the
+    # node stops within the test's 30 s (with the default 30 s + 2 a SIGTERM can wait longer)
+    url += ("&" if "?" in url else "?") + "query_timeout=5"
     server = None
     paused = []
     try:
