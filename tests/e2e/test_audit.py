@@ -109,8 +109,10 @@ def test_proofs_from_the_api_verify_independently(server):
     n1, n2 = head1["treeSize"], head2["treeSize"]
     assert n2 > n1 > 0
     r1, r2 = b64(head1["rootHash"]), b64(head2["rootHash"])
-    entries = get_json(server, f"/audit/entries?start=0&end={min(n2, 1000)}", token)["entries"]
-    for e in entries[:: max(1, len(entries) // 12)]:
+    # `end` is inclusive (RFC 9162 §5.6): the last leaf of the second tree is n2 - 1
+    entries = get_json(server, f"/audit/entries?start=0&end={min(n2, 1000) - 1}", token)["entries"]
+    assert entries and all(e["index"] < n2 for e in entries)
+    for e in entries[:: max(1, len(entries) // 12)] + [entries[-1]]:
         idx = e["index"]
         proof = get_json(server, f"/audit/proof/inclusion?index={idx}&treeSize={n2}", token)
         assert verify_inclusion(leaf_hash(b64(e["leaf"])), idx, n2, [b64(p) for p in proof["auditPath"]], r2), idx
