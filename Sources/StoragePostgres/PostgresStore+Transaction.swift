@@ -78,13 +78,14 @@ final class Transaction: StoreTransaction {
 
     /// The outbox is the version log: each version carries the id of the transaction that
     /// wrote it (`tx`). Versions are listed in (`tx`, `seq`) order and only when `tx` is below
-    /// the snapshot's xmin — every transaction older than that has finished — so a transaction
-    /// that took a lower sequence number but commits later is never skipped by a cursor that
-    /// already moved on (several nodes write concurrently).
+    /// the outbox barrier (`outboxBarrier`) — every transaction of this database older than that
+    /// has finished — so a transaction that took a lower sequence number but commits later is
+    /// never skipped by a cursor that already moved on (several nodes write concurrently).
     func events(after position: OutboxPosition, limit: Int) throws -> [OutboxEvent] {
         try query("""
+            \(Transaction.outboxBarrier)
             SELECT tx, seq, type, id, version, deleted, last_updated, compartments, labels FROM resource_version
-            WHERE (tx, seq) > (?, ?) AND tx < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+            WHERE (tx, seq) > (?, ?) AND tx < (SELECT b FROM barrier)
             ORDER BY tx, seq LIMIT ?
             """, [.int(position.transaction), .int(position.sequence), .int(Int64(limit))]).map { row in
             let compartments = try row.string(7)
@@ -97,13 +98,48 @@ final class Transaction: StoreTransaction {
         }
     }
 
-    /// Every transaction below the snapshot's xmin has finished; those at or above it may still
-    /// commit, so a consumer starting now starts just below xmin (it may see a few versions
+    /// Every transaction below the outbox barrier has finished; those at or above it may still
+    /// commit, so a consumer starting now starts just below it (it may see a few versions
     /// committed moments before it started, never miss one committed after).
     func latestEventPosition() throws -> OutboxPosition {
-        let xmin = try query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").first.map { try $0.int64(0) } ?? 1
-        return OutboxPosition(transaction: xmin - 1, sequence: Int64.max)
+        let barrier = try query("\(Transaction.outboxBarrier) SELECT b FROM barrier").first.map { try $0.int64(0) } ?? 1
+        return OutboxPosition(transaction: barrier - 1, sequence: Int64.max)
     }
+
+    /// A `WITH` clause defining `barrier(b)`: the lowest transaction id that may still commit
+    /// versions into the outbox. It is the snapshot's xmin, except that transactions known not
+    /// to be Enlace writers are passed over: PostgreSQL's transaction ids are cluster-wide, so
+    /// with plain xmin any long transaction that has written anything anywhere on the cluster (a
+    /// migration or a report in another database, another application, another schema) would
+    /// hold every consumer back for as long as it runs — alerts and notifications included.
+    ///
+    /// Every Enlace write runs while its session holds the writers' advisory lock
+    /// (`writerLockKey`, taken before `BEGIN` and released after `COMMIT`). An in-progress
+    /// transaction of the snapshot (`xip`) is passed over only if `pg_locks` — one consistent
+    /// copy of the lock table, read after the snapshot was taken — shows it still running (its
+    /// own `transactionid` lock) in a session that does not hold that advisory lock in this
+    /// database. A writer still running holds both; one that has finished since the snapshot
+    /// shows neither and keeps holding the barrier (its versions are not visible to this
+    /// snapshot). Lock-table transaction ids are 32-bit, the snapshot's 64-bit with the epoch:
+    /// they are compared modulo 2³² (running transactions are always within 2³¹ of each other).
+    /// Prepared (two-phase) transactions have no session and always hold the barrier.
+    /// docs/scaling.md, "The outbox on PostgreSQL".
+    static let outboxBarrier = """
+        WITH snap AS MATERIALIZED (SELECT pg_current_snapshot() AS s),
+        locks AS MATERIALIZED (SELECT locktype, mode, transactionid, pid, database, classid, objid, objsubid FROM pg_locks WHERE granted),
+        elsewhere AS MATERIALIZED (
+            SELECT t.transactionid::text::bigint AS x32 FROM locks t
+            WHERE t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.pid IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM locks w WHERE w.pid = t.pid AND w.locktype = 'advisory'
+                              AND w.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                              AND w.classid = \(PostgresStore.writerLockKey >> 32) AND w.objid = \(PostgresStore.writerLockKey & 0xFFFF_FFFF) AND w.objsubid = 1)),
+        barrier AS (
+            SELECT LEAST(pg_snapshot_xmax(s)::text::bigint,
+                         COALESCE((SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(s) AS x
+                                   WHERE (x::text::bigint % 4294967296) NOT IN (SELECT x32 FROM elsewhere)),
+                                  9223372036854775807)) AS b
+            FROM snap)
+        """
 
     func find(_ type: String, tokens: [TokenMatch], limit: Int) throws -> [String] {
         var sql = "SELECT r.id FROM resource r WHERE r.type = ? AND r.deleted = 0"
