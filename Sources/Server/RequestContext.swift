@@ -16,6 +16,9 @@ public struct EnlaceRequestContext: RequestContext {
     public var audit: AuditContext?
     /// The `X-Provenance` header of the request, if any (set by the format middleware).
     public var provenanceHeader: String?
+    /// On a CDS Hooks call, a bearer token that is not an Enlace access token: the JWT a CDS
+    /// client (an EHR) signs for the call, checked by the CDS routes (`CDSClientAuthentication`).
+    public var cdsClientJWT: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

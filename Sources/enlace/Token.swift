@@ -12,6 +12,9 @@ struct Token: AsyncParsableCommand {
         discussion: """
             Operator token:     enlace token --data ./enlace-data --scope "system/*.*" --ttl 3600
             A user's token:     enlace token --data ./enlace-data --user ana --scope "patient/*.rs"
+            For a client:       enlace token --data ./enlace-data --user dra --client ehr --scope "user/*.rs"
+                                (a user's token issued to a registered client, e.g. the one an EHR
+                                passes as fhirAuthorization when it calls CDS Hooks as a CDS client)
             The token's audience is the FHIR base URL of the server: the one `enlace serve` recorded in
             the data directory (served.json) when it started, unless --base-url, --host or --port (or
             ENLACE_BASE_URL) say otherwise.
@@ -31,6 +34,9 @@ struct Token: AsyncParsableCommand {
     @Option(name: .long, help: "Issue the token for this user, with their role and context (patient, organization, …).")
     var user: String?
 
+    @Option(name: .long, help: "With --user: issue the token to this registered client (`enlace clients add`) instead of the CLI.")
+    var client: String?
+
     @Option(name: .long, help: "Server host the token is for, to build the audience (env ENLACE_HOST).")
     var host: String?
 
@@ -46,6 +52,7 @@ struct Token: AsyncParsableCommand {
         if let port { config.port = port }
         // the audience of the server serving this data directory, as `serve` recorded it
         ServedBaseURL.apply(to: &config, explicitHostOrPort: host != nil || port != nil)
+        if client != nil, user == nil { throw ValidationError("--client needs --user: it names the client a user's token is issued to") }
         let scopes = ScopeSet(scope)
         guard !scopes.scopes.isEmpty else {
             throw ValidationError("--scope '\(scope)' grants nothing; use SMART scopes such as \"system/*.*\" or \"system/Patient.rs\"")
@@ -64,7 +71,11 @@ struct Token: AsyncParsableCommand {
             guard !ScopeSet(granted).scopes.isEmpty else {
                 throw ValidationError("--scope '\(scope)' grants nothing to a \(account.role) user (system/ scopes are for operators and backend services)")
             }
-            let issued = try identity.issueToken(for: account, scope: granted, patient: nil, clientID: "enlace-cli", authority: authority, ttl: ttl)
+            if let client {
+                guard let registered = try await identity.client(client) else { throw ValidationError("no client '\(client)' is registered (enlace clients list)") }
+                guard !registered.disabled else { throw ValidationError("client '\(client)' is disabled") }
+            }
+            let issued = try identity.issueToken(for: account, scope: granted, patient: nil, clientID: client ?? "enlace-cli", authority: authority, ttl: ttl)
             try await recordIssuance(principal: Principal(claims: issued.claims))
             print(issued.token)
             return

@@ -130,6 +130,63 @@ def test_duplicate_hba1c_is_caught_at_order_sign_and_hidden_from_who_may_not_see
     assert mine[0]["reason"][0]["text"] == "Cambio clínico" and mine[0]["agent"][0]["who"]["reference"] == "Practitioner/dra"
 
 
+def test_an_ehr_calls_cds_hooks_as_a_cds_client_with_a_jwt_made_by_pyjwt(server):
+    """CDS Hooks 2.0, "Trusting CDS Clients": the EHR signs each call (PyJWT, ES384) and passes its
+    user's Enlace token in fhirAuthorization; feedback signed by the EHR is the user's decision."""
+    import time
+    import jwt  # PyJWT
+    from cryptography.hazmat.primitives.asymmetric import ec
+    op = server.token()
+    seed(server, op, BASE)
+    day = recent_a1c(server, op)
+    key = ec.generate_private_key(ec.SECP384R1())
+    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    public.update(kid="ehr-1", alg="ES384", use="sig")
+    jwks = os.path.join(server.data_dir, "ehr-jwks.json")
+    with open(jwks, "w") as f:
+        json.dump({"keys": [public]}, f)
+    # the client registry is the server's database (on PostgreSQL, not the data directory's SQLite)
+    database = server.extra[server.extra.index("--database"):][:2] if "--database" in server.extra else []
+    cli("clients", "add", "--data", server.data_dir, *database, "--client-id", "ehr", "--name", "Expediente del hospital",
+        "--jwks-file", jwks, "--scope", "user/*.cruds")
+    cli("users", "add", "--data", server.data_dir, *database, "--username", "dra", "--role", "practitioner", "--practitioner", "Practitioner/dra",
+        "--organization", "Organization/umf", "--password-stdin", input="una-contraseña-muy-larga\n")
+    dra = cli("token", "--data", server.data_dir, *database, "--port", str(server.port), "--user", "dra", "--client", "ehr", "--scope", "user/*.cruds")
+    root = f"http://127.0.0.1:{server.port}"
+
+    def signed(aud):
+        now = int(time.time())
+        return jwt.encode({"iss": "ehr", "sub": "ehr", "aud": aud, "iat": now, "exp": now + 60, "jti": str(uuid.uuid4())},
+                          key, algorithm="ES384", headers={"kid": "ehr-1", "typ": "JWT"})
+
+    draft = {"resourceType": "ServiceRequest", "id": "draft-1", "status": "draft", "intent": "order",
+             "code": {"coding": [{"system": "http://loinc.org", "code": "4548-4"}]}, "subject": {"reference": "Patient/ana"}}
+    hook = {"hook": "order-sign", "hookInstance": str(uuid.uuid4()), "fhirServer": server.base,
+            "fhirAuthorization": {"access_token": dra, "token_type": "Bearer", "expires_in": 300, "scope": "user/*.rs", "subject": "enlace-cds"},
+            "context": {"userId": "Practitioner/dra", "patientId": "ana",
+                        "draftOrders": {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": draft}]}}}
+    token = signed(f"{root}/cds-services/enlace-order-sign")
+    status, body = call(server, "POST", "/cds-services/enlace-order-sign", hook, token=token)
+    assert status == 200, body
+    [card] = body["cards"]
+    assert card["source"]["topic"]["code"] == "duplicate-study" and "7.8 %" in card["detail"] and day in card["detail"]
+    # the same JWT again, one for another service, and no user token: 401 OperationOutcomes
+    status, again = call(server, "POST", "/cds-services/enlace-order-sign", hook, token=token)
+    assert status == 401 and again["resourceType"] == "OperationOutcome" and "jti" in json.dumps(again)
+    assert call(server, "POST", "/cds-services/enlace-order-sign", hook, token=signed(f"{root}/cds-services/enlace-patient-view"))[0] == 401
+    anonymous = {k: v for k, v in hook.items() if k != "fhirAuthorization"}
+    status, why = call(server, "POST", "/cds-services/enlace-order-sign", anonymous, token=signed(f"{root}/cds-services/enlace-order-sign"))
+    assert status == 401 and "fhirAuthorization" in json.dumps(why)
+    feedback = {"feedback": [{"card": card["uuid"], "outcome": "accepted", "outcomeTimestamp": "2026-11-24T12:00:00Z"}]}
+    status, ok = call(server, "POST", "/cds-services/enlace-order-sign/feedback", feedback,
+                      token=signed(f"{root}/cds-services/enlace-order-sign/feedback"))
+    assert status == 200, ok
+    _, _, prov = server.request("GET", "/Provenance?patient=Patient/ana&_count=100", token=op)
+    mine = [e["resource"] for e in prov.get("entry", []) if e["resource"].get("policy") == ["urn:enlace:cds-service:enlace-order-sign"]]
+    assert len(mine) == 1 and mine[0]["activity"]["coding"][0]["code"] == "accepted"
+    assert mine[0]["agent"][0]["who"]["reference"] == "Practitioner/dra"
+
+
 def test_referral_states_scoped_access_and_withdrawal(server):
     op = server.token()
     seed(server, op, BASE)

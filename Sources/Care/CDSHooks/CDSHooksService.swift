@@ -20,7 +20,7 @@ public struct CDSHooksService: Sendable {
 
     /// The cards for `request` to `service`, remembered for feedback.
     public func evaluate(_ service: CDSCatalogue.Service, _ request: CDSRequest, repository: GuardedRepository, now: Timestamp,
-                         language: Language) async throws -> [Card] {
+                         language: Language, client: String? = nil) async throws -> [Card] {
         var cards: [Card] = []
         switch service.id {
         case CDSCatalogue.duplicateStudies:
@@ -34,7 +34,7 @@ public struct CDSHooksService: Sendable {
         default:
             cards = []
         }
-        await issued.remember(cards, service: service.id, subject: repository.principal.subject, at: now)
+        await issued.remember(cards, service: service.id, principal: repository.principal, client: client, at: now)
         return cards
     }
 
@@ -85,6 +85,10 @@ public actor IssuedCards {
         public var issuedAt: Timestamp
         public var overrideReasons: [String]
         public var suggestions: [String]
+        /// Who the card was computed for, and the CDS client (an EHR) that asked, if one did:
+        /// feedback signed by that client is recorded as this principal's decision.
+        public var principal: Principal? = nil
+        public var client: String? = nil
     }
 
     private var cards: [String: Issued] = [:]
@@ -93,11 +97,11 @@ public actor IssuedCards {
 
     public init(capacity: Int = 20_000) { self.capacity = capacity }
 
-    func remember(_ issued: [Card], service: String, subject: String, at now: Timestamp) {
+    func remember(_ issued: [Card], service: String, principal: Principal, client: String?, at now: Timestamp) {
         for c in issued {
-            cards[c.uuid] = Issued(service: service, subject: subject, patient: c.patient, summary: c.summary, indicator: c.indicator.rawValue,
+            cards[c.uuid] = Issued(service: service, subject: principal.subject, patient: c.patient, summary: c.summary, indicator: c.indicator.rawValue,
                                    topic: c.sourceTopic?.code, orders: c.orders, issuedAt: now, overrideReasons: c.overrideReasons.map(\.code),
-                                   suggestions: c.suggestions.map(\.uuid))
+                                   suggestions: c.suggestions.map(\.uuid), principal: principal, client: client)
             order.append(c.uuid)
         }
         if order.count > capacity {
@@ -109,6 +113,12 @@ public actor IssuedCards {
     /// The card `uuid` if it was issued by `service` to `subject`.
     public func card(_ uuid: String, service: String, subject: String) -> Issued? {
         guard let c = cards[uuid], c.service == service, c.subject == subject else { return nil }
+        return c
+    }
+
+    /// A card `service` issued on a call signed by the CDS client `client`.
+    public func card(_ uuid: String, service: String, client: String) -> Issued? {
+        guard let c = cards[uuid], c.service == service, c.client == client else { return nil }
         return c
     }
 }

@@ -78,7 +78,7 @@ extension Portal {
     func registerCarePages(on router: Router<EnlaceRequestContext>) {
         // the CDS Hooks service lives at the server's root (`/cds-services`), beside the portal,
         // and authenticates with the bearer-token middleware like the FHIR API (docs/care.md)
-        CDSHooksRoutes(door: services.door, configuration: services.configuration).register(on: router)
+        CDSHooksRoutes(door: services.door, configuration: services.configuration, authority: services.authority).register(on: router)
         router.get("mis-recetas") { req, ctx in try await page(req, ctx) { try await prescriptionsPage($0, $1, $2) } }
         router.get("mis-referencias") { req, ctx in try await page(req, ctx) { try await referralsPage($0, $1, $2) } }
         router.post("mis-referencias/cancelar") { req, ctx in try await page(req, ctx) { try await cancelReferral($0, $1, $2) } }
@@ -126,17 +126,21 @@ extension CapabilityContribution {
 
 /// `GET /cds-services` (discovery), `POST /cds-services/{id}` (a hook call) and
 /// `POST /cds-services/{id}/feedback` (CDS Hooks 2.0, https://cds-hooks.hl7.org/2.0/). A call
-/// is answered with cards computed through the guarded repository of the bearer token's
-/// principal; feedback is written as Provenance through the same door.
+/// is answered with cards computed through the guarded repository of the user's principal —
+/// the bearer token's, or, when an EHR calls as a CDS client with its own signed JWT, the one of
+/// the Enlace token in `fhirAuthorization` (`CDSClientAuthentication`); feedback is written as
+/// Provenance through the same door.
 struct CDSHooksRoutes: Sendable {
     let door: Door
     let configuration: ServerConfiguration
     let service: CDSHooksService
+    let clients: CDSClientAuthentication
 
-    init(door: Door, configuration: ServerConfiguration) {
+    init(door: Door, configuration: ServerConfiguration, authority: TokenAuthority) {
         self.door = door
         self.configuration = configuration
         service = CDSHooksService(accessRequestURL: configuration.oauthBase + "/solicitar-acceso")
+        clients = CDSClientAuthentication(door: door, authority: authority, configuration: configuration)
     }
 
     func register(on router: Router<EnlaceRequestContext>) {
@@ -154,10 +158,17 @@ struct CDSHooksRoutes: Sendable {
         return s
     }
 
-    func guarded(_ ctx: EnlaceRequestContext) async throws -> GuardedRepository {
-        guard let principal = ctx.principal else {
+    /// The signed CDS client JWT of this call, or a 401 (a call without any bearer token was
+    /// already refused by the authentication middleware).
+    func clientJWT(_ ctx: EnlaceRequestContext) throws -> String {
+        guard let jwt = ctx.cdsClientJWT else {
             throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación")
         }
+        return jwt
+    }
+
+    func open(_ principal: Principal, _ ctx: EnlaceRequestContext) async throws -> GuardedRepository {
+        ctx.audit?.principal = principal
         return try await door.open(principal, audit: ctx.audit)
     }
 
@@ -180,18 +191,44 @@ struct CDSHooksRoutes: Sendable {
 
     func call(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
         let s = try known(ctx)
-        let parsed = try CDSRequest(json: try await body(request), service: s)
+        let json = try await body(request)
+        var client: OAuthClient?
+        let principal: Principal
+        if let p = ctx.principal {
+            principal = p
+        } else {
+            let signed = try await clients.client(try clientJWT(ctx), audiences: clients.audiences(service: s.id, feedback: false))
+            principal = try await clients.user(json, client: signed)
+            client = signed
+        }
+        let parsed = try CDSRequest(json: json, service: s)
         ctx.audit?.concerns(parsed.patientID)
-        let repository = try await guarded(ctx)
+        let repository = try await open(principal, ctx)
         let language = Language(acceptLanguage: request.headers[.acceptLanguage])
-        let cards = try await service.evaluate(s, parsed, repository: repository, now: door.clock.now(), language: language)
+        let cards = try await service.evaluate(s, parsed, repository: repository, now: door.clock.now(), language: language, client: client?.clientID)
         return FHIRResponse.json(.ok, CDSHooksService.response(cards))
     }
 
     func feedback(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
         let s = try known(ctx)
-        let parsed = try CDSFeedback(json: try await body(request))
-        let repository = try await guarded(ctx)
+        let json = try await body(request)
+        let principal: Principal
+        if let p = ctx.principal {
+            principal = p
+        } else {
+            // signed by a CDS client: the decision of the user the card was computed for
+            let signed = try await clients.client(try clientJWT(ctx), audiences: clients.audiences(service: s.id, feedback: true))
+            let first = try CDSFeedback(json: json).items[0].card
+            guard let card = await service.issued.card(first, service: s.id, client: signed.clientID), let p = card.principal else {
+                throw FHIRError(status: 404, code: "not-found",
+                                english: "feedback[0]: no card \(first) was issued by \(s.id) to a call of the client \(signed.clientID) (cards are remembered by the node that issued them)",
+                                spanish: "feedback[0]: \(s.id) no emitió la tarjeta \(first) en una llamada del cliente \(signed.clientID) (las tarjetas las recuerda el nodo que las emitió)",
+                                expression: ["feedback[0].card"])
+            }
+            principal = p
+        }
+        let parsed = try CDSFeedback(json: json)
+        let repository = try await open(principal, ctx)
         let refs = try await parsed.record(service: s.id, issued: service.issued, repository: repository, now: door.clock.now())
         return FHIRResponse.json(.ok, OperationOutcome.information("feedback stored as \(refs.joined(separator: ", "))",
                                                             "retroalimentación guardada como \(refs.joined(separator: ", "))"))

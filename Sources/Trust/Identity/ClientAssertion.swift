@@ -72,12 +72,21 @@ public enum ClientAssertion {
     /// `iss` = `sub` = client id, `aud` = token URL, `exp` in the future and at most 5 minutes
     /// ahead, a `jti`. The caller must still check `jti` was not used before.
     public static func verify(_ assertion: String, client: OAuthClient, tokenURL: String, now: Int64) async throws(Failure) -> Verified {
+        try await verify(assertion, client: client, audience: tokenURL, audienceName: "the token URL", what: "client assertion", now: now)
+    }
+
+    /// The same checks for a JWT the client signs to call something else, e.g. a CDS Hooks call
+    /// (https://cds-hooks.hl7.org/2.0/#trusting-cds-clients: `iss`, `sub` = the client id, `aud` =
+    /// the CDS service URL, `exp` at most 5 minutes ahead, `jti`). `audienceName` and `what` name
+    /// the audience and the token in the refusals.
+    public static func verify(_ assertion: String, client: OAuthClient, audience tokenURL: String, audienceName: String, what: String,
+                              now: Int64) async throws(Failure) -> Verified {
         guard let jwks = client.jwks, let keys = try? ClientAssertion.keys(fromJWKS: jwks), !keys.isEmpty else {
             throw .invalid("the client has no registered JWKS")
         }
         guard assertion.utf8.count < 16_384, TokenAuthority.isCompactJWS(assertion), let header = TokenAuthority.header(assertion),
-              let alg = header["alg"]?.stringValue, header["crit"] == nil else { throw .invalid("the client assertion is not a well-formed JWT") }
-        guard ["ES384", "RS384"].contains(alg) else { throw .invalid("client assertions must be signed ES384 or RS384, not '\(alg)'") }
+              let alg = header["alg"]?.stringValue, header["crit"] == nil else { throw .invalid("the \(what) is not a well-formed JWT") }
+        guard ["ES384", "RS384"].contains(alg) else { throw .invalid("a \(what) must be signed ES384 or RS384, not '\(alg)'") }
         // only the keys of the header's algorithm: an EC key never verifies "RS384", nor the reverse
         let collection = JWTKeyCollection()
         for key in keys where key.algorithm == alg { _ = try? await collection.add(jwk: key.jwk) }
@@ -85,20 +94,20 @@ public enum ClientAssertion {
         do {
             payload = try await collection.verify(assertion, as: Payload.self, iteratingKeys: true)
         } catch let e as JWTError where e.errorType == .malformedToken {
-            throw .invalid("the client assertion is not a well-formed JWT")
+            throw .invalid("the \(what) is not a well-formed JWT")
         } catch {
-            throw .invalid("the client assertion signature does not verify with the client's JWKS")
+            throw .invalid("the \(what) signature does not verify with the client's JWKS")
         }
         guard payload.iss?.value == client.clientID, payload.sub?.value == client.clientID else {
-            throw .invalid("the client assertion's iss and sub must both be the client id")
+            throw .invalid("the \(what)'s iss and sub must both be the client id")
         }
-        do { try payload.aud?.verifyIntendedAudience(includes: tokenURL) } catch { throw .invalid("the client assertion's aud must be the token URL \(tokenURL)") }
-        guard payload.aud != nil else { throw .invalid("the client assertion's aud must be the token URL \(tokenURL)") }
-        guard let expiry = payload.exp else { throw .invalid("the client assertion has no exp") }
-        do { try expiry.verifyNotExpired(currentDate: Date(timeIntervalSince1970: TimeInterval(now))) } catch { throw .invalid("the client assertion has expired") }
+        do { try payload.aud?.verifyIntendedAudience(includes: tokenURL) } catch { throw .invalid("the \(what)'s aud must be \(audienceName) \(tokenURL)") }
+        guard payload.aud != nil else { throw .invalid("the \(what)'s aud must be \(audienceName) \(tokenURL)") }
+        guard let expiry = payload.exp else { throw .invalid("the \(what) has no exp") }
+        do { try expiry.verifyNotExpired(currentDate: Date(timeIntervalSince1970: TimeInterval(now))) } catch { throw .invalid("the \(what) has expired") }
         let exp = Int64(expiry.value.timeIntervalSince1970)
-        guard exp <= now + 300 else { throw .invalid("the client assertion's exp is more than 5 minutes ahead") }
-        guard let jti = payload.jti?.value, !jti.isEmpty, jti.count <= 256 else { throw .invalid("the client assertion has no jti") }
+        guard exp <= now + 300 else { throw .invalid("the \(what)'s exp is more than 5 minutes ahead") }
+        guard let jti = payload.jti?.value, !jti.isEmpty, jti.count <= 256 else { throw .invalid("the \(what) has no jti") }
         return Verified(clientID: client.clientID, tokenID: jti, expires: exp)
     }
 }

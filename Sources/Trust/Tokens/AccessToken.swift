@@ -240,7 +240,7 @@ public struct TokenAuthority: Sendable {
 
     /// Three non-empty base64url parts (the signature may not be empty either): no padding, no
     /// whitespace, no fourth part.
-    static func isCompactJWS(_ token: String) -> Bool {
+    public static func isCompactJWS(_ token: String) -> Bool {
         var parts = 1
         var partLength = 0
         for c in token.utf8 {
