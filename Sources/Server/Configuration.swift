@@ -49,11 +49,15 @@ public struct ServerConfiguration: Sendable {
     public var requireTOTPForStaff: Bool = true
     /// PBKDF2-HMAC-SHA256 iterations for new password hashes (tests lower it for speed).
     public var passwordIterations: Int = 210_000
+    /// How long a finished Bulk Data export's files are kept, seconds (env
+    /// `ENLACE_BULK_EXPORT_RETENTION_SECONDS`; default one hour; docs/interop.md#bulk-data-export).
+    public var bulkExportRetentionSeconds: Double = 3600
 
     public init() {}
 
     /// Reads `ENLACE_HOST`, `ENLACE_PORT`, `ENLACE_DATA`, `ENLACE_DATABASE_URL`, `ENLACE_BASE_URL`,
-    /// `ENLACE_MAX_BODY_BYTES` over the defaults.
+    /// `ENLACE_MAX_BODY_BYTES`, `ENLACE_BREAK_THE_GLASS_MINUTES`, `ENLACE_BULK_EXPORT_RETENTION_SECONDS`
+    /// over the defaults.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> ServerConfiguration {
         var c = ServerConfiguration()
         if let v = env["ENLACE_HOST"] { c.host = v }
@@ -62,6 +66,7 @@ public struct ServerConfiguration: Sendable {
         if let v = env["ENLACE_DATABASE_URL"], !v.isEmpty { c.databaseURL = v }
         if let v = env["ENLACE_BASE_URL"] { c.baseURL = v }
         if let v = env["ENLACE_MAX_BODY_BYTES"], let n = Int(v) { c.maxBodyBytes = n }
+        if let v = env["ENLACE_BULK_EXPORT_RETENTION_SECONDS"], let s = Double(v), s > 0, s <= 30 * 24 * 3600 { c.bulkExportRetentionSeconds = s }
         if let v = env["ENLACE_BREAK_THE_GLASS_MINUTES"], let m = Double(v), m > 0, m <= 7 * 24 * 60 {
             c.privacy.breakTheGlassSeconds = Int64((m * 60).rounded())
         }

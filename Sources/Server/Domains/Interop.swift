@@ -19,7 +19,9 @@ extension FHIRAPI {
         fhir.post("{type}/$unmerge") { req, ctx in try await merge(req, ctx, undo: true) }
         fhir.get("{type}/$duplicates") { req, ctx in try await duplicates(req, ctx) }
         fhir.get("{type}/{id}/$summary") { req, ctx in try await summary(req, ctx) }
-        fhir.get("{type}/$export") { req, ctx in try await exportKickOff(req, ctx) }
+        fhir.get("$export") { req, ctx in try await exportKickOff(req, ctx, level: .system) }
+        fhir.get("{type}/$export") { req, ctx in try await exportKickOff(req, ctx, level: .patient) }
+        fhir.get("{type}/{id}/$export") { req, ctx in try await exportKickOff(req, ctx, level: .group) }
         fhir.get("$export-status/{job}") { req, ctx in try await exportStatus(req, ctx) }
         fhir.delete("$export-status/{job}") { req, ctx in try await exportCancel(req, ctx) }
         fhir.get("$export-file/{job}/{file}") { req, ctx in try await exportFile(req, ctx) }
@@ -29,6 +31,7 @@ extension FHIRAPI {
     }
 
     var exportRoot: String { configuration.dataDirectory + "/bulk-export" }
+    var exportRetention: Double { configuration.bulkExportRetentionSeconds }
 
     /// The request's principal; 401 without one. For the routes that read no patient data
     /// through a guard of their own (terminology) or check the job's owner (export status, files).
@@ -39,11 +42,17 @@ extension FHIRAPI {
         return principal
     }
 
-    /// `Patient/$export` kick-off (https://hl7.org/fhir/uv/bulkdata/export.html#bulk-data-kick-off-request):
-    /// needs `Prefer: respond-async`; answers 202 with `Content-Location` (the status URL) and
-    /// runs the job in the background through the caller's guard (`BulkExport`).
-    func exportKickOff(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
-        _ = try requireType(context, "Patient", operation: "$export")
+    /// `[base]/$export`, `Patient/$export` and `Group/[id]/$export` kick-off
+    /// (https://hl7.org/fhir/uv/bulkdata/export.html#bulk-data-kick-off-request): needs
+    /// `Prefer: respond-async`; answers 202 with `Content-Location` (the status URL) and runs the
+    /// job in the background through the caller's guard (`BulkExport`). A Group is read through
+    /// the guard first: one the caller may not read answers 404, exactly like an unknown one.
+    func exportKickOff(_ request: Request, _ context: EnlaceRequestContext, level: ExportLevel) async throws -> Response {
+        switch level {
+        case .patient: _ = try requireType(context, "Patient", operation: "$export")
+        case .group: _ = try requireType(context, "Group", operation: "$export")
+        case .system: break
+        }
         let principal = try authenticated(context)
         guard (request.headers[.prefer] ?? "").lowercased().contains("respond-async") else {
             throw FHIRError.badRequest("a Bulk Data export needs the header 'Prefer: respond-async'",
@@ -55,13 +64,40 @@ extension FHIRAPI {
         context.audit?.interaction = "$export"
         // the decision (and its refusal for a role that may read nothing of a patient) before the job
         let guarded = try await guarded(context)
-        guard guarded.decision.readableTypes.map({ $0.contains("Patient") }) ?? true else {
-            throw FHIRError(status: 403, code: "forbidden", english: "this role may not export patient data",
-                            spanish: "este rol no puede exportar datos de pacientes")
+        let now = clock.now()
+        BulkExport.sweepExpired(root: exportRoot, now: now, retention: exportRetention)
+        var exportLevel = BulkExport.Level.patient
+        var members: [String] = []
+        var path = "/Patient/$export"
+        switch level {
+        case .system:
+            exportLevel = .system
+            path = "/$export"
+            guard guarded.decision.readableTypes.map({ !$0.isEmpty }) ?? true else {
+                throw FHIRError(status: 403, code: "forbidden", english: "this role may not export data", spanish: "este rol no puede exportar datos")
+            }
+        case .patient:
+            guard guarded.decision.readableTypes.map({ $0.contains("Patient") }) ?? true else {
+                throw FHIRError(status: 403, code: "forbidden", english: "this role may not export patient data",
+                                spanish: "este rol no puede exportar datos de pacientes")
+            }
+        case .group:
+            let id = try context.parameters.require("id")
+            let group: JSON
+            do {
+                group = try await guarded.read("Group", id).json()
+            } catch let e as FHIRError where [403, 404, 410].contains(e.status) {
+                throw FHIRError(status: 404, code: "not-found", english: "Group/\(id) is not known or you may not read it",
+                                spanish: "No se encontró Group/\(id) o no puede leerlo")
+            }
+            exportLevel = .group(id)
+            members = BulkExport.members(of: group, base: base)
+            path = "/Group/\(id)/$export"
         }
         let parameters = try FHIRAPI.parseQuery(request.uri.query ?? "").filter { !["_format", "_pretty"].contains($0.0) }
-        let url = base + "/Patient/$export" + (request.uri.query.map { "?" + $0 } ?? "")
-        let job = try BulkExport.prepare(root: exportRoot, subject: principal.subject, request: url, parameters: parameters, now: clock.now())
+        let url = base + path + (request.uri.query.map { "?" + $0 } ?? "")
+        let job = try BulkExport.prepare(root: exportRoot, subject: principal.subject, request: url, level: exportLevel, members: members,
+                                         parameters: parameters, now: now)
         let door = self.door, base = self.base
         Task.detached { await BulkExport.run(job, door: door, principal: principal, base: base) }
         var headers = HTTPFields()
@@ -70,24 +106,45 @@ extension FHIRAPI {
         return FHIRResponse.json(.accepted, .object([("resourceType", .string("OperationOutcome")), ("issue", .array([issue.json]))]), headers: headers)
     }
 
-    /// `GET $export-status/{job}`: 202 with `X-Progress` and `Retry-After` while running, 200
-    /// with the manifest when complete, 500 with an OperationOutcome when the job failed.
+    enum ExportLevel { case system, patient, group }
+
+    /// `GET $export-status/{job}`: 202 with `X-Progress` and `Retry-After` while running (429
+    /// with `Retry-After` when polled sooner than that), 200 with the manifest and `Expires` when
+    /// complete, 500 with an OperationOutcome when the job failed, 404 once it expired.
     func exportStatus(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let principal = try authenticated(context)
         let job = try context.parameters.require("job")
-        switch BulkExport.status(root: exportRoot, id: job, subject: principal.subject) {
+        switch BulkExport.status(root: exportRoot, id: job, subject: principal.subject, now: clock.now(), retention: exportRetention) {
         case .notFound:
             throw FHIRError(status: 404, code: "not-found", english: "no export job \(job)", spanish: "no existe la exportación \(job)")
+        case .expired:
+            throw FHIRError(status: 404, code: "not-found", english: "the export \(job) expired and its files were deleted; start a new export",
+                            spanish: "la exportación \(job) expiró y sus archivos se borraron; inicie una nueva exportación")
+        case .tooSoon(let wait):
+            throw FHIRError(status: 429, issues: [Issue(code: "throttled", english: "polled too soon: wait \(wait) s (Retry-After) before asking again",
+                                                        spanish: "consulta demasiado pronto: espere \(wait) s (Retry-After) antes de volver a preguntar")],
+                            headers: ["Retry-After": String(wait)])
         case .inProgress(let done, let of):
             var headers = HTTPFields()
             headers[HTTPField.Name("X-Progress")!] = "\(done) de \(of) tipos / \(done) of \(of) types"
-            headers[HTTPField.Name("Retry-After")!] = "1"
+            headers[HTTPField.Name("Retry-After")!] = String(BulkExport.retryAfterSeconds)
             return Response(status: .accepted, headers: headers)
-        case .complete(let manifest):
-            return FHIRResponse.json(.ok, manifest)
+        case .complete(let manifest, let expires):
+            var headers = HTTPFields()
+            headers[HTTPField.Name("Expires")!] = FHIRAPI.httpDate(expires)
+            return FHIRResponse.json(.ok, manifest, headers: headers)
         case .failed(let outcome):
             return FHIRResponse.json(.internalServerError, outcome)
         }
+    }
+
+    /// An HTTP-date (RFC 9110 §5.6.7), e.g. `Wed, 02 Dec 2026 18:00:00 GMT`.
+    static func httpDate(_ t: Timestamp) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return f.string(from: Date(timeIntervalSince1970: Double(t.microseconds) / 1_000_000))
     }
 
     /// `DELETE $export-status/{job}`: cancels the job and deletes its files (202).
@@ -102,13 +159,13 @@ extension FHIRAPI {
     }
 
     /// `GET $export-file/{job}/{file}`: an output file, to the principal that started the job
-    /// (`requiresAccessToken`: the same bearer token's subject).
+    /// (`requiresAccessToken`: the same bearer token's subject), until it expires.
     func exportFile(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let principal = try authenticated(context)
         let job = try context.parameters.require("job"), name = try context.parameters.require("file")
-        guard let path = BulkExport.file(root: exportRoot, id: job, name: name, subject: principal.subject),
+        guard let path = BulkExport.file(root: exportRoot, id: job, name: name, subject: principal.subject, now: clock.now(), retention: exportRetention),
               let data = FileManager.default.contents(atPath: path) else {
-            throw FHIRError(status: 404, code: "not-found", english: "no such export file", spanish: "no existe ese archivo de exportación")
+            throw FHIRError(status: 404, code: "not-found", english: "no such export file (or it expired)", spanish: "no existe ese archivo de exportación (o expiró)")
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/fhir+ndjson"
@@ -235,7 +292,27 @@ extension EnlaceServices {
     func interopConsumers() -> [any EventConsumer] { [] }
     /// One active Patient per CURP (docs/interop.md#curp-unique-per-active-patient).
     static func interopWriteRules() -> [any WriteRule] { [CURPUniqueness()] }
-    func interopServices(_ logger: Logger) -> [any Service] { [] }
+    func interopServices(_ logger: Logger) -> [any Service] {
+        [ExportSweeper(root: configuration.dataDirectory + "/bulk-export", retention: configuration.bulkExportRetentionSeconds, clock: door.clock)]
+    }
+}
+
+/// Removes expired Bulk Data exports from disk once a minute (they are also refused, and
+/// removed, when polled or downloaded after they expired; docs/interop.md#bulk-data-export).
+struct ExportSweeper: Service {
+    let root: String
+    let retention: Double
+    let clock: any Clock
+
+    func run() async throws {
+        var tick = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            if tick % 120 == 0 { BulkExport.sweepExpired(root: root, now: clock.now(), retention: retention) }
+            tick += 1
+            // short sleeps, so a graceful shutdown does not wait for the minute to end
+            try? await Task.sleep(nanoseconds: 500_000_000)
+        }
+    }
 }
 
 extension CapabilityContribution {
@@ -247,6 +324,8 @@ extension CapabilityContribution {
                         (name: "duplicates", definition: "https://enlace.mx/fhir/OperationDefinition/Patient-duplicates"),
                         (name: "summary", definition: "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"),
                         (name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")],
+            "Group": [(name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export")],
+            "": [(name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export")],
             "CodeSystem": [(name: "lookup", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"),
                            (name: "validate-code", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code"),
                            (name: "subsumes", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes")],
