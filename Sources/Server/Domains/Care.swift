@@ -97,6 +97,25 @@ extension Portal {
             }
         }
         router.post("agenda/iniciar") { req, ctx in try await page(req, ctx) { try await startVisit($0, $1, $2) } }
+        // the consultation (docs/care.md#the-consultation)
+        router.get("static/consulta.js") { _, _ in Portal.asset(Portal.consultationScript, type: "text/javascript; charset=utf-8") }
+        router.get("consulta/cie10") { req, ctx in try await page(req, ctx) { s, r, _ in try cie10Suggestions(s, r) } }
+        router.get("pacientes/{id}/consulta") { req, ctx in
+            try await page(req, ctx) { s, r, c in try await consultationPage(s, r, c, patientID: try c.parameters.require("id")) }
+        }
+        router.post("pacientes/{id}/consulta") { req, ctx in
+            try await page(req, ctx) { s, r, c in try await recordConsultation(s, r, c, patientID: try c.parameters.require("id")) }
+        }
+        router.get("pacientes/{id}/consulta/{nota}/corregir") { req, ctx in
+            try await page(req, ctx) { s, r, c in
+                try await correctionPage(s, r, c, patientID: try c.parameters.require("id"), compositionID: try c.parameters.require("nota"))
+            }
+        }
+        router.post("pacientes/{id}/consulta/{nota}/corregir") { req, ctx in
+            try await page(req, ctx) { s, r, c in
+                try await correctNote(s, r, c, patientID: try c.parameters.require("id"), compositionID: try c.parameters.require("nota"))
+            }
+        }
     }
     func careNavigation(_ s: Session) -> [(String, String)] {
         if s.isPatient { return [("/mis-recetas", s.strings.navPrescriptions), ("/mis-referencias", s.strings.navReferrals), ("/mis-citas", s.strings.navAppointments)] }
@@ -104,7 +123,7 @@ extension Portal {
         if s.principal.effectiveRole == .practitioner { return [("/referencias-recibidas", s.strings.navInbox), ("/agenda", s.strings.navAgenda)] }
         return []
     }
-    static var carePrefixes: [String] { ["/mis-recetas", "/mis-referencias", "/farmacia", "/referencias-recibidas", "/mis-citas", "/agenda"] }
+    static var carePrefixes: [String] { ["/mis-recetas", "/mis-referencias", "/farmacia", "/referencias-recibidas", "/mis-citas", "/agenda", "/consulta"] }
 }
 
 extension EnlaceServices {

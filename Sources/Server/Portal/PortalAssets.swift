@@ -58,6 +58,9 @@ enum PortalAssets {
         .stack .hint, .stack .error { margin: .25rem 0; }
         .error-summary { border: 2px solid #a40000; background: #fff; border-radius: .4rem; padding: .5rem 1rem; margin: 0 0 1rem; }
         .error-summary h2 { color: #a40000; }
+        a.button { display: inline-block; padding: .6rem 1.1rem; border-radius: .3rem; background: #0b3d5c; color: #fff; text-decoration: none; font-weight: 600; }
+        ul.suggestions { list-style: none; margin: .25rem 0 0; padding: 0; }
+        ul.suggestions button.suggestion { display: block; width: 100%; margin: .15rem 0 0; text-align: left; background: #fff; color: #0b3d5c; border-color: #6b7785; }
         .error-summary a { color: #a40000; font-weight: 600; }
         .card.emergency { border-top: 4px solid #a40000; }
         .card.emergency h2 { color: #a40000; }

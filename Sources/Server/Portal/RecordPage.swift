@@ -1,3 +1,4 @@
+import Care
 import FHIR
 import Foundation
 import HTTPTypes
@@ -14,12 +15,14 @@ struct TimelineItem: Sendable {
     var source: String?
     var flagged: Bool = false
     var reference: String
+    /// A link offered on the entry (e.g. *Corregir nota* for the author of a consultation note).
+    var action: (href: String, label: String)? = nil
 }
 
 extension Portal {
     /// The types a timeline shows, in the patient's compartment.
     static let timelineTypes = ["Encounter", "Condition", "Observation", "DiagnosticReport", "MedicationRequest", "MedicationStatement",
-                                "Immunization", "Procedure", "DocumentReference", "AllergyIntolerance", "CarePlan"]
+                                "Immunization", "Procedure", "DocumentReference", "AllergyIntolerance", "CarePlan", "Composition"]
 
     /// Every resource of `types` in the patient's compartment that the principal may see (through
     /// the guarded repository), newest first by clinical date; paged up to `limit`.
@@ -138,6 +141,15 @@ extension Portal {
             if let c = r["criticality"]?.stringValue { item.details.append(t.statusName(c)) }
         case "DocumentReference":
             item.title = r["description"]?.stringValue ?? t.concept(r["type"]) ?? t.typeName(type)
+        case "Composition":
+            // a consultation note (docs/care.md#the-consultation): its sections as text
+            item.title = r["title"]?.stringValue ?? t.concept(r["type"]) ?? t.typeName(type)
+            for section in r["section"]?.arrayValue ?? [] {
+                guard let div = section["text"]?["div"]?.stringValue else { continue }
+                let text = Consultation.plainText(div).replacingOccurrences(of: "\n", with: " ")
+                item.details.append((section["title"]?.stringValue ?? "") + ": " + (text.count > 300 ? String(text.prefix(300)) + "…" : text))
+            }
+            if r["status"]?.stringValue == "amended" { item.details.append(t.amendedNote) }
         default:
             item.title = t.concept(r["code"]) ?? t.concept(r["type"]?.arrayValue?.first) ?? r["description"]?.stringValue
                 ?? r["title"]?.stringValue ?? t.typeName(type)
@@ -204,6 +216,7 @@ extension Portal {
             if i.flagged { html += "<p class=\"badge warn\">\(esc(t.outOfRange))</p>" }
             for d in i.details { html += "<p>\(esc(d))</p>" }
             if let s = i.source { html += "<p class=\"source\"><span class=\"label\">\(esc(t.source)):</span> \(esc(s))</p>" }
+            if let a = i.action { html += "<p><a class=\"action\" href=\"\(esc(a.href))\">\(esc(a.label))</a></p>" }
             html += "</div></li>"
         }
         return html + "</ol>"
@@ -220,8 +233,21 @@ extension Portal {
         let q = OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:]
         let filter = q["tipo"].flatMap { Portal.timelineTypes.contains($0) ? $0 : nil }
         let resources = try await compartment(g, patient: id, types: filter.map { [$0] } ?? Portal.timelineTypes)
-        let items = collapseSeries(resources, t).sorted { $0.date > $1.date }
+        var items = collapseSeries(resources, t).sorted { $0.date > $1.date }
         var body = ""
+        let me = s.principal.effectiveRole == .practitioner ? s.principal.fhirUser : nil
+        if patientID != nil, let me {
+            // the author of a consultation note may correct it (a new version with its reason)
+            let authored = Set(resources.filter { r in
+                r["resourceType"]?.stringValue == "Composition" && Consultation.isNote(r)
+                    && (r["author"]?.arrayValue ?? []).contains { $0["reference"]?.stringValue == me }
+            }.compactMap { $0["id"]?.stringValue })
+            for i in items.indices where items[i].reference.hasPrefix("Composition/") && authored.contains(String(items[i].reference.dropFirst(12))) {
+                items[i].action = ("/pacientes/\(id)/consulta/\(items[i].reference.dropFirst(12))/corregir", t.correctNote)
+            }
+            if q["consulta"] == "registrada" { body += "<p class=\"notice\" role=\"status\">\(esc(t.visitRecorded))</p>" }
+            if q["nota"] == "corregida" { body += "<p class=\"notice\" role=\"status\">\(esc(t.noteCorrected))</p>" }
+        }
         if patientID != nil, q["emergencia"] == "1", let me = s.principal.fhirUser {
             // the clinician just broke the glass: say until when, and that it is recorded and reviewed
             let grants = try await compartment(g, patient: id, types: ["Task"], limit: 50,
@@ -231,6 +257,9 @@ extension Portal {
             }
         }
         body += patientCard(patient, t)
+        if patientID != nil, me != nil {
+            body += "<p><a class=\"button\" id=\"registrar-consulta\" href=\"/pacientes/\(esc(id))/consulta\">\(esc(t.recordVisit))</a></p>"
+        }
         if patientID != nil { body += try await preventionSummaryCard(g, patient: id, t) }  // Portal/PreventionPage.swift
         let base = patientID == nil ? "/expediente" : "/pacientes/\(id)"
         body += "<section aria-labelledby=\"tl\"><h2 id=\"tl\">\(esc(t.timeline))</h2>"
