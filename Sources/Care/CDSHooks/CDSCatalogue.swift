@@ -22,7 +22,7 @@ public enum CDSCatalogue {
                 prefetch: [("patient", "Patient/{{context.patientId}}")]),
         Service(id: orderSign, hook: "order-sign",
                 title: "Revisión al firmar / Order-sign review",
-                description: "Al firmar órdenes: estudio repetido, interacción medicamentosa y alergia a medicamentos (tabla curada y citada). / On signing orders: duplicate study, drug-drug interaction and drug-allergy (small curated, cited table).",
+                description: "Al firmar órdenes: estudio repetido, interacción medicamentosa, alergia a medicamentos y dosis diaria mayor a la máxima (tablas curadas y citadas). / On signing orders: duplicate study, drug-drug interaction, drug-allergy and daily dose above the maximum (small curated, cited tables).",
                 prefetch: [("patient", "Patient/{{context.patientId}}"),
                            ("medications", "MedicationRequest?patient={{context.patientId}}&status=active"),
                            ("allergies", "AllergyIntolerance?patient={{context.patientId}}")]),

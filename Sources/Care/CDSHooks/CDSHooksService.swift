@@ -10,11 +10,13 @@ import Trust
 public struct CDSHooksService: Sendable {
     public var duplicates: DuplicateStudyCheck
     public var medications: MedicationSafetyCheck
+    public var doses: DoseRangeCheck
     public let issued: IssuedCards
 
     public init(accessRequestURL: String, issued: IssuedCards = IssuedCards()) {
         duplicates = DuplicateStudyCheck(accessRequestURL: accessRequestURL)
         medications = MedicationSafetyCheck()
+        doses = DoseRangeCheck()
         self.issued = issued
     }
 
@@ -28,6 +30,7 @@ public struct CDSHooksService: Sendable {
         case CDSCatalogue.orderSign:
             cards = try await duplicates.cards(orders: request.draftOrders, patient: request.patientID, repository: repository, now: now, language: language)
             cards += try await medications.orderSignCards(orders: request.draftOrders, patient: request.patientID, repository: repository, language: language)
+            cards += doses.cards(orders: request.draftOrders, patient: request.patientID, language: language)
         case CDSCatalogue.patientView:
             let (medCards, active) = try await medications.activeMedicationCards(patient: request.patientID, repository: repository, language: language)
             cards = medCards + (try await monitoringGaps(active: active, patient: request.patientID, repository: repository, now: now, language: language))

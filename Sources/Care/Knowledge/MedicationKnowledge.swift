@@ -46,7 +46,15 @@ public struct MedicationKnowledge: Sendable {
         public var source: String
     }
 
+    /// The largest labelled adult daily dose of an ingredient, in milligrams (order-sign dose check).
+    public struct DoseLimit: Sendable, Equatable {
+        public var ingredient: String
+        public var maxDailyMilligrams: Double
+        public var source: String
+    }
+
     public var version: String
+    public var doseLimits: [DoseLimit]
     public var monitoring: [Monitoring]
     public var ingredients: [Ingredient]
     public var interactions: [Interaction]
@@ -73,6 +81,11 @@ public struct MedicationKnowledge: Sendable {
             guard let c = m["class"]?.stringValue, let st = m["study"]?.stringValue, case let .number(n)? = m["days"], let days = Int(n),
                   let es = m["es"]?.stringValue, let en = m["en"]?.stringValue else { throw bad() }
             return Monitoring(drugClass: c, study: st, days: days, spanish: es, english: en, source: m["source"]?.stringValue ?? "")
+        }
+        doseLimits = try (json["dose"]?.arrayValue ?? []).map { d in
+            guard let i = d["ingredient"]?.stringValue, case let .number(n)? = d["maxDailyMg"], let max = Double(n), max > 0,
+                  let source = d["source"]?.stringValue else { throw bad() }
+            return DoseLimit(ingredient: i, maxDailyMilligrams: max, source: source)
         }
         allergies = try (json["allergy"]?.arrayValue ?? []).map { i in
             guard let ex = i["excludes"]?.stringValue, let es = i["es"]?.stringValue, let en = i["en"]?.stringValue else { throw bad() }
@@ -143,7 +156,7 @@ public struct MedicationKnowledge: Sendable {
 public let medicationKnowledgeJSON = #"""
 {
   "id": "enlace-medication-checks",
-  "version": "2026.12.1",
+  "version": "2026.12.2",
   "ingredient": [
     {"id": "warfarin", "name": ["warfarina", "warfarin"], "rxnorm": ["11289"], "class": ["anticoagulant"]},
     {"id": "aspirin", "name": ["aspirina", "acido acetilsalicilico", "aspirin", "acetylsalicylic acid"], "rxnorm": ["1191"], "class": ["nsaid", "antiplatelet"]},
@@ -169,7 +182,20 @@ public let medicationKnowledgeJSON = #"""
     {"id": "penicillin", "name": ["penicilina", "bencilpenicilina", "penicillin"], "rxnorm": [], "class": ["penicillin"]},
     {"id": "dicloxacillin", "name": ["dicloxacilina", "dicloxacillin"], "rxnorm": [], "class": ["penicillin"]},
     {"id": "sulfamethoxazole", "name": ["sulfametoxazol", "sulfamethoxazole", "trimetoprima con sulfametoxazol"], "rxnorm": ["10180"], "class": ["sulfonamide-antibiotic"]},
-    {"id": "metformin", "name": ["metformina", "metformin"], "rxnorm": ["6809"], "class": ["biguanide"]}
+    {"id": "metformin", "name": ["metformina", "metformin"], "rxnorm": ["6809"], "class": ["biguanide"]},
+    {"id": "glibenclamide", "name": ["glibenclamida", "glibenclamide", "gliburida", "glyburide"], "rxnorm": ["4815"], "class": ["sulfonylurea"]}
+  ],
+  "dose": [
+    {"ingredient": "metformin", "maxDailyMg": 2550, "source": "Glucophage (metformin) US prescribing information, sec. 2.1: maximum 2,550 mg a day in adults"},
+    {"ingredient": "glibenclamide", "maxDailyMg": 20, "source": "DiaBeta (glyburide) US prescribing information, Dosage and Administration: maintenance doses above 20 mg a day are not recommended"},
+    {"ingredient": "enalapril", "maxDailyMg": 40, "source": "Vasotec (enalapril) US prescribing information, sec. 2.1 (hypertension): 10 to 40 mg a day"},
+    {"ingredient": "lisinopril", "maxDailyMg": 80, "source": "Zestril (lisinopril) US prescribing information, sec. 2.1 (hypertension): doses up to 80 mg have been used"},
+    {"ingredient": "captopril", "maxDailyMg": 450, "source": "Capoten (captopril) US prescribing information, Dosage and Administration: not more than 450 mg a day"},
+    {"ingredient": "losartan", "maxDailyMg": 100, "source": "Cozaar (losartan) US prescribing information, sec. 2.1: maximum 100 mg once daily"},
+    {"ingredient": "telmisartan", "maxDailyMg": 80, "source": "Micardis (telmisartan) US prescribing information, sec. 2.1: 20 to 80 mg a day"},
+    {"ingredient": "simvastatin", "maxDailyMg": 40, "source": "FDA Drug Safety Communication, 8 June 2011: simvastatin 80 mg restricted to patients already taking it for 12 months without myopathy; 40 mg is the highest dose to start"},
+    {"ingredient": "ibuprofen", "maxDailyMg": 3200, "source": "Motrin (ibuprofen) US prescribing information, Dosage and Administration: do not exceed 3,200 mg a day"},
+    {"ingredient": "naproxen", "maxDailyMg": 1500, "source": "Naprosyn (naproxen) US prescribing information, sec. 2: up to 1,500 mg a day for limited periods"}
   ],
   "interaction": [
     {"a": "anticoagulant", "b": "nsaid", "severity": "high",
