@@ -95,3 +95,82 @@ def test_patient_export_round_trip(server):
         deleted = e.code
     assert deleted in (202, 404)  # 404 only if it had already finished and been removed
     assert client.poll(status_url)[0] == 404
+
+
+def test_system_group_filters_deleted_and_throttling(server):
+    """System and Group level, _typeFilter, _elements, deleted after _since, 429 when polled
+    faster than Retry-After (docs/interop.md#bulk-data-export)."""
+    token = server.token()
+    seed(server, token)
+    group = {"resourceType": "Group", "id": "cohorte", "type": "person", "actual": True,
+             "member": [{"entity": {"reference": f"Patient/p{i}"}} for i in range(5)]}
+    assert server.request("PUT", "/Group/cohorte", group, token)[0] == 201
+    client = BulkClient(server, token)
+    # Group level: the members' compartments only
+    status, headers, _ = client.kick_off("/Group/cohorte/$export")
+    assert status == 202, headers
+    status, manifest = client.poll(headers["Content-Location"])
+    by_type = {o["type"]: o for o in manifest["output"]}
+    assert by_type["Patient"]["count"] == 5 and by_type["Observation"]["count"] == 5
+    assert client.kick_off("/Group/nadie/$export")[0] == 404
+    # system level with _typeFilter and _elements
+    status, headers, _ = client.kick_off("/$export", "?_type=Patient,Observation&_typeFilter=Observation%3Fsubject%3DPatient%2Fp3"
+                                         "&_elements=Patient.birthDate")
+    assert status == 202, headers
+    status_url = headers["Content-Location"]
+    # polling at once, faster than any Retry-After, is a 429 while the job runs (or it already finished)
+    first = urllib.request.urlopen(urllib.request.Request(status_url, headers={"Authorization": f"Bearer {token}"}), timeout=30)
+    first.read()
+    if first.status == 202:
+        try:
+            urllib.request.urlopen(urllib.request.Request(status_url, headers={"Authorization": f"Bearer {token}"}), timeout=30)
+            second = 200
+        except urllib.error.HTTPError as e:
+            second = e.code
+            if second == 429:
+                assert e.headers.get("Retry-After") and json.loads(e.read())["resourceType"] == "OperationOutcome"
+        assert second in (200, 429)
+    time.sleep(1)
+    status, manifest = client.poll(status_url)
+    assert status == 200, manifest
+    by_type = {o["type"]: o for o in manifest["output"]}
+    code, observations = client.download(by_type["Observation"]["url"])
+    assert [o["id"] for o in observations] == ["o3"]
+    code, patients = client.download(by_type["Patient"]["url"])
+    assert all("name" not in p and any(t["code"] == "SUBSETTED" for t in p["meta"]["tag"]) for p in patients)
+    assert client.kick_off("/$export", "?_typeFilter=Observation%3Fkode%3D1")[0] == 400
+    assert client.kick_off("/$export", "?_outputFormat=text%2Fcsv")[0] == 400
+    # deleted after _since: transaction Bundles of DELETE requests
+    time.sleep(1.1)
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    time.sleep(1.1)
+    assert server.request("DELETE", "/Observation/o7", token=token)[0] < 300
+    status, headers, _ = client.kick_off(query=f"?_type=Observation&_since={since}")
+    assert status == 202, headers
+    status, manifest = client.poll(headers["Content-Location"])
+    assert status == 200 and manifest["output"] == [], manifest
+    [deleted] = manifest["deleted"]
+    code, bundles = client.download(deleted["url"])
+    assert code == 200 and bundles[0]["type"] == "transaction"
+    assert [e["request"] for e in bundles[0]["entry"]] == [{"method": "DELETE", "url": "Observation/o7"}]
+
+
+def test_files_expire(data_dir, monkeypatch):
+    monkeypatch.setenv("ENLACE_BULK_EXPORT_RETENTION_SECONDS", "2")
+    from conftest import Server, free_port
+    s = Server(data_dir, free_port()).start()
+    try:
+        token = s.token()
+        assert s.request("PUT", "/Patient/x", {"resourceType": "Patient", "id": "x"}, token)[0] == 201
+        client = BulkClient(s, token)
+        status, headers, _ = client.kick_off(query="?_type=Patient")
+        status_url = headers["Content-Location"]
+        status, manifest = client.poll(status_url)
+        assert status == 200
+        url = manifest["output"][0]["url"]
+        assert client.download(url)[0] == 200
+        time.sleep(3)
+        assert client.poll(status_url)[0] == 404
+        assert client.download(url)[0] == 404
+    finally:
+        s.stop()
