@@ -81,8 +81,10 @@ struct PostgresSchemaTests {
         }
         // This guards against a hang, not speed: a debug build computes SCRAM-SHA-256 (4,096
         // PBKDF2 rounds) slowly, and took 24 s once while other builds shared the 2 cores. The
-        // release binary answers within a second (tests/e2e/test_postgres.py checks the CLI).
-        #expect(Date().timeIntervalSince(start) < 90)
+        // release binary answers within a second (tests/e2e/test_postgres.py checks the CLI). It
+        // took 100 s once with four debug builds and a test run sharing the machine: the bound is
+        // only there to turn a hang into a failure.
+        #expect(Date().timeIntervalSince(start) < 300)
         let dead = Date()
         do {
             _ = try await PostgresStore(url: "postgres://enlace:secret-pw@127.0.0.1:1/x")
