@@ -11,6 +11,10 @@ public enum ClaimDocuments {
     static let claimType = "http://terminology.hl7.org/CodeSystem/claim-type"
     /// Extension with the result Enlace gives a line or a claim (approved, reduced/partial, denied).
     public static let resultExtension = "https://enlace.mx/fhir/StructureDefinition/adjudication-result"
+    /// Extension (repeated) naming a rule set the decision applied, with its version: the plan
+    /// and the tariff (`valueCanonical`), the same as the `policy` of the decision's Provenance,
+    /// so a reader who may not read Provenance (a payer) still sees which rules decided.
+    public static let rulesExtension = "https://enlace.mx/fhir/StructureDefinition/adjudication-rules"
 
     static func amount(_ category: String, _ m: Money, system: String = adjudication, display: String? = nil) -> JSON {
         J.o(("category", J.concept(system, category, display)), ("amount", m.json))
@@ -62,13 +66,14 @@ public enum ClaimDocuments {
     }
 
     public static func claimResponse(_ input: ClaimInput, result: Adjudicator.Result, plan: BenefitPlan, payer: String, claimRef: String,
-                                     created: String, entry: JournalEntry) -> JSON {
+                                     created: String, entry: JournalEntry, rules: [String] = []) -> JSON {
         let items = result.lines.map { l in
             J.o(("extension", J.a([resultExt(l.status.rawValue), J.o(("url", .string(serviceCodeExtension)), ("valueCode", .string(l.line.code)))])), ("itemSequence", J.n(l.line.sequence)), ("adjudication", J.a(adjudications(l))))
         }
         let notes = processNotes(result)
         return J.o(("resourceType", .string("ClaimResponse")),
-                   ("extension", J.a([resultExt(result.outcome.rawValue), JournalExtension.json(entry)])),
+                   ("extension", J.a([resultExt(result.outcome.rawValue), JournalExtension.json(entry)]
+                                     + rules.map { J.o(("url", .string(rulesExtension)), ("valueCanonical", .string($0))) })),
                    ("identifier", identifier(input)), ("status", .string("active")),
                    ("type", J.concept(claimType, input.claimType)), ("use", .string("claim")),
                    ("patient", J.ref(input.patient)), ("created", .string(created)), ("insurer", J.ref(payer)),

@@ -149,7 +149,7 @@ public struct FinancingService: Sendable {
     }
 
     /// Every resource of `type` matching `parameters` that the principal sees (paged through).
-    static func all(_ type: String, _ parameters: [(String, String)], guarded: GuardedRepository, limit: Int = 1_000_000) async throws -> [JSON] {
+    public static func all(_ type: String, _ parameters: [(String, String)], guarded: GuardedRepository, limit: Int = 1_000_000) async throws -> [JSON] {
         var options = SearchParser.Options()
         options.maxCount = 1000
         var (query, _) = try SearchParser(options: options).parse(types: [type], parameters: [("_count", "1000"), ("_total", "none")] + parameters)
@@ -266,7 +266,8 @@ public struct FinancingService: Sendable {
         let eobID = "urn:uuid:" + UUID().uuidString.lowercased()
         var claim = raw.setting("id", nil).setting("meta", nil)
         if claim["status"] == nil { claim = claim.setting("status", .string("active")) }
-        let response = ClaimDocuments.claimResponse(input, result: result, plan: plan, payer: payer, claimRef: claimID, created: created, entry: entry)
+        let response = ClaimDocuments.claimResponse(input, result: result, plan: plan, payer: payer, claimRef: claimID, created: created, entry: entry,
+                                                      rules: [plan.canonical, tariff.canonical])
         let eob = ClaimDocuments.explanationOfBenefit(input, claim: raw, result: result, plan: plan, payer: payer, claimRef: claimID,
                                                       responseRef: responseID, created: created)
         func entryJSON(_ full: String, _ r: JSON, _ type: String) -> JSON {

@@ -206,3 +206,42 @@ def test_a_finished_encounter_is_claimed_and_its_eob_seen_by_the_patient(demo, b
     assert "Radiografía de tórax" in text
     assert "Atención de urgencias en primer nivel" in text
     assert f"${totals['benefit']:,.2f}" in text
+
+
+def test_a_disputed_settlement_line_is_corrected_in_the_next_period(server):
+    """By hand: Q3, the IMSS unit saw ISSSTE's beneficiary (826.00 + 310.00 = 1,136.00), the ISSSTE
+    clinic saw IMSS's (1,485.00): IMSS pays ISSSTE 349.00. ISSSTE disputes the HbA1c line (item 2,
+    310.00), IMSS accepts: Q3 stays as settled; Q4 nets the correction, IMSS pays ISSSTE 310.00."""
+    token = server.token()
+    set_up(server, token)
+    s, _, r1 = server.request("POST", "/Claim/$submit", claim("disp-1", "a", "umf", "cov-a", "2026-07-10", [("01.001", 1), ("03.001", 1)]), token=token)
+    assert s == 201, r1
+    s, _, _ = server.request("POST", "/Claim/$submit", claim("disp-2", "b", "cmf", "cov-b", "2026-08-10", [("02.001", 1)]), token=token)
+    assert s == 201
+    s, _, q3 = server.request("POST", "/PaymentReconciliation/$settle?period=2026-Q3", token=token)
+    assert s == 201, q3
+    rec = next(e["resource"] for e in q3["entry"] if e["resource"]["resourceType"] == "PaymentReconciliation")
+    assert rec["paymentAmount"]["value"] == 349.00 and rec["paymentIssuer"]["reference"] == "Organization/imss"
+    params = {"resourceType": "Parameters", "parameter": [
+        {"name": "line", "valueReference": {"reference": f"ClaimResponse/{r1['id']}"}},
+        {"name": "item", "valuePositiveInt": 2}, {"name": "reason", "valueString": "Estudio no solicitado / study not ordered"}]}
+    s, _, task = server.request("POST", f"/PaymentReconciliation/{rec['id']}/$dispute", params, token=token)
+    assert s == 201 and task["businessStatus"]["coding"][0]["code"] == "open", task
+    s, _, again = server.request("POST", f"/PaymentReconciliation/{rec['id']}/$dispute", params, token=token)
+    assert s == 200 and again["id"] == task["id"]
+    # a bad resolution is a precise OperationOutcome
+    s, _, bad = server.request("POST", f"/Task/{task['id']}/$resolve", {"resourceType": "Parameters", "parameter": [{"name": "outcome", "valueCode": "maybe"}]}, token=token)
+    assert s == 400 and bad["resourceType"] == "OperationOutcome"
+    accept = {"resourceType": "Parameters", "parameter": [{"name": "outcome", "valueCode": "accepted"}, {"name": "note", "valueString": "Procede"}]}
+    s, _, done = server.request("POST", f"/Task/{task['id']}/$resolve", accept, token=token)
+    assert s == 200 and done["status"] == "completed" and done["output"][0]["valueString"] == "2026-Q4", done
+    s, _, twice = server.request("POST", f"/Task/{task['id']}/$resolve", accept, token=token)
+    assert s == 409 and twice["resourceType"] == "OperationOutcome"
+    # Q3 is as it was; Q4 nets the correction
+    s, _, q3again = server.request("POST", "/PaymentReconciliation/$settle?period=2026-Q3", token=token)
+    assert s == 200
+    assert next(e["resource"] for e in q3again["entry"] if e["resource"]["resourceType"] == "PaymentReconciliation")["paymentAmount"]["value"] == 349.00
+    s, _, q4 = server.request("POST", "/PaymentReconciliation/$settle?period=2026-Q4", token=token)
+    assert s == 201, q4
+    rec4 = next(e["resource"] for e in q4["entry"] if e["resource"]["resourceType"] == "PaymentReconciliation")
+    assert rec4["paymentAmount"]["value"] == 310.00 and rec4["paymentIssuer"]["reference"] == "Organization/imss", rec4

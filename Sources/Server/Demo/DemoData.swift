@@ -193,6 +193,9 @@ public struct DemoData: Sendable {
             ("dra.morales", .practitioner, nil, "Practitioner/dra-morales", DemoGenerator.specialists,
              "Dra. Elena Morales Rivas (medicina materno-fetal, Centro de Especialidades Coyoacán): ningún paciente todavía; pide acceso por CURP o rompe el cristal en una emergencia"),
             ("privacidad", .privacyOfficer, nil, nil, nil, "Oficial de privacidad"),
+            ("vidaplena", .payer, nil, nil, "Organization/seguros-vida-plena", "Seguros Vida Plena (aseguradora): reclamaciones, calidad (/reclamaciones)"),
+            ("imss.pagos", .payer, nil, nil, "Organization/imss", "IMSS como pagador: reclamaciones de sus derechohabientes y la liquidación con ISSSTE (/liquidacion)"),
+            ("issste.pagos", .payer, nil, nil, "Organization/issste", "ISSSTE como pagador: reclamaciones de sus derechohabientes y la liquidación con IMSS (/liquidacion)"),
         ]
         for (username, role, patient, practitioner, org, who) in users {
             let pw = password()

@@ -176,9 +176,34 @@ extension FHIRAPI {
 extension Portal {
     func registerFinancingPages(on router: Router<EnlaceRequestContext>) {
         router.get("gastos") { req, ctx in try await page(req, ctx) { try await expensesPage($0, $1, $2) } }
+        router.get("cobertura") { req, ctx in try await page(req, ctx) { try await coveragePage($0, $1, $2) } }
+        router.get("reclamaciones") { req, ctx in try await page(req, ctx) { try await claimsPage($0, $1, $2) } }
+        router.get("reclamaciones/{id}") { req, ctx in
+            let id = try ctx.parameters.require("id")
+            return try await page(req, ctx) { try await claimDetailPage($0, $1, $2, id: id) }
+        }
+        router.get("liquidacion") { req, ctx in try await page(req, ctx) { try await settlementPage($0, $1, $2) } }
+        router.get("liquidacion.csv") { req, ctx in try await page(req, ctx) { try await settlementDownload($0, $1, $2, pdf: false) } }
+        router.get("liquidacion.pdf") { req, ctx in try await page(req, ctx) { try await settlementDownload($0, $1, $2, pdf: true) } }
+        router.get("calidad") { req, ctx in try await page(req, ctx) { try await qualityPage($0, $1, $2) } }
+        router.get("disputas") { req, ctx in try await page(req, ctx) { try await disputesPage($0, $1, $2) } }
+        router.post("disputas/resolver") { req, ctx in try await page(req, ctx) { try await resolveDisputeForm($0, $1, $2) } }
     }
-    func financingNavigation(_ s: Session) -> [(String, String)] { s.isPatient ? [("/gastos", s.strings.navExpenses)] : [] }
-    static var financingPrefixes: [String] { ["/gastos"] }
+    func financingNavigation(_ s: Session) -> [(String, String)] {
+        let t = s.strings
+        if s.isPatient { return [("/gastos", t.navExpenses), ("/cobertura", t.navCoverage)] }
+        switch s.principal.effectiveRole {
+        case .payer, .platformOperator, .service:
+            return [("/reclamaciones", t.navClaims), ("/liquidacion", t.navSettlement), ("/disputas", t.navDisputes), ("/calidad", t.navQuality)]
+        case .organizationAdmin:
+            return [("/liquidacion", t.navSettlement), ("/disputas", t.navDisputes), ("/calidad", t.navQuality)]
+        case .practitioner:
+            return [("/calidad", t.navQuality)]
+        default:
+            return []
+        }
+    }
+    static var financingPrefixes: [String] { ["/gastos", "/cobertura", "/reclamaciones", "/liquidacion", "/liquidacion.csv", "/liquidacion.pdf", "/calidad", "/disputas"] }
 }
 
 extension EnlaceServices {
