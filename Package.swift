@@ -78,6 +78,8 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            // HTTP1Channel, ServerChildChannel: the per-connection choice of HTTP/1 or the websocket upgrade
+            .product(name: "HummingbirdCore", package: "hummingbird"),
         ]),
         // The command line.
         .executableTarget(name: "enlace", dependencies: [
