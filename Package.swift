@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // rest-hook delivery of Subscriptions; already resolved for HummingbirdTesting
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // the websocket channel of Subscriptions (the upgrade on Hummingbird's HTTP/1 server)
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
     ],
     targets: [
         // Definitions, resource model, validation, OperationOutcome errors. No I/O.
@@ -75,6 +77,9 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            // HTTP1Channel, ServerChildChannel: the per-connection choice of HTTP/1 or the websocket upgrade
+            .product(name: "HummingbirdCore", package: "hummingbird"),
         ]),
         // The command line.
         .executableTarget(name: "enlace", dependencies: [

@@ -118,7 +118,8 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
     Portal(services: services).register(on: router)
     return Application(
         router: router,
-        server: .http1(additionalChannelHandlers: [ProtocolErrorHandler()]),
+        // HTTP/1, and the websocket upgrade of Subscriptions (Domains/SubscriptionsWebSocket.swift)
+        server: EnlaceHTTPChannel.builder(door: services.door, base: services.configuration.fhirBase),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Enlace"),
         services: [TreeHeadService(ledger: services.ledger, logger: logger, witnessPath: services.configuration.witnessPath,
                                    witnessInterval: services.configuration.witnessInterval),

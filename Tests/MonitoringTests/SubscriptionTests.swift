@@ -110,7 +110,7 @@ struct SubscriptionTests {
 
     @Test(arguments: [
         ("unknown topic", subscription(topic: "no-such-topic"), 422, "not-supported", "SubscriptionTopic desconocido"),
-        ("websocket", subscription(type: "websocket"), 422, "not-supported", "tipo de canal"),
+        ("sms", subscription(type: "sms"), 422, "not-supported", "tipo de canal"),
         ("email", subscription(type: "email"), 422, "not-supported", "tipo de canal"),
         ("payload content", subscription(content: "everything"), 422, "not-supported", "contenido de payload"),
         ("filter the topic does not allow", subscription(filter: "Observation?performer=Practitioner/x"), 422, "not-supported", "no admite el filtro 'performer'"),

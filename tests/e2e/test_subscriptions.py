@@ -159,7 +159,7 @@ def run(data_dir, receiver, alerts, current):
     # refused cleanly
     for bad, code, spanish in [(subscription(receiver.url, topic="no-existe"), 422, "SubscriptionTopic desconocido"),
                                (subscription("ftp://127.0.0.1/hook"), 422, "URL http(s)"),
-                               (subscription(receiver.url, channel="websocket"), 422, "tipo de canal"),
+                               (subscription(receiver.url, channel="email"), 422, "tipo de canal"),
                                (subscription(receiver.url, content="todo"), 422, "contenido de payload"),
                                (subscription(receiver.url, criteria="Observation?performer=Practitioner/x"), 422, "no admite el filtro"),
                                (subscription(receiver.url, criteria="Observation?patient=Patient/beto"), 403, "Patient/beto")]:

@@ -9,7 +9,8 @@ public protocol NotificationTransport: Sendable {
     func post(_ url: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Int) async throws -> Int
 }
 
-/// Delivers notifications to rest-hook endpoints (docs/subscriptions.md): the handshake of a
+/// Delivers notifications to rest-hook endpoints (docs/subscriptions.md; websocket clients are
+/// served by `SubscriptionWebSocket`, which reads the same events): the handshake of a
 /// `requested` Subscription (then `active`), the events the matcher numbered, in order, at most
 /// `maxCount` per Bundle, and heartbeats. What each endpoint acknowledged, the failures and the
 /// next attempt are kept durably (a restart or `kill -9` resumes where it was: an event is
@@ -99,6 +100,16 @@ public struct SubscriptionDelivery: Sendable {
 
     func deliver(_ subscription: JSON, id: String, guarded: GuardedRepository) async throws -> Int {
         guard let spec = try? SubscriptionSpec(subscription), let owner = try await SubscriptionMatcher.owner(id, door: door) else { return 0 }
+        if spec.channel == .websocket {
+            // nothing to POST: the clients bound to it (SubscriptionWebSocket) receive its notifications;
+            // it is active at once (each client gets its handshake when it binds) and off after its end
+            if let end = spec.end, door.clock.now() > end {
+                try await setStatus(id, "off", error: nil, guarded: guarded)
+            } else if spec.status == "requested" {
+                try await setStatus(id, "active", error: nil, guarded: guarded)
+            }
+            return 0
+        }
         var p = try await progress(id)
         let version = subscription["meta"]?["versionId"]?.stringValue
         if spec.status == "requested", p.requestedVersion != version {

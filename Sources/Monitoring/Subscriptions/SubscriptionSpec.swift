@@ -8,12 +8,16 @@ import Trust
 /// Every refusal is a bilingual OperationOutcome.
 public struct SubscriptionSpec: Sendable {
     public enum Content: String, Sendable, CaseIterable { case empty, idOnly = "id-only", fullResource = "full-resource" }
+    /// `Subscription.channel.type` (R4's own codes; the Backport IG's `backport-channel-type` extension is only for others).
+    public enum Channel: String, Sendable { case restHook = "rest-hook", websocket }
 
     public var id: String
     public var status: String
     public var topic: SubscriptionTopic
+    public var channel: Channel
     /// Filters by resource type: name → accepted values (any of).
     public var filters: [String: [(name: String, values: [String])]]
+    /// The rest-hook endpoint; empty for websocket (the client connects, Enlace does not).
     public var endpoint: String
     public var headers: [(name: String, value: String)]
     public var content: Content
@@ -93,18 +97,24 @@ public struct SubscriptionSpec: Sendable {
         self.filters = filters
         let channel = resource["channel"]
         let type = channel?["type"]?.stringValue ?? ""
-        guard type == "rest-hook" else {
+        guard let kind = Channel(rawValue: type) else {
             throw FHIRError(status: 422, code: "not-supported",
-                            english: "channel type '\(type)' is not supported: this server delivers to rest-hook endpoints",
-                            spanish: "el tipo de canal '\(type)' no está soportado: este servidor entrega a puntos rest-hook")
+                            english: "channel type '\(type)' is not supported: this server delivers to rest-hook endpoints and websocket clients",
+                            spanish: "el tipo de canal '\(type)' no está soportado: este servidor entrega a puntos rest-hook y a clientes websocket")
         }
+        self.channel = kind
         let endpoint = channel?["endpoint"]?.stringValue ?? ""
-        guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = url.host, !host.isEmpty else {
-            throw SubscriptionSpec.bad("channel.endpoint must be an http(s) URL, not '\(endpoint)'",
-                                       "channel.endpoint debe ser una URL http(s), no '\(endpoint)'")
+        if kind == .restHook {
+            guard let url = URL(string: endpoint), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+                  let host = url.host, !host.isEmpty else {
+                throw SubscriptionSpec.bad("channel.endpoint must be an http(s) URL, not '\(endpoint)'",
+                                           "channel.endpoint debe ser una URL http(s), no '\(endpoint)'")
+            }
+            self.endpoint = endpoint
+        } else {
+            // websocket: the client connects with a binding token ($get-ws-binding-token); an endpoint is not used
+            self.endpoint = ""
         }
-        self.endpoint = endpoint
         if let payload = channel?["payload"]?.stringValue, !["application/fhir+json", "application/json"].contains(payload.split(separator: ";").first.map(String.init) ?? "") {
             throw FHIRError(status: 422, code: "not-supported", english: "payload '\(payload)' is not supported: use application/fhir+json",
                             spanish: "el payload '\(payload)' no está soportado: use application/fhir+json")

@@ -9,7 +9,7 @@ import ServiceLifecycle
 import Trust
 
 /// The wiring of topic-based Subscriptions (R5 Backport IG STU 1.1 for R4; docs/subscriptions.md):
-/// `$status` and `$events`, the SubscriptionTopics in the CapabilityStatement, the write rule on
+/// `$status`, `$events` and `$get-ws-binding-token` (the websocket channel: SubscriptionsWebSocket.swift), the SubscriptionTopics in the CapabilityStatement, the write rule on
 /// Subscription, the matcher (an outbox consumer) and the delivery service. The logic lives in
 /// `Monitoring/Subscriptions/`.
 extension FHIRAPI {
@@ -18,6 +18,11 @@ extension FHIRAPI {
         fhir.post("{type}/{id}/$status") { req, ctx in try await subscriptionStatus(req, ctx) }
         fhir.get("{type}/{id}/$events") { req, ctx in try await subscriptionEvents(req, ctx) }
         fhir.post("{type}/{id}/$events") { req, ctx in try await subscriptionEvents(req, ctx) }
+        // the websocket channel (SubscriptionsWebSocket.swift)
+        fhir.get("{type}/{id}/$get-ws-binding-token") { req, ctx in try await getWebSocketBindingToken(req, ctx, instance: true) }
+        fhir.post("{type}/{id}/$get-ws-binding-token") { req, ctx in try await getWebSocketBindingToken(req, ctx, instance: true) }
+        fhir.get("{type}/$get-ws-binding-token") { req, ctx in try await getWebSocketBindingToken(req, ctx, instance: false) }
+        fhir.post("{type}/$get-ws-binding-token") { req, ctx in try await getWebSocketBindingToken(req, ctx, instance: false) }
     }
 
     /// The Subscription `id` of the request, if the requester is its owner (or an operator);
@@ -156,6 +161,7 @@ extension CapabilityContribution {
         var c = CapabilityContribution(operations: ["Subscription": [
             (name: "status", definition: "http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status"),
             (name: "events", definition: "http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-events"),
+            (name: "get-ws-binding-token", definition: "http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-get-ws-binding-token"),
         ]])
         c.resourceExtensions = ["Subscription": SubscriptionTopics.all.map {
             .object([("url", .string(Backport.topicCanonical)), ("valueCanonical", .string($0.url))])
