@@ -271,30 +271,7 @@ public enum BulkExport {
     /// The resource with only `id`, `meta`, its mandatory elements and `keep`, tagged SUBSETTED
     /// (https://hl7.org/fhir/R4/v3/ObservationValue/cs.html) when something was left out.
     static func subset(_ resource: JSON, keep: Set<String>) -> JSON {
-        guard case let .object(members) = resource, let type = resource["resourceType"]?.stringValue,
-              let def = Definitions.r4.types[type] else { return resource }
-        let children = def.children[type] ?? [:]
-        func mandatory(_ name: String) -> Bool {
-            if let e = children[name] { return e.min > 0 }
-            return def.choices[type]?.first { name.hasPrefix($0.prefix) }.map { $0.element.min > 0 } ?? false
-        }
-        func wanted(_ name: String) -> Bool {
-            keep.contains(name) || (def.choices[type]?.contains { keep.contains($0.prefix) && name.hasPrefix($0.prefix) } ?? false)
-        }
-        var out: [(String, JSON)] = []
-        var removed = false
-        for (k, v) in members {
-            let name = k.hasPrefix("_") ? String(k.dropFirst()) : k
-            if k == "resourceType" || k == "id" || k == "meta" || wanted(name) || mandatory(name) { out.append((k, v)) } else { removed = true }
-        }
-        guard removed else { return resource }
-        var result = JSON.object(out)
-        var meta = result["meta"] ?? .object([])
-        var tags = meta["tag"]?.arrayValue ?? []
-        tags.append(.object([("system", .string("http://terminology.hl7.org/CodeSystem/v3-ObservationValue")), ("code", .string("SUBSETTED"))]))
-        meta = meta.setting("tag", .array(tags))
-        result = result.setting("meta", meta)
-        return result
+        Subsetting.apply(resource, summary: nil, elements: Array(keep))
     }
 
     static func write(_ json: JSON, to path: String) throws {

@@ -1,9 +1,10 @@
-import FHIR
+import Foundation
 
 /// `_summary` and `_elements` (https://hl7.org/fhir/R4/search.html#summary): which top-level
 /// elements of a resource are returned. A subsetted resource carries the `SUBSETTED` tag.
-enum Subsetting {
-    static func apply(_ resource: JSON, summary: String?, elements: [String]?) -> JSON {
+/// Used by search and read (Server) and by Bulk Data `_elements` (Interop).
+public enum Subsetting {
+    public static func apply(_ resource: JSON, summary: String?, elements: [String]?) -> JSON {
         guard case let .object(members) = resource, let type = resource["resourceType"]?.stringValue,
               let def = Definitions.r4.types[type] else { return resource }
         let children = def.children[type] ?? [:]
