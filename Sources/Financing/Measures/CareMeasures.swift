@@ -32,7 +32,7 @@ public struct ChildhoodSchedule24Months: Sendable {
     ])
 }
 
-/// The patient-experience questionnaire (item 5 of issue 17): five questions after a visit,
+/// The patient-experience questionnaire (docs/financing.md, "The questionnaire"): five questions after a visit,
 /// Spanish with English translations, each answered 1 (very bad) … 5 (very good). Optional:
 /// nothing but the `patient-experience` measure reads the answers, and never about care.
 public enum ExperienceQuestionnaire {
