@@ -15,7 +15,6 @@ import sys
 import urllib.request
 import xml.etree.ElementTree as ET
 
-from conftest import ROOT
 
 FULL = bool(os.environ.get("ENLACE_SCHEMATHESIS_FULL"))
 SUBSET = r"^/(Patient|Observation|Condition|Encounter|Consent|Task|MedicationRequest|MedicationDispense|Claim|Coverage|ServiceRequest|Goal|Flag|Immunization|Provenance|AuditEvent|Bundle|Group)(/|$)|^/(metadata|_history)?$"
@@ -63,7 +62,9 @@ def test_schemathesis_finds_no_server_error(server, tmp_path):
             "--report", "junit", "--report-junit-path", str(report)]
     if not FULL:
         args += ["--include-path-regex", SUBSET]
-    r = subprocess.run(args, capture_output=True, text=True, timeout=3000 if FULL else 600, cwd=ROOT)
+    # run in the test's temporary directory: schemathesis keeps its crash cache (.schemathesis/) and
+    # hypothesis its example database in the working directory, which must not be the repository
+    r = subprocess.run(args, capture_output=True, text=True, timeout=3000 if FULL else 600, cwd=tmp_path)
     summary = r.stdout[-4000:]
     cases = re.search(r"(\d+) generated", r.stdout)
     assert r.returncode == 0, f"schemathesis found problems:\n{summary}\n{r.stderr[-2000:]}"
