@@ -37,6 +37,17 @@ class Server:
         self.proc = None
         self.base = f"http://127.0.0.1:{port}/fhir"
 
+    @property
+    def store_args(self):
+        """`--database URL` for a CLI command that must reach this server's store (users, clients,
+        tokens live there: on PostgreSQL not in the data directory's SQLite); [] on SQLite."""
+        if self.database:
+            return ["--database", self.database]
+        if "--database" in self.extra:
+            i = self.extra.index("--database")
+            return self.extra[i:i + 2]
+        return []
+
     def start(self):
         self.log = open(os.path.join(self.data_dir, f"serve-{time.time_ns()}.log"), "w")
         args = [enlace_binary(), "serve", "--data", self.data_dir, "--port", str(self.port)]

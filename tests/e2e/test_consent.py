@@ -29,10 +29,10 @@ def server(data_dir):
 
 
 def user(server, name, role, *context):
-    cli("users", "add", "--data", server.data_dir, "--username", name, "--role", role, *context,
+    cli("users", "add", "--data", server.data_dir, *server.store_args, "--username", name, "--role", role, *context,
         "--password-stdin", input="una-contraseña-muy-larga\n")
     scope = "patient/*.cruds" if role == "patient" else "user/*.cruds"
-    return cli("token", "--data", server.data_dir, "--port", str(server.port), "--user", name, "--scope", scope)
+    return cli("token", "--data", server.data_dir, *server.store_args, "--port", str(server.port), "--user", name, "--scope", scope)
 
 
 def consent(patient, provision):
