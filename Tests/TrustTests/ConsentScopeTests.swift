@@ -110,4 +110,24 @@ struct ConsentScopeTests {
         // the care team is not restricted by it
         #expect(e.dataRule(actors: dr, purpose: "TREAT", base: true, at: 0).rule == .all)
     }
+
+    /// A code reaches the codes below it in the shipped hierarchy (CIE-10 `E11` covers `E11.9`),
+    /// for a grant, a denial and a condition the patient chose not to know; the description keeps
+    /// the code the patient named.
+    @Test func aCodeCoversItsDescendants() throws {
+        let items: [Item] = [.condition("e11", icd: "E11"), .condition("e11.9", icd: "E11.9"), .condition("e10.9", icd: "E10.9"),
+                             Item(type: "Condition", id: "otro", entries: [IndexEntry(parameter: "code", kind: .token, system: "http://example.org/otro", value: "E11.9")])]
+        func visible(_ rule: DataRule) -> [String] {
+            items.filter { rule.matches(type: $0.type, id: $0.id, labels: [], entries: $0.entries) }.map(\.id)
+        }
+        let grant = try ConsentScopeTests.consent("10", #"{"type":"permit","actor":[{"reference":{"reference":"Practitioner/dr"}}],"code":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"E11"}]}]}"#)
+        #expect(visible(ConsentEvaluator([grant]).dataRule(actors: dr, purpose: "TREAT", base: false, at: 0).rule) == ["e11", "e11.9"])
+        let all = try ConsentScopeTests.consent("11", #"{"type":"permit","actor":[{"reference":{"reference":"Practitioner/dr"}}]}"#)
+        let deny = try ConsentScopeTests.consent("12", #"{"type":"deny","actor":[{"reference":{"reference":"Practitioner/dr"}}],"code":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"E10-E14"}]}]}"#)
+        #expect(visible(ConsentEvaluator([all, deny]).dataRule(actors: dr, purpose: "TREAT", base: false, at: 0).rule) == ["otro"])
+        let ntk = try ConsentScopeTests.consent("13", #"{"type":"deny","actor":[{"reference":{"reference":"Patient/p"}}],"code":[{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"E11"}]}]}"#)
+        let named = ConsentEvaluator([ntk]).notToKnowData(patient: "p", at: 0)
+        #expect(named.describe == ["E11"])
+        #expect(visible(DataRule.negate(named.withheld)) == ["e10.9", "otro"])
+    }
 }

@@ -163,3 +163,40 @@ def test_break_the_glass_minutes_is_checked(data_dir):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode != 0
     assert "--break-the-glass-minutes" in r.stderr
+
+
+def test_a_consent_for_a_code_covers_its_descendants_and_search_expands_them(server):
+    """A grant of CIE-10 E11 reaches a Condition coded E11.9 and nothing else; `:below`,
+    `:above` and `:in` expand over the same hierarchy (docs/search.md, "Terminology modifiers")."""
+    op = server.token()
+    icd = "http://hl7.org/fhir/sid/icd-10"
+    status, _, body = server.request("PUT", "/Patient/luz", {"resourceType": "Patient", "id": "luz", "name": [{"family": "Mora", "given": ["Luz"]}]}, op)
+    assert status == 201, body
+    for cid, code in [("dm2", "E11.9"), ("dm1", "E10.9"), ("hta", "I10")]:
+        status, _, body = server.request("PUT", f"/Condition/{cid}", {
+            "resourceType": "Condition", "id": cid, "subject": {"reference": "Patient/luz"},
+            "code": {"coding": [{"system": icd, "code": code}]}}, op)
+        assert status == 201, body
+    luz = user(server, "luz", "patient", "--patient", "Patient/luz")
+    dra = user(server, "dra.rios", "practitioner", "--practitioner", "Practitioner/dra-rios", "--organization", "Organization/clinica")
+
+    def ids(path, token):
+        status, _, bundle = server.request("GET", path, token=token)
+        assert status == 200, bundle
+        return sorted(e["resource"]["id"] for e in bundle.get("entry", []) if e.get("search", {}).get("mode") == "match")
+
+    assert ids("/Condition?subject=Patient/luz", dra) == []
+    status, _, body = server.request("POST", "/Consent", consent("luz", {"type": "permit", "actor": actor("Practitioner/dra-rios"),
+                                                                         "code": [{"coding": [{"system": icd, "code": "E11"}]}]}), luz)
+    assert status == 201, body
+    # the grant names E11; the record says E11.9: covered. E10.9 and I10 are not
+    assert ids("/Condition?subject=Patient/luz", dra) == ["dm2"]
+    assert server.request("GET", "/Condition/dm1", token=dra)[0] == 404
+    # search expands over the hierarchy, and the consent still narrows it
+    assert ids(f"/Condition?subject=Patient/luz&code:below={icd}|E10-E14", op) == ["dm1", "dm2"]
+    assert ids(f"/Condition?subject=Patient/luz&code:below={icd}|E10-E14", dra) == ["dm2"]
+    assert ids(f"/Condition?subject=Patient/luz&code:above={icd}|E11.9", op) == ["dm2"]
+    assert ids(f"/Condition?subject=Patient/luz&code:in={icd}?fhir_vs=isa/E10", op) == ["dm1"]
+    assert ids(f"/Condition?subject=Patient/luz&code:not-in={icd}?fhir_vs=isa/E10-E14", op) == ["hta"]
+    status, _, outcome = server.request("GET", "/Condition?code:below=http://loinc.org|2339-0", token=op)
+    assert status == 400 and outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["code"] == "not-supported", outcome

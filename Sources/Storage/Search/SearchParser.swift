@@ -31,10 +31,13 @@ public struct SearchParser: Sendable {
 
     let definitions: Definitions
     public var options: Options
+    /// The code hierarchies behind `:below`, `:above` and `:in` (SearchParser+Terminology.swift).
+    let hierarchies: CodeHierarchies
 
-    public init(definitions: Definitions = .r4, options: Options = Options()) {
+    public init(definitions: Definitions = .r4, options: Options = Options(), hierarchies: CodeHierarchies = .shipped) {
         self.definitions = definitions
         self.options = options
+        self.hierarchies = hierarchies
     }
 
     static func bad(_ en: String, _ es: String) -> FHIRError {
@@ -255,10 +258,11 @@ public struct SearchParser: Sendable {
                     }
                     return .token(parameter: "\(code):of-type", system: parts[0], code: "\(parts[1])|\(parts[2])")
                 }
-            case "in", "not-in", "above", "below":
-                throw FHIRError(status: 400, code: "not-supported",
-                                english: "\(code):\(modifier!) needs a terminology service, which Enlace does not have yet",
-                                spanish: "\(code):\(modifier!) requiere un servicio de terminología, que Enlace aún no tiene")
+            case "below", "above":
+                return try each { try hierarchyFilter(code, modifier!, unescape($0)) }
+            case "in", "not-in":
+                let f = try each { try valueSetFilter(code, modifier!, unescape($0)) }
+                return modifier == "not-in" ? .not(f) : f
             default: throw badModifier(code, modifier!)
             }
         case .reference:
@@ -537,10 +541,14 @@ public struct SearchParser: Sendable {
 }
 
 extension SearchFilter {
-    /// `anyOf` with one element is that element.
+    /// `anyOf` with one element is that element; an `anyOf` inside an `anyOf` is spliced in.
     var simplified: SearchFilter {
-        if case let .anyOf(list) = self, list.count == 1 { return list[0] }
-        return self
+        guard case let .anyOf(list) = self else { return self }
+        let flat = list.flatMap { f -> [SearchFilter] in
+            if case let .anyOf(inner) = f { return inner }
+            return [f]
+        }
+        return flat.count == 1 ? flat[0] : .anyOf(flat)
     }
 }
 

@@ -131,6 +131,18 @@ public struct SearchSQL: Sendable {
         }
         switch f {
         case .anyOf(let list):
+            if let (parameter, bySystem) = SearchSQL.codeList(list) {
+                // many codes of one parameter (`code=a,b,c`, `:below`, `:in`): one index probe with
+                // `IN` lists, not one subquery per code
+                args.append(.text(parameter))
+                let groups = bySystem.map { system, codes -> String in
+                    let values = "s.value IN (\(placeholders(codes.count)))"
+                    if let system { args.append(.text(system)) }
+                    args += codes.map { .text($0) }
+                    return system == nil ? values : "(s.system = ? AND \(values))"
+                }
+                return inIndex(.token, alias, types, "s.param = ? AND (" + groups.joined(separator: " OR ") + ")")
+            }
             let parts = try list.map { try compile($0, alias: alias, types: types, args: &args, depth: &depth) }
             return "(" + parts.joined(separator: " OR ") + ")"
         case .not(let inner):
@@ -428,6 +440,18 @@ public struct SearchSQL: Sendable {
             return try compiler.compile(query.filters[0], alias: "r", types: query.types, args: &args, depth: &depth)
         }
         return "SELECT COUNT(*) FROM resource r WHERE " + (try whereClause(query, alias: "r", args: &args))
+    }
+
+    /// When every alternative is a token of the same parameter with a code, that parameter and
+    /// the codes grouped by system (in order of first appearance; nil = any system).
+    static func codeList(_ list: [SearchFilter]) -> (String, [(String?, [String])])? {
+        guard list.count > 1, case .token(let parameter, _, _) = list[0] else { return nil }
+        var groups: [(String?, [String])] = []
+        for f in list {
+            guard case .token(let p, let system, let code?) = f, p == parameter else { return nil }
+            if let i = groups.firstIndex(where: { $0.0 == system }) { groups[i].1.append(code) } else { groups.append((system, [code])) }
+        }
+        return (parameter, groups)
     }
 
     /// A filter compiled to exactly one index condition (see `countQuery`).

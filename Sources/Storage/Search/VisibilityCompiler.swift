@@ -139,15 +139,16 @@ extension SearchSQL {
             return "\(alias).type IN (\(placeholders(t.count)))"
         case .codes(let codes):
             guard !codes.isEmpty else { return "1 = 0" }
-            var alternatives: [String] = []
+            // grouped by system: a code with its descendants (E11 … E11.9) is one `IN` list
+            var groups: [(String?, [String])] = []
             for c in codes {
-                if let s = c.system {
-                    alternatives.append("(s.system = ? AND s.value = ?)")
-                    args += [.text(s), .text(c.code)]
-                } else {
-                    alternatives.append("s.value = ?")
-                    args.append(.text(c.code))
-                }
+                if let i = groups.firstIndex(where: { $0.0 == c.system }) { groups[i].1.append(c.code) } else { groups.append((c.system, [c.code])) }
+            }
+            let alternatives = groups.map { system, values -> String in
+                if let system { args.append(.text(system)) }
+                args += values.map { .text($0) }
+                let list = "s.value IN (\(placeholders(values.count)))"
+                return system == nil ? list : "(s.system = ? AND \(list))"
             }
             let params = DataRule.codeParameters.map { "'\($0)'" }.joined(separator: ", ")
             return inIndex(.token, alias, types, "s.param IN (\(params)) AND (" + alternatives.joined(separator: " OR ") + ")")

@@ -72,10 +72,19 @@ public struct ConsentRecord: Sendable, Equatable {
         public func dataScope(withLabels: Bool) -> DataRule {
             var parts: [DataRule] = []
             if !classes.isEmpty { parts.append(.types(classes)) }
-            if !codes.isEmpty { parts.append(.codes(codes)) }
+            if !codes.isEmpty { parts.append(.codes(Provision.withDescendants(codes))) }
             if dataStart != nil || dataEnd != nil { parts.append(.period(low: dataStart, high: dataEnd)) }
             if withLabels, !securityLabels.isEmpty { parts.append(.labels(securityLabels)) }
             return DataRule.allOf(parts)
+        }
+
+        /// The codes a provision names and every code below them in a shipped hierarchy: a
+        /// grant or denial of CIE-10 `E11` covers `E11.9` (docs/consent.md).
+        static func withDescendants(_ codes: [DataCode]) -> [DataCode] {
+            var seen = Set<DataCode>()
+            return codes.flatMap { c in
+                CodeHierarchies.shipped.withDescendants(system: c.system, code: c.code).map { DataCode(system: $0.system, code: $0.code) }
+            }.filter { seen.insert($0).inserted }
         }
 
         func covers(_ millis: Int64) -> Bool {
