@@ -13,11 +13,12 @@ struct InteropBulkLevelsTests {
     static func path(_ url: String) -> String { String(url[url.range(of: "/fhir/")!.lowerBound...]) }
 
     /// Kicks off, polls to the end, and returns the manifest and each output's resources by type.
-    static func export(_ c: Client, _ clock: ManualClock, _ uri: String, headers: [String: String] = [:]) async throws
+    static func export(_ c: Client, _ clock: ManualClock, _ uri: String, headers: [String: String] = [:], post parameters: String? = nil) async throws
         -> (manifest: JSON, files: [String: [JSON]]) {
         var h = headers
         h["Prefer"] = "respond-async"
-        let kick = try await c.send(.get, uri, headers: h)
+        let kick: Client.Reply
+        if let parameters { kick = try await c.send(.post, uri, json: parameters, headers: h) } else { kick = try await c.send(.get, uri, headers: h) }
         #expect(kick.status == 202, "\(uri): \(kick.text)")
         let location = try #require(kick.header("Content-Location"))
         let done = try await InteropExportTests.poll(c, location, clock: clock)
@@ -198,6 +199,47 @@ struct InteropBulkLevelsTests {
             #expect(try await op.send(.get, file).status == 404)
             let jobs = try FileManager.default.contentsOfDirectory(atPath: server.directory + "/bulk-export")
             #expect(!jobs.contains { location.hasSuffix($0) })
+        }
+    }
+
+    /// The POST kick-off: the same parameters in a Parameters body, and `patient` to narrow a
+    /// Patient or Group export (https://hl7.org/fhir/uv/bulkdata/export.html#query-parameters).
+    @Test(arguments: ServerBackend.allCases)
+    func postKickOffTakesParametersAndNamedPatients(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        try await server.run { op in
+            try await InteropBulkLevelsTests.seed(op)
+            func body(_ parameters: String...) -> String { #"{"resourceType":"Parameters","parameter":[\#(parameters.joined(separator: ","))]}"# }
+            let type = #"{"name":"_type","valueString":"Patient,Observation"}"#
+            func patient(_ p: String) -> String { #"{"name":"patient","valueReference":{"reference":"Patient/\#(p)"}}"# }
+            // Patient level, two named patients: only their compartments
+            let two = try await InteropBulkLevelsTests.export(op, server.clock, "/fhir/Patient/$export", post: body(type, patient("ana"), patient("caro")))
+            #expect(InteropBulkLevelsTests.ids(two.files["Patient"]) == ["ana", "caro"])
+            #expect(InteropBulkLevelsTests.ids(two.files["Observation"]) == ["o-ana", "o-caro"])
+            #expect(two.manifest["request"]?.stringValue?.hasSuffix("/fhir/Patient/$export") == true)
+            // Group level: the named patients that are members (caro is not a member of estudio)
+            let group = try await InteropBulkLevelsTests.export(op, server.clock, "/fhir/Group/estudio/$export", post: body(type, patient("beto"), patient("caro")))
+            #expect(InteropBulkLevelsTests.ids(group.files["Patient"]) == ["beto"])
+            // without `patient`, a POST is the GET: every patient, the _type honoured
+            let all = try await InteropBulkLevelsTests.export(op, server.clock, "/fhir/Patient/$export", post: body(#"{"name":"_type","valueString":"Patient"}"#))
+            #expect(InteropBulkLevelsTests.ids(all.files["Patient"]) == ["ana", "beto", "caro"])
+            #expect(all.files["Observation"] == nil)
+            // named patients none of whom exists: an empty export, never the whole one
+            let none = try await InteropBulkLevelsTests.export(op, server.clock, "/fhir/Patient/$export", post: body(patient("nadie")))
+            #expect(none.files.isEmpty, "\(none.files.keys)")
+            // refusals: each a 400 OperationOutcome, no job started
+            let h = ["Prefer": "respond-async"]
+            for (uri, json, says) in [("/fhir/$export", body(patient("ana")), "system export"),
+                                      ("/fhir/Patient/$export", body(#"{"name":"patient","valueReference":{"reference":"Observation/o-ana"}}"#), "valueReference to a Patient"),
+                                      ("/fhir/Patient/$export", body(#"{"name":"_since","valueInstant":"ayer"}"#), "_since must be an instant"),
+                                      ("/fhir/Patient/$export", body(#"{"name":"includeAssociatedData","valueCode":"LatestProvenanceResources"}"#), "includeAssociatedData"),
+                                      ("/fhir/Patient/$export", body(#"{"valueString":"x"}"#), "has no name"),
+                                      ("/fhir/Patient/$export", #"{"resourceType":"Patient"}"#, "Parameters"),
+                                      ("/fhir/Patient/$export?_type=Patient", body(type), "in the Parameters body")] {
+                let r = try await op.send(.post, uri, json: json, headers: h)
+                #expect(r.status == 400 && r.json["resourceType"]?.stringValue == "OperationOutcome" && r.text.contains(says), "\(uri) \(json): \(r.status) \(r.text)")
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ extension BulkExport {
                 var count = 0
                 var handle: FileHandle?
                 var refused = false
-                let compartments: [String?] = job.level.isGroup ? job.members.map { $0 } : [nil]
+                let compartments: [String?] = job.restrictsToMembers ? job.members.map { $0 } : [nil]
                 search: for filter in filters {
                     for member in compartments {
                         var parameters: [(String, String)] = [("_count", String(pageSize)), ("_total", "none")]
@@ -181,7 +181,7 @@ extension BulkExport {
                 }
                 for entry in page where entry.resource.deleted && !listed.contains(entry.resource.id) {
                     let r = entry.resource
-                    if job.level.isGroup, !r.compartments.contains(where: members.contains) { continue }
+                    if job.restrictsToMembers, !r.compartments.contains(where: members.contains) { continue }
                     // recreated since: it is in the output, not deleted
                     do {
                         _ = try await guarded.read(type, r.id)
@@ -200,6 +200,12 @@ extension BulkExport {
         try handle?.close()
         return bundles
     }
+}
+
+extension BulkExport.Job {
+    /// Only the members' compartments: a Group export, or a Patient export that named patients
+    /// (the `patient` parameter of a POST kick-off).
+    var restrictsToMembers: Bool { level.isGroup || !members.isEmpty }
 }
 
 extension BulkExport.Level {

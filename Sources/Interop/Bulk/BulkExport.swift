@@ -20,6 +20,9 @@ public enum BulkExport {
 
     /// Resources read per page.
     public static let pageSize = 500
+    /// The member list of a Patient export whose named patients were all unknown: an id no
+    /// resource can have (FHIR ids are at most 64 characters), so the export is empty, not whole.
+    public static let noPatient = String(repeating: "0", count: 65)
 
     /// How long a finished export's files are kept, by default (seconds).
     public static let defaultRetentionSeconds: Double = 3600

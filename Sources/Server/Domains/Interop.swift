@@ -22,6 +22,9 @@ extension FHIRAPI {
         fhir.get("$export") { req, ctx in try await exportKickOff(req, ctx, level: .system) }
         fhir.get("{type}/$export") { req, ctx in try await exportKickOff(req, ctx, level: .patient) }
         fhir.get("{type}/{id}/$export") { req, ctx in try await exportKickOff(req, ctx, level: .group) }
+        fhir.post("$export") { req, ctx in try await exportKickOff(req, ctx, level: .system, body: try await body(req)) }
+        fhir.post("{type}/$export") { req, ctx in try await exportKickOff(req, ctx, level: .patient, body: try await body(req)) }
+        fhir.post("{type}/{id}/$export") { req, ctx in try await exportKickOff(req, ctx, level: .group, body: try await body(req)) }
         fhir.get("$export-status/{job}") { req, ctx in try await exportStatus(req, ctx) }
         fhir.delete("$export-status/{job}") { req, ctx in try await exportCancel(req, ctx) }
         fhir.get("$export-file/{job}/{file}") { req, ctx in try await exportFile(req, ctx) }
@@ -47,7 +50,7 @@ extension FHIRAPI {
     /// `Prefer: respond-async`; answers 202 with `Content-Location` (the status URL) and runs the
     /// job in the background through the caller's guard (`BulkExport`). A Group is read through
     /// the guard first: one the caller may not read answers 404, exactly like an unknown one.
-    func exportKickOff(_ request: Request, _ context: EnlaceRequestContext, level: ExportLevel) async throws -> Response {
+    func exportKickOff(_ request: Request, _ context: EnlaceRequestContext, level: ExportLevel, body: JSON? = nil) async throws -> Response {
         switch level {
         case .patient: _ = try requireType(context, "Patient", operation: "$export")
         case .group: _ = try requireType(context, "Group", operation: "$export")
@@ -94,8 +97,24 @@ extension FHIRAPI {
             members = BulkExport.members(of: group, base: base)
             path = "/Group/\(id)/$export"
         }
-        let parameters = try FHIRAPI.parseQuery(request.uri.query ?? "").filter { !["_format", "_pretty"].contains($0.0) }
-        let url = base + path + (request.uri.query.map { "?" + $0 } ?? "")
+        var parameters = try FHIRAPI.parseQuery(request.uri.query ?? "").filter { !["_format", "_pretty"].contains($0.0) }
+        var url = base + path + (request.uri.query.map { "?" + $0 } ?? "")
+        if let body {
+            // POST kick-off (https://hl7.org/fhir/uv/bulkdata/export.html#bulk-data-kick-off-request):
+            // the parameters are a Parameters resource; `patient` narrows a Patient or Group export
+            guard parameters.isEmpty else {
+                throw FHIRError.badRequest("a POST kick-off takes its parameters in the Parameters body, not in the URL",
+                                           "una solicitud POST de exportación lleva sus parámetros en el cuerpo Parameters, no en la URL")
+            }
+            let (fromBody, patients) = try exportParameters(body, level: level)
+            parameters = fromBody
+            url = base + path
+            if let patients {
+                members = level == .group ? members.filter(patients.contains) : patients
+                // a Patient export of named patients that are all unknown exports nothing, not everything
+                if members.isEmpty { members = [BulkExport.noPatient] }
+            }
+        }
         let job = try BulkExport.prepare(root: exportRoot, subject: principal.subject, request: url, level: exportLevel, members: members,
                                          parameters: parameters, now: now)
         let door = self.door, base = self.base
@@ -107,6 +126,41 @@ extension FHIRAPI {
     }
 
     enum ExportLevel { case system, patient, group }
+
+    /// The kick-off parameters of a POST body (a Parameters resource) as (name, value) pairs, and
+    /// the patients its `patient` parameters name (ids; nil when there are none).
+    func exportParameters(_ body: JSON, level: ExportLevel) throws -> ([(String, String)], [String]?) {
+        let parameters = try requireParameters(body, "$export")
+        var out: [(String, String)] = []
+        var patients: [String]?
+        for (i, p) in (parameters["parameter"]?.arrayValue ?? []).enumerated() {
+            guard let name = p["name"]?.stringValue else {
+                throw FHIRError(status: 400, code: "required", english: "Parameters.parameter[\(i)] has no name", spanish: "Parameters.parameter[\(i)] no tiene nombre",
+                                expression: ["Parameters.parameter[\(i)]"])
+            }
+            if name == "patient" {
+                guard level != .system else {
+                    throw FHIRError.badRequest("'patient' narrows a Patient or Group export, not a system export",
+                                               "'patient' acota una exportación de Patient o de Group, no una de todo el sistema", code: "not-supported")
+                }
+                var ref = p["valueReference"]?["reference"]?.stringValue ?? ""
+                if ref.hasPrefix(base + "/") { ref = String(ref.dropFirst(base.count + 1)) }
+                let parts = ref.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 2, parts[0] == "Patient", !parts[1].isEmpty else {
+                    throw FHIRError(status: 400, code: "invalid", english: "'patient' must be a valueReference to a Patient (Patient/id), not '\(ref)'",
+                                    spanish: "'patient' debe ser un valueReference a un Patient (Patient/id), no '\(ref)'", expression: ["Parameters.parameter[\(i)]"])
+                }
+                patients = (patients ?? []) + [parts[1]]
+                continue
+            }
+            guard let value = FHIRAPI.scalar(p) else {
+                throw FHIRError(status: 400, code: "invalid", english: "the parameter '\(name)' has no value", spanish: "el parámetro '\(name)' no tiene valor",
+                                expression: ["Parameters.parameter[\(i)]"])
+            }
+            out.append((name, value))
+        }
+        return (out, patients)
+    }
 
     /// `GET $export-status/{job}`: 202 with `X-Progress` and `Retry-After` while running (429
     /// with `Retry-After` when polled sooner than that), 200 with the manifest and `Expires` when
