@@ -242,4 +242,32 @@ struct InteropBulkLevelsTests {
             }
         }
     }
+
+    /// Every patient whose data left in an export finds it in their own access log — also beyond
+    /// the 1,000 patients a request's audit context keeps.
+    @Test(arguments: ServerBackend.allCases)
+    func everyPatientExportedSeesTheExportInTheirLog(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        try await server.run { op in
+            let n = 1005
+            for chunk in stride(from: 0, to: n, by: 500) {
+                let entries = (chunk..<min(chunk + 500, n)).map { i in
+                    #"{"resource":{"resourceType":"Patient","id":"p\#(String(format: "%04d", i))","name":[{"family":"Muchos"}]},"request":{"method":"PUT","url":"Patient/p\#(String(format: "%04d", i))"}}"#
+                }
+                let r = try await op.send(.post, "/fhir", json: #"{"resourceType":"Bundle","type":"transaction","entry":[\#(entries.joined(separator: ","))]}"#)
+                #expect(r.status == 200, "\(r.text.prefix(300))")
+            }
+            let export = try await InteropBulkLevelsTests.export(op, server.clock, "/fhir/Patient/$export?_type=Patient")
+            #expect(export.files["Patient"]?.count == n)
+            for i in [0, 500, 999, 1000, 1004] {
+                let id = "p" + String(format: "%04d", i)
+                let token = try ConsentTests.token(server, role: .patient, fhirUser: "Patient/\(id)", patient: id, scope: "patient/*.rs")
+                let log = try await Client(client: op.client, token: token).send(.get, "/fhir/AuditEvent?patient=\(id)&_count=100")
+                #expect(log.status == 200)
+                let exports = (log.json["entry"]?.arrayValue ?? []).filter { String(decoding: $0["resource"]?.serialized() ?? [], as: UTF8.self).contains("$export") }
+                #expect(exports.count == 1, "\(id): \(exports.count) export entries in its log")
+            }
+        }
+    }
 }

@@ -30,6 +30,9 @@ extension BulkExport {
             var parser = SearchParser(options: { var o = SearchParser.Options(); o.maxCount = pageSize; return o }())
             parser.options.strict = false
             let memberSet = Set(job.members)
+            // every patient whose data left in the export, for their access log: the request's
+            // audit context keeps the first 1,000 only (enough for a page, not for an export)
+            var covered = Set<String>()
             for (n, type) in job.types.enumerated() {
                 guard fm.fileExists(atPath: job.directory) else { return }
                 if let readable = guarded.decision.readableTypes, !readable.contains(type) {
@@ -76,6 +79,7 @@ extension BulkExport {
                                     handle?.write(Data(r.body))
                                 }
                                 handle?.write(Data([0x0A]))
+                                covered.formUnion(r.compartments)
                                 count += 1
                             }
                             guard result.hasMore, let last = result.matches.last else { break }
@@ -118,7 +122,7 @@ extension BulkExport {
             // one audit entry for the whole job: what was exported and whose data it was
             let now = door.clock.now()
             let event = door.auditBuilder.build(audit, status: 200, recorded: now)
-            _ = try await door.ledger.record(PendingAudit(recorded: now, patients: audit.patients, bytes: event.serialized()))
+            _ = try await door.ledger.record(PendingAudit(recorded: now, patients: Set(audit.patients).union(covered).sorted(), bytes: event.serialized()))
             var manifest: [(String, JSON)] = [
                 ("transactionTime", .string(job.transactionTime)),
                 ("request", .string(job.request)),
