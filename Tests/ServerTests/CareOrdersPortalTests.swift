@@ -115,6 +115,7 @@ import Trust
             #expect(override["entity"]?.arrayValue?.first?["what"]?["display"]?.stringValue?.contains("Dosis diaria mayor") == true)
             let (s6, issued) = try await browser.get(location ?? "", cookie: dra)
             #expect(s6 == .ok && issued.contains("id=\"receta-emitida\"") && issued.contains(code))
+            #expect(issued.contains("<svg class=\"qr\"") && issued.contains("aria-label=\"Código QR de la receta \(code)\""))
 
             // an interaction with the active warfarin: the clinician follows the advice; no prescription, the decision recorded
             let ibuprofen = [("medicamento", "ibuprofen"), ("dosis", "400"), ("frecuencia", "TID"), ("cantidad", "30"), ("unidad", "tabletas")]

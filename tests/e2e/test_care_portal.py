@@ -199,5 +199,7 @@ def test_a_prescription_with_its_cards_is_dispensed_by_code(demo, browser):
     d.get(demo.base + "/mis-recetas")
     main = main_text(d)
     assert code in main and "Farmacia Roma" in main
+    qr = d.find_element(By.CSS_SELECTOR, f"svg.qr[aria-label='Código QR de la receta {code}']")
+    assert qr.size["width"] <= 360
     steps.check("paciente")
     sign_out(d)

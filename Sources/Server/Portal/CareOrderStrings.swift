@@ -7,6 +7,7 @@ extension PortalStrings {
         t("Escriba la receta y revise las alertas antes de firmar: interacciones, alergias y dosis se revisan con lo que usted puede ver del expediente. Para firmar pese a una alerta, indique el motivo; su decisión queda registrada. Al firmar, la receta recibe un código que el paciente presenta en cualquier farmacia.",
           "Write the prescription and check the alerts before signing: interactions, allergies and doses are checked against what you may see of the record. To sign despite an alert, give the reason; your decision is recorded. Once signed, the prescription gets a code the patient shows at any pharmacy.")
     }
+    func qrLabel(_ code: String) -> String { t("Código QR de la receta \(code)", "QR code of the prescription \(code)") }
     var prescriptionIssued: String { t("Receta firmada y emitida. Código para la farmacia:", "Prescription signed and issued. Code for the pharmacy:") }
     var prescriptionDeclined: String {
         t("No se emitió la receta. Quedó registrado que siguió la recomendación.", "No prescription was issued. Your decision to follow the advice was recorded.")

@@ -53,7 +53,9 @@ extension Portal {
         if let issued = q["emitida"], Repository.isValidID(issued), let rx = try? await g.read("MedicationRequest", issued).json(),
            rx["subject"]?["reference"]?.stringValue == "Patient/\(patientID)" {
             body += "<section class=\"notice\" role=\"status\" id=\"receta-emitida\"><p>\(esc(t.prescriptionIssued))</p>"
-            body += "<p class=\"rx-code\">\(esc(PrescriptionCode.of(rx) ?? ""))</p>"
+            let code = PrescriptionCode.of(rx) ?? ""
+            body += "<p class=\"rx-code\">\(esc(code))</p>"
+            if let qr = QRCode(code) { body += "<p class=\"prescription-qr\">" + qr.svg(label: t.qrLabel(code)) + "</p>" }
             body += "<p>\(esc(rx["medicationCodeableConcept"]?["text"]?.stringValue ?? "")) — \(esc(rx["dosageInstruction"]?.arrayValue?.first?["text"]?.stringValue ?? ""))</p>"
             body += "<p>\(esc(t.validUntil)): \(esc(t.date(rx["dispenseRequest"]?["validityPeriod"]?["end"]?.stringValue ?? "")))</p></section>"
         }
