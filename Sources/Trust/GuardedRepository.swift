@@ -122,6 +122,17 @@ public struct GuardedRepository: Sendable {
             let now = clock.now()
             for w in written {
                 if !ruled.contains(w.resource.type) { try GuardedRepository.checkWrite(w, decision: decision, tx: tx) }
+                // the write's Provenance (with the request's X-Provenance: its reason) is stored
+                // before the domains' rules run, so a rule may ask for it (e.g. a consultation
+                // note is corrected only with a reason, docs/care.md)
+                if !w.resource.deleted, w.resource.type != "Provenance" {
+                    var provenance = ProvenanceBuilder.build(for: w, principal: principal, recorded: now, reason: nil, template: template)
+                    // the Provenance of a labelled resource carries its labels: it must not betray it
+                    if !w.resource.labels.isEmpty, let security = (try? w.resource.json())?["meta"]?["security"] {
+                        provenance = provenance.setting("meta", (provenance["meta"] ?? .object([])).setting("security", security))
+                    }
+                    _ = try base.storeGenerated(in: tx, "Provenance", provenance, now: now, compartments: w.resource.compartments)
+                }
                 for rule in rules where rule.types.contains(w.resource.type) {
                     let previous = w.resource.version > 1 ? try tx.version(w.resource.type, w.resource.id, w.resource.version - 1) : nil
                     let new = w.resource.deleted ? nil : try w.resource.json()
@@ -133,14 +144,6 @@ public struct GuardedRepository: Sendable {
                     }
                 }
                 audit?.touched("\(w.resource.type)/\(w.resource.id)/_history/\(w.resource.version)", patients: w.resource.compartments)
-                if !w.resource.deleted, w.resource.type != "Provenance" {
-                    var provenance = ProvenanceBuilder.build(for: w, principal: principal, recorded: now, reason: nil, template: template)
-                    // the Provenance of a labelled resource carries its labels: it must not betray it
-                    if !w.resource.labels.isEmpty, let security = (try? w.resource.json())?["meta"]?["security"] {
-                        provenance = provenance.setting("meta", (provenance["meta"] ?? .object([])).setting("security", security))
-                    }
-                    _ = try base.storeGenerated(in: tx, "Provenance", provenance, now: now, compartments: w.resource.compartments)
-                }
             }
             try alsoInTransaction?(tx)
             if recordAudit, let audit, let builder, try !GuardedRepository.auditCommitted(audit, in: tx) {

@@ -51,7 +51,7 @@ import Testing
     @Test func demoLoadsOnceWithValidCURPs() async throws {
         let (services, signIns, directory) = try await Self.demo()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        #expect(Set(signIns.map(\.username)) == ["ana", "lucia", "dr.hernandez", "dra.castillo", "dr.aguilar", "dra.morales", "privacidad", "vidaplena", "imss.pagos", "issste.pagos"])
+        #expect(Set(signIns.map(\.username)) == ["ana", "lucia", "dr.hernandez", "dra.castillo", "dr.aguilar", "dra.morales", "dr.ramirez", "farmacia.roma", "privacidad", "vidaplena", "imss.pagos", "issste.pagos"])
         let patients = try await services.store.read { tx in
             let (q, _) = try SearchParser().parse(types: ["Patient"], parameters: [("_count", "100")])
             return try tx.search(q).matches

@@ -97,6 +97,19 @@ extension Portal {
             }
         }
         router.post("agenda/iniciar") { req, ctx in try await page(req, ctx) { try await startVisit($0, $1, $2) } }
+        // the clinician's Recetar and Referir (docs/prescribing.md#recetar, docs/care.md#portal)
+        router.get("pacientes/{id}/recetar") { req, ctx in
+            try await page(req, ctx) { s, r, c in try await prescribePage(s, r, c, patientID: try c.parameters.require("id")) }
+        }
+        router.post("pacientes/{id}/recetar") { req, ctx in
+            try await page(req, ctx) { s, r, c in try await prescribe(s, r, c, patientID: try c.parameters.require("id")) }
+        }
+        router.get("pacientes/{id}/referir") { req, ctx in
+            try await page(req, ctx) { s, r, c in try await referPage(s, r, c, patientID: try c.parameters.require("id")) }
+        }
+        router.post("pacientes/{id}/referir") { req, ctx in
+            try await page(req, ctx) { s, r, c in try await refer(s, r, c, patientID: try c.parameters.require("id")) }
+        }
         // the consultation (docs/care.md#the-consultation)
         router.get("static/consulta.js") { _, _ in Portal.asset(Portal.consultationScript, type: "text/javascript; charset=utf-8") }
         router.get("consulta/cie10") { req, ctx in try await page(req, ctx) { s, r, _ in try cie10Suggestions(s, r) } }
@@ -127,8 +140,9 @@ extension Portal {
 }
 
 extension EnlaceServices {
-    /// The referral Task state machine, enforced on every Task write that carries the referral code.
-    static func careWriteRules() -> [any WriteRule] { [ReferralWorkflow(), AppointmentRules()] }
+    /// The referral Task state machine, enforced on every Task write that carries the referral code; the
+    /// appointment rules; and a consultation note changed only as a correction with its reason (`NoteRevisionRule`).
+    static func careWriteRules() -> [any WriteRule] { [ReferralWorkflow(), AppointmentRules(), NoteRevisionRule()] }
     func careConsumers() -> [any EventConsumer] { [] }
     func careServices(_ logger: Logger) -> [any Service] { [] }
 }

@@ -26,7 +26,10 @@ extension Portal {
             let state = try await Dispensing().state("MedicationRequest/\(r.id)", code: code, repository: g, now: services.clock.now())
             let medicine = json["medicationCodeableConcept"]?["text"]?.stringValue ?? json["medicationCodeableConcept"]?["coding"]?.arrayValue?.first?["display"]?.stringValue ?? "—"
             body += "<li class=\"card\" id=\"receta-\(esc(r.id))\"><h2>\(esc(medicine))</h2>"
-            body += "<p class=\"prescription-code\"><span>\(esc(t.prescriptionCode))</span> <strong class=\"mono\">\(esc(code))</strong></p><dl class=\"facts\">"
+            body += "<p class=\"prescription-code\"><span>\(esc(t.prescriptionCode))</span> <strong class=\"mono\">\(esc(code))</strong></p>"
+            // the code as a QR Code the counter can scan (QRCode.swift); the text above says the same
+            if let qr = QRCode(code) { body += "<p class=\"prescription-qr\">" + qr.svg(label: t.qrLabel(code)) + "</p>" }
+            body += "<dl class=\"facts\">"
             let dosage = (json["dosageInstruction"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined(separator: "; ")
             if !dosage.isEmpty { body += "<div><dt>\(esc(t.dosage))</dt><dd>\(esc(dosage))</dd></div>" }
             body += "<div><dt>\(esc(t.statusLabel))</dt><dd>\(esc(state.refusal?.spanish.isEmpty == false && t.language == .es ? state.refusal!.spanish : (state.refusal?.english ?? t.statusName(json["status"]?.stringValue ?? ""))))</dd></div>"

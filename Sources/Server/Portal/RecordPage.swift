@@ -258,7 +258,9 @@ extension Portal {
         }
         body += patientCard(patient, t)
         if patientID != nil, me != nil {
-            body += "<p><a class=\"button\" id=\"registrar-consulta\" href=\"/pacientes/\(esc(id))/consulta\">\(esc(t.recordVisit))</a></p>"
+            body += "<p class=\"actions\"><a class=\"button\" id=\"registrar-consulta\" href=\"/pacientes/\(esc(id))/consulta\">\(esc(t.recordVisit))</a>"
+                + " <a class=\"button\" id=\"recetar\" href=\"/pacientes/\(esc(id))/recetar\">\(esc(t.prescribe))</a>"
+                + " <a class=\"button\" id=\"referir\" href=\"/pacientes/\(esc(id))/referir\">\(esc(t.refer))</a></p>"
         }
         if patientID != nil { body += try await preventionSummaryCard(g, patient: id, t) }  // Portal/PreventionPage.swift
         let base = patientID == nil ? "/expediente" : "/pacientes/\(id)"
