@@ -45,6 +45,7 @@ extension Portal {
         }
         body += "<p class=\"hint\">\(esc(t.preventionAsk))</p>"
         body += try await riskSection(g, patient: id, t)
+        body += try await remindersSection(g, patient: id, t)
         return html(.ok, layout(s, request, title: t.navPrevention, body: body))
     }
 
@@ -78,6 +79,24 @@ extension Portal {
             let basis = (r["basis"]?.arrayValue ?? []).compactMap { $0["reference"]?.stringValue }
             if !basis.isEmpty { h += "<div><dt>\(esc(t.preventionBasedOn))</dt><dd>\(esc(basis.map { t.typeName(String($0.split(separator: "/").first ?? "")) }.uniquedStrings().joined(separator: ", ")))</dd></div>" }
             if let when = r["occurrenceDateTime"]?.stringValue { h += "<div><dt>\(esc(t.recorded))</dt><dd>\(esc(t.date(when)))</dd></div>" }
+            h += "</dl></div></li>"
+        }
+        return h + "</ul></section>"
+    }
+
+    /// The reminders the patient's care team sent (Communication, category `reminder`), newest first.
+    func remindersSection(_ g: GuardedRepository, patient: String, _ t: PortalStrings) async throws -> String {
+        let sent = try await compartment(g, patient: patient, types: ["Communication"], limit: 50, extra: [("category", "reminder")])
+            .sorted { ($0["sent"]?.stringValue ?? $0["meta"]?["lastUpdated"]?.stringValue ?? "") > ($1["sent"]?.stringValue ?? $1["meta"]?["lastUpdated"]?.stringValue ?? "") }
+        guard !sent.isEmpty else { return "" }
+        var h = "<section class=\"card\" aria-labelledby=\"p-reminders\"><h2 id=\"p-reminders\">\(esc(t.remindersReceived))</h2><ul class=\"cards\">"
+        for c in sent.prefix(5) {
+            let texts = (c["payload"]?.arrayValue ?? []).compactMap { $0["contentString"]?.stringValue }
+            let shown = texts.filter { t.language == .es ? !$0.hasPrefix("Reminder from") : !$0.hasPrefix("Recordatorio de su") }
+            h += "<li class=\"entry\" data-reminder=\"\(esc(c["id"]?.stringValue ?? ""))\"><div class=\"what\">"
+            for text in shown { h += "<p>\(esc(text))</p>" }
+            h += "<dl class=\"facts\"><div><dt>\(esc(t.reminderMedium))</dt><dd>\(esc(Portal.text(c["medium"]?.arrayValue?.first) ?? "—"))</dd></div>"
+            if let when = c["sent"]?.stringValue ?? c["meta"]?["lastUpdated"]?.stringValue { h += "<div><dt>\(esc(t.recorded))</dt><dd>\(esc(t.date(when)))</dd></div>" }
             h += "</dl></div></li>"
         }
         return h + "</ul></section>"

@@ -87,6 +87,7 @@ extension PortalStrings {
         t("Se registra como comunicación con el canal elegido; nunca se envía a quien se opuso a ser contactado.",
           "It is recorded as a Communication with the chosen channel; it is never sent to anyone who opposed being contacted.")
     }
+    var remindersReceived: String { t("Recordatorios de su equipo de salud", "Reminders from your care team") }
     var reminderMedium: String { t("Canal", "Channel") }
     var reminderSend: String { t("Enviar recordatorio", "Send reminder") }
     var reminderSendChecked: String { t("Enviar recordatorio a las personas marcadas", "Send a reminder to the people checked") }
