@@ -87,13 +87,16 @@ public enum ClinicianDecision {
     /// target's security labels are copied, so the decision is withheld wherever the target is
     /// (the right not to know).
     public static func provenance(type: String, id: String, version: Int, patient: String, practitioner: String, organization: String?,
-                                  decision: Request, recorded: String, security: JSON?) -> JSON {
+                                  decision: Request, recorded: String, security: JSON?, practitionerName: String? = nil, organizationName: String? = nil) -> JSON {
+        func ref(_ r: String, _ display: String?) -> JSON {
+            .object([("reference", .string(r))] + (display.map { [("display", JSON.string($0))] } ?? []))
+        }
         var agent: [(String, JSON)] = [
             ("type", .object([("coding", .array([.object([("system", .string("http://terminology.hl7.org/CodeSystem/provenance-participant-type")),
                                                           ("code", .string("verifier")), ("display", .string("Verifier"))])]))])),
-            ("who", .object([("reference", .string(practitioner))])),
+            ("who", ref(practitioner, practitionerName)),
         ]
-        if let organization { agent.append(("onBehalfOf", .object([("reference", .string(organization))]))) }
+        if let organization { agent.append(("onBehalfOf", ref(organization, organizationName))) }
         var m: [(String, JSON)] = [("resourceType", .string("Provenance"))]
         if let security, !(security.arrayValue ?? []).isEmpty { m.append(("meta", .object([("security", security)]))) }
         m += [

@@ -108,10 +108,20 @@ enum PreventionWiring {
         guard patientRef.hasPrefix("Patient/") else {
             throw FHIRError.badRequest("\(type)/\(id) names no patient", "\(type)/\(id) no indica paciente", code: "invalid")
         }
+        /// The display of a Practitioner or Organization the clinician may read (nil otherwise).
+        func name(_ reference: String?) async throws -> String? {
+            guard let reference, let slash = reference.firstIndex(of: "/") else { return nil }
+            let json = try await g.read(String(reference[..<slash]), String(reference[reference.index(after: slash)...])).json()
+            if let n = json["name"]?.stringValue { return n }
+            let name = Portal.name(json)
+            return name.isEmpty || name == "—" ? nil : name
+        }
         let provenance = ClinicianDecision.provenance(type: type, id: id, version: stored.version, patient: String(patientRef.dropFirst(8)),
                                                       practitioner: g.principal.fhirUser ?? "", organization: g.principal.organization, decision: decision,
-                                                      recorded: now.description, security: target["meta"]?["security"])
+                                                      recorded: now.description, security: target["meta"]?["security"],
+                                                      practitionerName: try? await name(g.principal.fhirUser), organizationName: try? await name(g.principal.organization))
         return try await g.create("Provenance", provenance, ifNoneExist: nil).resource
+
     }
 
     struct ReminderOutcome: Sendable, Equatable {
