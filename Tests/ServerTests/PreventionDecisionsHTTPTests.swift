@@ -55,6 +55,8 @@ struct PreventionDecisionsHTTPTests {
             #expect(r.json["resourceType"]?.stringValue == "Provenance")
             let agent = r.json["agent"]?.arrayValue?.first
             #expect(agent?["who"]?["reference"]?.stringValue == "Practitioner/dra")
+            #expect(agent?["who"]?["display"]?.stringValue == "Ruiz", "the clinician is named")
+            #expect(agent?["onBehalfOf"]?["display"]?.stringValue == "IMSS UMF 10")
             #expect(agent?["type"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == "verifier")
             #expect(agent?["onBehalfOf"]?["reference"]?.stringValue == "Organization/umf")
             #expect(r.json["entity"]?.arrayValue?.first?["what"]?["reference"]?.stringValue == "RiskAssessment/findrisc-ana/_history/\(version)")
