@@ -85,10 +85,17 @@ public struct RecommendationsConsumer: EventConsumer {
     public func wants(_ event: OutboxEvent) -> Bool { Self.wanted.contains(event.type) }
 
     public func handle(_ events: [OutboxEvent], guarded: GuardedRepository, state: ConsumerState) async throws -> ConsumerOutput {
+        let entries = try await entries(for: PreventionSettings.patients(events), guarded: guarded)
+        return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
+                              provenance: provenance(reason: "Recalculado porque cambió el expediente / recomputed because the record changed"))
+    }
+
+    /// The PUT entries of the recommendations of `patients` that changed (none when nothing did).
+    func entries(for patients: [String], guarded: GuardedRepository) async throws -> [JSON] {
         let now = settings.now()
         let engine = ScheduleEngine(rules: settings.knowledge.rules)
         var entries: [JSON] = []
-        for patient in PreventionSettings.patients(events) {
+        for patient in patients {
             guard let record = try await PreventionSettings.record(guarded, patient),
                   let input = record.scheduleInput(asOf: CivilDate(now)) else { continue }
             let items = engine.evaluate(input)
@@ -97,11 +104,57 @@ public struct RecommendationsConsumer: EventConsumer {
                                                                      date: PreventionSettings.timestamp(now), knowledge: settings.knowledge.version)
             if let e = try await PreventionSettings.putIfChanged(guarded, "ImmunizationRecommendation", rec, ignoring: ["date"]) { entries.append(e) }
         }
+        return entries
+    }
+
+    func provenance(reason: String) -> JSON {
+        PreventionResources.algorithmProvenance(
+            name: "Enlace ScheduleEngine — Cartilla Nacional de Salud", version: settings.knowledge.version,
+            description: "https://enlace.mx/fhir/docs/prevention#schedule", accountable: settings.accountable, reason: reason)
+    }
+}
+
+/// `prevention.cardiovascular-risk`: recomputes the patient's cardiovascular `RiskAssessment`
+/// (`RiskAssessment/cvd-<patient>`) with the WHO 2019 chart of the region in force when its
+/// inputs change, for people the chart covers (40–74, a systolic pressure and a total
+/// cholesterol in the record, no established cardiovascular disease). Labelled as produced by an
+/// algorithm and with the risk category `risk-cardiovascular`; its Provenance names the chart,
+/// its region and version.
+public struct CardiovascularRiskConsumer: EventConsumer {
+    public static let consumerName = "prevention.cardiovascular-risk"
+    public let settings: PreventionSettings
+    public let chart: CardiovascularChart
+    public var name: String { Self.consumerName }
+    public var principal: Principal { PreventionSettings.principal(name, writes: "RiskAssessment") }
+    public var start: EventConsumerStart { .beginning }
+
+    public init(settings: PreventionSettings, chart: CardiovascularChart = .centralLatinAmerica) {
+        self.settings = settings
+        self.chart = chart
+    }
+
+    static let wanted: Set<String> = ["Patient", "Observation", "Condition"]
+
+    public func wants(_ event: OutboxEvent) -> Bool { Self.wanted.contains(event.type) }
+
+    public func handle(_ events: [OutboxEvent], guarded: GuardedRepository, state: ConsumerState) async throws -> ConsumerOutput {
+        let now = settings.now()
+        var entries: [JSON] = []
+        for patient in PreventionSettings.patients(events) {
+            guard let record = try await PreventionSettings.record(guarded, patient) else { continue }
+            let inputs = CardiovascularRisk.inputs(from: record, asOf: CivilDate(now))
+            guard let percent = CardiovascularRisk.score(inputs, chart: chart) else { continue }
+            let ra = CardiovascularRisk.assessment(id: "cvd-\(patient)", patient: patient, percent: percent, inputs: inputs, chart: chart,
+                                                   date: PreventionSettings.timestamp(now))
+            if let e = try await PreventionSettings.putIfChanged(guarded, "RiskAssessment", ra, ignoring: ["occurrenceDateTime", "prediction"]) {
+                entries.append(e)
+            }
+        }
         return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
                               provenance: PreventionResources.algorithmProvenance(
-                                name: "Enlace ScheduleEngine — Cartilla Nacional de Salud", version: settings.knowledge.version,
-                                description: "https://enlace.mx/fhir/docs/prevention#schedule", accountable: settings.accountable,
-                                reason: "Recalculado porque cambió el expediente / recomputed because the record changed"))
+                                name: "\(chart.name) — \(chart.region)", version: chart.version, description: CardiovascularRisk.description,
+                                accountable: settings.accountable,
+                                reason: "Recalculado porque cambiaron sus datos de entrada / recomputed because its inputs changed"))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Prevention
 import Trust
 
 /// Everything the server needs to start, in one value passed down (no globals).
@@ -52,6 +53,9 @@ public struct ServerConfiguration: Sendable {
     /// How long a finished Bulk Data export's files are kept, seconds (env
     /// `ENLACE_BULK_EXPORT_RETENTION_SECONDS`; default one hour; docs/interop.md#bulk-data-export).
     public var bulkExportRetentionSeconds: Double = 3600
+    /// A replacement Cartilla (`enlace serve --knowledge FILE`, validated at start); nil: the
+    /// edition built in (docs/prevention.md, "Replacing the schedule").
+    public var preventionKnowledge: CartillaKnowledge?
 
     public init() {}
 

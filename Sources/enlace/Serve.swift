@@ -34,6 +34,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds between publications to the witness, when the log has grown (default 60).")
     var witnessInterval: Double?
 
+    @Option(name: .long, help: "Replace the Cartilla Nacional de Salud built in with this FHIR Bundle of PlanDefinitions and ActivityDefinitions (docs/prevention.md, \"Replacing the schedule\"); refused at start if malformed.")
+    var knowledge: String?
+
     @Flag(name: .long, help: "Fill an empty data directory with a synthetic Mexican demo (patients, clinics, a year of care) and print the demo sign-ins. Implies --no-totp-for-staff.")
     var demo = false
 
@@ -57,6 +60,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard (1...65535).contains(config.port) else { throw ValidationError("--port must be between 1 and 65535") }
         if let d = data.database { config.databaseURL = d }
+        if let path = knowledge {
+            do { try config.loadPreventionKnowledge(path) } catch { fail("enlace serve: --knowledge \(path): \(error)") }
+        }
         var logger = Logger(label: "enlace")
         logger.logLevel = .info
         let services: EnlaceServices

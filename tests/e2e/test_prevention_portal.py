@@ -2,6 +2,7 @@
 demo: Ana sees what is due, overdue and done with what each item is for; Dr. Hernández's panel lists the
 demo's prevention patients (Mateo, Rosa María, Ernesto) and only his own patients, filters by gap, and the CSV
 has the same rows; his summary of a patient carries the gaps. Screenshots in tests/artifacts/."""
+import urllib.error
 import urllib.request
 
 from selenium.webdriver.common.by import By
@@ -59,4 +60,54 @@ def test_mi_prevencion_and_panel(demo, browser):
     req = urllib.request.Request(demo.base + "/prevencion/panel?formato=csv", headers={"Cookie": cookie})
     csv = urllib.request.urlopen(req, timeout=30).read().decode()
     assert csv.startswith("patient,name,gap,status,due_since") and "demo-prev-mateo" in csv
+    sign_out(d)
+
+
+def status_of(base, path, cookie):
+    req = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    try:
+        return urllib.request.urlopen(req, timeout=30).status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+def test_decisions_and_reminders(demo, browser):
+    """Dr. Hernández overrides an algorithm's result for Ana with a reason and reminds two patients from his
+    panel (Rosa opposed contact: not sent); Ana reads the decision on *Decisiones*; another doctor's patient's
+    prevention page answers like a missing one, and a patient cannot open it."""
+    from test_portal import click_and_wait
+    d = browser
+    steps = Steps(d, "prevention-decisions")
+    sign_in(d, demo.base, "dr.hernandez", demo.users["dr.hernandez"])
+    d.get(demo.base + "/prevencion/paciente/demo-p001")
+    wait_text(d, "data-decide")
+    item = d.find_elements(By.CSS_SELECTOR, "li[data-decide]")[0]
+    item.find_element(By.CSS_SELECTOR, "textarea[name=motivo]").send_keys("Ya se vacunó en otra clínica; traerá su Cartilla")
+    steps.check("paciente")
+    click_and_wait(d, item.find_element(By.CSS_SELECTOR, "button[value=override]"))
+    assert "Decisión registrada." in d.page_source
+    # the panel: remind Mateo (a gap, no opposition) and Rosa (opposed contact)
+    d.get(demo.base + "/prevencion/panel?orden=nombre")
+    wait_text(d, "Mateo")
+    for pid in ("demo-prev-mateo", "demo-prev-rosa"):
+        d.find_element(By.ID, f"p-{pid}").click()
+    d.find_element(By.CSS_SELECTOR, "#medio option[value=portal]").click()
+    steps.check("panel-recordatorio")
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "form[action='/prevencion/recordatorios'] button[type=submit]"))
+    assert "Recordatorios enviados: 1." in d.page_source and "se opuso a ser contactada: 1." in d.page_source, d.page_source[:2000]
+    steps.check("panel-enviados")
+    # the leak matrix, on the new page: another doctor's patient answers like a missing one
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+    hidden, missing = status_of(demo.base, "/prevencion/paciente/demo-p002", cookie), status_of(demo.base, "/prevencion/paciente/nadie", cookie)
+    assert hidden == missing and hidden in (403, 404), (hidden, missing)
+    sign_out(d)
+
+    sign_in(d, demo.base, "ana", demo.users["ana"])
+    d.get(demo.base + "/decisiones")
+    assert "Su médico rechazó el resultado del algoritmo" in d.page_source
+    assert "Ya se vacunó en otra clínica; traerá su Cartilla" in d.page_source
+    steps.check("decisiones")
+    # a patient cannot open the clinician's page
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+    assert status_of(demo.base, "/prevencion/paciente/demo-p001", cookie) == 403
     sign_out(d)

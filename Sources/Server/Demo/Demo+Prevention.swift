@@ -7,11 +7,13 @@ extension DemoData {
     /// Hernández's panel at the IMSS UMF 20, written through the door like every other write —
     /// - Mateo, 14 months, whose hexavalent and pneumococcal doses were given partly at the IMSS and
     ///   partly at the Hospital Santa Fe, and who is missing his 12-month doses and MMR;
-    /// - Rosa, 52, overdue for her mammography, HPV test and glucose;
+    /// - Rosa, 52, overdue for her mammography, HPV test and glucose, a 3 % cardiovascular risk
+    ///   (WHO 2019 chart), who opposed being contacted (no reminder reaches her);
     /// - Ernesto, 58, with type 2 diabetes and an HbA1c of 9.1 % that drives a high FINDRISC, who
-    ///   chose not to be told his diabetes risk results (right not to know).
-    /// The consumers (`prevention.recommendations`, `prevention.risk`) compute the rest when the
-    /// server runs.
+    ///   chose not to be told his diabetes risk results (right not to know); a daily smoker with a
+    ///   systolic pressure of 150 and a cholesterol of 240 mg/dL: a 20 % cardiovascular risk.
+    /// The consumers (`prevention.recommendations`, `prevention.risk`,
+    /// `prevention.cardiovascular-risk`) compute the rest when the server runs.
     func seedPrevention(_ g: DemoGenerator) async throws {
         let imss = DemoGenerator.imss, hospital = DemoGenerator.hospital, doctor = "Practitioner/dr-hernandez"
         func patient(_ id: String, given: String, paternal: String, maternal: String, female: Bool, born: Date) -> JSON {
@@ -45,6 +47,13 @@ extension DemoData {
                   "patient": subject(pt), "occurrenceDateTime": g.day(g.ago(daysAgo)), "primarySource": true,
                   "performer": [["actor": g.ref(org)]]])
         }
+        func smoking(_ id: String, _ pt: String, snomed: String, display: String, daysAgo: Double) -> JSON {
+            fhir(["resourceType": "Observation", "id": id, "status": "final",
+                  "category": [["coding": [["system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "social-history"]]]],
+                  "code": ["coding": [["system": "http://loinc.org", "code": "72166-2", "display": "Tobacco smoking status"]], "text": "Tabaquismo"],
+                  "subject": subject(pt), "effectiveDateTime": g.instant(g.ago(daysAgo)),
+                  "valueCodeableConcept": ["coding": [["system": "http://snomed.info/sct", "code": snomed, "display": display]], "text": display]])
+        }
         func lab(_ id: String, _ pt: String, loinc: String, display: String, value: Double, unit: String, daysAgo: Double) -> JSON {
             fhir(["resourceType": "Observation", "id": id, "status": "final",
                   "category": [["coding": [["system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": unit == "cm" || unit == "kg/m2" ? "vital-signs" : "laboratory"]]]],
@@ -75,6 +84,17 @@ extension DemoData {
             (patient(rosa, given: "Rosa María", paternal: "Hernández", maternal: "Luna", female: true, born: g.ago(52 * 365.25 + 40)), rosa), (team(rosa), rosa),
             (encounter("\(rosa)-enc-0", rosa, daysAgo: 90), rosa),
             (lab("\(rosa)-bp", rosa, loinc: "8480-6", display: "Presión sistólica", value: 128, unit: "mm[Hg]", daysAgo: 90), rosa),
+            (lab("\(rosa)-col", rosa, loinc: "2093-3", display: "Colesterol total", value: 217, unit: "mg/dL", daysAgo: 90), rosa),
+            (smoking("\(rosa)-tabaco", rosa, snomed: "266919005", display: "Nunca ha fumado", daysAgo: 90), rosa),
+            // she opposed being contacted (docs/prevention.md, "Reminders"): no reminder ever reaches her
+            (fhir(["resourceType": "Consent", "id": "\(rosa)-no-contactar", "status": "active",
+                   "scope": ["coding": [["system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"]]],
+                   "category": [["coding": [["system": "http://loinc.org", "code": "59284-0"]]]],
+                   "patient": subject(rosa), "dateTime": g.instant(g.ago(90)),
+                   "policyRule": ["coding": [["system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "OPTOUT"]]],
+                   "provision": ["type": "deny",
+                                 "action": [["coding": [["system": "https://enlace.mx/fhir/CodeSystem/consent-action", "code": "contact"]],
+                                             "text": "No contactarme para recordatorios"]]]]), rosa),
             (fhir(["resourceType": "Procedure", "id": "\(rosa)-mamo", "status": "completed", "subject": subject(rosa),
                    "code": ["coding": [["system": "http://snomed.info/sct", "code": "71651007", "display": "Mammography"]], "text": "Mastografía"],
                    "performedDateTime": g.day(g.ago(3 * 365.25)), "performer": [["actor": g.ref(hospital)]]]), rosa),
@@ -91,6 +111,9 @@ extension DemoData {
             (lab("\(ernesto)-a1c", ernesto, loinc: "4548-4", display: "Hemoglobina glucosilada (HbA1c)", value: 9.1, unit: "%", daysAgo: 20), ernesto),
             (lab("\(ernesto)-bmi", ernesto, loinc: "39156-5", display: "Índice de masa corporal", value: 33.1, unit: "kg/m2", daysAgo: 20), ernesto),
             (lab("\(ernesto)-waist", ernesto, loinc: "8280-0", display: "Circunferencia de cintura", value: 108, unit: "cm", daysAgo: 20), ernesto),
+            (lab("\(ernesto)-bp", ernesto, loinc: "8480-6", display: "Presión sistólica", value: 150, unit: "mm[Hg]", daysAgo: 20), ernesto),
+            (lab("\(ernesto)-col", ernesto, loinc: "2093-3", display: "Colesterol total", value: 240, unit: "mg/dL", daysAgo: 20), ernesto),
+            (smoking("\(ernesto)-tabaco", ernesto, snomed: "449868002", display: "Fuma a diario", daysAgo: 20), ernesto),
             (fhir(["resourceType": "MedicationStatement", "id": "\(ernesto)-losartan", "status": "active", "subject": subject(ernesto),
                    "medicationCodeableConcept": ["coding": [["system": "http://www.whocc.no/atc", "code": "C09CA01", "display": "losartán"]], "text": "Losartán 50 mg"]]), ernesto),
             (fhir(["resourceType": "Consent", "id": "\(ernesto)-no-saber-riesgo", "status": "active",

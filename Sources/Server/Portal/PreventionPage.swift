@@ -13,7 +13,7 @@ extension Portal {
         let record = try await RecordReader.read(g, patient: patient)
         let today = CivilDate(services.clock.now().date)
         guard let input = record.scheduleInput(asOf: today) else { return (record, nil) }
-        return (record, ScheduleEngine(rules: PreventionWiring.knowledge.rules).evaluate(input))
+        return (record, ScheduleEngine(rules: PreventionWiring.knowledge(services.configuration).rules).evaluate(input))
     }
 
     /// *Mi prevención* (`/prevencion`): the patient's Cartilla — overdue, due, declined, coming up
@@ -45,6 +45,7 @@ extension Portal {
         }
         body += "<p class=\"hint\">\(esc(t.preventionAsk))</p>"
         body += try await riskSection(g, patient: id, t)
+        body += try await remindersSection(g, patient: id, t)
         return html(.ok, layout(s, request, title: t.navPrevention, body: body))
     }
 
@@ -83,18 +84,37 @@ extension Portal {
         return h + "</ul></section>"
     }
 
+    /// The reminders the patient's care team sent (Communication, category `reminder`), newest first.
+    func remindersSection(_ g: GuardedRepository, patient: String, _ t: PortalStrings) async throws -> String {
+        let sent = try await compartment(g, patient: patient, types: ["Communication"], limit: 50, extra: [("category", "reminder")])
+            .sorted { ($0["sent"]?.stringValue ?? $0["meta"]?["lastUpdated"]?.stringValue ?? "") > ($1["sent"]?.stringValue ?? $1["meta"]?["lastUpdated"]?.stringValue ?? "") }
+        guard !sent.isEmpty else { return "" }
+        var h = "<section class=\"card\" aria-labelledby=\"p-reminders\"><h2 id=\"p-reminders\">\(esc(t.remindersReceived))</h2><ul class=\"cards\">"
+        for c in sent.prefix(5) {
+            let texts = (c["payload"]?.arrayValue ?? []).compactMap { $0["contentString"]?.stringValue }
+            let shown = texts.filter { t.language == .es ? !$0.hasPrefix("Reminder from") : !$0.hasPrefix("Recordatorio de su") }
+            h += "<li class=\"entry\" data-reminder=\"\(esc(c["id"]?.stringValue ?? ""))\"><div class=\"what\">"
+            for text in shown { h += "<p>\(esc(text))</p>" }
+            h += "<dl class=\"facts\"><div><dt>\(esc(t.reminderMedium))</dt><dd>\(esc(Portal.text(c["medium"]?.arrayValue?.first) ?? "—"))</dd></div>"
+            if let when = c["sent"]?.stringValue ?? c["meta"]?["lastUpdated"]?.stringValue { h += "<div><dt>\(esc(t.recorded))</dt><dd>\(esc(t.date(when)))</dd></div>" }
+            h += "</dl></div></li>"
+        }
+        return h + "</ul></section>"
+    }
+
     /// The gaps card on a clinician's patient summary (`/pacientes/{id}`).
     func preventionSummaryCard(_ g: GuardedRepository, patient: String, _ t: PortalStrings) async throws -> String {
         let (_, found) = try await preventionItems(g, patient: patient)
         guard let items = found else { return "" }
         let open = items.filter { $0.status.isOpen }.sorted { ($0.dueDate ?? .init(9999, 1, 1)) < ($1.dueDate ?? .init(9999, 1, 1)) }
         var h = "<section class=\"card\" aria-labelledby=\"p-gaps\" data-prevention-gaps=\"\(open.count)\"><h2 id=\"p-gaps\">\(esc(t.preventionGapsTitle))</h2>"
-        if open.isEmpty { return h + "<p>\(esc(t.preventionNoGaps))</p></section>" }
+        let actions = "<p><a href=\"/prevencion/paciente/\(esc(patient))\">\(esc(t.preventionActions))</a></p>"
+        if open.isEmpty { return h + "<p>\(esc(t.preventionNoGaps))</p>" + actions + "</section>" }
         h += "<ul class=\"summary\">"
         for item in open {
             h += "<li data-item=\"\(esc(item.rule.id))\"><strong>\(esc(t.text(item.rule.title)))</strong> — \(esc(t.preventionStatus(item.status))): \(esc(t.text(item.explanation)))</li>"
         }
-        return h + "</ul></section>"
+        return h + "</ul>" + actions + "</section>"
     }
 
     /// The clinician's panel (`/prevencion/panel`): every patient the clinician may see (at most
@@ -105,7 +125,7 @@ extension Portal {
         try requirePractitioner(s)
         let g = try await guarded(s, context)
         let q = OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:]
-        let rules = PreventionWiring.knowledge.rules
+        let rules = PreventionWiring.knowledge(services.configuration).rules
         let filter = q["brecha"].flatMap { f in rules.contains { $0.id == f } ? f : nil }
         let sort = ["nombre", "brechas", "atraso"].contains(q["orden"] ?? "") ? q["orden"]! : "atraso"
         var (query, _) = try SearchParser().parse(types: ["Patient"], parameters: [("_count", String(CareGaps.panelLimit)), ("_total", "none")])
@@ -152,17 +172,20 @@ extension Portal {
         var csvLink = "/prevencion/panel?formato=csv&orden=\(sort)"
         if let filter { csvLink += "&brecha=\(filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
         body += "<p><a href=\"\(esc(csvLink))\" download>\(esc(t.panelCSV))</a> · \(esc(t.panelCount(rows.count)))</p>"
+        if let sent = q["recordatorio"] { body += "<p class=\"notice\" role=\"status\">\(esc(t.reminderOutcome(sent)))</p>" }
         if rows.isEmpty {
             body += "<p>\(esc(t.panelNone))</p>"
         } else {
+            body += "<form method=\"post\" action=\"/prevencion/recordatorios\" class=\"stack\"><input type=\"hidden\" name=\"csrf\" value=\"\(esc(s.csrf))\">"
             body += "<ul class=\"patients\">"
             for r in rows {
-                body += "<li class=\"entry\" data-patient=\"\(esc(r.id))\"><div class=\"what\"><h3><a href=\"/pacientes/\(esc(r.id))\">\(esc(r.name))</a></h3>"
+                body += "<li class=\"entry\" data-patient=\"\(esc(r.id))\"><div class=\"what\"><h3><input type=\"checkbox\" id=\"p-\(esc(r.id))\" name=\"p-\(esc(r.id))\" value=\"1\" aria-label=\"\(esc(t.reminderChoose(r.name)))\"> <a href=\"/prevencion/paciente/\(esc(r.id))\">\(esc(r.name))</a></h3>"
                 body += "<dl class=\"facts\"><div><dt>\(esc(t.panelGaps))</dt><dd>\(esc(r.gaps.map { "\(t.text($0.rule.title)) (\(t.preventionStatus($0.status)))" }.joined(separator: "; ")))</dd></div>"
                 if let since = r.gaps.compactMap(\.dueDate).min() { body += "<div><dt>\(esc(t.panelOldest))</dt><dd>\(esc(t.date(since.description)))</dd></div>" }
                 body += "</dl></div></li>"
             }
-            body += "</ul>"
+            body += "</ul><fieldset class=\"card stack\"><legend>\(esc(t.reminderTitle))</legend><p class=\"hint\">\(esc(t.reminderLead))</p>"
+            body += mediumSelect(t, id: "medio") + "<button type=\"submit\">\(esc(t.reminderSendChecked))</button></fieldset></form>"
         }
         return html(.ok, layout(s, request, title: t.navPreventionPanel, body: body))
     }

@@ -67,4 +67,36 @@ extension PortalStrings {
     }
 
     func text(_ l: Localized) -> String { language == .es ? l.es : l.en }
+
+    // a clinician's decisions about an algorithm's result, and reminders
+    var preventionActions: String { t("Decidir sobre los cálculos y enviar un recordatorio", "Decide on the estimates and send a reminder") }
+    var preventionOpenRecord: String { t("Abrir el expediente", "Open the record") }
+    var decisionTitle: String { t("Resultados de algoritmos: acepte o rechace, con un motivo", "Algorithm results: accept or override, with a reason") }
+    var decisionLead: String {
+        t("Su decisión queda registrada a su nombre (Provenance) y la persona la ve en Decisiones, salvo lo que eligió no saber.",
+          "Your decision is recorded in your name (a Provenance) and the patient sees it under Decisions, except what they chose not to know.")
+    }
+    var decisionNothing: String { t("Ningún algoritmo ha producido resultados para esta persona.", "No algorithm has produced results for this person.") }
+    var decisionRecommendation: String { t("Recomendación de vacunas (Cartilla)", "Vaccine recommendation (Cartilla)") }
+    var decisionReason: String { t("Motivo (obligatorio)", "Reason (required)") }
+    var decisionAccept: String { t("Aceptar", "Accept") }
+    var decisionOverride: String { t("Rechazar", "Override") }
+    var decisionRecorded: String { t("Decisión registrada.", "Decision recorded.") }
+    var reminderTitle: String { t("Recordatorio a la persona", "Reminder to the patient") }
+    var reminderLead: String {
+        t("Se registra como comunicación con el canal elegido; nunca se envía a quien se opuso a ser contactado.",
+          "It is recorded as a Communication with the chosen channel; it is never sent to anyone who opposed being contacted.")
+    }
+    var remindersReceived: String { t("Recordatorios de su equipo de salud", "Reminders from your care team") }
+    var reminderMedium: String { t("Canal", "Channel") }
+    var reminderSend: String { t("Enviar recordatorio", "Send reminder") }
+    var reminderSendChecked: String { t("Enviar recordatorio a las personas marcadas", "Send a reminder to the people checked") }
+    func reminderChoose(_ name: String) -> String { t("Recordar a \(name)", "Remind \(name)") }
+    /// `sent-opposed-other` counts.
+    func reminderOutcome(_ summary: String) -> String {
+        let n = summary.split(separator: "-").map { Int($0) ?? 0 }
+        guard n.count == 3 else { return "" }
+        return t("Recordatorios enviados: \(n[0]). No enviados porque la persona se opuso a ser contactada: \(n[1]). Sin brechas o no encontrados: \(n[2]).",
+                 "Reminders sent: \(n[0]). Not sent because the person opposed being contacted: \(n[1]). Without gaps or not found: \(n[2]).")
+    }
 }
