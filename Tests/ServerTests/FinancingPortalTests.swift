@@ -120,7 +120,7 @@ import Trust
             for row in rows.dropFirst() {
                 let money = try #require(Money(decimal: row[7]))
                 switch row[2] {
-                case "servicio", "correccion": sums[row[3] + ">" + row[4], default: .zero] += money
+                case "servicio", "incentivo", "correccion": sums[row[3] + ">" + row[4], default: .zero] += money
                 case "total": totals[row[3] + ">" + row[4]] = money
                 case "neto": nets.append(money)
                 default: Issue.record("unknown row kind \(row[2])")
