@@ -12,7 +12,7 @@ import Trust
 /// correction journal entry, held in the Task, takes the amount off what the payer owes in the
 /// first open period after the claim's — or `rejected`. A settled period never changes.
 public enum Disputes {
-    public static let taskSystem = "https://enlace.mx/fhir/CodeSystem/financing-task"
+    public static let taskSystem = AccessPolicy.disputeTaskSystem
     public static let statusSystem = "https://enlace.mx/fhir/CodeSystem/dispute-status"
     public static let identifierSystem = "https://enlace.mx/fhir/sid/settlement-dispute"
     static let inputSystem = "https://enlace.mx/fhir/CodeSystem/dispute-input"

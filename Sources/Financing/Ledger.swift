@@ -108,6 +108,9 @@ public struct JournalEntry: Sendable, Hashable {
         /// An accepted dispute: part of what a payer owed for a claim taken back, posted in the
         /// first open period after the claim's (never in a settled one).
         case correction
+        /// A quality incentive: what a payer's contract owes a provider for a period whose
+        /// target was met (`IncentiveContract`), posted in that period before it is settled.
+        case incentive
     }
 
     /// Unique in the ledger; posting an id twice is refused (`Ledger.post`), so nothing is counted twice.
@@ -174,6 +177,15 @@ public struct JournalEntry: Sendable, Hashable {
             Posting(.receivable(provider, from: payer), -amount), Posting(.revenue(provider), amount),
             Posting(.expense(payer), -amount), Posting(.payable(payer, to: provider), amount),
         ], reverses: corrects)
+    }
+
+    /// A quality incentive: `payer` owes `payee` `amount` (revenue of the payee, expense of the
+    /// payer), netted in the period's settlement like a claim. Undone by `reversal`.
+    public static func incentive(id: String, period: Period, date: String, source: String, payer: String, payee: String, amount: Money) -> JournalEntry {
+        JournalEntry(id: id, kind: .incentive, period: period, date: date, source: source, postings: [
+            Posting(.receivable(payee, from: payer), amount), Posting(.revenue(payee), -amount),
+            Posting(.expense(payer), amount), Posting(.payable(payer, to: payee), -amount),
+        ])
     }
 
     /// `payer` pays `provider` `amount`.

@@ -45,7 +45,10 @@ extension FinancingService {
         var out: [String: [String: Money]] = [:]  // "creditor>debtor" → code → benefit
         for r in try await Self.all("ClaimResponse", [], guarded: guarded) {
             let source = "ClaimResponse/\(r["id"]?.stringValue ?? "")"
-            for e in try JournalExtension.entries(in: r, source: source) where e.period == period && e.kind == .claim {
+            let held = try JournalExtension.entries(in: r, source: source)
+            // a corrected claim: only its live entry has these items (a reversed one is undone)
+            let reversed = Set(held.filter { $0.kind == .reversal }.compactMap(\.reverses))
+            for e in held where e.period == period && e.kind == .claim && !reversed.contains(e.id) {
                 guard let p = e.postings.first(where: { $0.account.kind == .receivable && Ledger.isInstitution($0.account.counterparty ?? "") }) else { continue }
                 let key = "\(p.account.holder)>\(p.account.counterparty!)"
                 for item in r["item"]?.arrayValue ?? [] {
@@ -63,11 +66,18 @@ extension FinancingService {
     /// (both directions as details, the net as the payment, the settlement journal entry, and
     /// the services totalled by tariff code) and a PaymentNotice of the net. A settled period is
     /// not settled again: the stored settlement is returned.
-    public func settle(_ period: Period, guarded: GuardedRepository, now: Timestamp) async throws -> SettlementResult {
-        try await FinancingWriteGate.shared.run { try await self.settleAlone(period, guarded: guarded, now: now) }
+    ///
+    /// Quality incentives (`contracts`, docs/financing.md "Incentives") earned in the period are
+    /// posted first, as `incentive` entries between the contract's payer and each participant
+    /// that met a target, so the settlement nets them with the services; they are held in the
+    /// pair's PaymentReconciliation (its journal entries, and an `incentive-total` extension of
+    /// the payee's detail saying what was measured).
+    public func settle(_ period: Period, guarded: GuardedRepository, now: Timestamp,
+                       contracts: [IncentiveContract] = IncentiveContract.all) async throws -> SettlementResult {
+        try await FinancingWriteGate.shared.run { try await self.settleAlone(period, guarded: guarded, now: now, contracts: contracts) }
     }
 
-    func settleAlone(_ period: Period, guarded: GuardedRepository, now: Timestamp) async throws -> SettlementResult {
+    func settleAlone(_ period: Period, guarded: GuardedRepository, now: Timestamp, contracts: [IncentiveContract]) async throws -> SettlementResult {
         var ledger = try await self.ledger(guarded: guarded)
         if ledger.settled.contains(period) {
             let stored = try await Self.all("PaymentReconciliation", [("identifier", "\(SettlementIDs.system)|")], guarded: guarded)
@@ -75,6 +85,8 @@ extension FinancingService {
             return SettlementResult(period: period, statement: ledger.statement(for: period), resources: stored, created: false)
         }
         let byCode = try await servicesByCode(period, ledger: ledger, guarded: guarded)
+        let incentives = try await self.incentives(period, contracts: contracts, guarded: guarded, now: now)
+        do { for line in incentives { try ledger.post(line.entry(period)) } } catch let e as LedgerError { throw e.fhirError }
         let statement: [PairSettlement]
         do { statement = try ledger.settle(period) } catch let e as LedgerError { throw e.fhirError }
         var entries: [JSON] = []
@@ -91,7 +103,9 @@ extension FinancingService {
                         J.o(("url", .string("amount")), ("valueMoney", amount.json)),
                     ])))
                 }
-                return J.o(("extension", ext.isEmpty ? nil : J.a(ext)),
+                let earned = incentives.filter { $0.payee == creditor && $0.payer == debtor }.map(\.json)
+                let all = ext + earned
+                return J.o(("extension", all.isEmpty ? nil : J.a(all)),
                            ("type", J.concept("http://terminology.hl7.org/CodeSystem/payment-type", "payment", "Payment",
                                               text: "Servicios de \(creditor) a derechohabientes de \(debtor)")),
                            ("submitter", J.ref(creditor)), ("payee", J.ref(creditor)), ("amount", m.json))
@@ -99,7 +113,8 @@ extension FinancingService {
             let payer = s.payer, payee = s.payee
             let net = Money(centavos: abs(s.net.centavos))
             let rec = J.o(("resourceType", .string("PaymentReconciliation")),
-                          ("extension", J.a([JournalExtension.json(entry)])),
+                          ("extension", J.a([JournalExtension.json(entry)] + incentives.filter { [s.a, s.b].sorted() == [$0.payer, $0.payee].sorted() }
+                                .map { JournalExtension.json($0.entry(period)) })),
                           ("identifier", J.a([J.o(("system", .string(SettlementIDs.system)), ("value", .string(value)))])),
                           ("status", .string("active")), ("period", J.o(("start", .string(period.start)), ("end", .string(period.end)))),
                           ("created", .string(created)), ("paymentIssuer", payer.map { J.ref($0) }),

@@ -19,10 +19,13 @@ public struct SettlementStatement: Sendable, Equatable {
         /// … by `Organization/y`
         public var debtor: String
         public var services: [ServiceLine]
+        /// Quality incentives the debtor's contract pays the creditor for the period.
+        public var incentives: [IncentiveLine] = []
         /// What the ledger says the debtor owes the creditor for the period.
         public var total: Money
-        /// total − the services: corrections of accepted disputes booked in this period.
-        public var corrections: Money { total - services.reduce(.zero) { $0 + $1.amount } }
+        /// total − the services − the incentives: corrections of accepted disputes (and reversals)
+        /// booked in this period.
+        public var corrections: Money { total - services.reduce(.zero) { $0 + $1.amount } - incentives.reduce(.zero) { $0 + $1.amount } }
     }
     public struct Pair: Sendable, Equatable {
         /// `PaymentReconciliation/x`
@@ -60,6 +63,9 @@ public struct SettlementStatement: Sendable, Equatable {
             var both = directions
             both[0].debtor = both[1].creditor
             both[1].debtor = both[0].creditor
+            for i in 0..<2 {
+                both[i].incentives = (details[i]["extension"]?.arrayValue ?? []).compactMap { IncentiveLine(json: $0, payer: both[i].debtor, payee: both[i].creditor) }
+            }
             let pair = PairSettlement(a: both[0].creditor, b: both[1].creditor, owedToA: both[0].total, owedToB: both[1].total)
             if let institution, pair.a != institution, pair.b != institution { continue }
             pairs.append(Pair(reconciliation: "PaymentReconciliation/\(rec["id"]?.stringValue ?? "")", pair: pair, directions: both))
@@ -72,7 +78,8 @@ public struct SettlementStatement: Sendable, Equatable {
 
     /// The statement as CSV (RFC 4180: CRLF line ends, fields with a comma, quote or line break
     /// quoted, quotes doubled), UTF-8 with a byte-order mark so spreadsheet programs read the
-    /// accents. One row per service total (`servicio`), correction (`correccion`), direction
+    /// accents. One row per service total (`servicio`), quality incentive (`incentivo`: codigo =
+    /// the measure), correction (`correccion`), direction
     /// total (`total`) and pair net (`neto`: creditor = who is paid, debtor = who pays; both empty
     /// when the pair is even). `names` turns references into names.
     public func csv(names: [String: String] = [:]) -> String {
@@ -85,6 +92,10 @@ public struct SettlementStatement: Sendable, Equatable {
             let rec = p.reconciliation
             for d in p.directions {
                 for s in d.services { rows.append(["\(period)", rec, "servicio", name(d.creditor), name(d.debtor), s.code, s.display, s.amount.decimal]) }
+                for i in d.incentives {
+                    rows.append(["\(period)", rec, "incentivo", name(d.creditor), name(d.debtor), i.measure,
+                                 "Incentivo de calidad / quality incentive \(i.numerator)/\(i.denominator) (\(i.contract))", i.amount.decimal])
+                }
                 if d.corrections != .zero {
                     rows.append(["\(period)", rec, "correccion", name(d.creditor), name(d.debtor), "", "Disputas aceptadas / accepted disputes", d.corrections.decimal])
                 }
@@ -165,6 +176,7 @@ extension SettlementStatement {
             for d in p.directions {
                 lines.append("  \(name(d.debtor)) debe a / owes \(name(d.creditor)):")
                 for s in d.services { lines.append("    \(s.code) \(s.display): \(s.amount.decimal)") }
+                for i in d.incentives { lines.append("    Incentivo / incentive \(i.measure) (\(i.numerator)/\(i.denominator)): \(i.amount.decimal)") }
                 if d.corrections != .zero { lines.append("    Correcciones / corrections: \(d.corrections.decimal)") }
                 lines.append("    Total: \(d.total.decimal)")
             }

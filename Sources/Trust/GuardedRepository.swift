@@ -184,6 +184,10 @@ public struct GuardedRepository: Sendable {
                 return  // asking a patient for consent needs no relationship
             }
         }
+        if let rule = decision.writableByRule[w.resource.type] {
+            try checkWriteByRule(w, rule: rule, tx: tx)
+            return
+        }
         guard let patients = decision.writePatients else { return }
         var compartments = w.resource.compartments
         if w.resource.version > 1, let previous = try tx.version(w.resource.type, w.resource.id, w.resource.version - 1) {
@@ -200,6 +204,23 @@ public struct GuardedRepository: Sendable {
             throw FHIRError(status: 403, code: "forbidden",
                             english: "this write would touch data of a patient you have no relationship with (\(w.resource.type))",
                             spanish: "esta escritura tocaría datos de un paciente con el que no tiene relación (\(w.resource.type))")
+        }
+    }
+
+    /// A write of a type written by rule: the new version and the one it replaces must satisfy it.
+    static func checkWriteByRule(_ w: Repository.Written, rule: DataRule, tx: any StoreTransaction) throws {
+        func satisfies(_ r: StoredResource) -> Bool {
+            guard !r.deleted, let json = try? r.json() else { return false }
+            return rule.matches(type: r.type, id: r.id, labels: r.labels, entries: Indexer().entries(for: json, type: r.type))
+        }
+        var ok = satisfies(w.resource)
+        if ok, w.resource.version > 1, let previous = try tx.version(w.resource.type, w.resource.id, w.resource.version - 1), !previous.deleted {
+            ok = satisfies(previous)
+        }
+        if !ok {
+            throw FHIRError(status: 403, code: "forbidden",
+                            english: "this role may write only its own records of this kind (\(w.resource.type)): the write falls outside them",
+                            spanish: "este rol solo puede escribir sus propios registros de este tipo (\(w.resource.type)): la escritura queda fuera de ellos")
         }
     }
 

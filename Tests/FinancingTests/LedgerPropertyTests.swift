@@ -102,6 +102,7 @@ struct LedgerTests {
         var settledNet: [String: Money] = [:] // "a>b" (a<b) → net received by a
         var corrected: [String: Money] = [:]  // "provider>payer" → taken back by accepted disputes
         var correctedClaims: Set<String> = []
+        var incentives: [String: (payer: String, payee: String, amount: Money, live: Bool)] = [:]
     }
 
     /// Random sequences of claims, payments, corrections and settlements (seeded): after every
@@ -119,7 +120,7 @@ struct LedgerTests {
         for step in 0..<300 {
             n += 1
             let date = "\(period.year)-\(String(format: "%02d", (period.quarter - 1) * 3 + rng.int(1...3)))-\(String(format: "%02d", rng.int(1...28)))"
-            switch rng.int(0...9) {
+            switch rng.int(0...11) {
             case 0...4:  // a claim (sometimes dated in an already-settled earlier period: a late claim)
                 let provider = rng.pick(Self.orgs), payer = rng.pick(Self.orgs.filter { $0 != provider }), patient = rng.pick(Self.patients)
                 let a = Money(centavos: Int64(rng.int(0...2_000_000))), b = Money(centavos: Int64(rng.int(0...50_000)))
@@ -171,6 +172,19 @@ struct LedgerTests {
                 #expect(ledger.correctable(id) == left - m)
                 model.corrected["\(c.provider)>\(c.payer)", default: .zero] += m
                 model.correctedClaims.insert(id)
+            case 10:  // a quality incentive for the current period
+                let payer = rng.pick(Self.orgs), payee = rng.pick(Self.orgs.filter { $0 != payer })
+                let m = Money(centavos: Int64(rng.int(1...3_000_000)))
+                let e = try ledger.post(.incentive(id: "inc-\(n)", period: period, date: date, source: "PaymentReconciliation/\(n)", payer: payer, payee: payee, amount: m))
+                #expect(e.period == period)
+                model.incentives["inc-\(n)"] = (payer, payee, m, true)
+            case 11:  // an incentive reversed (a measure found wrong): never in a settled period
+                let live = model.incentives.filter(\.value.live).sorted(by: { $0.key < $1.key })
+                if live.isEmpty { continue }
+                let (id, _) = live[rng.int(0...(live.count - 1))]
+                let e = try ledger.reverse(id, reversalID: "\(id)~r", period: ledger.entry(id)!.period, date: date, source: "")
+                #expect(!ledger.settled.contains(e.period))
+                model.incentives[id]!.live = false
             default:
                 continue
             }
@@ -186,7 +200,8 @@ struct LedgerTests {
             let dead = model.claims.values.filter { $0.provider == org && !$0.live }.map { $0.payerShare + $0.patientShare }.sum()
             // reversed claims net out: revenue is live claims only
             let corrected = model.corrected.filter { $0.key.hasPrefix("\(org)>") }.map(\.value).sum()
-            #expect(ledger.balance(.revenue(org)) == -live + corrected, "seed \(seed): revenue of \(org) (\(dead) reversed, \(corrected) corrected)")
+            let earned = model.incentives.values.filter { $0.payee == org && $0.live }.map(\.amount).sum()
+            #expect(ledger.balance(.revenue(org)) == -live + corrected - earned, "seed \(seed): revenue of \(org) (\(dead) reversed, \(corrected) corrected)")
         }
         for a in Self.orgs { for b in Self.orgs where a < b {
             let claimsAB = model.claims.values.filter { $0.provider == a && $0.payer == b && $0.live }.map(\.payerShare).sum()
@@ -194,6 +209,8 @@ struct LedgerTests {
             let outstanding = ledger.balance(.receivable(a, from: b)) - ledger.balance(.receivable(b, from: a))
             let expected = claimsAB - (model.paid["\(a)>\(b)"] ?? .zero) - claimsBA + (model.paid["\(b)>\(a)"] ?? .zero) - (model.settledNet["\(a)>\(b)"] ?? .zero)
                 - (model.corrected["\(a)>\(b)"] ?? .zero) + (model.corrected["\(b)>\(a)"] ?? .zero)
+                + model.incentives.values.filter { $0.payee == a && $0.payer == b && $0.live }.map(\.amount).sum()
+                - model.incentives.values.filter { $0.payee == b && $0.payer == a && $0.live }.map(\.amount).sum()
             #expect(outstanding == expected, "seed \(seed): \(a) ↔ \(b)")
             // cash moved between the two by settlements is what their statements said
             #expect(ledger.entries.filter { $0.kind == .settlement && $0.id.hasSuffix(":\(a):\(b)") }

@@ -60,6 +60,74 @@ struct SettlementTests {
     }
 }
 
+@Suite("Incentives in the settlement")
+struct IncentiveSettlementTests {
+    /// By hand: p1, p2, p3 are managed by the IMSS UMF 20 and have diabetes; their last HbA1c
+    /// of the year to 2026-09-30 is 6.5, 6.0 and 8.0: 2 of 3 controlled, a rate of 6,666 basis
+    /// points (66.66 %, rounded down). The sample contract (target 50 %, baseline 40 %,
+    /// 2,500.00 per whole point above it) pays (6,666 − 4,000) / 100 = 26 points = 65,000.00,
+    /// which IMSS owes its unit in Q3's settlement beside the services IMSS and ISSSTE gave
+    /// each other. Hypertension (nobody in the denominator) earns nothing. Reversed, the
+    /// incentive comes back out in Q4.
+    @Test func aMetTargetIsALineOfThePeriodsSettlement() async throws {
+        let f = try await FinancingFixture()
+        var patients: [JSON] = []
+        for p in ["p1", "p2", "p3"] {
+            patients.append(J.o(("resourceType", .string("Patient")), ("id", .string(p)), ("active", .bool(true)),
+                                ("managingOrganization", J.ref("Organization/imss-umf-20"))))
+        }
+        try await f.put(patients + [
+            MeasureTests.condition("c1", "p1", "E11.9"), MeasureTests.condition("c2", "p2", "E11.9"), MeasureTests.condition("c3", "p3", "E11.65"),
+            MeasureTests.observation("o1", "p1", "4548-4", "6.5", "2026-08-01T10:00:00Z"), MeasureTests.observation("o2", "p2", "4548-4", "6.0", "2026-07-15T10:00:00Z"),
+            MeasureTests.observation("o3", "p3", "4548-4", "8.0", "2026-09-01T10:00:00Z"),
+            // after the period's end: does not count for Q3
+            MeasureTests.observation("o4", "p3", "4548-4", "5.0", "2026-10-02T10:00:00Z"),
+        ])
+        let service = FinancingService()
+        let g = try await f.guarded()
+        _ = try await service.submit(claim: FinancingFixture.claim("i-1", patient: "p2", provider: "imss-umf-20", coverage: "p2-issste", date: "2026-07-03",
+                                                                   items: [("01.001", 1, nil)]), guarded: g, now: FinancingFixture.now)
+        let q3 = Period(year: 2026, quarter: 3)
+        let lines = try await service.incentives(q3, contracts: IncentiveContract.all, guarded: g, now: FinancingFixture.now)
+        #expect(lines == [IncentiveLine(contract: "https://enlace.mx/fhir/incentive-contract/imss-calidad|2026.1", measure: "diabetes-hba1c-control",
+                                        payer: "Organization/imss", payee: "Organization/imss-umf-20", numerator: 2, denominator: 3, amount: Money(pesos: 65_000))])
+        // nothing is earned under a contract whose target is not met
+        var strict = IncentiveContract.imssCalidad2026
+        strict.terms = strict.terms.map { var t = $0; t.targetBasisPoints = 7_000; return t }
+        #expect(try await service.incentives(q3, contracts: [strict], guarded: g, now: FinancingFixture.now).isEmpty)
+
+        let result = try await service.settle(q3, guarded: g, now: FinancingFixture.now)
+        #expect(result.statement.contains(PairSettlement(a: "Organization/imss", b: "Organization/imss-umf-20", owedToA: .zero, owedToB: Money(pesos: 65_000))))
+        #expect(result.statement.contains(PairSettlement(a: "Organization/imss", b: "Organization/issste", owedToA: Money(pesos: 826), owedToB: .zero)))
+        let rec = try #require(result.resources.first { ($0["identifier"]?.arrayValue?.first?["value"]?.stringValue ?? "").hasSuffix("Organization.imss-umf-20") })
+        #expect(rec["paymentAmount"]?["value"] == .number("65000.00") && rec["paymentIssuer"]?["reference"]?.stringValue == "Organization/imss")
+
+        // the ledger read back holds it in Q3, settled, reproducible
+        var ledger = try await service.ledger(guarded: g)
+        let entry = try #require(ledger.entries.first { $0.kind == .incentive })
+        #expect(entry.period == q3 && entry.id == lines[0].entryID(q3))
+        #expect(ledger.balance(.revenue("Organization/imss-umf-20")) == Money(pesos: -65_000))
+        #expect(ledger.statement(for: q3) == result.statement)
+        #expect(ledger.violations().isEmpty)
+        // the statement (portal, CSV, PDF) shows it as an incentive, not as a correction
+        let statement = SettlementStatement(period: q3, reconciliations: result.resources)
+        let direction = try #require(statement.pairs.flatMap(\.directions).first { $0.creditor == "Organization/imss-umf-20" })
+        #expect(direction.incentives.map(\.amount) == [Money(pesos: 65_000)] && direction.incentives.first?.numerator == 2)
+        #expect(direction.corrections == .zero && direction.total == Money(pesos: 65_000))
+        #expect(statement.csv().contains("incentivo,Organization/imss-umf-20,Organization/imss,diabetes-hba1c-control,"))
+        // settling again changes nothing (one incentive, never two)
+        let again = try await service.settle(q3, guarded: g, now: FinancingFixture.now)
+        #expect(!again.created && again.statement == result.statement)
+        #expect(try await service.ledger(guarded: g).entries.filter { $0.kind == .incentive }.count == 1)
+        // reversible: a reversal goes into the next open period, never into settled Q3
+        let reversal = try ledger.reverse(entry.id, reversalID: "\(entry.id)~r", period: q3, date: "2026-10-05", source: "")
+        #expect(reversal.period == q3.next)
+        #expect(ledger.statement(for: q3.next).contains(PairSettlement(a: "Organization/imss", b: "Organization/imss-umf-20", owedToA: .zero, owedToB: Money(pesos: -65_000))))
+        #expect(ledger.balance(.revenue("Organization/imss-umf-20")) == .zero)
+        #expect(ledger.violations().isEmpty)
+    }
+}
+
 @Suite("Quality measures")
 struct MeasureTests {
     static func condition(_ id: String, _ patient: String, _ code: String) -> JSON {

@@ -113,6 +113,45 @@ struct FinancingHTTPTests {
         }
     }
 
+    /// `Claim/{id}/$correct` over HTTP: bad input is a precise bilingual OperationOutcome and
+    /// changes nothing; a good correction answers 200 with the new ClaimResponse (three entries).
+    @Test func aClaimIsCorrectedOverHTTP() async throws {
+        let (server, cleanup) = try await ServerBackend.sqlite.make()
+        defer { cleanup() }
+        try await server.run { c in
+            try await Self.setUp(c)
+            let first = try await c.send(.post, "/fhir/Claim/$submit", json: Self.claim("fix-1", patient: "a", provider: "imss-umf-20", date: "2026-08-14", items: [("01.001", 2)]))
+            #expect(first.status == 201)
+            let claims = try await c.send(.get, "/fhir/Claim?identifier=https://enlace.mx/test/claims|fix-1")
+            let id = try #require(claims.json["entry"]?.arrayValue?.first?["resource"]?["id"]?.stringValue)
+            let corrected = Self.claim("fix-1", patient: "a", provider: "imss-umf-20", date: "2026-08-14", items: [("01.001", 1)])
+            func params(_ resource: String?, _ reason: String?) -> String {
+                var p: [String] = []
+                if let resource { p.append(#"{"name":"resource","resource":\#(resource)}"#) }
+                if let reason { p.append(#"{"name":"reason","valueString":"\#(reason)"}"#) }
+                return #"{"resourceType":"Parameters","parameter":[\#(p.joined(separator: ","))]}"#
+            }
+            let noReason = try await c.send(.post, "/fhir/Claim/\(id)/$correct", json: params(corrected, nil))
+            #expect(noReason.status == 400 && noReason.issueCodes == ["required"] && noReason.text.contains("por qué se corrige") && noReason.text.contains("why the claim is corrected"))
+            let noClaim = try await c.send(.post, "/fhir/Claim/\(id)/$correct", json: params(nil, "x"))
+            #expect(noClaim.status == 400 && noClaim.issueCodes == ["required"])
+            let notParameters = try await c.send(.post, "/fhir/Claim/\(id)/$correct", json: corrected)
+            #expect(notParameters.status == 400)
+            let wrongType = try await c.send(.post, "/fhir/Patient/a/$correct", json: params(corrected, "x"))
+            #expect(wrongType.status == 404 && wrongType.issueCodes == ["not-supported"])
+            let unknown = try await c.send(.post, "/fhir/Claim/nope/$correct", json: params(corrected, "x"))
+            #expect(unknown.status == 404)
+            let ok = try await c.send(.post, "/fhir/Claim/\(id)/$correct", json: params(corrected, "Una consulta de más"))
+            #expect(ok.status == 200 && ok.json["resourceType"]?.stringValue == "ClaimResponse", "\(ok.text)")
+            let kinds = (ok.json["extension"]?.arrayValue ?? []).filter { $0["url"]?.stringValue == "https://enlace.mx/fhir/StructureDefinition/journal-entry" }.count
+            #expect(kinds == 3)
+            #expect(try await Self.total(c, "Claim") == 1)
+            #expect(try await Self.total(c, "ClaimResponse") == 1)
+            let history = try await c.send(.get, "/fhir/Claim/\(id)/_history")
+            #expect(history.json["total"] == .number("2"))
+        }
+    }
+
     /// *Mis gastos* on the demo: Ana sees her emergency visit claimed to her insurer with the
     /// denied genetic panel and what she owes (by hand: 2,508.00 recognised, 1,500.00 deductible,
     /// 10 % of the remaining 1,008.00 = 100.80; she owes 1,600.80, the insurer pays 907.20).

@@ -120,7 +120,7 @@ import Trust
             for row in rows.dropFirst() {
                 let money = try #require(Money(decimal: row[7]))
                 switch row[2] {
-                case "servicio", "correccion": sums[row[3] + ">" + row[4], default: .zero] += money
+                case "servicio", "incentivo", "correccion": sums[row[3] + ">" + row[4], default: .zero] += money
                 case "total": totals[row[3] + ">" + row[4]] = money
                 case "neto": nets.append(money)
                 default: Issue.record("unknown row kind \(row[2])")
@@ -198,9 +198,10 @@ import Trust
         }
     }
 
-    /// Disputes: a payer, whose role may not read Tasks, is told so; so is an institution user
-    /// whose portal scopes do not cover Task; a resolution form is CSRF-checked and a refused one
-    /// changes nothing.
+    /// Disputes (the finance rule, docs/access.md): the paying institution's office sees its
+    /// dispute without a form, the institution owed resolves it on `/disputas` (CSRF-checked; a
+    /// second resolution is a conflict), another payer sees none, and an operator's read-only
+    /// portal session is told it may not read them.
     @Test func theDisputesPageResolvesADispute() async throws {
         let server = try TestServer { config in
             config.passwordIterations = 1000
@@ -209,6 +210,8 @@ import Trust
         let identity = server.services.identity
         _ = try await identity.addUser(username: "imss.pagos", role: .payer, password: "contraseña-larga-1", organization: "Organization/imss")
         _ = try await identity.addUser(username: "finanzas.imss", role: .platformOperator, password: "contraseña-larga-2", organization: "Organization/imss")
+        _ = try await identity.addUser(username: "issste.pagos", role: .payer, password: "contraseña-larga-3", organization: "Organization/issste")
+        _ = try await identity.addUser(username: "otra.pagos", role: .payer, password: "contraseña-larga-4", organization: "Organization/otra")
         try await server.run { c in
             try await FinancingHTTPTests.setUp(c)
             #expect(try await c.send(.post, "/fhir/Claim/$submit", json: FinancingHTTPTests.claim("d-1", patient: "a", provider: "imss-umf-20", date: "2026-07-10",
@@ -225,30 +228,54 @@ import Trust
                 """#)
             #expect(dispute.status == 201, "\(dispute.text)")
             let taskID = try #require(dispute.json["id"]?.stringValue)
+            #expect(dispute.json["requester"]?["reference"]?.stringValue == "Organization/issste")
+            #expect(dispute.json["owner"]?["reference"]?.stringValue == "Organization/imss")
 
-            let browser = PortalBrowser(client: c.client, passwords: ["imss.pagos": "contraseña-larga-1", "finanzas.imss": "contraseña-larga-2"])
-            let payer = try await browser.signIn("imss.pagos")
-            let (s0, hidden) = try await browser.get("/disputas", cookie: payer)
-            #expect(s0 == .ok && hidden.contains("disputes-hidden"), "\(hidden)")
-
-            // an institution user in the portal: today no portal role both reads and updates
-            // dispute Tasks (an operator's portal session has read-only user scopes, which do not
-            // cover Task), so the page says so and a resolution is refused, changing nothing —
-            // docs/financing.md, "Missing"
+            let browser = PortalBrowser(client: c.client, passwords: ["imss.pagos": "contraseña-larga-1", "finanzas.imss": "contraseña-larga-2",
+                                                                       "issste.pagos": "contraseña-larga-3", "otra.pagos": "contraseña-larga-4"])
+            // the paying institution sees its dispute, open, with no form (it is not owed)
+            let issste = try await browser.signIn("issste.pagos")
+            let (si, mine) = try await browser.get("/disputas", cookie: issste)
+            #expect(si == .ok && mine.contains("data-dispute=\"\(taskID)\"") && mine.contains("data-status=\"open\""), "\(mine)")
+            #expect(!mine.contains("/disputas/resolver") && mine.contains("Estudio no solicitado"))
+            // nor may it resolve it by posting the form
+            let (sr, _, _) = try await browser.post("/disputas/resolver", cookie: issste, "csrf=\(try PortalBrowser.csrf(mine))&disputa=\(taskID)&resultado=accepted")
+            #expect(sr == .forbidden)
+            // another payer sees none of it
+            let otra = try await browser.signIn("otra.pagos")
+            let (so, none) = try await browser.get("/disputas", cookie: otra)
+            #expect(so == .ok && !none.contains(taskID) && !none.contains("disputes-hidden"), "\(none)")
+            // an operator's portal session has read-only scopes: told so, and refused
             let officer = try await browser.signIn("finanzas.imss")
             let (s1, page) = try await browser.get("/disputas", cookie: officer)
             #expect(s1 == .ok && page.contains("disputes-hidden"), "\(page)")
-            let csrf = try PortalBrowser.csrf(page)
-            let (forged, _, _) = try await browser.post("/disputas/resolver", cookie: officer, "csrf=x&disputa=\(taskID)&resultado=accepted")
-            #expect(forged == .forbidden)
-            let (s2, _, body) = try await browser.post("/disputas/resolver", cookie: officer, "csrf=\(csrf)&disputa=\(taskID)&resultado=accepted&nota=Procede")
+            let (s2, _, body) = try await browser.post("/disputas/resolver", cookie: officer, "csrf=\(try PortalBrowser.csrf(page))&disputa=\(taskID)&resultado=accepted&nota=Procede")
             #expect(s2 == .forbidden && body.contains("role=\"alert\""), "\(s2) \(body)")
-            let (s3, _, _) = try await browser.post("/disputas/resolver", cookie: officer, "csrf=\(csrf)&disputa=\(taskID)&resultado=quizas")
-            #expect(s3 == .badRequest)
             #expect(try await c.send(.get, "/fhir/Task/\(taskID)").json["status"]?.stringValue == "requested")
-            // the same resolution over FHIR (operator token) works, and the period it went into is Q4
-            let resolved = try await c.send(.post, "/fhir/Task/\(taskID)/$resolve", json: #"{"resourceType":"Parameters","parameter":[{"name":"outcome","valueCode":"accepted"}]}"#)
-            #expect(resolved.status == 200 && resolved.json["output"]?.arrayValue?.first?["valueString"]?.stringValue == "2026-Q4", "\(resolved.text)")
+
+            // the institution owed resolves it on the page
+            let imss = try await browser.signIn("imss.pagos")
+            let (s3, owed) = try await browser.get("/disputas", cookie: imss)
+            #expect(s3 == .ok && owed.contains("/disputas/resolver") && owed.contains("data-dispute=\"\(taskID)\""), "\(owed)")
+            let csrf = try PortalBrowser.csrf(owed)
+            let (forged, _, _) = try await browser.post("/disputas/resolver", cookie: imss, "csrf=x&disputa=\(taskID)&resultado=accepted")
+            #expect(forged == .forbidden)
+            let (s4, _, _) = try await browser.post("/disputas/resolver", cookie: imss, "csrf=\(csrf)&disputa=\(taskID)&resultado=quizas")
+            #expect(s4 == .badRequest)
+            let (s5, location, _) = try await browser.post("/disputas/resolver", cookie: imss, "csrf=\(csrf)&disputa=\(taskID)&resultado=accepted&nota=Procede")
+            #expect(s5 == .seeOther && location == "/disputas?resuelta=1", "\(s5)")
+            let task = try await c.send(.get, "/fhir/Task/\(taskID)").json
+            #expect(task["status"]?.stringValue == "completed" && task["output"]?.arrayValue?.first?["valueString"]?.stringValue == "2026-Q4", "\(task)")
+            #expect(task["note"]?.arrayValue?.first?["text"]?.stringValue == "Procede")
+            let (s6, done) = try await browser.get("/disputas?resuelta=1", cookie: imss)
+            #expect(s6 == .ok && done.contains("data-status=\"accepted\"") && !done.contains("/disputas/resolver") && done.contains("2026-Q4"))
+            // a second resolution is a conflict, shown on the page, and changes nothing
+            let (s7, _, again) = try await browser.post("/disputas/resolver", cookie: imss, "csrf=\(csrf)&disputa=\(taskID)&resultado=rejected")
+            #expect(s7 == .conflict && again.contains("role=\"alert\""))
+            #expect(try await c.send(.get, "/fhir/Task/\(taskID)").json["status"]?.stringValue == "completed")
+            // the next settlement nets the correction: Q4 holds it
+            let q4 = try await c.send(.post, "/fhir/PaymentReconciliation/$settle?period=2026-Q4")
+            #expect(q4.status == 201, "\(q4.text)")
         }
     }
 }

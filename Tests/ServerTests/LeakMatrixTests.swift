@@ -139,6 +139,87 @@ struct LeakMatrixTests {
     }
 }
 
+/// The finance rule (docs/access.md, "Finance"): the payer (Aseguradora) reads and updates the
+/// settlement dispute Tasks it is requester or owner of, and nothing else of Task — not a
+/// clinical Task of its own beneficiary Ana, not another payer's dispute, not a Task that only
+/// looks like a dispute in Ana's record — nor the ClaimResponse of a patient it has no reason to see.
+@Suite("Leak matrix: a payer's settlement disputes")
+struct LeakMatrixFinanceTests {
+    static func dispute(_ id: String, requester: String, owner: String, patient: String? = nil) -> String {
+        let subject = patient.map { #","for":{"reference":"Patient/\#($0)"}"# } ?? ""
+        return #"{"resourceType":"Task","id":"\#(id)","status":"requested","intent":"proposal","businessStatus":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/dispute-status","code":"open"}]},"code":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/financing-task","code":"dispute"}]},"requester":{"reference":"\#(requester)"},"owner":{"reference":"\#(owner)"}\#(subject)}"#
+    }
+
+    static let seed: [(String, String)] = LeakMatrixTests.seed + [
+        ("Organization/otra", #"{"resourceType":"Organization","id":"otra","name":"Otra aseguradora"}"#),
+        ("Task/clin-ana", #"{"resourceType":"Task","id":"clin-ana","status":"requested","intent":"order","code":{"text":"Toma de muestra"},"for":{"reference":"Patient/ana"}}"#),
+        ("Task/disp-own", dispute("disp-own", requester: "Organization/aseguradora", owner: "Organization/umf")),
+        ("Task/disp-owed", dispute("disp-owed", requester: "Organization/umf", owner: "Organization/aseguradora")),
+        ("Task/disp-other", dispute("disp-other", requester: "Organization/otra", owner: "Organization/umf")),
+        ("Task/disp-in-ana", dispute("disp-in-ana", requester: "Organization/otra", owner: "Organization/umf", patient: "ana")),
+        ("ClaimResponse/cr-luis", #"{"resourceType":"ClaimResponse","id":"cr-luis","status":"active","type":{"text":"x"},"use":"claim","patient":{"reference":"Patient/luis"},"created":"2026-08-01","insurer":{"reference":"Organization/otra"},"requestor":{"reference":"Organization/otra"},"outcome":"complete"}"#),
+    ]
+    static let secrets = ["clin-ana", "disp-other", "disp-in-ana", "cr-luis", "Toma de muestra", "luis"]
+
+    @Test(arguments: ServerBackend.allCases)
+    func aPayerReadsAndResolvesItsOwnDisputesAndNothingElseOfTask(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        let a = server.services.authority, now = server.clock.now()
+        // the portal's scopes for the role, and an API client's broader ones
+        let portal = try a.issueClaims(subject: "user:pagador", scope: "user/*.rs user/Task.u", ttl: 3600, now: now, role: .payer,
+                                       organization: "Organization/aseguradora").token
+        let api = try a.issueClaims(subject: "user:pagador", scope: "user/*.cruds", ttl: 3600, now: now, role: .payer,
+                                    organization: "Organization/aseguradora").token
+        let matrix = LeakMatrixTests()
+        try await server.run { c in
+            for (path, json) in LeakMatrixFinanceTests.seed {
+                #expect(try await c.send(.put, "/fhir/" + path, json: json).status == 201, "\(path)")
+            }
+            let p = ["Authorization": "Bearer \(portal)"], w = ["Authorization": "Bearer \(api)"]
+            for path in LeakMatrixTests.paths + ["/fhir/Task", "/fhir/Task?code=https://enlace.mx/fhir/CodeSystem/financing-task|dispute",
+                                                  "/fhir/Task?owner=Organization/umf", "/fhir/Task/_history", "/fhir/Patient/ana/Task",
+                                                  "/fhir/Task?_summary=count", "/fhir/ClaimResponse", "/fhir/ClaimResponse?patient=luis",
+                                                  "/fhir/Task/disp-other/_history", "/fhir/Task?patient=ana", "/fhir/Task?_include=Task:owner"] {
+                matrix.mustNotLeak(try await c.send(.get, path, headers: p, auth: false), "payer GET \(path)", secrets: LeakMatrixFinanceTests.secrets)
+            }
+            let listed = try await c.send(.get, "/fhir/Task", headers: p, auth: false)
+            #expect(listed.status == 200)
+            let ids = Set((listed.json["entry"]?.arrayValue ?? []).compactMap { $0["resource"]?["id"]?.stringValue })
+            #expect(ids == ["disp-own", "disp-owed"])
+            #expect(try await c.send(.get, "/fhir/Task?_summary=count", headers: p, auth: false).json["total"] == .number("2"))
+            #expect(try await c.send(.get, "/fhir/Task/disp-owed", headers: p, auth: false).status == 200)
+            #expect(try await c.send(.get, "/fhir/Task/disp-owed/_history", headers: p, auth: false).status == 200)
+            let missing = try await c.send(.get, "/fhir/Task/nobody", headers: p, auth: false).status
+            for hidden in ["clin-ana", "disp-other", "disp-in-ana"] {
+                #expect(try await c.send(.get, "/fhir/Task/\(hidden)", headers: p, auth: false).status == missing, "\(hidden)")
+            }
+            // updates: its own dispute, yes; moving it out of its own, another's, a clinical Task, a delete: no
+            let resolved = LeakMatrixFinanceTests.dispute("disp-owed", requester: "Organization/umf", owner: "Organization/aseguradora")
+                .replacingOccurrences(of: #""status":"requested""#, with: #""status":"rejected""#)
+            #expect(try await c.send(.put, "/fhir/Task/disp-owed", json: resolved, headers: p).status == 200)
+            let moved = LeakMatrixFinanceTests.dispute("disp-own", requester: "Organization/otra", owner: "Organization/umf")
+            #expect(try await c.send(.put, "/fhir/Task/disp-own", json: moved, headers: p).status == 403)
+            let other = LeakMatrixFinanceTests.dispute("disp-other", requester: "Organization/aseguradora", owner: "Organization/umf")
+            #expect([403, 404].contains(try await c.send(.put, "/fhir/Task/disp-other", json: other, headers: p).status))
+            let clinical = #"{"resourceType":"Task","id":"clin-ana","status":"cancelled","intent":"order","for":{"reference":"Patient/ana"}}"#
+            #expect([403, 404].contains(try await c.send(.put, "/fhir/Task/clin-ana", json: clinical, headers: w).status))
+            #expect(try await c.send(.delete, "/fhir/Task/disp-own", headers: w).status == 403)
+            // creates: the portal's scopes allow none; an API client may open a dispute of its own only
+            let mine = #"{"resourceType":"Task","status":"requested","intent":"proposal","code":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/financing-task","code":"dispute"}]},"requester":{"reference":"Organization/aseguradora"},"owner":{"reference":"Organization/umf"}}"#
+            #expect(try await c.send(.post, "/fhir/Task", json: mine, headers: p).status == 403)
+            #expect(try await c.send(.post, "/fhir/Task", json: mine, headers: w).status == 201)
+            let theirs = mine.replacingOccurrences(of: "Organization/aseguradora", with: "Organization/otra")
+            #expect(try await c.send(.post, "/fhir/Task", json: theirs, headers: w).status == 403)
+            let forAna = #"{"resourceType":"Task","status":"requested","intent":"order","code":{"text":"x"},"for":{"reference":"Patient/ana"}}"#
+            #expect(try await c.send(.post, "/fhir/Task", json: forAna, headers: w).status == 403)
+            // the operator still sees every Task: nothing was lost or changed by the refusals
+            #expect(try await c.send(.get, "/fhir/Task?_summary=count").json["total"] == .number("6"))
+            #expect(try await c.send(.get, "/fhir/Task/disp-own").json["requester"]?["reference"]?.stringValue == "Organization/aseguradora")
+        }
+    }
+}
+
 /// The same read paths with consents in play (docs/consent.md): Luis grants the practitioner only his
 /// Observations of 2027 (there are none), and Ana chooses not to be told about her glucose
 /// results. The practitioner then sees Luis's Patient resource and nothing else of his; Ana

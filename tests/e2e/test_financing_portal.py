@@ -43,3 +43,86 @@ def test_financing_pages_at_360px(demo, browser):
     d.get(demo.base + "/calidad")
     steps.check("calidad")
     assert len(d.find_elements("css selector", "svg.chart")) == 6
+
+
+def test_a_settlement_dispute_is_resolved_on_the_disputes_page(demo, browser):
+    """/disputas end to end (docs/financing.md, "Disputes"; docs/access.md, "Finance"): a line of
+    the demo's IMSS–ISSSTE settlement is disputed over FHIR by the paying institution; the paying
+    institution's office sees it open without a form; the institution owed signs in, accepts it
+    with a note in Chromium at 360 px (screenshots), and the Task is then accepted with its
+    correction in the first open period after the settled one."""
+    import json
+    import subprocess
+    import urllib.error
+    import urllib.request
+
+    from conftest import enlace_binary
+    from selenium.webdriver.common.by import By
+    from test_portal import click_and_wait
+
+    token = subprocess.run([enlace_binary(), "token", "--data", demo.data_dir, "--port", str(demo.port), "--scope", "system/*.*"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+
+    def fhir(method, path, body=None):
+        req = urllib.request.Request(demo.base + "/fhir" + path, data=json.dumps(body).encode() if body else None, method=method,
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"})
+        try:
+            with urllib.request.urlopen(req) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+    status, recs = fhir("GET", "/PaymentReconciliation?identifier=https://enlace.mx/fhir/settlement|&_count=50")
+    assert status == 200 and recs.get("entry"), recs
+    rec = recs["entry"][0]["resource"]
+    status, responses = fhir("GET", "/ClaimResponse?_count=500")
+    assert status == 200
+    task = None
+    for entry in responses.get("entry", []):
+        params = {"resourceType": "Parameters", "parameter": [
+            {"name": "line", "valueReference": {"reference": "ClaimResponse/" + entry["resource"]["id"]}},
+            {"name": "reason", "valueString": "Servicio no autorizado por la institución"}]}
+        status, body = fhir("POST", f"/PaymentReconciliation/{rec['id']}/$dispute", params)
+        if status == 201:
+            task = body
+            break
+        assert status == 422, body  # not a line of this settlement
+    assert task is not None, "the demo settlement has no line to dispute"
+    users = {"Organization/imss": "imss.pagos", "Organization/issste": "issste.pagos"}
+    requester, owner = users[task["requester"]["reference"]], users[task["owner"]["reference"]]
+    settled = next(e for e in rec["extension"] if e["url"] == "https://enlace.mx/fhir/StructureDefinition/journal-entry")
+    period = next(x["valueString"] for x in settled["extension"] if x["url"] == "period")
+
+    d = browser
+    steps = Steps(d, "financing-disputes")
+    sign_in(d, demo.base, requester, demo.users[requester])
+    d.get(demo.base + "/disputas")
+    steps.check("disputa-abierta-pagador")
+    item = d.find_element(By.CSS_SELECTOR, f"li.dispute[data-dispute='{task['id']}']")
+    assert item.get_attribute("data-status") == "open"
+    assert "Servicio no autorizado por la institución" in item.text
+    assert not item.find_elements(By.CSS_SELECTOR, "form.resolve")  # the payer is not owed: no form
+    sign_out(d)
+
+    sign_in(d, demo.base, owner, demo.users[owner])
+    d.get(demo.base + "/disputas")
+    steps.check("disputa-abierta-acreedor")
+    item = d.find_element(By.CSS_SELECTOR, f"li.dispute[data-dispute='{task['id']}']")
+    item.find_element(By.CSS_SELECTOR, "input[name=nota]").send_keys("Procede: el servicio no se autorizó")
+    click_and_wait(d, item.find_element(By.CSS_SELECTOR, "button[value=accepted]"))
+    steps.check("disputa-aceptada")
+    assert d.current_url.endswith("/disputas?resuelta=1")
+    item = d.find_element(By.CSS_SELECTOR, f"li.dispute[data-dispute='{task['id']}']")
+    assert item.get_attribute("data-status") == "accepted"
+    assert "Procede: el servicio no se autorizó" in item.text
+    assert not item.find_elements(By.CSS_SELECTOR, "form.resolve")
+    sign_out(d)
+
+    status, stored = fhir("GET", f"/Task/{task['id']}")
+    assert status == 200 and stored["status"] == "completed"
+    assert stored["businessStatus"]["coding"][0]["code"] == "accepted"
+    corrected_in = stored["output"][0]["valueString"]
+    assert corrected_in > period, (corrected_in, period)  # never the settled period
+    # a second resolution over FHIR is a conflict: it was resolved once
+    status, again = fhir("POST", f"/Task/{task['id']}/$resolve", {"resourceType": "Parameters", "parameter": [{"name": "outcome", "valueCode": "rejected"}]})
+    assert status == 409, again

@@ -24,6 +24,37 @@ extension FHIRAPI {
         // PaymentReconciliation/{id}/$dispute, Task/{id}/$resolve (docs/financing.md, "Disputes")
         fhir.post("{type}/{id}/$dispute") { req, ctx in try await financingDispute(req, ctx, id: ctx.parameters.require("id")) }
         fhir.post("{type}/{id}/$resolve") { req, ctx in try await financingResolve(req, ctx, id: ctx.parameters.require("id")) }
+        // Claim/{id}/$correct (docs/financing.md, "Corrections")
+        fhir.post("{type}/{id}/$correct") { req, ctx in try await financingCorrect(req, ctx, id: ctx.parameters.require("id")) }
+    }
+
+    /// `Claim/{id}/$correct` (Parameters: `resource` = the corrected Claim, `reason` string): the
+    /// corrected claim as a new version with its reason, adjudicated again; returns the new
+    /// ClaimResponse (its journal entries: the reversal of the earlier one and the new entry).
+    func financingCorrect(_ req: Request, _ ctx: EnlaceRequestContext, id: String) async throws -> Response {
+        _ = try requireType(ctx, "Claim", operation: "$correct")
+        ctx.audit?.interaction = "$correct"
+        try FinancingKnowledge.check()
+        let payload = try await body(req)
+        guard payload["resourceType"]?.stringValue == "Parameters" else {
+            throw FHIRError.badRequest("$correct takes Parameters with resource (the corrected Claim) and reason",
+                                       "$correct recibe Parameters con resource (el Claim corregido) y reason")
+        }
+        let parameters = payload["parameter"]?.arrayValue ?? []
+        guard let claim = parameters.first(where: { $0["name"]?.stringValue == "resource" })?["resource"], claim["resourceType"]?.stringValue == "Claim" else {
+            throw FHIRError.badRequest("$correct needs resource: the corrected Claim", "$correct necesita resource: el Claim corregido", code: "required")
+        }
+        guard let reason = parameters.first(where: { $0["name"]?.stringValue == "reason" })?["valueString"]?.stringValue else {
+            throw FHIRError.badRequest("$correct needs reason (valueString): why the claim is corrected", "$correct necesita reason (valueString): por qué se corrige la reclamación",
+                                       code: "required")
+        }
+        if let given = claim["id"]?.stringValue, given != id {
+            throw FHIRError.badRequest("the corrected Claim's id (\(given)) is not \(id)", "el id del Claim corregido (\(given)) no es \(id)", code: "value")
+        }
+        let issues = Validator().validate(claim).filter { $0.severity == .error || $0.severity == .fatal }
+        if !issues.isEmpty { throw FHIRError(status: 422, issues: issues) }
+        let correction = try await FinancingService().correct(claim: id, corrected: claim, reason: reason, guarded: try await guarded(ctx), now: clock.now())
+        return FHIRResponse.json(.ok, correction.claimResponse)
     }
 
     /// The named parameters of a Parameters body (value[x] of any type, as JSON), plus the query's.
@@ -214,7 +245,8 @@ extension EnlaceServices {
 extension CapabilityContribution {
     static var financing: CapabilityContribution {
         CapabilityContribution(operations: [
-            "Claim": [("submit", "http://hl7.org/fhir/OperationDefinition/Claim-submit")],
+            "Claim": [("submit", "http://hl7.org/fhir/OperationDefinition/Claim-submit"),
+                      ("correct", "https://enlace.mx/fhir/OperationDefinition/Claim-correct")],
             "CoverageEligibilityRequest": [("submit", "https://enlace.mx/fhir/OperationDefinition/CoverageEligibilityRequest-submit")],
             "PaymentReconciliation": [("settle", "https://enlace.mx/fhir/OperationDefinition/PaymentReconciliation-settle"),
                                       ("dispute", "https://enlace.mx/fhir/OperationDefinition/PaymentReconciliation-dispute")],

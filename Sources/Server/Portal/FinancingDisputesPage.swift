@@ -9,8 +9,9 @@ extension Portal {
     /// `/disputas`: the settlement disputes the session's guard lets it read — who disputes, who
     /// is owed, the line, amount, reason and status, the period a correction went into — and, for
     /// an open one the session's institution is owed, the form to accept or reject it
-    /// (`FinancingService.resolve`, the same rules as `Task/{id}/$resolve`). A role that may not
-    /// read Tasks (a payer, under the access policy) is told so.
+    /// (`FinancingService.resolve`, the same rules as `Task/{id}/$resolve`). An institution's
+    /// finance office (payer role) reads its own disputes by the finance rule (docs/access.md,
+    /// "Finance"); a session whose role or scopes may not read them is told so.
     func disputesPage(_ s: Session, _ request: Request, _ context: EnlaceRequestContext, notice: String? = nil,
                       status: HTTPResponse.Status = .ok) async throws -> Response {
         let t = s.strings

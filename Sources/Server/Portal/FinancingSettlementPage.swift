@@ -63,6 +63,9 @@ extension Portal {
                 for line in d.services {
                     body += "<li data-code=\"\(esc(line.code))\">\(esc(line.display.isEmpty ? line.code : line.display)) <span class=\"code\">(\(esc(line.code)))</span>: \(esc(Self.pesos(line.amount)))</li>"
                 }
+                for i in d.incentives {
+                    body += "<li class=\"incentive\" data-measure=\"\(esc(i.measure))\" data-amount=\"\(esc(i.amount.decimal))\">\(esc(t.settlementIncentive)) <span class=\"code\">(\(esc(i.measure)), \(i.numerator)/\(i.denominator))</span>: \(esc(Self.pesos(i.amount)))</li>"
+                }
                 if d.corrections != .zero { body += "<li class=\"corrections\">\(esc(t.settlementCorrections)): \(esc(Self.pesos(d.corrections)))</li>" }
                 body += "<li class=\"total\" data-total=\"\(esc(d.total.decimal))\"><strong>\(esc(t.settlementTotal)): \(esc(Self.pesos(d.total))) MXN</strong></li></ul>"
             }

@@ -113,6 +113,7 @@ extension PortalStrings {
     var settlementNone: String { t("No hay liquidación de este periodo que usted pueda ver.", "There is no settlement of this period you may see.") }
     var settlementDownloadCSV: String { t("Descargar CSV", "Download CSV") }
     var settlementDownloadPDF: String { t("Descargar PDF", "Download PDF") }
+    var settlementIncentive: String { t("Incentivo de calidad", "Quality incentive") }
     var settlementCorrections: String { t("Correcciones (disputas aceptadas)", "Corrections (accepted disputes)") }
     var settlementTotal: String { t("Total", "Total") }
     var settlementNet: String { t("Neto", "Net") }

@@ -56,6 +56,16 @@ public struct Visibility: Sendable, Equatable {
     /// Types the asker sees only in a minimal form (a payer's Encounter): the elements served
     /// and the search parameters that may be used on them.
     public var minimal: [String: MinimalView] = [:]
+    /// Types whose resources are visible by a rule instead of by compartment (a payer's
+    /// settlement dispute Tasks, docs/access.md "Finance"): a resource of a type listed here is
+    /// visible exactly when it satisfies the rule, whatever its compartments (the other checks —
+    /// readable types, labels, per-patient rules — still apply). Compiled into every query.
+    public var typeRules: [String: DataRule] = [:]
+
+    /// `typeRules` in a stable order (for SQL).
+    public var sortedTypeRules: [(type: String, rule: DataRule)] {
+        typeRules.keys.sorted().map { ($0, typeRules[$0]!) }
+    }
 
     public init(patients: [String], sharedTypes: [String], hiddenLabels: [String] = [],
                 hiddenLabelsByPatient: [String: [String]] = [:], disclosed: [String] = [], dataRules: [String: DataRule] = [:]) {
@@ -93,6 +103,13 @@ public struct Visibility: Sendable, Equatable {
             for p in compartments {
                 if let hidden = hiddenLabelsByPatient[p], labels.contains(where: { hidden.contains($0) }) { return false }
             }
+        }
+        if let rule = typeRules[type] {
+            if rule.needsEntries {
+                guard let entries, let id else { return false }
+                return rule.matches(type: type, id: id, labels: labels, entries: entries())
+            }
+            return rule.matches(type: type, id: id ?? "", labels: labels, entries: [])
         }
         if sharedTypes.contains(type) { return true }
         return compartments.contains { patients.contains($0) }

@@ -29,6 +29,7 @@ extension SearchSQL {
             args += v.patients.map { .text($0) }
         }
         var clause = parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")"
+        clause = typeRulesClause(v, base: clause, alias: alias, types: types, args: &args)
         if let readable = v.readableTypes {
             clause += readable.isEmpty ? " AND 1 = 0" : " AND \(alias).type IN (\(placeholders(readable.count)))"
             args += readable.map { .text($0) }
@@ -102,7 +103,7 @@ extension SearchSQL {
             parts.append("\(v).patient_key IN (\(placeholders(vis.patients.count)))")
             args += vis.patients.map { .text($0) }
         }
-        var clauses = [parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")"]
+        var clauses = [typeRulesClause(vis, base: parts.isEmpty ? "1 = 0" : "(" + parts.joined(separator: " OR ") + ")", alias: v, types: types, args: &args)]
         if let readable = vis.readableTypes {
             clauses.append(readable.isEmpty ? "1 = 0" : "\(v).type IN (\(placeholders(readable.count)))")
             args += readable.map { .text($0) }
@@ -124,6 +125,20 @@ extension SearchSQL {
         }
         if let rules = dataRulesClause(vis, alias: v, types: types, args: &args, history: true) { clauses.append(rules) }
         return clauses.joined(separator: " AND ")
+    }
+
+    /// `base` (shared or in a visible compartment) for every type but those of `typeRules`, which
+    /// are visible by their rule instead. Only the ruled types a query can return are compiled.
+    func typeRulesClause(_ v: Visibility, base: String, alias: String, types: [String], args: inout [SQLValue]) -> String {
+        let ruled = v.sortedTypeRules.filter { types.isEmpty || types.contains($0.type) }
+        guard !ruled.isEmpty else { return base }
+        var alternatives = ["(\(base) AND \(alias).type NOT IN (\(placeholders(ruled.count))))"]
+        args += ruled.map { .text($0.type) }
+        for (type, rule) in ruled {
+            args.append(.text(type))
+            alternatives.append("(\(alias).type = ? AND \(dataRuleClause(rule, alias: alias, types: [type], args: &args)))")
+        }
+        return "(" + alternatives.joined(separator: " OR ") + ")"
     }
 
     /// `(alias satisfies rule)`. `alias` must have `type`, `id` and `patient_key` columns (a

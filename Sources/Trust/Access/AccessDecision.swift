@@ -37,6 +37,10 @@ public struct AccessDecision: Sendable {
     /// Markers for the asker (e.g. a patient's right-not-to-know preference shown to clinicians),
     /// added to search bundles as an OperationOutcome.
     public var notices: [String] = []
+    /// Types written by rule (the finance rule, `AccessPolicy+Finance.swift`): a write of one
+    /// of these types is allowed exactly when the new version and the one it replaces satisfy
+    /// the rule (instead of the `writePatients` compartment check); a delete is refused.
+    public var writableByRule: [String: DataRule] = [:]
 
     public static let unrestricted = AccessDecision(visibility: nil, readableTypes: nil, writableTypes: nil, writePatients: nil,
                                                     writeShared: true, updateAsCreate: true, rule: "urn:enlace:rule:system-scope")

@@ -10,7 +10,7 @@ import Foundation
 /// | patient, related person | own compartment (and those they act for) + shared data | own compartment |
 /// | practitioner | compartments of patients with a treating relationship + shared data | those compartments |
 /// | pharmacy | medication data of patients with a prescription naming the pharmacy | MedicationDispense |
-/// | payer | Coverage, Claim and their responses of its beneficiaries | claim responses, EOB |
+/// | payer | Coverage, Claim and their responses of its beneficiaries; its settlement disputes (`+Finance`) | claim responses, EOB, its disputes |
 /// | organization admin | shared data (practitioners, organizations, locations …) | shared data |
 /// | privacy officer | Consents, Tasks, the audit log | — |
 /// | auditor | the audit log only | — |
@@ -102,7 +102,7 @@ public struct AccessPolicy: Sendable {
                                   writableTypes: ["MedicationDispense"], writePatients: patients, writeShared: false,
                                   updateAsCreate: false, rule: "urn:enlace:rule:dispensing-pharmacy")
         case .payer:
-            return try await payer(p, store: store, millis: millis)
+            return try await withFinanceRule(payer(p, store: store, millis: millis), p, store: store)
         case .organizationAdmin:
             return AccessDecision(visibility: Visibility(patients: [], sharedTypes: shared), readableTypes: Set(shared),
                                   writableTypes: Set(shared), writePatients: [], writeShared: true, updateAsCreate: true,
