@@ -24,8 +24,11 @@ public enum Ingestion {
     /// order (`201 Created` for a new reading, `200 OK` for one already stored).
     /// - Throws: `FHIRError` 400 for an empty or oversized payload, 422 for a transaction with an
     ///   unacceptable reading, 403 when the guard refuses the writes.
+    /// `device` (`Device/<id>`), when given, is the `Observation.device` reference of every
+    /// reading (a device gateway names the Device it registered, docs/monitoring.md "Who may write
+    /// readings"); the source name stays its `display`.
     public static func ingest(_ payload: JSON, patient: String, mode: Mode, now: Timestamp, guarded: GuardedRepository,
-                              base: String) async throws -> JSON {
+                              base: String, device: String? = nil) async throws -> JSON {
         let points: [JSON]
         let single: Bool
         if let array = payload.arrayValue {
@@ -47,7 +50,14 @@ public enum Ingestion {
         var refused: [Int: [Issue]] = [:]
         for (i, p) in points.enumerated() {
             switch OpenMHealth.observation(from: p, patient: patient, now: now) {
-            case .success(let o): mapped[i] = o
+            case .success(let o):
+                if let device {
+                    var ref: [(String, JSON)] = [("reference", .string(device))]
+                    if let display = o["device"]?["display"] { ref.append(("display", display)) }
+                    mapped[i] = o.setting("device", .object(ref))
+                } else {
+                    mapped[i] = o
+                }
             case .failure(let f):
                 let prefix = single ? "" : "[\(i)]"
                 refused[i] = f.issues.map { issue in

@@ -131,8 +131,156 @@ public enum ObservationStats {
         return Request(patient: patient, codes: all, start: start, end: end, statistics: statistics, include: include, limit: limit)
     }
 
-    /// Runs `request` through `guarded`.
+    /// Runs `request` through `guarded`: in the database when it can give the same answer
+    /// (`inDatabase`), else over the Observations read through the guard (`inMemory`).
     public static func run(_ request: Request, guarded: GuardedRepository) async throws -> JSON {
+        if let answer = try await inDatabase(request, guarded: guarded) { return answer }
+        return try await inMemory(request, guarded: guarded)
+    }
+
+    /// One code's readings as the statistics see them.
+    struct Series {
+        var system: String
+        var code: String
+        var unit: String
+        var first: Timestamp?
+        var last: Timestamp?
+        var summary: Summary
+    }
+
+    /// What every statistic is computed from.
+    struct Summary {
+        var count: Int
+        var total: Int
+        var sum: Double
+        var minimum: Double
+        var maximum: Double
+        /// Sample variance.
+        var variance: Double
+        /// Central moments over n (m2, m3, m4).
+        var moments: (Double, Double, Double)
+        /// Quantile by linear interpolation between the order statistics at (n − 1)·p.
+        var quantile: (Double) -> Double
+
+        /// From the values themselves (two passes).
+        init(values: [Double], total: Int) {
+            let sorted = values.sorted()
+            let n = Double(values.count)
+            count = values.count
+            self.total = total
+            sum = values.reduce(0, +)
+            minimum = sorted.first ?? .nan
+            maximum = sorted.last ?? .nan
+            let mean = sum / n
+            func centralMoment(_ k: Double) -> Double { values.reduce(0) { $0 + pow($1 - mean, k) } / n }
+            variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) : 0
+            moments = values.isEmpty ? (0, 0, 0) : (centralMoment(2), centralMoment(3), centralMoment(4))
+            quantile = { p in
+                let h = (n - 1) * p
+                let lo = Int(h.rounded(.down)), hi = min(Int(h.rounded(.up)), sorted.count - 1)
+                return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+            }
+        }
+
+        /// From the database's count, sums of powers, extremes and order statistics (`ranks`:
+        /// 0-based rank → value).
+        init(count: Int, sums: [Double], minimum: Double, maximum: Double, ranks: [Int: Double]) {
+            let n = Double(count)
+            self.count = count
+            total = count
+            sum = sums[0]
+            self.minimum = minimum
+            self.maximum = maximum
+            let mean = sums[0] / n
+            let (s2, s3, s4) = (sums[1] / n, sums[2] / n, sums[3] / n)
+            var m2 = s2 - mean * mean
+            // what is left of a constant series after cancellation is rounding, not spread
+            if m2 <= 1e-12 * max(1, mean * mean) { m2 = 0 }
+            let m3 = m2 == 0 ? 0 : s3 - 3 * mean * s2 + 2 * mean * mean * mean
+            let m4 = m2 == 0 ? 0 : s4 - 4 * mean * s3 + 6 * mean * mean * s2 - 3 * mean * mean * mean * mean
+            moments = (m2, m3, m4)
+            variance = count > 1 ? m2 * n / (n - 1) : 0
+            quantile = { p in
+                let h = (n - 1) * p
+                let lo = Int(h.rounded(.down)), hi = min(Int(h.rounded(.up)), count - 1)
+                let a = ranks[lo] ?? .nan, b = ranks[hi] ?? .nan
+                return a + (h - Double(lo)) * (b - a)
+            }
+        }
+
+        /// The 0-based ranks `quantile` needs for `statistics` over `count` values.
+        static func ranks(for statistics: [String], count: Int) -> [Int] {
+            guard count > 0 else { return [] }
+            var ps: [Double] = []
+            for s in statistics {
+                switch s {
+                case "median": ps.append(0.5)
+                case "20-percent", "5-1": ps.append(0.2)
+                case "5-2": ps.append(0.4)
+                case "5-3": ps.append(0.6)
+                case "80-percent", "5-4": ps.append(0.8)
+                case "4-lower": ps.append(0.25)
+                case "4-upper": ps.append(0.75)
+                case "4-dev": ps += [0.25, 0.75]
+                default: break
+                }
+            }
+            let n = Double(count)
+            return Array(Set(ps.flatMap { p -> [Int] in
+                let h = (n - 1) * p
+                return [Int(h.rounded(.down)), min(Int(h.rounded(.up)), count - 1)]
+            })).sorted()
+        }
+    }
+
+    /// `$stats` computed by the database through the guard (`GuardedRepository.aggregates`):
+    /// count, sums of powers, extremes and the order statistics a quantile needs, for each code.
+    /// It answers only when that is the same answer as `inMemory`: every Observation the search
+    /// finds for the code (its own code or a component's) has that code as its only coding, one
+    /// `valueQuantity` with a value, an effective time, a status other than entered-in-error or
+    /// cancelled, and all have the same unit; the code has a system; `include` is false. Else nil.
+    static func inDatabase(_ request: Request, guarded: GuardedRepository) async throws -> JSON? {
+        guard !request.include, Set(request.codes.map { "\($0.system)|\($0.code)" }).count == request.codes.count,
+              request.codes.allSatisfy({ !$0.system.isEmpty })
+        else { return nil }
+        var base: [(String, String)] = [("subject", "Patient/\(request.patient)")]
+        if let s = request.start { base.append(("date", "ge" + s.description)) }
+        if let e = request.end { base.append(("date", "le" + e.description)) }
+        func query(_ parameters: [(String, String)]) throws -> SearchQuery {
+            try SearchParser().parse(types: ["Observation"], parameters: parameters + [("_total", "none")]).0
+        }
+        var series: [Series] = []
+        for c in request.codes {
+            let token = "\(c.system)|\(c.code)"
+            let found = try query(base + [("combo-code", token)])
+            let excluded = try query(base + [("combo-code", token), ("status", "entered-in-error,cancelled")])
+            let timed = try query(base + [("combo-code", token), ("date", "ge0001-01-01")])
+            let own = try query(base + [("code", token)])
+            let statistics = request.statistics
+            guard let r = try await guarded.aggregates(own, patient: request.patient, counting: [found, excluded, timed], codeParameter: "code",
+                                                       parameter: "value-quantity", time: "date",
+                                                       ranks: { Summary.ranks(for: statistics, count: $0) })
+            else { return nil }
+            let n = r.counts[0]
+            if n == 0 { continue }
+            let a = r.aggregate
+            guard r.counts[1] == 0, r.counts[2] == n, a.count == n, a.rows == n, r.indexRows == n, a.unitLow == a.unitHigh,
+                  let minimum = a.minimum, let maximum = a.maximum
+            else { return nil }
+            let first = a.firstMillis.map { Timestamp(microseconds: Int64($0) * 1000) }
+            let last = a.lastMillis.map { Timestamp(microseconds: Int64($0) * 1000) }
+            series.append(Series(system: c.system, code: c.code, unit: a.unitLow ?? "", first: first, last: last,
+                                 summary: Summary(count: n, sums: a.sums, minimum: minimum, maximum: maximum, ranks: r.ranks)))
+        }
+        // the series in the order of their first reading, as `inMemory` meets them
+        let firsts = series.map { $0.first?.microseconds ?? 0 }
+        if Set(firsts).count != firsts.count { return nil }
+        series.sort { ($0.first?.microseconds ?? 0) < ($1.first?.microseconds ?? 0) }
+        return parameters(request, series, sources: [])
+    }
+
+    /// `$stats` over the Observations read through the guard, computed here.
+    static func inMemory(_ request: Request, guarded: GuardedRepository) async throws -> JSON {
         var parameters: [(String, String)] = [("subject", "Patient/\(request.patient)"),
                                               ("combo-code", request.codes.map { $0.system.isEmpty ? $0.code : "\($0.system)|\($0.code)" }.joined(separator: ","))]
         if let s = request.start { parameters.append(("date", "ge" + s.description)) }
@@ -175,12 +323,20 @@ public enum ObservationStats {
             }
             if used, request.include, sources.count < (request.limit ?? Int.max) { sources.append(o) }
         }
-        var out: [JSON] = []
-        for key in order {
+        let all = order.map { key -> Series in
             let s = series[key]!
+            return Series(system: s.system, code: s.code, unit: s.unit, first: s.first, last: s.last, summary: Summary(values: s.values, total: s.total))
+        }
+        return self.parameters(request, all, sources: sources)
+    }
+
+    /// The operation's `Parameters`: one `statistics` Observation per series, then the sources.
+    static func parameters(_ request: Request, _ series: [Series], sources: [JSON]) -> JSON {
+        var out: [JSON] = []
+        for s in series {
             var components: [JSON] = []
             for stat in request.statistics {
-                guard let value = compute(stat, s.values, total: s.total) else { continue }
+                guard let value = compute(stat, s.summary) else { continue }
                 let code: JSON = .object([("coding", .array([.object([("system", .string(statisticSystem)), ("code", .string(stat))])]))])
                 if stat == "count" || stat == "totalcount" {
                     components.append(.object([("code", code), ("valueInteger", .number(String(Int(value))))]))
@@ -210,46 +366,33 @@ public enum ObservationStats {
         return .object(parametersResource)
     }
 
-    /// One statistic of `values` (nil when it is undefined, e.g. the average of nothing).
-    static func compute(_ stat: String, _ values: [Double], total: Int) -> Double? {
-        let n = Double(values.count)
+    /// One statistic of a series (nil when it is undefined, e.g. the average of nothing).
+    static func compute(_ stat: String, _ s: Summary) -> Double? {
+        let n = Double(s.count)
         switch stat {
         case "count": return n
-        case "totalcount": return Double(total)
+        case "totalcount": return Double(s.total)
         default: break
         }
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let sum = values.reduce(0, +)
-        let mean = sum / n
-        func quantile(_ p: Double) -> Double {
-            let h = (n - 1) * p
-            let lo = Int(h.rounded(.down)), hi = min(Int(h.rounded(.up)), sorted.count - 1)
-            return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
-        }
-        func centralMoment(_ k: Double) -> Double { values.reduce(0) { $0 + pow($1 - mean, k) } / n }
-        let variance = values.count > 1 ? values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) : 0
+        guard s.count > 0 else { return nil }
+        let (m2, m3, m4) = s.moments
         switch stat {
-        case "average": return mean
-        case "maximum": return sorted.last
-        case "minimum": return sorted.first
-        case "sum": return sum
-        case "median": return quantile(0.5)
-        case "variance": return variance
-        case "std-dev": return variance.squareRoot()
-        case "20-percent", "5-1": return quantile(0.2)
-        case "5-2": return quantile(0.4)
-        case "5-3": return quantile(0.6)
-        case "80-percent", "5-4": return quantile(0.8)
-        case "4-lower": return quantile(0.25)
-        case "4-upper": return quantile(0.75)
-        case "4-dev": return (quantile(0.75) - quantile(0.25)) / 2
-        case "skew":
-            let m2 = centralMoment(2)
-            return m2 > 0 ? centralMoment(3) / pow(m2, 1.5) : 0
-        case "kurtosis":
-            let m2 = centralMoment(2)
-            return m2 > 0 ? centralMoment(4) / (m2 * m2) - 3 : 0
+        case "average": return s.sum / n
+        case "maximum": return s.maximum
+        case "minimum": return s.minimum
+        case "sum": return s.sum
+        case "median": return s.quantile(0.5)
+        case "variance": return s.variance
+        case "std-dev": return s.variance.squareRoot()
+        case "20-percent", "5-1": return s.quantile(0.2)
+        case "5-2": return s.quantile(0.4)
+        case "5-3": return s.quantile(0.6)
+        case "80-percent", "5-4": return s.quantile(0.8)
+        case "4-lower": return s.quantile(0.25)
+        case "4-upper": return s.quantile(0.75)
+        case "4-dev": return (s.quantile(0.75) - s.quantile(0.25)) / 2
+        case "skew": return m2 > 0 ? m3 / pow(m2, 1.5) : 0
+        case "kurtosis": return m2 > 0 ? m4 / (m2 * m2) - 3 : 0
         default: return nil
         }
     }

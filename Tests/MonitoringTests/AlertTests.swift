@@ -150,4 +150,64 @@ struct AlertTests {
         #expect(f.count == 1)
         #expect(f.first?["status"]?.stringValue == "active")
     }
+
+    /// The right not to know (docs/consent.md): an alert about a result the patient chose not to
+    /// be told about — by code (here glucose) or by a sensitivity label — is not shown on their
+    /// own record (nor its Task or the Provenance naming the rule), like the result itself; an
+    /// alert of another kind still is, and the care team still sees all of them.
+    @Test func anAlertTheyChoseNotToKnowIsNotShownToThePatient() async throws {
+        let door = try Fixture.door()
+        let notToKnow = { (provision: String) in
+            Fixture.json("""
+                {"resourceType":"Consent","status":"active","scope":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy"}]},
+                 "category":[{"coding":[{"system":"http://loinc.org","code":"59284-0"}]}],"patient":{"reference":"Patient/ana"},
+                 "policyRule":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"OPTOUT"}]},
+                 "provision":{"type":"deny","actor":[{"role":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ParticipationType","code":"IRCP"}]},
+                  "reference":{"reference":"Patient/ana"}}],\(provision)}}
+                """)
+        }
+        var labelled = AlertTests.pressure("ana", 150, 80, at: "2026-11-03T08:00:00Z")
+        labelled = labelled.inserting("meta", .object([("security", .array([.object([("system", .string("http://terminology.hl7.org/CodeSystem/v3-ActCode")), ("code", .string("MH"))])]))]), after: "resourceType")
+        _ = try await write(door, [
+            notToKnow(#""code":[{"coding":[{"system":"http://loinc.org","code":"2339-0"}]}]"#),
+            notToKnow(#""securityLabel":[{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"MH"}]"#),
+            AlertTests.glucose("ana", 320, at: "2026-11-01T08:00:00Z"),
+            AlertTests.pressure("ana", 185, 95, at: "2026-11-02T08:00:00Z"),
+            // another patient's episode of the code Ana chose not to know: not hers, and she sees nothing of it anyway
+            AlertTests.glucose("beto", 320, at: "2026-11-01T08:00:00Z"),
+        ])
+        _ = try await write(door, [AlertTests.pressure("ana", 120, 70, at: "2026-11-02T20:00:00Z"), labelled])
+        try await door.catchUp(AlertConsumer(accountable: "Organization/umf-10"))
+
+        // the care team's (here: the operator's) view: three episodes of Ana, each a Flag and a Task
+        let allFlags = try await flags(door, "ana"), allTasks = try await tasks(door, "ana")
+        #expect(allFlags.count == 3)
+        #expect(allTasks.count == 3)
+        let glucoseFlag = try #require(allFlags.first { $0.compactString.contains("mg/dL") })
+        let labelledFlag = try #require(allFlags.first { $0.compactString.contains("\"MH\"") }, "the alert carries the reading's label")
+        let pressureFlag = try #require(allFlags.first { $0["id"] != glucoseFlag["id"] && $0["id"] != labelledFlag["id"] })
+
+        // Ana's own record
+        let ana = try await door.open(Fixture.patientPrincipal("ana", scopes: "patient/*.rs"), audit: nil)
+        let ids = { (type: String, parameters: [(String, String)]) in
+            try await Fetch.all(ana, type, parameters, sort: "_lastUpdated").compactMap { $0["id"]?.stringValue }
+        }
+        #expect(try await ids("Flag", [("subject", "Patient/ana")]) == [pressureFlag["id"]!.stringValue!],
+                "only the blood-pressure alert she did not opt out of")
+        let visibleTasks = try await ids("Task", [("patient", "Patient/ana")])
+        #expect(visibleTasks.count == 1)
+        #expect(visibleTasks.first == allTasks.first {
+            $0["focus"]?["reference"]?.stringValue == pressureFlag["extension"]?.arrayValue?.first?["valueReference"]?["reference"]?.stringValue
+        }?["id"]?.stringValue)
+        for hidden in [glucoseFlag, labelledFlag] {
+            let id = hidden["id"]!.stringValue!
+            await #expect(throws: FHIRError.self) { _ = try await ana.read("Flag", id) }
+            #expect(try await ids("Provenance", [("target", "Flag/\(id)")]).isEmpty, "the rule's Provenance tells it too")
+            #expect(try await !ana.canSee("Flag/\(id)"))
+        }
+        #expect(try await !ids("Provenance", [("target", "Flag/" + pressureFlag["id"]!.stringValue!)]).isEmpty)
+        // a count does not betray them either
+        let (count, _) = try SearchParser().parse(types: ["Flag"], parameters: [("subject", "Patient/ana"), ("_summary", "count")])
+        #expect(try await ana.search(count).total == 1)
+    }
 }

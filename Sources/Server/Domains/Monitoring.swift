@@ -53,6 +53,7 @@ extension FHIRAPI {
         let guardRepo = try await guarded(context)
         var patient = context.principal?.patient.map { $0.hasPrefix("Patient/") ? String($0.dropFirst("Patient/".count)) : $0 }
         var mode = Ingestion.Mode.transaction
+        var device: String?
         for (k, v) in try FHIRAPI.parseQuery(request.uri.query ?? "") {
             switch k {
             case "patient", "subject":
@@ -61,6 +62,12 @@ extension FHIRAPI {
                     throw FHIRError.badRequest("\(k) must be Patient/<id>", "\(k) debe ser Patient/<id>")
                 }
                 patient = id
+            case "device":
+                let id = v.hasPrefix("Device/") ? String(v.dropFirst("Device/".count)) : v
+                guard !id.isEmpty, id.count <= 64, id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == ".") }) else {
+                    throw FHIRError.badRequest("device must be Device/<id>, not '\(v)'", "device debe ser Device/<id>, no '\(v)'")
+                }
+                device = "Device/\(id)"
             case "mode":
                 guard let m = Ingestion.Mode(rawValue: v) else {
                     throw FHIRError.badRequest("mode must be transaction or batch, not '\(v)'", "mode debe ser transaction o batch, no '\(v)'")
@@ -78,7 +85,7 @@ extension FHIRAPI {
                                        "¿de quién son estas lecturas? indique el paciente (patient=Patient/<id>) o use un token con un paciente en contexto")
         }
         let payload = try await body(request)
-        let result = try await Ingestion.ingest(payload, patient: patient, mode: mode, now: clock.now(), guarded: guardRepo, base: base)
+        let result = try await Ingestion.ingest(payload, patient: patient, mode: mode, now: clock.now(), guarded: guardRepo, base: base, device: device)
         return FHIRResponse.json(.ok, result)
     }
 }
@@ -103,6 +110,8 @@ extension Portal {
 
 extension EnlaceServices {
     func monitoringConsumers() -> [any EventConsumer] { [AlertConsumer()] }
+    /// Device binding (Trust's `DeviceBinding`, docs/monitoring.md "Who may write readings").
+    static func monitoringWriteRules() -> [any WriteRule] { [DeviceBinding()] }
     func monitoringServices(_ logger: Logger) -> [any Service] { [] }
 }
 
