@@ -5,9 +5,7 @@ mistakes (no reason, a blood pressure of 400, an unknown code: refused with the 
 stored), then right; the visit appears on Ana's timeline at once, the finished Encounter becomes
 a Claim (financing.claims), and the note is corrected as a new version with its reason. A
 clinician of another institution is refused."""
-import json
 import os
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -15,37 +13,9 @@ import urllib.request
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import enlace_binary
-from test_portal import ARTIFACTS, DemoServer, Steps, browser, click_and_wait, refused, sign_in, sign_out  # noqa: F401 (fixtures)
-
-import pytest
+from test_portal import api, demo, fill, resources, ARTIFACTS, Steps, browser, click_and_wait, refused, sign_in, sign_out  # noqa: F401 (fixtures)
 
 ANA = "demo-p001"
-
-
-@pytest.fixture(scope="module")
-def demo():
-    s = DemoServer()
-    yield s
-    s.stop()
-
-
-def api(demo, path):
-    token = subprocess.run([enlace_binary(), "token", "--data", demo.data_dir, "--port", str(demo.port), "--scope", "system/*.rs"],
-                           check=True, capture_output=True, text=True).stdout.strip()
-    req = urllib.request.Request(demo.base + "/fhir" + path, headers={"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
-
-
-def resources(demo, path):
-    return [e["resource"] for e in api(demo, path).get("entry", []) if e.get("search", {}).get("mode", "match") == "match"]
-
-
-def fill(d, field, value):
-    el = d.find_element(By.ID, field)
-    el.clear()
-    el.send_keys(value)
 
 
 def test_clinician_records_a_visit_and_corrects_its_note(demo, browser):

@@ -10,44 +10,13 @@ screenshots in tests/artifacts/portal-care-*.png.
   dose card inline, signs over it with a reason (recorded as Provenance on the prescription);
   Farmacia Roma finds it by its code at the counter and dispenses part of it; Ana sees where.
 """
-import json
-import subprocess
-import urllib.request
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from conftest import enlace_binary
-from test_portal import DemoServer, Steps, browser, click_and_wait, sign_in, sign_out  # noqa: F401 (fixtures)
-
-import pytest
+from test_portal import api, demo, fill, resources, Steps, browser, click_and_wait, sign_in, sign_out  # noqa: F401 (fixtures)
 
 ANA = "demo-p001"
-
-
-@pytest.fixture(scope="module")
-def demo():
-    s = DemoServer()
-    yield s
-    s.stop()
-
-
-def api(demo, path):
-    token = subprocess.run([enlace_binary(), "token", "--data", demo.data_dir, "--port", str(demo.port), "--scope", "system/*.rs"],
-                           check=True, capture_output=True, text=True).stdout.strip()
-    req = urllib.request.Request(demo.base + "/fhir" + path, headers={"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read())
-
-
-def resources(demo, path):
-    return [e["resource"] for e in api(demo, path).get("entry", []) if e.get("search", {}).get("mode", "match") == "match"]
-
-
-def fill(d, field, value):
-    el = d.find_element(By.ID, field)
-    el.clear()
-    el.send_keys(value)
 
 
 def main_text(d):

@@ -116,6 +116,25 @@ def demo():
     s.stop()
 
 
+# helpers of the browser tests that drive the demo (test_care_*.py and others)
+def api(demo, path):
+    token = subprocess.run([enlace_binary(), "token", "--data", demo.data_dir, "--port", str(demo.port), "--scope", "system/*.rs"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    req = urllib.request.Request(demo.base + "/fhir" + path, headers={"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def resources(demo, path):
+    return [e["resource"] for e in api(demo, path).get("entry", []) if e.get("search", {}).get("mode", "match") == "match"]
+
+
+def fill(d, field, value):
+    el = d.find_element(By.ID, field)
+    el.clear()
+    el.send_keys(value)
+
+
 def chromium_paths():
     binary = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     driver = shutil.which("chromedriver") or "/usr/lib/chromium/chromedriver"
