@@ -84,23 +84,13 @@ final class ConnectionPool: @unchecked Sendable {
         config.options.additionalStartupParameters = parameters
         let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
         let future = PostgresConnection.connect(on: eventLoop, configuration: config, id: id, logger: logger)
-        let timedOut = NIOLockedValueBox(false)
-        let promise = eventLoop.makePromise(of: PostgresConnection.self)
-        let timer = eventLoop.scheduleTask(in: connectTimeout + .seconds(2)) {
-            timedOut.withLockedValue { $0 = true }
-            promise.fail(PGFailure(sqlState: nil, message: "cannot connect to PostgreSQL at \(self.endpoint.description): no answer within \(self.connectTimeout.nanoseconds / 1_000_000_000) s"))
-        }
-        future.whenComplete { result in
-            timer.cancel()
-            if timedOut.withLockedValue({ $0 }) {
-                if case .success(let c) = result { c.close().whenComplete { _ in } }
-                return
-            }
-            promise.completeWith(result)
-        }
         let connection: PostgresConnection
         do {
-            connection = try promise.futureResult.wait()
+            let failure = PGFailure(sqlState: nil, message: "cannot connect to PostgreSQL at \(endpoint.description): no answer within \(connectTimeout.nanoseconds / 1_000_000_000) s")
+            connection = try bounded(future, within: connectTimeout + .seconds(2)) {
+                future.whenSuccess { late in late.close().whenComplete { _ in } }
+                return failure
+            }
         } catch let e as PGFailure {
             throw e
         } catch {
@@ -115,12 +105,18 @@ final class ConnectionPool: @unchecked Sendable {
             open -= 1
             condition.signal()
             condition.unlock()
-            try? session.connection.close().wait()
+            closeWaiting(session)
             return
         }
         idle.append(session)
         condition.signal()
         condition.unlock()
+    }
+
+    /// Closes and waits for the close, at most a few seconds (a connection to a server that
+    /// vanished may never report it closed).
+    private func closeWaiting(_ session: Session) {
+        _ = try? bounded(session.connection.close(), within: .seconds(3)) { PGFailure(sqlState: nil, message: "close timed out") }
     }
 
     func closeAll(wait: Bool = true) {
@@ -132,7 +128,7 @@ final class ConnectionPool: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
         for s in sessions {
-            if wait { try? s.connection.close().wait() } else { s.connection.close().whenComplete { _ in } }
+            if wait { closeWaiting(s) } else { s.connection.close().whenComplete { _ in } }
         }
     }
 }

@@ -72,6 +72,21 @@ struct PGFailure: Error, CustomStringConvertible {
     }
 }
 
+/// The value of `future`, waited for at most `limit`; after that, the error `timedOut()` returns
+/// (it may also close what the future waits on). `EventLoopFuture.wait()` has no deadline.
+func bounded<T: Sendable>(_ future: EventLoopFuture<T>, within limit: TimeAmount, timedOut: @escaping @Sendable () -> Error) throws -> T {
+    let promise = future.eventLoop.makePromise(of: T.self)
+    let done = NIOLockedValueBox(false)
+    let timer = future.eventLoop.scheduleTask(in: limit) {
+        if done.withLockedValue({ d in defer { d = true }; return !d }) { promise.fail(timedOut()) }
+    }
+    future.whenComplete { result in
+        timer.cancel()
+        if done.withLockedValue({ d in defer { d = true }; return !d }) { promise.completeWith(result) }
+    }
+    return try promise.futureResult.wait()
+}
+
 /// One connection used by one thread at a time: runs queries and waits for them, with a
 /// client-side timeout that closes the connection if the server does not answer.
 final class Session {
@@ -96,22 +111,21 @@ final class Session {
         for v in values { v.bind(into: &binds) }
         let q = PostgresQuery(unsafeSQL: Session.numbered(sql), binds: binds)
         let connection = self.connection
-        let timedOut = NIOLockedValueBox(false)
-        let future = connection.query(q, logger: logger)
-        let timer = connection.eventLoop.scheduleTask(in: timeout) {
-            timedOut.withLockedValue { $0 = true }
-            connection.close().whenComplete { _ in }
-        }
+        let endpoint = self.endpoint
+        let seconds = timeout.nanoseconds / 1_000_000_000
         do {
-            let result = try future.wait()
-            timer.cancel()
-            return result.rows
-        } catch {
-            timer.cancel()
-            if timedOut.withLockedValue({ $0 }) {
-                broken = true
-                throw PGFailure(sqlState: "57014", message: "PostgreSQL (\(endpoint.host):\(endpoint.port)/\(endpoint.database)): the query did not finish within \(timeout.nanoseconds / 1_000_000_000) s")
+            // On time-out the connection is closed and the wait ends, whether or not PostgresNIO
+            // ever fails the query (after PostgreSQL was stopped and restarted it sometimes did
+            // not, and the node could not stop: docs/reliability.md).
+            let result = try bounded(connection.query(q, logger: logger), within: timeout) {
+                connection.close().whenComplete { _ in }
+                return PGFailure(sqlState: "57014", message: "PostgreSQL (\(endpoint.host):\(endpoint.port)/\(endpoint.database)): the query did not finish within \(seconds) s")
             }
+            return result.rows
+        } catch let e as PGFailure {
+            broken = true  // only the time-out above throws a PGFailure
+            throw e
+        } catch {
             if connection.isClosed { broken = true }
             throw PGFailure(error, endpoint: endpoint)
         }
