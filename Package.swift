@@ -84,6 +84,8 @@ let package = Package(
         // The command line.
         .executableTarget(name: "enlace", dependencies: [
             "Server", "Trust", "Storage", "StorageSQLite", "FHIR",
+            // `enlace import` runs the import pipeline of `$import` (BulkImport.Loader)
+            "Interop",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -59,7 +59,9 @@ extension FinancingService {
         let holders = Set(settlement.postings.map(\.account.holder))
         guard let claimEntry = try JournalExtension.entries(in: response, source: line).first(where: { $0.kind == .claim }),
               claimEntry.period == settlement.period,
-              let owed = claimEntry.postings.first(where: { $0.account.kind == .receivable && holders.contains($0.account.holder) && holders.contains($0.account.counterparty ?? "") })
+              let owed = claimEntry.postings.first(where: { $0.account.kind == .receivable && holders.contains($0.account.holder) && holders.contains($0.account.counterparty ?? "")
+                  // what an institution's own beneficiaries cost it is settled with nobody (`Ledger.statement`)
+                  && $0.account.counterparty != $0.account.holder })
         else {
             throw FHIRError(status: 422, code: "business-rule", english: "\(line) is not a line of the settlement PaymentReconciliation/\(id) (\(settlement.period))",
                             spanish: "\(line) no es una partida de la liquidación PaymentReconciliation/\(id) (\(settlement.period))")

@@ -397,13 +397,18 @@ public enum ObservationStats {
         }
     }
 
-    /// A decimal with at most 4 digits after the point, no trailing zeros.
+    /// A decimal with at most 4 digits after the point, no trailing zeros, rounded half away from
+    /// zero as a decimal. The value is first taken to 12 significant digits, so that the last bits a
+    /// sum's order leaves (the database adds in its own order) never decide a decimal tie: the
+    /// average of 16 readings summing to 1857.1 is 116.06875, which prints 116.0688 on every path.
     static func format(_ v: Double) -> String {
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        var s = String(format: "%.4f", v)
-        while s.hasSuffix("0") { s.removeLast() }
-        if s.hasSuffix(".") { s.removeLast() }
-        return s
+        guard v.isFinite, var decimal = Decimal(string: String(format: "%.12g", v), locale: Locale(identifier: "en_US_POSIX")) else {
+            return String(format: "%.4f", v)
+        }
+        var rounded = Decimal()
+        NSDecimalRound(&rounded, &decimal, 4, .plain)
+        return rounded.description
     }
 }
 

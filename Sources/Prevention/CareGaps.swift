@@ -80,10 +80,13 @@ public struct CareGaps: Sendable {
                        closed: statuses.isEmpty || statuses.contains("closed"))
     }
 
-    /// The gaps of one record.
-    public func gaps(_ record: PatientRecord, _ request: Request) -> [(PreventionItem, open: Bool)] {
+    /// The gaps of one record. An open gap that a clinician decided does not apply (`decisions`, by
+    /// item: declined, not indicated, done elsewhere) is a closed gap (docs/prevention.md, "A
+    /// decision counts"); the item itself stays as the schedule computed it.
+    public func gaps(_ record: PatientRecord, _ request: Request, decisions: [String: GapDecision] = [:]) -> [(PreventionItem, open: Bool)] {
         guard let input = record.scheduleInput(asOf: request.periodEnd) else { return [] }
         return ScheduleEngine(rules: knowledge.rules).evaluate(input).compactMap { item in
+            if let d = decisions[item.rule.id], d.applies(to: item) { return request.closed ? (item, false) : nil }
             if item.status.isOpen { return request.open ? (item, true) : nil }
             if item.status == .done, let last = item.last, last.date >= request.periodStart { return request.closed ? (item, false) : nil }
             if item.status == .done, item.immune, request.closed { return (item, false) }
@@ -101,10 +104,16 @@ public struct CareGaps: Sendable {
         }
         var returns: [JSON] = []
         let stamp = PreventionSettings.timestamp(now)
+        let records = try await RecordReader.read(guarded, patients: ids)
+        let decisions = try await GapDecision.read(guarded, patients: ids)
         for id in ids {
-            let record = try await RecordReader.read(guarded, patient: id)  // 404 for a patient the asker may not see
-            let bundle = PreventionResources.careGapsBundle(patient: id, gaps: gaps(record, request), periodStart: request.periodStart,
-                                                            periodEnd: request.periodEnd, now: stamp, knowledge: knowledge.version, base: base)
+            // a patient the page read did not return is read alone: the guard's own 404 (or 410)
+            let record: PatientRecord
+            if let r = records[id] { record = r } else { record = try await RecordReader.read(guarded, patient: id) }
+            let decided = decisions[id] ?? [:]
+            let bundle = PreventionResources.careGapsBundle(patient: id, gaps: gaps(record, request, decisions: decided), periodStart: request.periodStart,
+                                                            periodEnd: request.periodEnd, now: stamp, knowledge: knowledge.version, base: base,
+                                                            decisions: decided)
             returns.append(.object([("name", .string("return")), ("resource", bundle)]))
         }
         return .object([("resourceType", .string("Parameters")), ("parameter", .array(returns))])

@@ -43,13 +43,45 @@ public struct PreventionSettings: Sendable {
     /// A PUT entry unless the stored version already says the same (ignoring `meta` and the date stamps).
     static func putIfChanged(_ guarded: GuardedRepository, _ type: String, _ resource: JSON, ignoring: [String]) async throws -> JSON? {
         let id = resource["id"]?.stringValue ?? ""
-        if let current = try? await guarded.read(type, id), !current.deleted, let body = try? current.json() {
+        let current = try? await guarded.read(type, id)
+        return putIfChanged(current: current.flatMap { $0.deleted ? nil : try? $0.json() }, type, resource, ignoring: ignoring)
+    }
+
+    /// A PUT entry unless `current` (the stored body, nil when there is none) already says the same.
+    static func putIfChanged(current: JSON?, _ type: String, _ resource: JSON, ignoring: [String]) -> JSON? {
+        let id = resource["id"]?.stringValue ?? ""
+        if let body = current {
             var a = body.setting("meta", nil), b = resource.setting("meta", nil)
             for k in ignoring { a = a.setting(k, nil); b = b.setting(k, nil) }
             if a == b { return nil }
         }
         return .object([("fullUrl", .string("\(type)/\(id)")), ("resource", resource),
                         ("request", .object([("method", .string("PUT")), ("url", .string("\(type)/\(id)"))]))])
+    }
+
+    /// The current bodies of `type` with `ids` (one `_id` search per 200 through the guard; a
+    /// missing, deleted or unreadable one is absent, as `try? read` would leave it).
+    static func current(_ guarded: GuardedRepository, _ type: String, ids: [String]) async -> [String: JSON] {
+        var out: [String: JSON] = [:]
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + RecordReader.pageChunk, ids.count)])
+            start += chunk.count
+            guard let found = try? await RecordReader.searchAll(guarded, type, [("_id", chunk.joined(separator: ","))]) else { continue }
+            for r in found { if let body = try? r.json() { out[r.id] = body } }
+        }
+        return out
+    }
+
+    /// The records of `patients` (those gone or not visible to the consumer are absent), read a
+    /// page at a time (`RecordReader.read(_:patients:)`); a 403 of the Patient search leaves them
+    /// all out, like the per-patient read; any other error is thrown, so the batch is tried again.
+    static func records(_ guarded: GuardedRepository, _ patients: [String]) async throws -> [String: PatientRecord] {
+        do {
+            return try await RecordReader.read(guarded, patients: patients)
+        } catch let e as FHIRError where e.status == 403 {
+            return [:]
+        }
     }
 
     /// The patient's record, or nil when the patient is gone or not visible to the consumer; any
@@ -94,17 +126,17 @@ public struct RecommendationsConsumer: EventConsumer {
     func entries(for patients: [String], guarded: GuardedRepository) async throws -> [JSON] {
         let now = settings.now()
         let engine = ScheduleEngine(rules: settings.knowledge.rules)
-        var entries: [JSON] = []
+        let records = try await PreventionSettings.records(guarded, patients)
+        var computed: [(String, JSON)] = []
         for patient in patients {
-            guard let record = try await PreventionSettings.record(guarded, patient),
-                  let input = record.scheduleInput(asOf: CivilDate(now)) else { continue }
+            guard let record = records[patient], let input = record.scheduleInput(asOf: CivilDate(now)) else { continue }
             let items = engine.evaluate(input)
             guard items.contains(where: { $0.rule.kind == .immunization }) else { continue }  // R4: at least one recommendation
-            let rec = PreventionResources.immunizationRecommendation(id: "cns-\(patient)", patient: patient, items: items,
-                                                                     date: PreventionSettings.timestamp(now), knowledge: settings.knowledge.version)
-            if let e = try await PreventionSettings.putIfChanged(guarded, "ImmunizationRecommendation", rec, ignoring: ["date"]) { entries.append(e) }
+            computed.append(("cns-\(patient)", PreventionResources.immunizationRecommendation(id: "cns-\(patient)", patient: patient, items: items,
+                                                                                              date: PreventionSettings.timestamp(now), knowledge: settings.knowledge.version)))
         }
-        return entries
+        let current = await PreventionSettings.current(guarded, "ImmunizationRecommendation", ids: computed.map(\.0))
+        return computed.compactMap { id, rec in PreventionSettings.putIfChanged(current: current[id], "ImmunizationRecommendation", rec, ignoring: ["date"]) }
     }
 
     func provenance(reason: String) -> JSON {
@@ -139,16 +171,19 @@ public struct CardiovascularRiskConsumer: EventConsumer {
 
     public func handle(_ events: [OutboxEvent], guarded: GuardedRepository, state: ConsumerState) async throws -> ConsumerOutput {
         let now = settings.now()
-        var entries: [JSON] = []
-        for patient in PreventionSettings.patients(events) {
-            guard let record = try await PreventionSettings.record(guarded, patient) else { continue }
+        let patients = PreventionSettings.patients(events)
+        let records = try await PreventionSettings.records(guarded, patients)
+        var computed: [(String, JSON)] = []
+        for patient in patients {
+            guard let record = records[patient] else { continue }
             let inputs = CardiovascularRisk.inputs(from: record, asOf: CivilDate(now))
             guard let percent = CardiovascularRisk.score(inputs, chart: chart) else { continue }
-            let ra = CardiovascularRisk.assessment(id: "cvd-\(patient)", patient: patient, percent: percent, inputs: inputs, chart: chart,
-                                                   date: PreventionSettings.timestamp(now))
-            if let e = try await PreventionSettings.putIfChanged(guarded, "RiskAssessment", ra, ignoring: ["occurrenceDateTime", "prediction"]) {
-                entries.append(e)
-            }
+            computed.append(("cvd-\(patient)", CardiovascularRisk.assessment(id: "cvd-\(patient)", patient: patient, percent: percent, inputs: inputs,
+                                                                             chart: chart, date: PreventionSettings.timestamp(now))))
+        }
+        let current = await PreventionSettings.current(guarded, "RiskAssessment", ids: computed.map(\.0))
+        let entries = computed.compactMap { id, ra in
+            PreventionSettings.putIfChanged(current: current[id], "RiskAssessment", ra, ignoring: ["occurrenceDateTime", "prediction"])
         }
         return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
                               provenance: PreventionResources.algorithmProvenance(
@@ -178,15 +213,20 @@ public struct RiskConsumer: EventConsumer {
 
     public func handle(_ events: [OutboxEvent], guarded: GuardedRepository, state: ConsumerState) async throws -> ConsumerOutput {
         let now = settings.now()
-        var entries: [JSON] = []
-        for patient in PreventionSettings.patients(events) {
-            guard let record = try await PreventionSettings.record(guarded, patient) else { continue }
+        let patients = PreventionSettings.patients(events)
+        let records = try await PreventionSettings.records(guarded, patients)
+        var computed: [(String, JSON)] = []
+        for patient in patients {
+            guard let record = records[patient] else { continue }
             let inputs = FINDRISC.inputs(from: record, asOf: CivilDate(now))
             guard let age = inputs.age, age >= 18, inputs.bmi != nil || inputs.waist != nil || inputs.highGlucose != nil else { continue }
             let result = FINDRISC.score(inputs)
-            let ra = PreventionResources.findriscAssessment(id: "findrisc-\(patient)", patient: patient, result: result, inputs: inputs,
-                                                            date: PreventionSettings.timestamp(now))
-            if let e = try await PreventionSettings.putIfChanged(guarded, "RiskAssessment", ra, ignoring: ["occurrenceDateTime", "prediction"]) { entries.append(e) }
+            computed.append(("findrisc-\(patient)", PreventionResources.findriscAssessment(id: "findrisc-\(patient)", patient: patient, result: result,
+                                                                                           inputs: inputs, date: PreventionSettings.timestamp(now))))
+        }
+        let current = await PreventionSettings.current(guarded, "RiskAssessment", ids: computed.map(\.0))
+        let entries = computed.compactMap { id, ra in
+            PreventionSettings.putIfChanged(current: current[id], "RiskAssessment", ra, ignoring: ["occurrenceDateTime", "prediction"])
         }
         return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
                               provenance: PreventionResources.algorithmProvenance(

@@ -123,7 +123,7 @@ public enum PreventionResources {
     /// http://hl7.org/fhir/us/davinci-deqm/OperationDefinition/care-gaps): a `document` Bundle
     /// with a Composition and one DetectedIssue per gap, `open-gap` or `closed-gap`.
     public static func careGapsBundle(patient: String, gaps: [(PreventionItem, open: Bool)], periodStart: CivilDate, periodEnd: CivilDate,
-                                      now: String, knowledge: String, base: String) -> JSON {
+                                      now: String, knowledge: String, base: String, decisions: [String: GapDecision] = [:]) -> JSON {
         let prefix = "urn:enlace:care-gaps:\(patient):"
         var issues: [JSON] = []
         for (item, open) in gaps {
@@ -142,6 +142,17 @@ public enum PreventionResources {
             ]
             if !evidence.isEmpty { m.append(("evidence", .array([obj([("detail", .array(evidence))])]))) }
             m.append(("detail", s("\(item.status.rawValue): \(item.explanation.es) / \(item.explanation.en)")))
+            // a clinician's decision that the gap does not apply: closed, with who decided and why
+            // beside what the schedule computed (R4 DetectedIssue.mitigation)
+            if !open, let d = decisions[item.rule.id], d.applies(to: item) {
+                m.append(("mitigation", .array([d.mitigation])))
+                if let i = m.firstIndex(where: { $0.0 == "evidence" }) {
+                    let details = (m[i].1.arrayValue?.first?["detail"]?.arrayValue ?? []) + [ref(d.provenance)]
+                    m[i].1 = .array([obj([("detail", .array(details))])])
+                } else {
+                    m.insert(("evidence", .array([obj([("detail", .array([ref(d.provenance)]))])])), at: m.count - 1)
+                }
+            }
             issues.append(obj(m))
         }
         let composition = obj([

@@ -113,7 +113,7 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: jwks)))
     }
     OAuthEndpoints(services: services).register(on: router)
-    FHIRAPI(configuration: services.configuration, door: services.door).register(on: router)
+    FHIRAPI(configuration: services.configuration, door: services.door, key: services.key).register(on: router)
     AuditRoutes(door: services.door).register(on: router)
     Portal(services: services).register(on: router)
     return Application(

@@ -48,11 +48,24 @@ public struct ServerConfiguration: Sendable {
     /// Staff roles (practitioner, pharmacy, payer, org-admin, privacy-officer, auditor,
     /// operator) must sign in with a TOTP code.
     public var requireTOTPForStaff: Bool = true
+    /// Every prescription must be signed by its prescriber (`--require-prescriber-signature`);
+    /// otherwise a signature is required once the prescriber has a registered key (docs/prescribing.md).
+    public var requirePrescriberSignature = false
     /// PBKDF2-HMAC-SHA256 iterations for new password hashes (tests lower it for speed).
     public var passwordIterations: Int = 210_000
     /// How long a finished Bulk Data export's files are kept, seconds (env
     /// `ENLACE_BULK_EXPORT_RETENTION_SECONDS`; default one hour; docs/interop.md#bulk-data-export).
     public var bulkExportRetentionSeconds: Double = 3600
+    /// Where `$import` may fetch files from (`--import-allow`, env `ENLACE_IMPORT_ALLOW`,
+    /// comma-separated): `host:port`, `host` or an http(s) URL prefix; empty (the default):
+    /// nowhere, and `$import` answers 403 saying how to allow a source
+    /// (docs/interop.md#bulk-import).
+    public var bulkImportAllow: [String] = []
+    /// Largest import file fetched, bytes (env `ENLACE_IMPORT_MAX_FILE_BYTES`; default 1 GiB).
+    public var bulkImportMaxFileBytes: Int64 = 1 << 30
+    /// Longest time spent fetching and storing one import file, seconds (env
+    /// `ENLACE_IMPORT_FILE_TIMEOUT_SECONDS`; default 600).
+    public var bulkImportFileTimeoutSeconds: Double = 600
     /// A replacement Cartilla (`enlace serve --knowledge FILE`, validated at start); nil: the
     /// edition built in (docs/prevention.md, "Replacing the schedule").
     public var preventionKnowledge: CartillaKnowledge?
@@ -60,7 +73,8 @@ public struct ServerConfiguration: Sendable {
     public init() {}
 
     /// Reads `ENLACE_HOST`, `ENLACE_PORT`, `ENLACE_DATA`, `ENLACE_DATABASE_URL`, `ENLACE_BASE_URL`,
-    /// `ENLACE_MAX_BODY_BYTES`, `ENLACE_BREAK_THE_GLASS_MINUTES`, `ENLACE_BULK_EXPORT_RETENTION_SECONDS`
+    /// `ENLACE_MAX_BODY_BYTES`, `ENLACE_BREAK_THE_GLASS_MINUTES`, `ENLACE_BULK_EXPORT_RETENTION_SECONDS`,
+    /// `ENLACE_IMPORT_ALLOW`, `ENLACE_IMPORT_MAX_FILE_BYTES`, `ENLACE_IMPORT_FILE_TIMEOUT_SECONDS`
     /// over the defaults.
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> ServerConfiguration {
         var c = ServerConfiguration()
@@ -71,6 +85,9 @@ public struct ServerConfiguration: Sendable {
         if let v = env["ENLACE_BASE_URL"] { c.baseURL = v }
         if let v = env["ENLACE_MAX_BODY_BYTES"], let n = Int(v) { c.maxBodyBytes = n }
         if let v = env["ENLACE_BULK_EXPORT_RETENTION_SECONDS"], let s = Double(v), s > 0, s <= 30 * 24 * 3600 { c.bulkExportRetentionSeconds = s }
+        if let v = env["ENLACE_IMPORT_ALLOW"] { c.bulkImportAllow = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        if let v = env["ENLACE_IMPORT_MAX_FILE_BYTES"], let n = Int64(v), n > 0 { c.bulkImportMaxFileBytes = n }
+        if let v = env["ENLACE_IMPORT_FILE_TIMEOUT_SECONDS"], let s = Double(v), s > 0, s <= 24 * 3600 { c.bulkImportFileTimeoutSeconds = s }
         if let v = env["ENLACE_BREAK_THE_GLASS_MINUTES"], let m = Double(v), m > 0, m <= 7 * 24 * 60 {
             c.privacy.breakTheGlassSeconds = Int64((m * 60).rounded())
         }

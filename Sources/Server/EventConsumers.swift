@@ -27,7 +27,12 @@ struct EventConsumersService: Service {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 if let p = pause[consumer.name], p.until > Date() { continue }
                 do {
-                    try await door.catchUp(consumer, rounds: 20)
+                    // up to 20 batches of 200, checking for shutdown between batches: a consumer
+                    // with a long backlog (after a bulk import) must not keep SIGTERM waiting
+                    for _ in 0..<20 {
+                        if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                        if try await door.consume(consumer, limit: 200) == 0 { break }
+                    }
                     pause[consumer.name] = nil
                 } catch {
                     let seconds = min(60, (pause[consumer.name]?.seconds ?? 0.5) * 2)

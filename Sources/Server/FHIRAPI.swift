@@ -16,12 +16,15 @@ struct FHIRAPI: Sendable {
     /// `GET /fhir/openapi.json`, generated from the CapabilityStatement (OpenAPI.swift).
     let openAPI: [UInt8]
     let searchParser: SearchParser
+    /// The server's signing key (seals the prescriptions prepared for signing, docs/prescribing.md).
+    let key: SigningKey
 
     var clock: any Clock { door.clock }
 
-    init(configuration: ServerConfiguration, door: Door) {
+    init(configuration: ServerConfiguration, door: Door, key: SigningKey) {
         self.configuration = configuration
         self.door = door
+        self.key = key
         var options = SearchParser.Options()
         options.defaultCount = configuration.defaultPageSize
         options.maxCount = configuration.maxPageSize

@@ -33,7 +33,7 @@ final class EnlaceMetrics: Sendable {
 
     init(definitions: Definitions = .r4, contributions: [CapabilityContribution] = CapabilityContribution.all) {
         resourceTypes = Set(definitions.resourceTypes)
-        var ops: Set<String> = ["validate", "everything", "lastn", "decisions", "export", "export-status", "export-file"]
+        var ops: Set<String> = ["validate", "everything", "lastn", "decisions", "export", "export-status", "export-file", "import-status", "import-file"]
         for c in contributions { for list in c.operations.values { for op in list { ops.insert(op.name) } } }
         operations = ops
     }

@@ -544,13 +544,20 @@ extension Repository {
         .object([("response", .object([("status", .string("\(e.status)")), ("outcome", e.operationOutcome)]))])
     }
 
-    /// Replaces every `reference` equal to a key of `mapping` (urn:uuid: full URLs) by its value.
+    /// Replaces every `reference` equal to a key of `mapping` (urn:uuid: full URLs) by its value;
+    /// a key followed by `/_history/{version}` becomes `Type/id/_history/{version}`, so a
+    /// resource of the transaction can name the version of another it creates (the prescriber's
+    /// signature Provenance names `MedicationRequest/{id}/_history/1`, docs/prescribing.md).
     static func rewriteReferences(_ json: JSON, _ mapping: [String: String]) -> JSON {
         guard !mapping.isEmpty else { return json }
         switch json {
         case .object(let members):
             return .object(members.map { k, v in
                 if k == "reference", let s = v.stringValue, let to = mapping[s] { return (k, .string(to)) }
+                if k == "reference", let s = v.stringValue, let cut = s.firstRange(of: "/_history/"), let to = mapping[String(s[..<cut.lowerBound])],
+                   !s[cut.upperBound...].isEmpty, s[cut.upperBound...].allSatisfy({ $0.isASCII && $0.isNumber }) {
+                    return (k, .string(to + "/_history/" + s[cut.upperBound...]))
+                }
                 return (k, rewriteReferences(v, mapping))
             })
         case .array(let items):

@@ -148,6 +148,9 @@ public enum StoreError: Error, Sendable, Equatable {
     /// The disk under the database is full (SQLite `SQLITE_FULL`, PostgreSQL `53100 disk_full`):
     /// the write was not applied, and writes succeed again once space is freed.
     case storageFull(String)
+    /// The database has not been answering and the backend is not trying it again for
+    /// `retryAfterSeconds` (PostgreSQL's circuit breaker): nothing was read or changed.
+    case unavailable(String, retryAfterSeconds: Int)
 }
 
 /// Read access to stored versions. Implementations are synchronous and run inside the
@@ -177,6 +180,11 @@ public protocol StoreReader: AuditReader, RecordReader {
     /// The position after the newest committed version (where a new consumer starts when it
     /// wants only what happens from now on).
     func latestEventPosition() throws -> OutboxPosition
+    /// The position of the newest version this transaction's snapshot sees committed, whether or
+    /// not `events(after:)` lists it yet (on PostgreSQL a version waits below the outbox barrier
+    /// while an older writer is still running). `Door.catchUp` runs a consumer until its cursor
+    /// has passed it: everything committed before the call has then been seen.
+    func newestCommittedEventPosition() throws -> OutboxPosition
 }
 
 /// A place in the event outbox. `transaction` orders versions by the writing transaction where a

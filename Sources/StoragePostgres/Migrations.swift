@@ -147,7 +147,7 @@ enum Migrations {
             }
             // and the writers' lock, so no write is under way while tables change, and the outbox
             // barrier (`Transaction.outboxBarrier`) counts a migration that rewrites versions as a writer
-            try session.query("SELECT pg_advisory_xact_lock(?)", [.int(PostgresStore.writerLockKey)])
+            try session.query("SELECT pg_advisory_xact_lock(\(PostgresStore.writerLockClass), \(session.endpoint.writerLockObject))")
             if let schema { try session.execute("CREATE SCHEMA IF NOT EXISTS \(schema)") }
             try session.execute("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -12,6 +12,17 @@ extension PostgresStore {
         public var database: String
         /// Optional schema (the `search_path`) holding Enlace's tables; created if missing.
         public var schema: String?
+        /// The second key of the writers' advisory lock: FNV-1a (32-bit) of the schema name
+        /// (`public` when the URL names none), the same on every node and every run, so the nodes
+        /// of one schema queue on one lock and other schemas of the database are not held up.
+        public var writerLockObject: Int32 {
+            var h: UInt32 = 0x811C_9DC5
+            for b in (schema ?? "public").utf8 {
+                h ^= UInt32(b)
+                h = h &* 0x0100_0193
+            }
+            return Int32(bitPattern: h)
+        }
         /// How TLS is used (libpq's `sslmode`, https://www.postgresql.org/docs/15/libpq-ssl.html);
         /// `prefer` when the URL does not say.
         public var sslMode: SSLMode

@@ -22,6 +22,7 @@ final class ConnectionPool: @unchecked Sendable {
     var open = 0
     var closed = false
     var nextID = 0
+    let breaker: CircuitBreaker
 
     init(endpoint: PostgresStore.Endpoint, tls: PostgresConnection.Configuration.TLS, max: Int, connectTimeout: TimeAmount, queryTimeout: TimeAmount, logger: Logger) {
         self.endpoint = endpoint
@@ -30,9 +31,25 @@ final class ConnectionPool: @unchecked Sendable {
         self.connectTimeout = connectTimeout
         self.queryTimeout = queryTimeout
         self.logger = logger
+        breaker = CircuitBreaker()
     }
 
     func acquire() throws -> Session {
+        if let seconds = breaker.admit() {
+            throw PGFailure(sqlState: nil, message: "PostgreSQL (\(endpoint.host):\(endpoint.port)/\(endpoint.database)) did not answer the last attempts; not trying again for \(seconds) s (circuit breaker)", retryAfter: seconds)
+        }
+        do {
+            return try acquireAdmitted()
+        } catch let e as PGFailure where e.connecting {
+            breaker.failed()
+            throw e
+        } catch {
+            breaker.abandoned()
+            throw error
+        }
+    }
+
+    private func acquireAdmitted() throws -> Session {
         condition.lock()
         let deadline = Date().addingTimeInterval(Double(queryTimeout.nanoseconds) / 1e9)
         while true {
@@ -91,7 +108,8 @@ final class ConnectionPool: @unchecked Sendable {
                 future.whenSuccess { late in late.close().whenComplete { _ in } }
                 return failure
             }
-        } catch let e as PGFailure {
+        } catch var e as PGFailure {
+            e.connecting = true
             throw e
         } catch {
             throw PGFailure(error, endpoint: endpoint, connecting: true)
@@ -100,6 +118,7 @@ final class ConnectionPool: @unchecked Sendable {
     }
 
     func release(_ session: Session, broken: Bool = false) {
+        if session.broken { breaker.failed() } else { breaker.succeeded() }
         condition.lock()
         if broken || session.broken || closed || session.connection.isClosed {
             open -= 1

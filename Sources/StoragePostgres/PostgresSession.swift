@@ -13,20 +13,26 @@ struct PGFailure: Error, CustomStringConvertible {
     var sqlState: String?
     var message: String
     var constraint: String?
+    /// Set when the failure was in connecting (the circuit breaker counts it).
+    var connecting = false
+    /// Set by the circuit breaker: seconds until the database is tried again.
+    var retryAfter: Int?
 
     /// Serialization failure or deadlock: the transaction may succeed if re-run.
     var retryable: Bool { sqlState == "40001" || sqlState == "40P01" }
     var uniqueViolation: Bool { sqlState == "23505" }
     var description: String { message }
 
-    init(sqlState: String?, message: String, constraint: String? = nil) {
+    init(sqlState: String?, message: String, constraint: String? = nil, retryAfter: Int? = nil) {
         self.sqlState = sqlState
         self.message = message
         self.constraint = constraint
+        self.retryAfter = retryAfter
     }
 
     /// From a PostgresNIO error, hiding the password and the query's binds.
     init(_ error: any Error, endpoint: PostgresStore.Endpoint, connecting: Bool = false) {
+        self.connecting = connecting
         let prefix = connecting ? "cannot connect to PostgreSQL at \(endpoint.description): " : "PostgreSQL (\(endpoint.host):\(endpoint.port)/\(endpoint.database)): "
         if let p = error as? PSQLError {
             if let info = p.serverInfo {
@@ -133,9 +139,14 @@ final class Session {
 
     func execute(_ sql: String) throws { try query(sql) }
 
+    /// Takes the writers' advisory lock of this session's schema (waits for it).
+    func lockWriters() throws {
+        try query("SELECT pg_advisory_lock(\(PostgresStore.writerLockClass), \(endpoint.writerLockObject))")
+    }
+
     func unlockWriters() {
         if broken || connection.isClosed { return }
-        do { try query("SELECT pg_advisory_unlock(?)", [.int(PostgresStore.writerLockKey)]) } catch { broken = true }
+        do { try query("SELECT pg_advisory_unlock(\(PostgresStore.writerLockClass), \(endpoint.writerLockObject))") } catch { broken = true }
     }
 
     func rollback() {

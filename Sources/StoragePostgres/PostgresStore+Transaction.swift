@@ -83,7 +83,7 @@ final class Transaction: StoreTransaction {
     /// never skipped by a cursor that already moved on (several nodes write concurrently).
     func events(after position: OutboxPosition, limit: Int) throws -> [OutboxEvent] {
         try query("""
-            \(Transaction.outboxBarrier)
+            \(outboxBarrier)
             SELECT tx, seq, type, id, version, deleted, last_updated, compartments, labels FROM resource_version
             WHERE (tx, seq) > (?, ?) AND tx < (SELECT b FROM barrier)
             ORDER BY tx, seq LIMIT ?
@@ -102,8 +102,14 @@ final class Transaction: StoreTransaction {
     /// commit, so a consumer starting now starts just below it (it may see a few versions
     /// committed moments before it started, never miss one committed after).
     func latestEventPosition() throws -> OutboxPosition {
-        let barrier = try query("\(Transaction.outboxBarrier) SELECT b FROM barrier").first.map { try $0.int64(0) } ?? 1
+        let barrier = try query("\(outboxBarrier) SELECT b FROM barrier").first.map { try $0.int64(0) } ?? 1
         return OutboxPosition(transaction: barrier - 1, sequence: Int64.max)
+    }
+
+    func newestCommittedEventPosition() throws -> OutboxPosition {
+        try query("SELECT tx, seq FROM resource_version ORDER BY tx DESC, seq DESC LIMIT 1").first.map {
+            OutboxPosition(transaction: try $0.int64(0), sequence: try $0.int64(1))
+        } ?? .start
     }
 
     /// A `WITH` clause defining `barrier(b)`: the lowest transaction id that may still commit
@@ -124,7 +130,15 @@ final class Transaction: StoreTransaction {
     /// they are compared modulo 2³² (running transactions are always within 2³¹ of each other).
     /// Prepared (two-phase) transactions have no session and always hold the barrier.
     /// docs/scaling.md, "The outbox on PostgreSQL".
-    static let outboxBarrier = """
+    var outboxBarrier: String { Transaction.outboxBarrier(session.endpoint) }
+
+    static func outboxBarrier(_ endpoint: PostgresStore.Endpoint) -> String {
+        let legacy = PostgresStore.legacyWriterLockKey
+        let writers = """
+            (w.classid = \(UInt32(bitPattern: PostgresStore.writerLockClass)) AND w.objid = \(UInt32(bitPattern: endpoint.writerLockObject)) AND w.objsubid = 2)
+            OR (w.classid = \(legacy >> 32) AND w.objid = \(legacy & 0xFFFF_FFFF) AND w.objsubid = 1)
+            """
+        return """
         WITH snap AS MATERIALIZED (SELECT pg_current_snapshot() AS s),
         locks AS MATERIALIZED (SELECT locktype, mode, transactionid, pid, database, classid, objid, objsubid FROM pg_locks WHERE granted),
         elsewhere AS MATERIALIZED (
@@ -132,7 +146,7 @@ final class Transaction: StoreTransaction {
             WHERE t.locktype = 'transactionid' AND t.mode = 'ExclusiveLock' AND t.pid IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM locks w WHERE w.pid = t.pid AND w.locktype = 'advisory'
                               AND w.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                              AND w.classid = \(PostgresStore.writerLockKey >> 32) AND w.objid = \(PostgresStore.writerLockKey & 0xFFFF_FFFF) AND w.objsubid = 1)),
+                              AND (\(writers)))),
         barrier AS (
             SELECT LEAST(pg_snapshot_xmax(s)::text::bigint,
                          COALESCE((SELECT MIN(x::text::bigint) FROM pg_snapshot_xip(s) AS x
@@ -140,6 +154,7 @@ final class Transaction: StoreTransaction {
                                   9223372036854775807)) AS b
             FROM snap)
         """
+    }
 
     func find(_ type: String, tokens: [TokenMatch], limit: Int) throws -> [String] {
         var sql = "SELECT r.id FROM resource r WHERE r.type = ? AND r.deleted = 0"
@@ -291,5 +306,9 @@ extension Transaction {
         } else {
             try query("DELETE FROM record WHERE kind = ? AND key = ?", [.text(kind), .text(key)])
         }
+    }
+
+    func takeRecord(_ kind: String, _ key: String) throws -> [UInt8]? {
+        try query("DELETE FROM record WHERE kind = ? AND key = ? RETURNING value", [.text(kind), .text(key)]).first.map { try $0.bytes(0) }
     }
 }

@@ -155,12 +155,13 @@ public final class PostgresStore: ResourceStore, CustomStringConvertible {
                 let tx = Transaction(session: session)
                 // Every write appends to the one audit ledger (its counter row), so concurrent
                 // writers would abort each other under SERIALIZABLE. Writers therefore queue on a
-                // cluster-wide advisory lock taken before their snapshot: writes run one at a time
-                // across all nodes (like SQLite's single writer), reads stay concurrent, and
-                // SERIALIZABLE + retry remains the safety net. See docs/scaling.md.
+                // per-schema advisory lock taken before their snapshot: writes to one schema run one
+                // at a time across all nodes (like SQLite's single writer), reads stay concurrent,
+                // other schemas of the database are not held up, and SERIALIZABLE + retry remains
+                // the safety net. See docs/scaling.md.
                 let queued = true
                 do {
-                    if queued { try session.query("SELECT pg_advisory_lock(?)", [.int(PostgresStore.writerLockKey)]) }
+                    if queued { try session.lockWriters() }
                     defer { if queued { session.unlockWriters() } }
                     try session.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
                     do {
@@ -190,14 +191,21 @@ public final class PostgresStore: ResourceStore, CustomStringConvertible {
         }
     }
 
-    /// The advisory lock writers queue on after repeated serialization failures.
-    static let writerLockKey: Int64 = 0x656E_6C61_6377
+    /// The advisory lock of Enlace 0.x before 2026-12-03's per-schema lock: one for the whole
+    /// database. No longer taken; the outbox barrier still counts a session holding it as a
+    /// writer, so a node not yet upgraded in a rolling upgrade holds the barrier back as it
+    /// should.
+    static let legacyWriterLockKey: Int64 = 0x656E_6C61_6377
+    /// The class (first key) of the writers' advisory lock; the second is the schema's hash
+    /// (`Endpoint.writerLockObject`).
+    static let writerLockClass: Int32 = 0x656E_6C77
 
     /// `PostgreSQL host:port/database (user …)`, never the password.
     public var description: String { "PostgreSQL \(endpoint.description)" }
 
     static func map(_ error: any Error) -> any Error {
         // class 53: insufficient resources; 53100 disk_full (https://www.postgresql.org/docs/15/errcodes-appendix.html)
+        if let e = error as? PGFailure, let seconds = e.retryAfter { return StoreError.unavailable(e.message, retryAfterSeconds: seconds) }
         if let e = error as? PGFailure { return e.sqlState == "53100" ? StoreError.storageFull(e.message) : StoreError.database(e.message) }
         return error
     }

@@ -22,4 +22,8 @@ extension SQLiteStore.Connection {
             try db.execute(sql: "DELETE FROM record WHERE kind = ? AND key = ?", arguments: [kind, key])
         }
     }
+
+    func takeRecord(_ kind: String, _ key: String) throws -> [UInt8]? {
+        try Data.fetchOne(db, sql: "DELETE FROM record WHERE kind = ? AND key = ? RETURNING value", arguments: [kind, key]).map { [UInt8]($0) }
+    }
 }

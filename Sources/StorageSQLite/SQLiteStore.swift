@@ -255,6 +255,9 @@ public final class SQLiteStore: ResourceStore {
             OutboxPosition(transaction: 0, sequence: try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM resource_version") ?? 0)
         }
 
+        /// One writer: every committed version is listed at once.
+        func newestCommittedEventPosition() throws -> OutboxPosition { try latestEventPosition() }
+
         func find(_ type: String, tokens: [TokenMatch], limit: Int) throws -> [String] {
             var sql = "SELECT r.id FROM resource r WHERE r.type = ? AND r.deleted = 0"
             var args: StatementArguments = [type]

@@ -1,13 +1,15 @@
 import ArgumentParser
 import FHIR
 import Foundation
+import Interop
 import Server
 import Storage
 import Trust
 
 /// `enlace import`: loads FHIR Bulk Data NDJSON files (one resource per line,
 /// https://hl7.org/fhir/uv/bulkdata/) through the same validation, indexing, Provenance and
-/// audit as the API, in transactions of `--batch` resources, with a progress bar.
+/// audit as the API, in transactions of `--batch` resources, with a progress bar. The pipeline
+/// is `BulkImport.Loader` (Interop), the same one the server's `$import` runs.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import FHIR NDJSON files (Bulk Data) into Enlace.",
@@ -48,42 +50,34 @@ struct Import: AsyncParsableCommand {
         var failed = 0
         var repairCount = 0
         for file in files {
-            var pending: [(line: Int, json: JSON)] = []
-            var lineNumber = 0
-            func flush() async throws {
-                guard !pending.isEmpty else { return }
-                let (ok, bad) = try await store(pending, file: file, services: services, principal: principal)
-                imported += ok
-                failed += bad
-                pending.removeAll(keepingCapacity: true)
-                progress.update(resources: imported, failed: failed)
+            // the pipeline `$import` uses too (Interop, `BulkImport.Loader`)
+            var loader = BulkImport.Loader(batch: batch, lenient: lenient, base: services.configuration.fhirBase) {
+                let audit = AuditContext(requestID: "import", method: "CLI", path: "enlace import \(file)", query: nil, remoteAddress: nil)
+                audit.principal = principal
+                audit.interaction = "transaction"
+                return try await services.door.open(principal, audit: audit)
             }
-            for try await (line, bytes) in NDJSONLines(path: file) {
-                lineNumber = line
-                progress.advance(bytes: Int64(bytes.count + 1))
-                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-                do {
-                    var json = try JSONParser.parse(bytes)
-                    if lenient {
-                        let (repaired, repairs) = LenientRepair.dropEmpty(json)
-                        for r in repairs { report(file, line, "warning: " + r.english) }
-                        repairCount += repairs.count
-                        json = repaired
+            var splitter = BulkImport.LineSplitter()
+            func take(_ lines: [(line: Int, bytes: [UInt8])]) async throws {
+                for (line, bytes) in lines {
+                    progress.advance(bytes: Int64(bytes.count + 1))
+                    for note in try await loader.add(line: line, bytes: bytes) {
+                        report(file, note.line, (note.issue.severity == .warning ? "warning: " : "") + note.issue.english)
                     }
-                    guard let type = json["resourceType"]?.stringValue, Definitions.r4.isResourceType(type) else {
-                        report(file, line, "not a FHIR R4 resource (resourceType missing or unknown)")
-                        failed += 1
-                        continue
-                    }
-                    pending.append((line, json))
-                } catch {
-                    report(file, line, "not valid JSON: \(error)")
-                    failed += 1
+                    progress.update(resources: imported + loader.stored, failed: failed + loader.failed)
                 }
-                if pending.count >= batch { try await flush() }
             }
-            try await flush()
-            _ = lineNumber
+            guard let handle = FileHandle(forReadingAtPath: file) else { throw ValidationError("cannot read \(file) / no se puede leer \(file)") }
+            defer { try? handle.close() }
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try await take(splitter.feed(chunk))
+            }
+            if let last = splitter.finish() { try await take([last]) }
+            for note in try await loader.flush() { report(file, note.line, note.issue.english) }
+            imported += loader.stored
+            failed += loader.failed
+            repairCount += loader.repairs
+            progress.update(resources: imported, failed: failed)
         }
         progress.finish(resources: imported, failed: failed)
         if lenient { FileHandle.standardError.write(Data("lenient mode: \(repairCount) empty arrays or objects dropped / modo tolerante: \(repairCount) arreglos u objetos vacíos quitados\n".utf8)) }
@@ -93,85 +87,6 @@ struct Import: AsyncParsableCommand {
     func report(_ file: String, _ line: Int, _ message: String) {
         FileHandle.standardError.write(Data("\n\(file):\(line): \(message)\n".utf8))
     }
-
-    /// Stores a batch as one transaction; if it fails, each resource on its own.
-    func store(_ items: [(line: Int, json: JSON)], file: String, services: EnlaceServices, principal: Principal) async throws -> (Int, Int) {
-        func bundle(_ items: ArraySlice<(line: Int, json: JSON)>) -> JSON {
-            .object([("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", .array(items.map { item in
-                let type = item.json["resourceType"]!.stringValue!
-                let request: JSON = item.json["id"]?.stringValue.map { id in
-                    .object([("method", .string("PUT")), ("url", .string("\(type)/\(id)"))])
-                } ?? .object([("method", .string("POST")), ("url", .string(type))])
-                return .object([("resource", item.json), ("request", request)])
-            }))])
-        }
-        func guarded(_ n: Int) async throws -> GuardedRepository {
-            let audit = AuditContext(requestID: "import", method: "CLI", path: "enlace import \(file)", query: nil, remoteAddress: nil)
-            audit.principal = principal
-            audit.interaction = "transaction"
-            return try await services.door.open(principal, audit: audit)
-        }
-        let options = Repository.BundleOptions(base: services.configuration.fhirBase, maxEntries: max(items.count, 1))
-        do {
-            _ = try await guarded(items.count).process(bundle: bundle(items[...]), options: options)
-            return (items.count, 0)
-        } catch let e as FHIRError where items.count > 1 && e.status < 500 {
-            var ok = 0, bad = 0
-            for i in items.indices {
-                do {
-                    _ = try await guarded(1).process(bundle: bundle(items[i...i]), options: options)
-                    ok += 1
-                } catch let e as FHIRError {
-                    report(file, items[i].line, e.issues.map { $0.english.replacingOccurrences(of: "Bundle.entry[0]: ", with: "") }.joined(separator: "; "))
-                    bad += 1
-                }
-            }
-            return (ok, bad)
-        } catch let e as FHIRError {
-            if items.count == 1 { report(file, items[0].line, e.issues.map(\.english).joined(separator: "; ")); return (0, 1) }
-            throw e
-        }
-    }
-}
-
-/// Lines of a file, read in 1 MiB chunks (files larger than memory are fine).
-struct NDJSONLines: AsyncSequence {
-    typealias Element = (Int, [UInt8])
-    let path: String
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle?
-        var buffer: [UInt8] = []
-        var start = 0
-        var line = 0
-        var eof = false
-
-        mutating func next() async throws -> (Int, [UInt8])? {
-            guard let handle else { return nil }
-            while true {
-                if let nl = buffer[start...].firstIndex(of: 0x0A) {
-                    let bytes = Array(buffer[start..<nl])
-                    start = nl + 1
-                    line += 1
-                    return (line, bytes)
-                }
-                if eof {
-                    guard start < buffer.count else { return nil }
-                    let bytes = Array(buffer[start...])
-                    start = buffer.count
-                    line += 1
-                    return (line, bytes)
-                }
-                let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-                if chunk.isEmpty { eof = true }
-                buffer.removeFirst(start)
-                start = 0
-                buffer.append(contentsOf: chunk)
-            }
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: FileHandle(forReadingAtPath: path)) }
 }
 
 /// A progress bar on standard error (only when it is a terminal; a summary line otherwise).

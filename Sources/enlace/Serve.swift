@@ -1,6 +1,8 @@
 import ArgumentParser
+import FHIR
 import Foundation
 import Hummingbird
+import Interop
 import Logging
 import Server
 import Storage
@@ -37,12 +39,25 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Replace the Cartilla Nacional de Salud built in with this FHIR Bundle of PlanDefinitions and ActivityDefinitions (docs/prevention.md, \"Replacing the schedule\"); refused at start if malformed.")
     var knowledge: String?
 
+    @Flag(name: .long, help: "Refuse every prescription that is not signed by its prescriber (a detached ES256 JWS, docs/prescribing.md); without it a signature is required once the prescriber has registered a key.")
+    var requirePrescriberSignature = false
+
+    @Option(name: .long, help: "Allow Bulk Data $import to fetch files from this source: host:port, host (ports 80 and 443) or an http(s) URL prefix; repeatable (env ENLACE_IMPORT_ALLOW, comma-separated; default: none, $import refused).")
+    var importAllow: [String] = []
+
+    @Option(name: .long, help: "Largest file $import fetches, in bytes (env ENLACE_IMPORT_MAX_FILE_BYTES; default 1 GiB).")
+    var importMaxFileBytes: Int64?
+
+    @Option(name: .long, help: "Longest time $import spends on one file, in seconds (env ENLACE_IMPORT_FILE_TIMEOUT_SECONDS; default 600).")
+    var importFileTimeout: Double?
+
     @Flag(name: .long, help: "Fill an empty data directory with a synthetic Mexican demo (patients, clinics, a year of care) and print the demo sign-ins. Implies --no-totp-for-staff.")
     var demo = false
 
     func run() async throws {
         var config = ServerConfiguration.fromEnvironment()
         config.requireTOTPForStaff = totpForStaff && !demo
+        config.requirePrescriberSignature = requirePrescriberSignature
         if let host { config.host = host }
         if let port { config.port = port }
         if let d = data.data { config.dataDirectory = d }
@@ -59,6 +74,18 @@ struct Serve: AsyncParsableCommand {
             config.witnessInterval = i
         }
         guard (1...65535).contains(config.port) else { throw ValidationError("--port must be between 1 and 65535") }
+        if !importAllow.isEmpty { config.bulkImportAllow = importAllow }
+        do { _ = try BulkImport.AllowList(config.bulkImportAllow) } catch let e as FHIRError {
+            throw ValidationError("--import-allow: " + e.issues.map(\.english).joined(separator: "; "))
+        }
+        if let n = importMaxFileBytes {
+            guard n > 0 else { throw ValidationError("--import-max-file-bytes must be more than 0") }
+            config.bulkImportMaxFileBytes = n
+        }
+        if let t = importFileTimeout {
+            guard t > 0, t <= 86_400 else { throw ValidationError("--import-file-timeout must be more than 0 and at most 86400 seconds") }
+            config.bulkImportFileTimeoutSeconds = t
+        }
         if let d = data.database { config.databaseURL = d }
         if let path = knowledge {
             do { try config.loadPreventionKnowledge(path) } catch { fail("enlace serve: --knowledge \(path): \(error)") }

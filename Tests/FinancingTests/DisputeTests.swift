@@ -18,11 +18,22 @@ struct DisputeTests {
                                                                         items: [("01.001", 2, nil), ("03.001", 1, nil)]), guarded: g, now: FinancingFixture.now)
         _ = try await service.submit(claim: FinancingFixture.claim("x-2", patient: "p3", provider: "issste-cmf-tlalpan", coverage: "p3-imss", date: "2026-09-20",
                                                                    items: [("02.001", 1, nil), ("03.002", 1, nil)]), guarded: g, now: FinancingFixture.now)
+        // IMSS serving its own beneficiary: in the period, but owed to nobody else (not settled)
+        let own = try await service.submit(claim: FinancingFixture.claim("x-3", patient: "p3", provider: "imss-umf-20", coverage: "p3-imss", date: "2026-08-11",
+                                                                         items: [("01.001", 1, nil)]), guarded: g, now: FinancingFixture.now)
         let q3 = Period(year: 2026, quarter: 3)
         let settled = try await service.settle(q3, guarded: g, now: FinancingFixture.now)
         let rec = try #require(settled.resources.first { $0["resourceType"]?.stringValue == "PaymentReconciliation" })
         let recID = rec["id"]!.stringValue!
         let line = "ClaimResponse/\(x1.claimResponse["id"]!.stringValue!)"
+
+        // a line an institution owes itself is not a line of the settlement (CI once disputed
+        // one: the "payer" was then also the institution owed)
+        let ownLine = "ClaimResponse/\(own.claimResponse["id"]!.stringValue!)"
+        let notALine = await #expect(throws: FHIRError.self) {
+            try await service.dispute(reconciliation: recID, line: ownLine, item: nil, reason: "x", amount: nil, guarded: g, now: FinancingFixture.now)
+        }
+        #expect(notALine?.status == 422)
 
         // bad disputes are refused precisely
         await #expect(throws: FHIRError.self) { try await service.dispute(reconciliation: recID, line: line, item: nil, reason: " ", amount: nil, guarded: g, now: FinancingFixture.now) }

@@ -16,7 +16,8 @@ struct FinancingFixture {
 
     init() async throws {
         let dir = NSTemporaryDirectory() + "enlace-financing-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // the key is read into memory: nothing needs to stay behind in the temporary directory
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         door = Door(store: try SQLiteStore(), key: try SigningKey.loadOrCreate(in: dir), clock: FixedClock())
         var resources: [JSON] = BenefitPlan.samples
         for (id, name, partOf) in [("imss", "Instituto Mexicano del Seguro Social", nil), ("issste", "ISSSTE", nil),

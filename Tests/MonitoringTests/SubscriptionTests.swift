@@ -92,6 +92,32 @@ struct SubscriptionTests {
         do { _ = try await create(door, who, s); return nil } catch let e as FHIRError { return e }
     }
 
+    /// The read rule in Trust (`AccessPolicy+Subscription.swift`) finds owners where this module keeps them.
+    @Test func theReadRuleLooksForOwnersWhereTheyAreKept() async throws {
+        #expect(AccessPolicy.subscriptionOwnedKind("user:dra") == SubscriptionOwner.ownedKind("user:dra"))
+        let door = try SubscriptionTests.door()
+        try await SubscriptionTests.seed(door)
+        let id = try await door.open(SubscriptionTests.dra, audit: nil).create("Subscription", SubscriptionTests.subscription(filter: nil), ifNoneExist: nil).resource.id
+        #expect(try await door.open(SubscriptionTests.dra, audit: nil).read("Subscription", id).id == id)
+        let other = Principal(subject: "user:otro", scopes: ScopeSet("user/*.cruds"), tokenID: "t-otro", role: .practitioner, fhirUser: "Practitioner/otro")
+        await #expect(throws: FHIRError.self) { _ = try await door.open(other, audit: nil).read("Subscription", id) }
+    }
+
+    /// Owners recorded before the per-owner index existed find their Subscriptions again once
+    /// `indexOwners` ran (at the delivery service's start); running it twice adds nothing.
+    @Test func ownersRecordedBeforeTheIndexAreIndexed() async throws {
+        let door = try SubscriptionTests.door()
+        try await SubscriptionTests.seed(door)
+        let id = try await door.open(SubscriptionTests.dra, audit: nil).create("Subscription", SubscriptionTests.subscription(filter: nil), ifNoneExist: nil).resource.id
+        let state = door.state(of: SubscriptionMatcher.consumerName)
+        #expect(try await state.value("owned:" + SubscriptionTests.dra.subject, id) != nil)
+        try await state.keep([.init(kind: "owned:" + SubscriptionTests.dra.subject, key: id, value: nil)])
+        await #expect(throws: FHIRError.self) { _ = try await door.open(SubscriptionTests.dra, audit: nil).read("Subscription", id) }
+        #expect(try await SubscriptionOwner.indexOwners(door: door) == 1)
+        #expect(try await SubscriptionOwner.indexOwners(door: door) == 0)
+        #expect(try await door.open(SubscriptionTests.dra, audit: nil).read("Subscription", id).id == id)
+    }
+
     @Test func aValidSubscriptionIsAcceptedAndItsOwnerRecorded() async throws {
         let door = try SubscriptionTests.door()
         try await SubscriptionTests.seed(door)

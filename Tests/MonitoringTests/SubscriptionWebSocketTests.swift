@@ -78,6 +78,10 @@ struct SubscriptionWebSocketTests {
         let channel = SubscriptionWebSocket(door: door, base: SubscriptionWebSocketTests.base)
         let (token, issued) = try await channel.issue(["s1", "s2"], for: SubscriptionTests.dra)
         #expect(token.count >= 40)
+        // kept under its SHA-256, never as is
+        let kept = try await door.state(of: SubscriptionWebSocket.stateName).values("token")
+        #expect(kept.map(\.key) == [secretDigest(token)])
+        #expect(!kept.contains { $0.key == token || String(decoding: $0.value, as: UTF8.self).contains(token) })
         #expect(issued.expires.description == "2026-11-24T18:01:00.000000Z")
         let binding = try await channel.redeem(token)
         #expect(binding == issued)
@@ -101,7 +105,7 @@ struct SubscriptionWebSocketTests {
         let (unused, _) = try await channel.issue(["s1"], for: SubscriptionTests.dra)
         clock.set("2026-11-24T18:05:00Z")
         _ = try await channel.issue(["s1"], for: SubscriptionTests.dra)
-        #expect(try await door.state(of: SubscriptionWebSocket.stateName).value("token", unused) == nil)
+        #expect(try await door.state(of: SubscriptionWebSocket.stateName).value("token", secretDigest(unused)) == nil)
         #expect(try await door.state(of: SubscriptionWebSocket.stateName).values("token").count == 1)
     }
 

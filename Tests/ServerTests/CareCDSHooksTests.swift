@@ -142,6 +142,46 @@ import Trust
         }
     }
 
+    /// Issued cards are kept through the door (docs/care.md, "Feedback"): a new server over the
+    /// same store — a restart, or another node — still takes feedback on a card the first one
+    /// issued, only from the user it was issued to; past the cards' lifetime it is a 404.
+    @Test(arguments: ServerBackend.allCases)
+    func feedbackAfterARestartStillFindsTheCard(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        let (dra, otro) = try CareCDSHooksTests.tokens(server)
+        let restarted = TestServer(serving: server, configuration: server.services.configuration)
+        try await server.run { c in
+            for (path, json) in CareCDSHooksTests.seed { #expect(try await c.send(.put, "/fhir/" + path, json: json).status == 201, "\(path)") }
+            let r = try await post(c, "/cds-services/enlace-order-sign", CareCDSHooksTests.orderSign(patient: "ana", [CareCDSHooksTests.draftA1c]), token: dra)
+            guard let uuid = cards(r).first?["uuid"]?.stringValue else { Issue.record("no card: \(r.text)"); return }
+            let feedback = #"{"feedback":[{"card":"\#(uuid)","outcome":"overridden","overrideReason":{"reason":{"system":"https://enlace.mx/fhir/CodeSystem/cds-override-reason","code":"required-by-receiver","display":"Lo exige"},"userComment":"Tras reiniciar"},"outcomeTimestamp":"2026-11-24T12:00:00Z"}]}"#
+            try await restarted.run { c2 in
+                // a new server: nothing of the first one's memory
+                #expect(try await post(c2, "/cds-services/enlace-order-sign/feedback", feedback, token: otro).status == 404)
+                let ok = try await post(c2, "/cds-services/enlace-order-sign/feedback", feedback, token: dra)
+                #expect(ok.status == 200, "\(ok.text)")
+                let found = try await c2.send(.get, "/fhir/Provenance?patient=Patient/ana&_count=50")
+                let records = (found.json["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }
+                    .filter { $0["policy"]?.arrayValue?.first?.stringValue == "urn:enlace:cds-service:enlace-order-sign" }
+                #expect(records.count == 1, "\(found.text)")
+                #expect(records.first?["entity"]?.arrayValue?.first?["what"]?["identifier"]?["value"]?.stringValue == uuid)
+                #expect(records.first?["reason"]?.arrayValue?.first?["text"]?.stringValue == "Tras reiniciar")
+                #expect(records.first?["target"]?.arrayValue?.compactMap { $0["reference"]?.stringValue } == ["Patient/ana", "ServiceRequest/draft-a1c"])
+
+                // a card past its lifetime (7 days) is forgotten, by every server
+                let r2 = try await post(c, "/cds-services/enlace-order-sign", CareCDSHooksTests.orderSign(patient: "ana", [CareCDSHooksTests.draftA1c]), token: dra)
+                let late = try #require(cards(r2).first?["uuid"]?.stringValue)
+                server.clock.advance(seconds: 8 * 86400)
+                let (fresh, _) = try CareCDSHooksTests.tokens(server)
+                let stale = feedback.replacingOccurrences(of: uuid, with: late)
+                let gone = try await post(c2, "/cds-services/enlace-order-sign/feedback", stale, token: fresh)
+                #expect(gone.status == 404 && gone.text.contains("7"), "\(gone.text)")
+                #expect(try await post(c, "/cds-services/enlace-order-sign/feedback", stale, token: fresh).status == 404)
+            }
+        }
+    }
+
     @Test func badCallsAreOperationOutcomes() async throws {
         let server = try TestServer()
         let (dra, _) = try CareCDSHooksTests.tokens(server)

@@ -35,6 +35,23 @@ struct TransactionTests {
         }
     }
 
+    /// `{fullUrl}/_history/1` becomes `Type/{id}/_history/1` (the new id, that version); a
+    /// `_history` suffix that is not a number is left as written.
+    @Test func aVersionedReferenceToAnEntryGetsItsNewIdAndKeepsItsVersion() async throws {
+        try await TestServer().run { c in
+            let p = "urn:uuid:aaaaaaaa-0000-4000-8000-00000000000a"
+            let bundle = #"{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"\#(p)","resource":{"resourceType":"Patient"},"request":{"method":"POST","url":"Patient"}},{"resource":{"resourceType":"Provenance","target":[{"reference":"\#(p)/_history/1"},{"reference":"\#(p)/_history/x"}],"recorded":"2026-11-24T12:00:00Z","agent":[{"who":{"display":"prueba"}}]},"request":{"method":"POST","url":"Provenance"}}]}"#
+            let r = try await c.send(.post, "/fhir", json: bundle)
+            #expect(r.status == 200, "\(r.text)")
+            let entries = r.json["entry"]?.arrayValue ?? []
+            let patient = (entries.first?["response"]?["location"]?.stringValue ?? "").split(separator: "/").prefix(2).joined(separator: "/")
+            let provenance = (entries.last?["response"]?["location"]?.stringValue ?? "").split(separator: "/").prefix(2).joined(separator: "/")
+            let stored = try await c.send(.get, "/fhir/" + provenance)
+            let targets = stored.json["target"]?.arrayValue?.compactMap { $0["reference"]?.stringValue } ?? []
+            #expect(targets == ["\(patient)/_history/1", "\(p)/_history/x"], "\(stored.text)")
+        }
+    }
+
     @Test func oneInvalidEntryLeavesTheDatabaseExactlyAsItWas() async throws {
         try await TestServer().run { c in
             try await c.send(.put, "/fhir/Patient/keep", json: #"{"resourceType":"Patient","id":"keep"}"#)

@@ -61,6 +61,13 @@ def test_clinician_records_a_visit_and_corrects_its_note(demo, browser):
     fill(d, "motivo", "Control de diabetes por teleconsulta")
     fill(d, "sistolica", "130")
     fill(d, "diagnostico2", "I10")
+    # the suggestions for I10 arrive and push the form down: choose from them as a clinician
+    # would, so the click on "save" is not dispatched to where a suggestion has just appeared
+    # (CI once timed out here: the click chose a suggestion instead of submitting)
+    WebDriverWait(d, 10).until(lambda drv: drv.find_elements(By.CSS_SELECTOR, "#diagnostico2-sugerencias button[data-code='I10']"))
+    d.find_element(By.CSS_SELECTOR, "#diagnostico2-sugerencias button[data-code='I10']").click()
+    WebDriverWait(d, 10).until(lambda drv: not drv.find_elements(By.CSS_SELECTOR, "#diagnostico2-sugerencias button"))
+    assert d.find_element(By.ID, "diagnostico2").get_attribute("value") == "I10"
     click_and_wait(d, d.find_element(By.CSS_SELECTOR, "#consulta button[type=submit]"))
     assert d.current_url.endswith(f"/pacientes/{ANA}?consulta=registrada")
     main = d.find_element(By.TAG_NAME, "main").text

@@ -7,13 +7,22 @@ screenshots in tests/artifacts/portal-care-*.png.
   in *Referencias recibidas* and accepts it; Ana sees it on *Mis referencias*;
 - a booking: Ana books a free slot on *Mis citas* and sees her appointment;
 - a prescription and its dispense: Dr. Hernández writes an over-dose on *Recetar*, sees the
-  dose card inline, signs over it with a reason (recorded as Provenance on the prescription);
-  Farmacia Roma finds it by its code at the counter and dispenses part of it; Ana sees where.
+  dose card inline, signs over it with a reason (recorded as Provenance on the prescription) —
+  and signs it digitally: the page makes her key pair with WebCrypto the first time (private key
+  not extractable, kept in IndexedDB), registers the public key and signs the prescription's
+  canonical JSON (docs/prescribing.md, "The prescriber's signature"); Farmacia Roma finds it by
+  its code at the counter, sees "Firma verificada" and dispenses part of it; Ana sees where, and
+  the verified signature; changed afterwards, the counter says the signature does not verify.
 """
+
+import json
+import subprocess
+import urllib.request
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from conftest import enlace_binary
 from test_portal import api, demo, fill, resources, Steps, browser, click_and_wait, sign_in, sign_out  # noqa: F401 (fixtures)
 
 ANA = "demo-p001"
@@ -137,10 +146,29 @@ def test_a_prescription_with_its_cards_is_dispensed_by_code(demo, browser):
     assert "emitida=" in d.current_url
     code = d.find_element(By.CSS_SELECTOR, "#receta-emitida .rx-code").text.strip()
     assert code.startswith("RX-") and len(code) == 17
+    assert d.find_element(By.ID, "firma").text.startswith("Firma verificada"), d.find_element(By.ID, "firma").text
     steps.check("emitida")
     rx_id = d.current_url.split("emitida=")[1]
     rx = api(demo, f"/MedicationRequest/{rx_id}")
     assert rx["status"] == "active" and rx["dispenseRequest"]["quantity"]["value"] == 120
+    # the key was made in this browser: kept in IndexedDB, its private half not extractable
+    kept = d.execute_async_script("""
+        var who = "Practitioner/" + arguments[0], done = arguments[arguments.length - 1];
+        var open = indexedDB.open("enlace-firma", 1);
+        open.onsuccess = function () {
+          var r = open.result.transaction("llaves").objectStore("llaves").get(who);
+          r.onsuccess = function () {
+            var p = r.result;
+            done(p ? [p.privateKey.extractable, p.privateKey.algorithm.namedCurve, p.publicKey.type] : null);
+          };
+        };
+        open.onerror = function () { done(null); };
+    """, rx["requester"]["reference"].split("/")[1])
+    assert kept == [False, "P-256", "public"], kept
+    practitioner = api(demo, "/" + rx["requester"]["reference"])
+    assert any(e["url"] == "https://enlace.mx/fhir/StructureDefinition/practitioner-signing-key" for e in practitioner["extension"])
+    signatures = [s for p in resources(demo, f"/Provenance?target=MedicationRequest/{rx_id}&_count=50") for s in p.get("signature", [])]
+    assert [s["sigFormat"] for s in signatures] == ["application/jose"], signatures
     overrides = [p for p in resources(demo, f"/Provenance?target=MedicationRequest/{rx_id}&_count=50")
                  if p.get("activity", {}).get("coding", [{}])[0].get("code") == "overridden"]
     assert any(p["reason"][0]["coding"][0]["code"] == "intended-dose" for p in overrides), overrides
@@ -154,6 +182,7 @@ def test_a_prescription_with_its_cards_is_dispensed_by_code(demo, browser):
     click_and_wait(d, d.find_element(By.CSS_SELECTOR, "form[action='/farmacia'] button[type=submit]"))
     assert "Metformina 850 mg tabletas" in main_text(d)
     assert d.find_element(By.ID, "por-surtir").text.startswith("120")
+    assert d.find_element(By.ID, "firma").text.startswith("Firma verificada"), d.find_element(By.ID, "firma").text
     steps.check("encontrada")
     fill(d, "cantidad", "60")
     click_and_wait(d, d.find_element(By.CSS_SELECTOR, "#surtir button[type=submit]"))
@@ -168,7 +197,30 @@ def test_a_prescription_with_its_cards_is_dispensed_by_code(demo, browser):
     d.get(demo.base + "/mis-recetas")
     main = main_text(d)
     assert code in main and "Farmacia Roma" in main
+    assert "Firma verificada" in d.find_element(By.ID, f"receta-{rx_id}").text
     qr = d.find_element(By.CSS_SELECTOR, f"svg.qr[aria-label='Código QR de la receta {code}']")
     assert qr.size["width"] <= 360
     steps.check("paciente")
     sign_out(d)
+
+    # changed after it was signed (more tablets): the counter no longer verifies the signature
+    changed = dict(api(demo, f"/MedicationRequest/{rx_id}"))
+    changed.pop("meta", None)
+    changed["dispenseRequest"] = dict(changed["dispenseRequest"], quantity=dict(changed["dispenseRequest"]["quantity"], value=1200))
+    put(demo, f"/MedicationRequest/{rx_id}", changed)
+    sign_in(d, demo.base, "farmacia.roma", demo.users["farmacia.roma"])
+    d.get(demo.base + "/farmacia")
+    fill(d, "codigo", code)
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "form[action='/farmacia'] button[type=submit]"))
+    assert d.find_element(By.ID, "firma").text.startswith("La firma NO se verifica"), d.find_element(By.ID, "firma").text
+    steps.check("firma-alterada")
+    sign_out(d)
+
+
+def put(demo, path, body):
+    token = subprocess.run([enlace_binary(), "token", "--data", demo.data_dir, "--port", str(demo.port), "--scope", "system/*.cruds"],
+                           check=True, capture_output=True, text=True).stdout.strip()
+    req = urllib.request.Request(demo.base + "/fhir" + path, data=json.dumps(body).encode(), method="PUT",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 200

@@ -74,7 +74,11 @@ def test_a_settlement_dispute_is_resolved_on_the_disputes_page(demo, browser):
 
     status, recs = fhir("GET", "/PaymentReconciliation?identifier=https://enlace.mx/fhir/settlement|&_count=50")
     assert status == 200 and recs.get("entry"), recs
-    rec = recs["entry"][0]["resource"]
+    # the demo settles IMSS with ISSSTE and, for the quality incentive, IMSS with its own clinic
+    # (no claim lines): take the IMSS–ISSSTE one, whatever order the search returns them in
+    rec = next((e["resource"] for e in recs["entry"]
+                if any(i.get("value", "").endswith("~Organization.imss~Organization.issste") for i in e["resource"].get("identifier", []))), None)
+    assert rec is not None, [e["resource"].get("identifier") for e in recs["entry"]]
     status, responses = fhir("GET", "/ClaimResponse?_count=500")
     assert status == 200
     task = None
@@ -101,7 +105,7 @@ def test_a_settlement_dispute_is_resolved_on_the_disputes_page(demo, browser):
     item = d.find_element(By.CSS_SELECTOR, f"li.dispute[data-dispute='{task['id']}']")
     assert item.get_attribute("data-status") == "open"
     assert "Servicio no autorizado por la institución" in item.text
-    assert not item.find_elements(By.CSS_SELECTOR, "form.resolve")  # the payer is not owed: no form
+    assert not item.find_elements(By.CSS_SELECTOR, "form.resolve"), (requester, owner, task)  # the payer is not owed: no form
     sign_out(d)
 
     sign_in(d, demo.base, owner, demo.users[owner])

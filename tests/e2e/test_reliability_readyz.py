@@ -137,6 +137,20 @@ def test_api_fails_fast_while_postgres_is_paused(data_dir):
             elapsed = time.time() - started
             assert status == 503 and outcome["resourceType"] == "OperationOutcome", (method, path, status, outcome)
             assert elapsed < 15, f"{method} {path} took {elapsed:.1f} s while PostgreSQL was paused"
+        # the circuit breaker is open by now (3 timed-out attempts in a row): requests fail at
+        # once with Retry-After instead of each waiting out query_timeout; an occasional request
+        # is the breaker's probe and waits
+        fast = []
+        for _ in range(6):
+            started = time.time()
+            status, headers, outcome = server.request("GET", f"/Patient/{before}", token=token)
+            elapsed = time.time() - started
+            assert status == 503 and outcome["resourceType"] == "OperationOutcome", (status, outcome)
+            if elapsed < 1:
+                assert int({k.lower(): v for k, v in headers.items()}.get("retry-after", "0")) >= 1, (headers, outcome)
+                assert "not answering" in json.dumps(outcome) and "no responde" in json.dumps(outcome), outcome
+                fast.append(elapsed)
+        assert len(fast) >= 3, f"only {len(fast)} of 6 requests failed fast with the breaker open"
         for pid in paused:
             os.kill(pid, signal.SIGCONT)
         paused = []

@@ -27,9 +27,10 @@ def cli(*args, input=None):
 
 
 def user(server, name, role, *context):
-    cli("users", "add", "--data", server.data_dir, "--username", name, "--role", role, *context,
+    # on PostgreSQL users live in the database (store_args), where the portal's sign-in looks for them
+    cli("users", "add", "--data", server.data_dir, *server.store_args, "--username", name, "--role", role, *context,
         "--password-stdin", input="una-contraseña-muy-larga\n")
-    return cli("token", "--data", server.data_dir, "--port", str(server.port), "--user", name, "--scope", "user/*.cruds")
+    return cli("token", "--data", server.data_dir, *server.store_args, "--port", str(server.port), "--user", name, "--scope", "user/*.cruds")
 
 
 class Receiver:

@@ -82,6 +82,21 @@ class Client:
             pass
 
 
+def portal_page(server, username, path, password="una-contraseña-muy-larga"):
+    """A portal page as `username` sees it, signed in with the password form."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    base = f"http://127.0.0.1:{server.port}"
+    form = opener.open(base + "/entrar", timeout=30).read().decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode({"csrf": csrf, "next": "/", "username": username, "password": password}).encode()
+    opener.open(base + "/entrar", data=data, timeout=30).read()
+    return opener.open(base + path, timeout=30).read().decode()
+
+
 def websocket_subscription(criteria="Observation?patient=Patient/ana", content="id-only"):
     s = subscription("", criteria=criteria, content=content, channel="websocket")
     del s["channel"]["endpoint"], s["channel"]["header"]
@@ -182,6 +197,40 @@ def run(server, receiver, clients):
         assert len(bad.outcomes()) == 1 and spanish in json.dumps(bad.outcomes()[0], ensure_ascii=False), (text, bad.frames)
         assert not bad.notifications()
 
+    # connections racing with one token in the same instant: exactly one binds (the token is taken
+    # from the database in one statement), the others get an OperationOutcome and 1008
+    import threading
+    token = params(server.request("POST", f"/Subscription/{wid}/$get-ws-binding-token", token=lopez)[2])["token"]["valueString"]
+    racers = [Client(url) for _ in range(6)]
+    clients.extend(racers)
+    barrier = threading.Barrier(len(racers))
+
+    def bind(c):
+        barrier.wait()
+        c.send(f"bind-with-token {token}")
+
+    threads = [threading.Thread(target=bind, args=(c,)) for c in racers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in racers:
+        c.read(lambda c: c.closed is not None or any(n[0] == "handshake" for n in c.notifications()), 15)
+    bound = [c for c in racers if any(n[0] == "handshake" for n in c.notifications())]
+    refused = [c for c in racers if c.closed == 1008]
+    assert len(bound) == 1, [c.frames for c in racers]
+    assert len(refused) == len(racers) - 1, [(c.closed, c.frames) for c in racers]
+    assert all("ya usado" in json.dumps(c.outcomes(), ensure_ascii=False) for c in refused)
+    bound[0].close()
+
+    # the Subscription is its owner's: another practitioner neither reads nor finds it
+    s, _, hidden_sub = server.request("GET", f"/Subscription/{wid}", token=otro)
+    assert s == 404 and hidden_sub["resourceType"] == "OperationOutcome", hidden_sub
+    s, _, found = server.request("GET", "/Subscription", token=otro)
+    assert s == 200 and wid not in json.dumps(found), found
+    s, _, mine = server.request("GET", "/Subscription", token=lopez)
+    assert s == 200 and {e["resource"]["id"] for e in mine.get("entry", [])} >= {wid, hook["id"]}, mine
+
     # a plain GET of the websocket path (no upgrade) is an OperationOutcome, not a crash
     s, _, plain = server.request("GET", "/websocket", token=lopez)
     assert s in (400, 404) and plain["resourceType"] == "OperationOutcome", plain
@@ -207,6 +256,33 @@ def run(server, receiver, clients):
     s, _, last = server.request("POST", "/Observation", observation(130), op)
     assert again.read(lambda c: [f for _, f in c.events()] == [f"Observation/{last['id']}"], 30), again.notifications()
     assert again.events()[0][0] == total + 1
+
+    # $events out of range: a precise OperationOutcome, never a 500; count + 1 is "nothing missed"
+    count = total + 1
+    s, _, none = server.request("GET", f"/Subscription/{wid}/$events?eventsSinceNumber={count + 1}", token=lopez)
+    assert s == 200 and len(none["entry"]) == 1, none
+    for query, words in [(f"eventsSinceNumber={count + 5}", f"events 1–{count} exist"),
+                         ("eventsSinceNumber=4&eventsUntilNumber=2", "below eventsSinceNumber 4"),
+                         ("eventsSinceNumber=tres", "whole number")]:
+        s, _, bad = server.request("GET", f"/Subscription/{wid}/$events?{query}", token=lopez)
+        assert s == 400 and bad["resourceType"] == "OperationOutcome" and words in json.dumps(bad, ensure_ascii=False), (query, bad)
+    assert server.request("GET", f"/Subscription/{wid}/$events?eventsSinceNumber=1", token=otro)[0] == 404, "the owner's only"
+
+    # every notification is a disclosure in Ana's access log (rest-hook and websocket), none about what was hidden
+    ana = user(server, "ana", "patient", "--patient", "Patient/ana")
+    log = server.request("GET", "/AuditEvent?patient=ana&_count=500", token=ana)[2]
+    exports = [e["resource"] for e in log.get("entry", []) if e["resource"]["type"].get("code") == "110106"]
+    channels = {a["who"].get("display", "").split(" ")[0] for e in exports for a in e["agent"] if a["type"]["coding"][0]["code"] == "110152"}
+    assert channels == {"rest-hook", "websocket"}, channels
+    assert all(e["agent"][0]["who"].get("reference") == "Practitioner/dr-lopez" for e in exports)
+    # the Subscription is its owner's: the operator's copy of the log names it
+    full = server.request("GET", "/AuditEvent?patient=ana&_count=500", token=op)[2]
+    named = {x.get("what", {}).get("reference") for e in full.get("entry", []) if e["resource"]["type"].get("code") == "110106"
+             for x in e["resource"]["entity"]}
+    assert {f"Subscription/{wid}", f"Subscription/{hook['id']}"} <= named, named
+    assert hidden["id"] not in json.dumps(exports) and beto_obs["id"] not in json.dumps(exports), "nothing withheld is recorded as sent"
+    page = portal_page(server, "ana", "/accesos")
+    assert "Notificación a" in page and "enviada por websocket" in page and "enviada por rest-hook" in page, page[-3000:]
 
     # its owner turns it off: the client is told and the connection closes normally
     current = server.request("GET", f"/Subscription/{wid}", token=lopez)[2]

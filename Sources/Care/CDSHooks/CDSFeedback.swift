@@ -88,15 +88,15 @@ public struct CDSFeedback: Sendable {
     }
 
     /// Stores every item through `repository` (the principal's guarded repository); unknown
-    /// cards (not issued by `service` to this principal on this node) are a 404 before anything
+    /// cards (not issued by `service` to this principal, or past their lifetime) are a 404 before anything
     /// is written. Returns the Provenance references written.
     public func record(service: String, issued: IssuedCards, repository: GuardedRepository, now: Timestamp) async throws -> [String] {
         var pending: [(Item, IssuedCards.Issued)] = []
         for (n, item) in items.enumerated() {
-            guard let card = await issued.card(item.card, service: service, subject: repository.principal.subject) else {
+            guard let card = await issued.card(item.card, service: service, subject: repository.principal.subject, now: now) else {
                 throw FHIRError(status: 404, code: "not-found",
-                                english: "feedback[\(n)]: no card \(item.card) was issued by \(service) to this user (cards are remembered by the node that issued them)",
-                                spanish: "feedback[\(n)]: \(service) no emitió la tarjeta \(item.card) para este usuario (las tarjetas las recuerda el nodo que las emitió)",
+                                english: "feedback[\(n)]: no card \(item.card) was issued by \(service) to this user (cards are kept \(issued.lifetime / 86_400_000_000) days)",
+                                spanish: "feedback[\(n)]: \(service) no emitió la tarjeta \(item.card) para este usuario (las tarjetas se guardan \(issued.lifetime / 86_400_000_000) días)",
                                 expression: ["feedback[\(n)].card"])
             }
             if let code = item.reason?["code"]?.stringValue, item.reason?["system"]?.stringValue == Card.overrideSystem, !card.overrideReasons.contains(code) {

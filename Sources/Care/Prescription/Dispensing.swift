@@ -92,7 +92,30 @@ public struct Dispensing: Sendable {
         guard let opened = try await door.dispensing(principal, code: code, audit: audit) else { throw Dispensing.notFound() }
         let (repository, reference) = opened
         let s = try await state(reference, code: code, repository: repository, now: now)
-        return try await Dispensing.parameters(s, repository: repository)
+        var out = try await Dispensing.parameters(s, repository: repository)
+        // the prescriber's signature, re-verified now: `verified` (with who and when; `statusNow` when only the
+        // status changed since it was signed), `unsigned` or `failed` (with why)
+        var part: [JSON]
+        switch await PrescriptionSignature.verdict(s.prescription, repository: repository) {
+        case .verified(let who, let when):
+            part = [.object([("name", .string("status")), ("valueCode", .string("verified"))]),
+                    .object([("name", .string("who")), ("valueReference", .object([("reference", .string(who))]))]),
+                    .object([("name", .string("when")), ("valueInstant", .string(when))])]
+        case .changedLater(let who, let when, let status, let english, let spanish):
+            // what was signed verifies; since then only its status changed (`statusNow`)
+            part = [.object([("name", .string("status")), ("valueCode", .string("verified"))]),
+                    .object([("name", .string("who")), ("valueReference", .object([("reference", .string(who))]))]),
+                    .object([("name", .string("when")), ("valueInstant", .string(when))]),
+                    .object([("name", .string("statusNow")), ("valueCode", .string(status))]),
+                    .object([("name", .string("reason")), ("valueString", .string("\(spanish) / \(english)"))])]
+        case .unsigned:
+            part = [.object([("name", .string("status")), ("valueCode", .string("unsigned"))])]
+        case .failed(let english, let spanish):
+            part = [.object([("name", .string("status")), ("valueCode", .string("failed"))]),
+                    .object([("name", .string("reason")), ("valueString", .string("\(spanish) / \(english)"))])]
+        }
+        out = out.setting("parameter", .array((out["parameter"]?.arrayValue ?? []) + [.object([("name", .string("signature")), ("part", .array(part))])]))
+        return out
     }
 
     static func quantity(_ value: Decimal, _ unit: String?) -> JSON {

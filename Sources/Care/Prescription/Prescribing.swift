@@ -84,11 +84,79 @@ public struct Prescribing: Sendable {
         return out
     }
 
-    /// Prepares and stores the prescription as the prescriber.
-    public func prescribe(_ request: JSON, repository: GuardedRepository, now: Timestamp) async throws -> StoredResource {
+    /// The prescriber behind `repository` (`Practitioner/{id}`), or 403.
+    static func prescriber(_ repository: GuardedRepository) throws -> String {
         guard repository.principal.effectiveRole == .practitioner || repository.principal.effectiveRole == .platformOperator else {
             throw FHIRError(status: 403, code: "forbidden", english: "only a practitioner prescribes", spanish: "solo un profesional de la salud receta")
         }
+        return repository.principal.fhirUser ?? ""
+    }
+
+    /// Must the prescriber behind `repository` sign? Yes once they registered a signing key, and
+    /// always when the operator requires it (`always`, `--require-prescriber-signature`).
+    public func requiresSignature(_ repository: GuardedRepository, always: Bool) async throws -> Bool {
+        if always { return true }
+        return !(try await PrescriptionSignature.keys(of: try Prescribing.prescriber(repository), repository: repository)).isEmpty
+    }
+
+    static func signatureRequired() -> FHIRError {
+        FHIRError(status: 422, code: "business-rule",
+                  english: "this prescriber signs their prescriptions: prepare it (Parameters mode=prepare), sign the payload with your key (detached ES256 JWS) and send back preparation and signature",
+                  spanish: "este prescriptor firma sus recetas: prepárela (Parameters mode=prepare), firme el payload con su llave (JWS ES256 separado) y envíe preparation y signature",
+                  expression: ["Parameters.parameter[signature]"])
+    }
+
+    /// Prepares and stores the prescription as the prescriber, unsigned (only when no signature
+    /// is required, `requiresSignature`).
+    public func prescribe(_ request: JSON, repository: GuardedRepository, now: Timestamp, requireSignature: Bool = false) async throws -> StoredResource {
+        _ = try Prescribing.prescriber(repository)
+        if try await requiresSignature(repository, always: requireSignature) { throw Prescribing.signatureRequired() }
         return try await repository.create("MedicationRequest", try prepare(request, now: now), ifNoneExist: nil).resource
+    }
+
+    /// Checks a prepared prescription and the prescriber's signature over it, before it is stored:
+    /// the signer is the requester, the JWS verifies with one of their registered keys, the code
+    /// is not used yet. Both entries are conditional creates on the prescription's code, so two
+    /// identical requests racing past that check store one prescription and one Provenance. Returns the transaction entries that store it: the MedicationRequest
+    /// (`fullURL`, created only if no prescription has its code) and the signature Provenance,
+    /// whose target is the version signed (`MedicationRequest/{id}/_history/1`), so a later
+    /// change of status (a cancellation) does not hide that what was signed still verifies.
+    public func signedEntries(_ prepared: JSON, jws: String, repository: GuardedRepository, fullURL: String, now: Timestamp) async throws -> [JSON] {
+        let me = try Prescribing.prescriber(repository)
+        guard prepared["requester"]?["reference"]?.stringValue == me else {
+            throw Prescribing.refuse("the prescription's requester must be the signing prescriber (\(me))",
+                                     "quien receta (requester) debe ser el prescriptor que firma (\(me))", "MedicationRequest.requester")
+        }
+        try PrescriptionSignature.check(jws, prescription: prepared, keys: try await PrescriptionSignature.keys(of: me, repository: repository))
+        guard let code = PrescriptionCode.of(prepared), let patient = prepared["subject"]?["reference"]?.stringValue else {
+            throw Prescribing.refuse("the prepared prescription has no code", "la receta preparada no tiene código", "MedicationRequest.identifier")
+        }
+        let criteria = "identifier=\(PrescriptionCode.system)|\(code)"
+        let (query, _) = try SearchParser().parse(types: ["MedicationRequest"], parameters: [("identifier", "\(PrescriptionCode.system)|\(code)"), ("_total", "none")])
+        if try await !repository.search(query).matches.isEmpty {
+            throw FHIRError(status: 409, code: "duplicate", english: "this preparation was already signed and stored (prescription \(code))",
+                            spanish: "esta preparación ya se firmó y guardó (receta \(code))")
+        }
+        return [
+            .object([("fullUrl", .string(fullURL)), ("resource", prepared),
+                     ("request", .object([("method", .string("POST")), ("url", .string("MedicationRequest")), ("ifNoneExist", .string(criteria))]))]),
+            .object([("fullUrl", .string("urn:uuid:" + UUID().uuidString.lowercased())),
+                     // the version signed: the transaction turns `{fullURL}/_history/1` into `MedicationRequest/{id}/_history/1`
+                     ("resource", PrescriptionSignature.provenance(target: fullURL + "/_history/1", patient: patient, jws: jws, who: me, when: now, code: code)),
+                     // conditional too: two identical requests at once store one Provenance (the second matches the first's)
+                     ("request", .object([("method", .string("POST")), ("url", .string("Provenance")),
+                                          ("ifNoneExist", .string("target:identifier=\(PrescriptionCode.system)|\(code)"))]))]),
+        ]
+    }
+
+    /// Checks and stores a signed prescription (`signedEntries`) in one transaction; the stored MedicationRequest.
+    public func prescribeSigned(_ prepared: JSON, jws: String, repository: GuardedRepository, base: String, now: Timestamp) async throws -> StoredResource {
+        let url = "urn:uuid:" + UUID().uuidString.lowercased()
+        let entries = try await signedEntries(prepared, jws: jws, repository: repository, fullURL: url, now: now)
+        let bundle = JSON.object([("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", .array(entries))])
+        let response = try await repository.process(bundle: bundle, options: Repository.BundleOptions(base: base))
+        let location = response["entry"]?.arrayValue?.first?["response"]?["location"]?.stringValue ?? ""
+        let id = location.split(separator: "/").drop { $0 != "MedicationRequest" }.dropFirst().first.map(String.init) ?? ""
+        return try await repository.read("MedicationRequest", id)
     }
 }

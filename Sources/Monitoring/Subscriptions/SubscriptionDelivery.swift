@@ -29,6 +29,8 @@ public struct SubscriptionDelivery: Sendable {
     public let transport: any NotificationTransport
     public let base: String
     public var giveUpAfter: Double = 6 * 3600
+    /// This delivery's name in the per-Subscription lease (one per process: two nodes never send the same Bundle).
+    public var node = "delivery-" + UUID().uuidString.lowercased()
     public var firstBackoff: Double = 1
     public var maxBackoff: Double = 600
 
@@ -100,6 +102,11 @@ public struct SubscriptionDelivery: Sendable {
 
     func deliver(_ subscription: JSON, id: String, guarded: GuardedRepository) async throws -> Int {
         guard let spec = try? SubscriptionSpec(subscription), let owner = try await SubscriptionMatcher.owner(id, door: door) else { return 0 }
+        // the owner's access ended (token revoked, user or client disabled): nothing more is sent
+        if let reason = try await SubscriptionOwnerAccess.ended(owner, door: door) {
+            try await setStatus(id, "off", error: reason, guarded: guarded)
+            return 0
+        }
         if spec.channel == .websocket {
             // nothing to POST: the clients bound to it (SubscriptionWebSocket) receive its notifications;
             // it is active at once (each client gets its handshake when it binds) and off after its end
@@ -110,7 +117,8 @@ public struct SubscriptionDelivery: Sendable {
             }
             return 0
         }
-        var p = try await progress(id)
+        let loaded = try await progress(id)
+        var p = loaded
         let version = subscription["meta"]?["versionId"]?.stringValue
         if spec.status == "requested", p.requestedVersion != version {
             p.failures = 0
@@ -128,13 +136,18 @@ public struct SubscriptionDelivery: Sendable {
         guard p.nextAttempt <= t else { return 0 }
         let body: JSON
         var through = p.delivered
+        // the audit entry of what this Bundle discloses (events only)
+        var disclosure: AuditContext?
         if spec.status == "requested" {
             body = SubscriptionNotification.bundle(subscription: id, topic: spec.topic.url, status: "requested", kind: .handshake, count: count, items: [],
                                                    content: spec.content, base: base, now: door.clock.now())
         } else if count > p.delivered {
             through = min(count, p.delivered + spec.maxCount)
             let events = try await SubscriptionMatcher.events(id, from: p.delivered + 1, through: through, door: door)
-            let reader = try await door.open(owner, audit: nil)
+            let audit = SubscriptionDisclosure.context(subscription: id, owner: owner, channel: "rest-hook",
+                                                       destination: SubscriptionDisclosure.host(spec.endpoint))
+            disclosure = audit
+            let reader = try await door.open(owner, audit: audit)
             let items = try await SubscriptionNotification.items(events, reader: reader, content: spec.content)
             if items.isEmpty {
                 // nothing the owner may still read: the numbers are passed, nothing is told
@@ -150,17 +163,45 @@ public struct SubscriptionDelivery: Sendable {
         } else {
             return 0
         }
+        // several nodes may run delivery: one sends this Bundle (a lease, then the progress and the
+        // Subscription read again)
+        guard try await state.claim("lease", id, holder: node, now: door.clock.now().microseconds,
+                                    until: door.clock.now().microseconds + Int64(spec.timeoutSeconds + 60) * 1_000_000) else { return 0 }
+        do {
+            // unchanged since this pass read them: no other node sent meanwhile (or moved the status)
+            let fresh = try await progress(id)
+            let current = try await guarded.read("Subscription", id)
+            let unchanged = fresh == loaded && String(current.version) == version
+            let sent = unchanged
+                ? try await post(body, id: id, spec: spec, through: through, disclosure: disclosure, progress: p, at: t, guarded: guarded) : 0
+            try await state.release("lease", id, holder: node)
+            return sent
+        } catch {
+            try? await state.release("lease", id, holder: node)
+            throw error
+        }
+    }
+
+    /// Sends one notification Bundle (this node holds the Subscription's lease) and records the answer.
+    func post(_ body: JSON, id: String, spec: SubscriptionSpec, through: Int, disclosure: AuditContext?, progress: Progress, at t: Double,
+              guarded: GuardedRepository) async throws -> Int {
+        var p = progress
         var headers: [(name: String, value: String)] = [("Content-Type", "application/fhir+json")]
         headers += spec.headers
         var failure: String?
+        var answer = 0
         do {
             let status = try await transport.post(spec.endpoint, headers: headers, body: body.serialized(), timeout: spec.timeoutSeconds)
+            answer = status
             if !(200..<300).contains(status) { failure = "the endpoint answered HTTP \(status) / el punto de entrega respondió HTTP \(status)" }
         } catch is CancellationError {
+            if let disclosure { try? await SubscriptionDisclosure.record(disclosure, status: 0, door: door) }
             throw CancellationError()
         } catch {
             failure = "the endpoint could not be reached (\(type(of: error))) / no se pudo contactar el punto de entrega (\(type(of: error)))"
         }
+        // every attempt that sent events is a disclosure, with the receiver's answer as its outcome
+        if let disclosure { try await SubscriptionDisclosure.record(disclosure, status: answer, door: door) }
         if let failure {
             p.failures += 1
             let first = p.firstFailure ?? t

@@ -77,3 +77,45 @@ public enum SubscriptionNotification {
         return out
     }
 }
+
+/// The range of event numbers `$events` answers (docs/subscriptions.md, "Missed events"):
+/// events are numbered 1…count and every one is kept as long as the Subscription exists.
+public enum SubscriptionEventRange {
+    /// At most this many events per `$events` answer (the client asks again from the last number + 1).
+    public static let limit = 1000
+
+    /// The range to answer for `eventsSinceNumber` = `since` (≥ 1) and `eventsUntilNumber` =
+    /// `until` (nil: the count): `since` = count + 1 is "nothing missed" (an empty answer); a
+    /// `since` beyond that, or an `until` below `since`, is refused with a 400 that says which
+    /// numbers exist; an `until` beyond the count stops at the count; at most `limit` events.
+    public static func check(since: Int, until: Int?, count: Int) throws -> (since: Int, until: Int) {
+        let available = count == 0 ? "no event has been numbered yet / aún no hay eventos numerados"
+            : "events 1–\(count) exist / existen los eventos 1–\(count)"
+        if since > count + 1 {
+            let parts = available.components(separatedBy: " / ")
+            throw FHIRError(status: 400, code: "invalid",
+                            english: "eventsSinceNumber \(since) is past the last event (\(count)); \(parts[0])",
+                            spanish: "eventsSinceNumber \(since) va más allá del último evento (\(count)); \(parts[1])")
+        }
+        if let until, until < since {
+            throw FHIRError(status: 400, code: "invalid", english: "eventsUntilNumber \(until) is below eventsSinceNumber \(since)",
+                            spanish: "eventsUntilNumber \(until) es menor que eventsSinceNumber \(since)")
+        }
+        let last = min(count, until ?? count)
+        return (since, min(last, since + limit - 1))
+    }
+
+    /// Refuses (410, naming what is still available) a range whose events are no longer kept.
+    /// Nothing prunes events today; this holds the answer precise if a retention is configured
+    /// or the state was trimmed by hand.
+    public static func checkRetained(_ events: [NotificationEvent], since: Int, until: Int, count: Int) throws {
+        guard since <= until else { return }
+        let kept = Set(events.map(\.number))
+        let missing = (since...until).filter { !kept.contains($0) }
+        guard let first = missing.first, let last = missing.last else { return }
+        let after = last + 1 <= count ? "events \(last + 1)–\(count) are available" : "no later event is kept"
+        let despues = last + 1 <= count ? "los eventos \(last + 1)–\(count) están disponibles" : "no se guarda ningún evento posterior"
+        throw FHIRError(status: 410, code: "not-found", english: "events \(first)–\(last) of this Subscription are no longer kept; \(after)",
+                        spanish: "los eventos \(first)–\(last) de esta Subscription ya no se guardan; \(despues)")
+    }
+}

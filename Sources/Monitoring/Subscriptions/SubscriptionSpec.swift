@@ -215,6 +215,30 @@ public enum SubscriptionOwner {
 
     /// The record kind owners are kept under (the matcher's state, kind `owner`).
     public static var recordKind: String { ConsumerState.recordKind(SubscriptionMatcher.consumerName, "owner") }
+
+    /// The record kind of the ids of the Subscriptions `subject` owns (the read rule in Trust,
+    /// `AccessPolicy.subscriptionOwnedKind`, reads it on every decision).
+    public static func ownedKind(_ subject: String) -> String { ConsumerState.recordKind(SubscriptionMatcher.consumerName, "owned:" + subject) }
+
+    /// The changes that record `principal` as the owner of Subscription `id`.
+    static func record(_ principal: Principal, of id: String) -> [ConsumerState.Change] {
+        [.init(kind: recordKind, key: id, value: encode(principal)), .init(kind: ownedKind(principal.subject), key: id, value: [])]
+    }
+
+    /// Writes the per-owner index for owners recorded before it existed (Enlace 0.x before
+    /// 2026-12-03): without it their owners would no longer find their Subscriptions. Idempotent;
+    /// run at the start of the delivery service. Returns how many entries it added.
+    @discardableResult
+    public static func indexOwners(door: Door) async throws -> Int {
+        let state = door.state(of: SubscriptionMatcher.consumerName)
+        var missing: [ConsumerState.Change] = []
+        for (id, bytes) in try await state.values("owner") {
+            guard let owner = decode(bytes), try await state.value("owned:" + owner.subject, id) == nil else { continue }
+            missing.append(.init(kind: "owned:" + owner.subject, key: id, value: []))
+        }
+        if !missing.isEmpty { try await state.keep(missing) }
+        return missing.count
+    }
 }
 
 /// The rule on Subscription writes (a `WriteRule`, docs/subscriptions.md): whoever may read some
@@ -252,7 +276,7 @@ public struct SubscriptionRule: WriteRule {
                                            "no puede suscribirse a datos de Patient/\(p): no puede ver el expediente de ese paciente", code: "forbidden")
             }
         }
-        return owner == nil ? [.init(kind: SubscriptionOwner.recordKind, key: id, value: SubscriptionOwner.encode(principal))] : []
+        return owner == nil ? SubscriptionOwner.record(principal, of: id) : []
     }
 
     static func sameChannel(_ a: JSON, _ b: JSON) -> Bool { a["channel"] == b["channel"] && a["criteria"] == b["criteria"] && a["_criteria"] == b["_criteria"] }

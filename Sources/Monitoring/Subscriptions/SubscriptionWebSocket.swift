@@ -12,8 +12,11 @@ import Trust
 /// max-count per Bundle, each checked again with the owner's access decision at delivery time,
 /// and heartbeats. A client that reconnects fetches what it missed with `$events`.
 ///
-/// Tokens are kept in this channel's own durable state (so any node may redeem them), valid for
-/// `tokenLifetime` seconds, and used once.
+/// Tokens are kept in this channel's own durable state (so any node may redeem them) under their
+/// SHA-256 (`secretDigest`: a copy of the database holds no usable token), valid for
+/// `tokenLifetime` seconds, and used once: redeeming deletes the record in the same statement that
+/// reads it (`ConsumerState.take`, `DELETE … RETURNING`), so of connections racing with the same
+/// token, on one node or several, exactly one binds.
 public struct SubscriptionWebSocket: Sendable {
     public static let stateName = "subscriptions.websocket"
 
@@ -63,19 +66,19 @@ public struct SubscriptionWebSocket: Sendable {
         for (key, value) in try await state.values("token") where (SubscriptionWebSocket.decode(value)?.expires ?? t) <= t {
             changes.append(.init(kind: "token", key: key, value: nil))
         }
-        changes.append(.init(kind: "token", key: token, value: SubscriptionWebSocket.encode(binding)))
+        changes.append(.init(kind: "token", key: secretDigest(token), value: SubscriptionWebSocket.encode(binding)))
         try await state.keep(changes)
         return (token, binding)
     }
 
-    /// What `token` allows; it cannot be used again. Throws a bilingual FHIRError for an unknown,
+    /// What `token` allows; it cannot be used again (taken atomically: of concurrent redeemers of
+    /// one token exactly one gets the binding, the others an unknown-token error). Throws a bilingual FHIRError for an unknown,
     /// used or expired token.
     public func redeem(_ token: String) async throws -> Binding {
-        guard let bytes = try await state.value("token", token), let binding = SubscriptionWebSocket.decode(bytes) else {
+        guard let bytes = try await state.take("token", secretDigest(token)), let binding = SubscriptionWebSocket.decode(bytes) else {
             throw FHIRError(status: 401, code: "security", english: "unknown or already used binding token; ask for one with $get-ws-binding-token",
                             spanish: "token de enlace desconocido o ya usado; pida uno con $get-ws-binding-token")
         }
-        try await state.keep([.init(kind: "token", key: token, value: nil)])
         guard door.clock.now() < binding.expires else {
             throw FHIRError(status: 401, code: "expired", english: "the binding token expired at \(binding.expires); ask for a new one with $get-ws-binding-token",
                             spanish: "el token de enlace venció el \(binding.expires); pida otro con $get-ws-binding-token")
@@ -130,12 +133,15 @@ public actor SubscriptionSocketSession {
     let channel: SubscriptionWebSocket
     let send: @Sendable (String) async throws -> Void
     let opened: Double
+    /// The client's address (the destination in the audit entries of what it is sent).
+    let peer: String
     var bound: [String: Bound] = [:]
     var order: [String] = []
 
-    public init(channel: SubscriptionWebSocket, send: @escaping @Sendable (String) async throws -> Void) {
+    public init(channel: SubscriptionWebSocket, peer: String? = nil, send: @escaping @Sendable (String) async throws -> Void) {
         self.channel = channel
         self.send = send
+        self.peer = peer ?? "?"
         opened = channel.now()
     }
 
@@ -182,6 +188,11 @@ public actor SubscriptionSocketSession {
             throw FHIRError(status: 404, code: "not-found", english: "Subscription/\(id) is not a websocket Subscription of this token's holder",
                             spanish: "Subscription/\(id) no es una Subscription websocket de quien tiene este token")
         }
+        if let reason = try await SubscriptionOwnerAccess.ended(owner, door: door) {
+            let parts = reason.components(separatedBy: " / ")
+            throw FHIRError(status: 422, code: "business-rule", english: "Subscription/\(id): \(parts.first ?? reason)",
+                            spanish: "Subscription/\(id): \(parts.last ?? reason)")
+        }
         guard ["requested", "active"].contains(spec.status) else {
             throw FHIRError(status: 422, code: "business-rule", english: "Subscription/\(id) is \(spec.status): set it to 'requested' to receive notifications",
                             spanish: "Subscription/\(id) está en '\(spec.status)': póngala en 'requested' para recibir notificaciones")
@@ -213,15 +224,32 @@ public actor SubscriptionSocketSession {
             let current: JSON?
             do { current = try await guarded.read("Subscription", id).json() } catch let e as FHIRError where e.status == 404 || e.status == 410 { current = nil }
             let count = try await SubscriptionMatcher.count(id, door: door)
+            // the owner's access ended: nothing more is sent (the delivery service turns it off)
+            if let reason = try await SubscriptionOwnerAccess.ended(b.owner, door: door) {
+                bound[id] = nil
+                order.removeAll { $0 == id }
+                let parts = reason.components(separatedBy: " / ")
+                try await frame(OperationOutcome.make([Issue(.information, code: "informational", english: "Subscription/\(id): \(parts.first ?? reason)",
+                                                             spanish: "Subscription/\(id): \(parts.last ?? reason)")]))
+                continue
+            }
             if count > b.sent {
                 let through = min(count, b.sent + b.spec.maxCount)
                 let events = try await SubscriptionMatcher.events(id, from: b.sent + 1, through: through, door: door)
-                let reader = try await door.open(b.owner, audit: nil)
+                let audit = SubscriptionDisclosure.context(subscription: id, owner: b.owner, channel: "websocket", destination: peer)
+                let reader = try await door.open(b.owner, audit: audit)
                 let items = try await SubscriptionNotification.items(events, reader: reader, content: b.spec.content)
                 if !items.isEmpty {
-                    try await frame(SubscriptionNotification.bundle(subscription: id, topic: b.spec.topic.url, status: "active", kind: .eventNotification,
-                                                                    count: count, items: items, content: b.spec.content, base: channel.base,
-                                                                    now: door.clock.now()))
+                    do {
+                        try await frame(SubscriptionNotification.bundle(subscription: id, topic: b.spec.topic.url, status: "active", kind: .eventNotification,
+                                                                        count: count, items: items, content: b.spec.content, base: channel.base,
+                                                                        now: door.clock.now()))
+                    } catch {
+                        // the frame may have left: a disclosure all the same, without a confirmed answer
+                        try? await SubscriptionDisclosure.record(audit, status: 0, door: door)
+                        throw error
+                    }
+                    try await SubscriptionDisclosure.record(audit, status: 200, door: door)
                     b.lastSent = t
                 }
                 // nothing the owner may still read: the numbers are passed, nothing is told

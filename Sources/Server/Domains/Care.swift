@@ -24,6 +24,7 @@ extension FHIRAPI {
             return try await findPrescription(req, ctx, code: FHIRAPI.parameter(parameters, "code")?["valueString"]?.stringValue)
         }
         fhir.post("{type}/$dispense") { req, ctx in try await dispense(req, ctx) }
+        fhir.post("{type}/$register-signing-key") { req, ctx in try await registerSigningKey(req, ctx) }
         registerScheduling(on: fhir)
     }
 
@@ -32,11 +33,70 @@ extension FHIRAPI {
         (parameters["parameter"]?.arrayValue ?? []).first { $0["name"]?.stringValue == name }
     }
 
+    /// `$prescribe` with a MedicationRequest (unsigned, when no signature is required) or with
+    /// Parameters: `mode=prepare` and `resource` → the prepared prescription, its canonical
+    /// `payload` to sign and a sealed `preparation`; `preparation` and `signature` (a
+    /// `valueSignature` whose `data` is the JWS, or the compact JWS as `valueString`) → checked
+    /// and stored with its signature Provenance (docs/prescribing.md, "The prescriber's signature").
     func prescribe(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
         _ = try requireType(ctx, "MedicationRequest", operation: "$prescribe")
-        let prescription = try await body(request)
-        let stored = try await Prescribing().prescribe(prescription, repository: try await guarded(ctx), now: clock.now())
+        let sent = try await body(request)
+        let repository = try await guarded(ctx)
+        let now = clock.now()
+        guard sent["resourceType"]?.stringValue == "Parameters" else {
+            let stored = try await Prescribing().prescribe(sent, repository: repository, now: now, requireSignature: configuration.requirePrescriberSignature)
+            return FHIRResponse.written(stored, status: .created, request: request, base: base, location: true)
+        }
+        guard repository.principal.effectiveRole == .practitioner, let me = repository.principal.fhirUser, me.hasPrefix("Practitioner/") else {
+            throw FHIRError(status: 403, code: "forbidden", english: "only a practitioner signs prescriptions", spanish: "solo un profesional de la salud firma recetas")
+        }
+        let seal = PrescriptionSignature.seal(key)
+        let mode = FHIRAPI.parameter(sent, "mode").flatMap { $0["valueCode"]?.stringValue ?? $0["valueString"]?.stringValue }
+        if mode == "prepare" {
+            guard let resource = FHIRAPI.parameter(sent, "resource")?["resource"] else {
+                throw FHIRError(status: 400, code: "required", english: "mode=prepare takes the MedicationRequest as the parameter 'resource'",
+                                spanish: "mode=prepare recibe el MedicationRequest en el parámetro 'resource'", expression: ["Parameters.parameter[resource]"])
+            }
+            let p = PrescriptionSignature.preparation(try Prescribing().prepare(resource, now: now), who: me, seal: seal, now: now)
+            let out = JSON.object([("resourceType", .string("Parameters")), ("parameter", .array([
+                .object([("name", .string("resource")), ("resource", p.resource)]),
+                .object([("name", .string("payload")), ("valueBase64Binary", .string(Data(p.payload).base64EncodedString()))]),
+                .object([("name", .string("canonicalization")), ("valueUri", .string(PrescriptionSignature.method.rawValue))]),
+                .object([("name", .string("preparation")), ("valueString", .string(p.sealed))]),
+                .object([("name", .string("expires")), ("valueInstant", .string(p.expires.description))]),
+            ]))])
+            return FHIRResponse.json(.ok, out)
+        }
+        guard let preparation = FHIRAPI.parameter(sent, "preparation")?["valueString"]?.stringValue else {
+            throw FHIRError(status: 400, code: "required", english: "$prescribe with Parameters takes mode=prepare, or 'preparation' and 'signature'",
+                            spanish: "$prescribe con Parameters recibe mode=prepare, o 'preparation' y 'signature'", expression: ["Parameters.parameter[preparation]"])
+        }
+        let sig = FHIRAPI.parameter(sent, "signature")
+        guard let jws = sig?["valueSignature"].flatMap(PrescriptionSignature.jws(of:)) ?? sig?["valueString"]?.stringValue else {
+            throw FHIRError(status: 422, code: "required", english: "the parameter 'signature' (valueSignature with sigFormat application/jose and the JWS as data, or the compact JWS as valueString) is required",
+                            spanish: "el parámetro 'signature' (valueSignature con sigFormat application/jose y el JWS en data, o el JWS compacto en valueString) es obligatorio",
+                            expression: ["Parameters.parameter[signature]"])
+        }
+        let prepared = try PrescriptionSignature.open(preparation, who: me, seal: seal, now: now)
+        let stored = try await Prescribing().prescribeSigned(prepared, jws: jws, repository: repository, base: base, now: now)
         return FHIRResponse.written(stored, status: .created, request: request, base: base, location: true)
+    }
+
+    /// `Practitioner/$register-signing-key` (Parameters `key`: the public JWK as valueString):
+    /// registers a key for the signed-in practitioner (`Door.registerSigningKey`); Parameters `kid`.
+    func registerSigningKey(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
+        _ = try requireType(ctx, "Practitioner", operation: "$register-signing-key")
+        guard let principal = ctx.principal else { throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación") }
+        let sent = try await body(request)
+        guard let text = FHIRAPI.parameter(sent, "key")?["valueString"]?.stringValue, let jwk = try? JSONParser.parse(text, maxDepth: 5) else {
+            throw FHIRError(status: 400, code: "required", english: "the parameter 'key' (the public JWK as JSON text in valueString) is required",
+                            spanish: "el parámetro 'key' (el JWK público como texto JSON en valueString) es obligatorio", expression: ["Parameters.parameter[key]"])
+        }
+        let (kid, practitioner) = try await door.registerSigningKey(principal, jwk: jwk, audit: ctx.audit)
+        return FHIRResponse.json(.ok, .object([("resourceType", .string("Parameters")), ("parameter", .array([
+            .object([("name", .string("kid")), ("valueString", .string(kid))]),
+            .object([("name", .string("practitioner")), ("valueReference", .object([("reference", .string("Practitioner/\(practitioner.id)"))]))]),
+        ]))]))
     }
 
     func findPrescription(_ request: Request, _ ctx: EnlaceRequestContext, code: String?) async throws -> Response {
@@ -104,6 +164,9 @@ extension Portal {
         router.post("pacientes/{id}/recetar") { req, ctx in
             try await page(req, ctx) { s, r, c in try await prescribe(s, r, c, patientID: try c.parameters.require("id")) }
         }
+        // the prescriber's signature made in the browser (docs/prescribing.md, "The prescriber's signature")
+        router.get("static/recetar.js") { _, _ in Portal.asset(Portal.prescribeScript, type: "text/javascript; charset=utf-8") }
+        router.post("firma/llave") { req, ctx in try await page(req, ctx) { try await registerBrowserKey($0, $1, $2) } }
         router.get("pacientes/{id}/referir") { req, ctx in
             try await page(req, ctx) { s, r, c in try await referPage(s, r, c, patientID: try c.parameters.require("id")) }
         }
@@ -136,7 +199,7 @@ extension Portal {
         if s.principal.effectiveRole == .practitioner { return [("/referencias-recibidas", s.strings.navInbox), ("/agenda", s.strings.navAgenda)] }
         return []
     }
-    static var carePrefixes: [String] { ["/mis-recetas", "/mis-referencias", "/farmacia", "/referencias-recibidas", "/mis-citas", "/agenda", "/consulta"] }
+    static var carePrefixes: [String] { ["/mis-recetas", "/mis-referencias", "/farmacia", "/referencias-recibidas", "/mis-citas", "/agenda", "/consulta", "/firma"] }
 }
 
 extension EnlaceServices {
@@ -153,7 +216,7 @@ extension CapabilityContribution {
             ("prescribe", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-prescribe"),
             ("find-by-code", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-find-by-code"),
             ("dispense", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-dispense"),
-        ]]) { a, _ in a })
+        ], "Practitioner": [("register-signing-key", "https://enlace.mx/fhir/OperationDefinition/Practitioner-register-signing-key")]]) { a, _ in a })
     }
 }
 
@@ -172,7 +235,9 @@ struct CDSHooksRoutes: Sendable {
     init(door: Door, configuration: ServerConfiguration, authority: TokenAuthority) {
         self.door = door
         self.configuration = configuration
-        service = CDSHooksService(accessRequestURL: configuration.oauthBase + "/solicitar-acceso")
+        // the cards issued are kept through the door, so feedback survives a restart and reaches any node
+        service = CDSHooksService(accessRequestURL: configuration.oauthBase + "/solicitar-acceso",
+                                  issued: IssuedCards(durable: door.state(of: IssuedCards.consumerName)))
         clients = CDSClientAuthentication(door: door, authority: authority, configuration: configuration)
     }
 
@@ -252,10 +317,10 @@ struct CDSHooksRoutes: Sendable {
             // signed by a CDS client: the decision of the user the card was computed for
             let signed = try await clients.client(try clientJWT(ctx), audiences: clients.audiences(service: s.id, feedback: true))
             let first = try CDSFeedback(json: json).items[0].card
-            guard let card = await service.issued.card(first, service: s.id, client: signed.clientID), let p = card.principal else {
+            guard let card = await service.issued.card(first, service: s.id, client: signed.clientID, now: door.clock.now()), let p = card.principal else {
                 throw FHIRError(status: 404, code: "not-found",
-                                english: "feedback[0]: no card \(first) was issued by \(s.id) to a call of the client \(signed.clientID) (cards are remembered by the node that issued them)",
-                                spanish: "feedback[0]: \(s.id) no emitió la tarjeta \(first) en una llamada del cliente \(signed.clientID) (las tarjetas las recuerda el nodo que las emitió)",
+                                english: "feedback[0]: no card \(first) was issued by \(s.id) to a call of the client \(signed.clientID) (cards are kept \(service.issued.lifetime / 86_400_000_000) days)",
+                                spanish: "feedback[0]: \(s.id) no emitió la tarjeta \(first) en una llamada del cliente \(signed.clientID) (las tarjetas se guardan \(service.issued.lifetime / 86_400_000_000) días)",
                                 expression: ["feedback[0].card"])
             }
             principal = p

@@ -28,6 +28,7 @@ extension FHIRAPI {
         fhir.get("$export-status/{job}") { req, ctx in try await exportStatus(req, ctx) }
         fhir.delete("$export-status/{job}") { req, ctx in try await exportCancel(req, ctx) }
         fhir.get("$export-file/{job}/{file}") { req, ctx in try await exportFile(req, ctx) }
+        registerBulkImport(on: fhir)
         for op in ["lookup", "validate-code", "expand", "subsumes"] {
             fhir.get(RouterPath("{type}/$\(op)")) { req, ctx in try await terminology(op, req, ctx) }
         }
@@ -162,6 +163,14 @@ extension FHIRAPI {
         return (out, patients)
     }
 
+    /// 429 with `Retry-After` for a Bulk Data status endpoint (export or import) polled before
+    /// the wait it was told.
+    static func polledTooSoon(_ wait: Int) -> FHIRError {
+        FHIRError(status: 429, issues: [Issue(code: "throttled", english: "polled too soon: wait \(wait) s (Retry-After) before asking again",
+                                              spanish: "consulta demasiado pronto: espere \(wait) s (Retry-After) antes de volver a preguntar")],
+                  headers: ["Retry-After": String(wait)])
+    }
+
     /// `GET $export-status/{job}`: 202 with `X-Progress` and `Retry-After` while running (429
     /// with `Retry-After` when polled sooner than that), 200 with the manifest and `Expires` when
     /// complete, 500 with an OperationOutcome when the job failed, 404 once it expired.
@@ -175,9 +184,7 @@ extension FHIRAPI {
             throw FHIRError(status: 404, code: "not-found", english: "the export \(job) expired and its files were deleted; start a new export",
                             spanish: "la exportación \(job) expiró y sus archivos se borraron; inicie una nueva exportación")
         case .tooSoon(let wait):
-            throw FHIRError(status: 429, issues: [Issue(code: "throttled", english: "polled too soon: wait \(wait) s (Retry-After) before asking again",
-                                                        spanish: "consulta demasiado pronto: espere \(wait) s (Retry-After) antes de volver a preguntar")],
-                            headers: ["Retry-After": String(wait)])
+            throw FHIRAPI.polledTooSoon(wait)
         case .inProgress(let done, let of):
             var headers = HTTPFields()
             headers[HTTPField.Name("X-Progress")!] = "\(done) de \(of) tipos / \(done) of \(of) types"
@@ -347,7 +354,8 @@ extension EnlaceServices {
     /// One active Patient per CURP (docs/interop.md#curp-unique-per-active-patient).
     static func interopWriteRules() -> [any WriteRule] { [CURPUniqueness()] }
     func interopServices(_ logger: Logger) -> [any Service] {
-        [ExportSweeper(root: configuration.dataDirectory + "/bulk-export", retention: configuration.bulkExportRetentionSeconds, clock: door.clock)]
+        [ExportSweeper(root: configuration.dataDirectory + "/bulk-export", retention: configuration.bulkExportRetentionSeconds, clock: door.clock),
+         ExportSweeper(root: configuration.dataDirectory + "/bulk-import", retention: configuration.bulkExportRetentionSeconds, clock: door.clock)]
     }
 }
 
@@ -379,7 +387,8 @@ extension CapabilityContribution {
                         (name: "summary", definition: "http://hl7.org/fhir/uv/ips/OperationDefinition/summary"),
                         (name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export")],
             "Group": [(name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export")],
-            "": [(name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export")],
+            "": [(name: "export", definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"),
+                 (name: "import", definition: "https://enlace.mx/fhir/OperationDefinition/import")],
             "CodeSystem": [(name: "lookup", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"),
                            (name: "validate-code", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code"),
                            (name: "subsumes", definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes")],

@@ -27,12 +27,12 @@ extension FHIRAPI {
     /// (the practitioner the `verifier`, the reviewed version the `entity`), written through their
     /// guard. 403 for any other role; 404 when the resource is not visible to them.
     func recordDecision(_ request: Request, _ context: EnlaceRequestContext, id: String) async throws -> Response {
-        let type = try requireType(context, "RiskAssessment", "ImmunizationRecommendation", operation: "$record-decision")
+        let type = try requireType(context, "RiskAssessment", "ImmunizationRecommendation", "Patient", operation: "$record-decision")
         context.audit?.interaction = "$record-decision"
         let g = try await guarded(context)
         try PreventionWiring.requireClinician(g)
         let decision = try ClinicianDecision.parse(try await optionalBody(request))
-        let written = try await PreventionWiring.decide(decision, type: type, id: id, guarded: g, now: clock.now())
+        let written = try await PreventionWiring.decide(decision, type: type, id: id, guarded: g, now: clock.now(), knowledge: PreventionWiring.knowledge(configuration))
         return FHIRResponse.written(written, status: .created, request: request, base: base, location: true)
     }
 
@@ -95,16 +95,37 @@ enum PreventionWiring {
 
     /// Records a clinician's decision about `type/id` (the current version, read through their
     /// guard: 404 when they may not see it) as a Provenance written through their guard.
-    static func decide(_ decision: ClinicianDecision.Request, type: String, id: String, guarded g: GuardedRepository, now: Timestamp) async throws -> StoredResource {
+    static func decide(_ decision: ClinicianDecision.Request, type: String, id: String, guarded g: GuardedRepository, now: Timestamp,
+                       knowledge: CartillaKnowledge = .standard) async throws -> StoredResource {
         try requireClinician(g)
-        guard ClinicianDecision.reviewableTypes.contains(type) else {
-            throw FHIRError(status: 404, code: "not-supported", english: "decisions are recorded on RiskAssessment and ImmunizationRecommendation, not on \(type)",
-                            spanish: "las decisiones se registran sobre RiskAssessment e ImmunizationRecommendation, no sobre \(type)")
+        guard ClinicianDecision.reviewableTypes.contains(type) || type == "Patient" else {
+            throw FHIRError(status: 404, code: "not-supported", english: "decisions are recorded on RiskAssessment, ImmunizationRecommendation and Patient (a care gap), not on \(type)",
+                            spanish: "las decisiones se registran sobre RiskAssessment, ImmunizationRecommendation y Patient (una brecha), no sobre \(type)")
         }
         let stored = try await g.read(type, id)
         guard !stored.deleted else { throw FHIRError.notFound(type, id) }
         let target = try stored.json()
-        let patientRef = (target["subject"] ?? target["patient"])?["reference"]?.stringValue ?? ""
+        // a care-gap decision names an item of the Cartilla in force: any item on the Patient, a
+        // vaccine on the ImmunizationRecommendation; a score is accepted or overridden as a whole
+        if let item = decision.item {
+            guard type != "RiskAssessment" else {
+                throw FHIRError.badRequest("a RiskAssessment is accepted or overridden; \(decision.kind.parameter) is a decision about a care gap (Patient or ImmunizationRecommendation)",
+                                           "un RiskAssessment se acepta o se rechaza; \(decision.kind.parameter) es una decisión sobre una brecha (Patient o ImmunizationRecommendation)",
+                                           code: "invalid")
+            }
+            guard let rule = knowledge.rules.first(where: { $0.id == item }) else {
+                throw FHIRError.badRequest("item '\(item)' is not an item of the Cartilla in force (\(knowledge.version))",
+                                           "item '\(item)' no es un elemento de la Cartilla vigente (\(knowledge.version))", code: "code-invalid")
+            }
+            if type == "ImmunizationRecommendation", rule.kind != .immunization {
+                throw FHIRError.badRequest("item '\(item)' is a screening, not a vaccine: record the decision on Patient/{id}",
+                                           "item '\(item)' es un tamizaje, no una vacuna: registre la decisión en Patient/{id}", code: "invalid")
+            }
+        } else if type == "Patient" {
+            throw FHIRError.badRequest("on a Patient the decision is about a care gap: declined, not-indicated or done-elsewhere, with item",
+                                       "sobre un Patient la decisión es sobre una brecha: declined, not-indicated o done-elsewhere, con item", code: "invalid")
+        }
+        let patientRef = type == "Patient" ? "Patient/\(id)" : ((target["subject"] ?? target["patient"])?["reference"]?.stringValue ?? "")
         guard patientRef.hasPrefix("Patient/") else {
             throw FHIRError.badRequest("\(type)/\(id) names no patient", "\(type)/\(id) no indica paciente", code: "invalid")
         }
@@ -139,9 +160,11 @@ enum PreventionWiring {
         let opposed = try await door.contactOpposition(ask.patients, audit: audit) { Reminders.opposition($0, now: now.date) }
         let engine = ScheduleEngine(rules: knowledge.rules)
         var out: [ReminderOutcome] = []
+        let records = try await RecordReader.read(g, patients: ask.patients)
+        let decisions = try await GapDecision.read(g, patients: ask.patients)
         for patient in ask.patients {
             let record: PatientRecord
-            do { record = try await RecordReader.read(g, patient: patient) } catch let e as FHIRError where [403, 404, 410].contains(e.status) {
+            do { if let r = records[patient] { record = r } else { record = try await RecordReader.read(g, patient: patient) } } catch let e as FHIRError where [403, 404, 410].contains(e.status) {
                 out.append(ReminderOutcome(patient: patient, status: "not-found"))
                 continue
             }
@@ -149,7 +172,10 @@ enum PreventionWiring {
                 out.append(ReminderOutcome(patient: patient, status: "opposed"))
                 continue
             }
-            let gaps = record.scheduleInput(asOf: CivilDate(now.date)).map { engine.evaluate($0).filter { $0.status.isOpen } } ?? []
+            let decided = decisions[patient] ?? [:]
+            let gaps = record.scheduleInput(asOf: CivilDate(now.date)).map {
+                engine.evaluate($0).filter { item in item.status.isOpen && !(decided[item.rule.id]?.applies(to: item) ?? false) }
+            } ?? []
             guard !gaps.isEmpty else {
                 out.append(ReminderOutcome(patient: patient, status: "no-open-gaps"))
                 continue
@@ -251,7 +277,8 @@ extension CapabilityContribution {
     static var prevention: CapabilityContribution {
         CapabilityContribution(operations: [
             "Patient": [(name: "care-gaps", definition: "http://hl7.org/fhir/us/davinci-deqm/OperationDefinition/care-gaps"),
-                        (name: "send-reminders", definition: "https://enlace.mx/fhir/OperationDefinition/send-reminders")],
+                        (name: "send-reminders", definition: "https://enlace.mx/fhir/OperationDefinition/send-reminders"),
+                        (name: "record-decision", definition: "https://enlace.mx/fhir/OperationDefinition/record-decision")],
             "RiskAssessment": [(name: "record-decision", definition: "https://enlace.mx/fhir/OperationDefinition/record-decision")],
             "ImmunizationRecommendation": [(name: "record-decision", definition: "https://enlace.mx/fhir/OperationDefinition/record-decision")],
         ])

@@ -62,7 +62,7 @@ extension FHIRAPI {
     func subscriptionEvents(_ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let (g, subscription, id) = try await ownSubscription(context, operation: "$events")
         let count = try await SubscriptionMatcher.count(id, door: door)
-        var since = 1, until = count
+        var since = 1, until: Int? = nil
         var content = (try? SubscriptionSpec(subscription))?.content ?? .idOnly
         for (k, v) in try FHIRAPI.parseQuery(request.uri.query ?? "") {
             switch k {
@@ -70,7 +70,7 @@ extension FHIRAPI {
                 guard let n = Int(v), n >= 0 else {
                     throw FHIRError.badRequest("\(k) must be a whole number, not '\(v)'", "\(k) debe ser un número entero, no '\(v)'")
                 }
-                if k == "eventsSinceNumber" { since = max(1, n) } else { until = min(count, n) }
+                if k == "eventsSinceNumber" { since = max(1, n) } else { until = n }
             case "content":
                 guard let c = SubscriptionSpec.Content(rawValue: v) else {
                     throw FHIRError.badRequest("content must be empty, id-only or full-resource, not '\(v)'", "content debe ser empty, id-only o full-resource, no '\(v)'")
@@ -82,9 +82,9 @@ extension FHIRAPI {
                 throw FHIRError(status: 400, code: "not-supported", english: "unknown $events parameter '\(k)'", spanish: "parámetro desconocido de $events '\(k)'")
             }
         }
-        let limit = 1000
-        if until - since + 1 > limit { until = since + limit - 1 }
-        let events = try await SubscriptionMatcher.events(id, from: since, through: until, door: door)
+        let range = try SubscriptionEventRange.check(since: since, until: until, count: count)
+        let events = try await SubscriptionMatcher.events(id, from: range.since, through: range.until, door: door)
+        try SubscriptionEventRange.checkRetained(events, since: range.since, until: range.until, count: count)
         let items = try await SubscriptionNotification.items(events, reader: g, content: content)
         let bundle = SubscriptionNotification.bundle(subscription: id, topic: subscription["criteria"]?.stringValue ?? "",
                                                      status: subscription["status"]?.stringValue ?? "", kind: .queryEvent, count: count, items: items,
@@ -135,6 +135,9 @@ struct SubscriptionDeliveryService: Service {
         defer { Task { await transport.shutdown() } }
         do { try await SubscriptionTopics.install(door: door) } catch {
             logger.error("could not write the SubscriptionTopics", metadata: ["error": "\(type(of: error))"])
+        }
+        do { try await SubscriptionOwner.indexOwners(door: door) } catch {
+            logger.error("could not index the Subscriptions' owners", metadata: ["error": "\(type(of: error))"])
         }
         let delivery = SubscriptionDelivery(door: door, transport: transport, base: base)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {

@@ -29,18 +29,19 @@ enum SubscriptionWebSocketRoute {
     static func shouldUpgrade(door: Door, base: String)
         -> @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
     {
-        { request, _, _ in
+        { request, channel, _ in
+            let peer = channel.remoteAddress?.ipAddress
             let path = (request.path ?? "").split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
             guard path == SubscriptionWebSocketRoute.path else { return .dontUpgrade }
             return .upgrade([:]) { inbound, outbound, _ in
-                await serve(inbound: inbound, outbound: outbound, door: door, base: base)
+                await serve(inbound: inbound, outbound: outbound, door: door, base: base, peer: peer)
             }
         }
     }
 
     /// One connection: commands in, notifications out, until the client goes or a `Close`.
-    static func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, door: Door, base: String) async {
-        let session = SubscriptionSocketSession(channel: SubscriptionWebSocket(door: door, base: base)) { text in
+    static func serve(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, door: Door, base: String, peer: String? = nil) async {
+        let session = SubscriptionSocketSession(channel: SubscriptionWebSocket(door: door, base: base), peer: peer) { text in
             try await outbound.write(.text(text))
         }
         let close: SubscriptionSocketSession.Close? = await withTaskGroup(of: SubscriptionSocketSession.Close?.self) { group in

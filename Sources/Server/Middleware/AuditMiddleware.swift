@@ -38,6 +38,9 @@ struct AuditMiddleware: RouterMiddleware {
                 return FHIRResponse.outcome(FHIRError(status: 507, code: "transient",
                     english: "the server's storage is full: the request could not be audited, so it was not answered; try again later",
                     spanish: "el almacenamiento del servidor está lleno: la solicitud no pudo registrarse en la bitácora de auditoría, por lo que no se respondió; intente más tarde"))
+            } catch StoreError.unavailable(_, let seconds) {
+                context.logger.warning("audit ledger append refused: database unavailable", metadata: ["retryAfter": "\(seconds)"])
+                return OutcomeMiddleware.databaseUnavailable(retryAfter: seconds)
             } catch {
                 context.logger.error("audit ledger append failed", metadata: ["error": "\(type(of: error))"])
                 return FHIRResponse.outcome(FHIRError(status: 503, code: "transient",

@@ -12,7 +12,7 @@ struct FormatMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // Bulk Data output files are NDJSON (https://hl7.org/fhir/uv/bulkdata/export.html#file-request)
-        let bulkFile = request.uri.path.hasPrefix("/fhir/$export-file/") || request.uri.path.hasPrefix("/fhir/%24export-file/")
+        let bulkFile = ["/fhir/$export-file/", "/fhir/%24export-file/", "/fhir/$import-file/", "/fhir/%24import-file/"].contains { request.uri.path.hasPrefix($0) }
         if request.uri.path.hasPrefix("/fhir"), !bulkFile {
             if let format = request.uri.queryParameters["_format"].map(String.init)?.lowercased() {
                 let ok = ["json", "application/json", "application/fhir+json"].contains(format.split(separator: ";").first.map(String.init) ?? "")

@@ -29,6 +29,9 @@ struct OutcomeMiddleware: RouterMiddleware {
             response = FHIRResponse.outcome(FHIRError(status: 507, code: "transient",
                 english: "the server's storage is full: nothing was changed; try again later (the operator has been alerted in the log)",
                 spanish: "el almacenamiento del servidor está lleno: no se modificó nada; intente más tarde (el operador quedó avisado en la bitácora)"))
+        } catch StoreError.unavailable(let message, let seconds) {
+            context.logger.warning("database unavailable: failing fast", metadata: ["error": "\(message)", "retryAfter": "\(seconds)"])
+            response = OutcomeMiddleware.databaseUnavailable(retryAfter: seconds)
         } catch let e as StoreError {
             context.logger.error("storage error", metadata: ["error": "\(e)"])
             response = FHIRResponse.outcome(FHIRError(status: 503, code: "transient",
@@ -48,6 +51,15 @@ struct OutcomeMiddleware: RouterMiddleware {
             "status": "\(response.status.code)",
             "ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
         ])
+        return response
+    }
+
+    /// 503 with `Retry-After` while the store's circuit breaker is open (docs/reliability.md).
+    static func databaseUnavailable(retryAfter seconds: Int) -> Response {
+        var response = FHIRResponse.outcome(FHIRError(status: 503, code: "transient",
+            english: "the database is not answering: nothing was read or changed; try again in \(seconds) s",
+            spanish: "la base de datos no responde: no se leyó ni se modificó nada; intente de nuevo en \(seconds) s"))
+        response.headers[.retryAfter] = String(seconds)
         return response
     }
 

@@ -97,6 +97,16 @@ extension Portal {
             }
             var what = types.sorted { $0.key < $1.key }.map { "\(t.typeName($0.key)) ×\($0.value)" }.joined(separator: ", ")
             if what.isEmpty { what = t.describeRequest(event["outcomeDesc"]?.stringValue ?? "") }
+            // a Subscription's notification (an Export to its owner's endpoint): who it was sent to, how, where
+            var refused = event["outcome"]?.stringValue != "0"
+            if event["type"]?["code"]?.stringValue == AuditEventBuilder.exportCode, let channel = event["agent"]?.arrayValue?.first(where: { $0["type"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == "110152" }),
+               let destination = channel["network"]?["address"]?.stringValue {
+                who = t.notificationTo(who)
+                let how = String((channel["who"]?["display"]?.stringValue ?? "").split(separator: " ").first ?? "")
+                what = t.notificationWhat(what, channel: how, destination: destination)
+                if refused { what += " (\(t.notificationNotConfirmed))" }
+                refused = false
+            }
             let btg = purpose == "ETREAT" || policies.contains { $0.contains("break-the-glass") || $0.contains("btg") }
             var verified: Bool? = nil
             if let head, headOK, r.index < head.treeSize {
@@ -106,7 +116,7 @@ extension Portal {
             }
             entries.append(AccessEntry(index: r.index, recorded: event["recorded"]?.stringValue ?? r.recorded.description, who: who, role: role,
                                        organization: org, what: what, purpose: purpose, policies: policies, breakTheGlass: btg,
-                                       refused: event["outcome"]?.stringValue != "0", verified: verified))
+                                       refused: refused, verified: verified))
         }
         entries.sort { $0.recorded > $1.recorded }
         var body = try await breakTheGlassNotices(s, g, patient: patient, entries: entries, display: display)

@@ -55,13 +55,15 @@ extension Portal {
                 return html(.notFound, layout(s, request, title: t.navCounter, body: body))
             }
             let state = try await Dispensing().state(opened.prescription, code: code, repository: opened.repository, now: now)
-            body += counterCard(s, state, patientName: try? await opened.repository.read("Patient", String((state.json["subject"]?["reference"]?.stringValue ?? "").dropFirst(8))))
+            let verdict = await PrescriptionSignature.verdict(state.prescription, repository: opened.repository)
+            body += counterCard(s, state, patientName: try? await opened.repository.read("Patient", String((state.json["subject"]?["reference"]?.stringValue ?? "").dropFirst(8))),
+                                signature: verdict)
         } catch let e as FHIRError where e.status == 422 || e.status == 409 || e.status == 400 {
             let issue = e.issues.first
             body += "<p class=\"error\" role=\"alert\">\(esc(t.language == .es ? issue?.spanish ?? "" : issue?.english ?? ""))</p>"
             if let opened = try await door.dispensing(s.principal, code: code, audit: context.audit) {
                 let state = try await Dispensing().state(opened.prescription, code: code, repository: opened.repository, now: now)
-                body += counterCard(s, state, patientName: nil)
+                body += counterCard(s, state, patientName: nil, signature: await PrescriptionSignature.verdict(state.prescription, repository: opened.repository))
             }
             return html(.unprocessableContent, layout(s, request, title: t.navCounter, body: body))
         } catch let e as FHIRError where e.status == 404 {
@@ -71,7 +73,7 @@ extension Portal {
         return html(.ok, layout(s, request, title: t.navCounter, body: body))
     }
 
-    func counterCard(_ s: Session, _ state: Dispensing.State, patientName: StoredResource?) -> String {
+    func counterCard(_ s: Session, _ state: Dispensing.State, patientName: StoredResource?, signature: PrescriptionSignature.Verdict) -> String {
         let t = s.strings
         let json = state.json
         let medicine = json["medicationCodeableConcept"]?["text"]?.stringValue ?? json["medicationCodeableConcept"]?["coding"]?.arrayValue?.first?["display"]?.stringValue ?? "—"
@@ -83,6 +85,8 @@ extension Portal {
         card += "<div><dt>\(esc(t.dispensedOf))</dt><dd>\(esc(t.dispensedAmount("\(state.dispensed)", "\(state.allowed)", state.unit ?? "")))</dd></div>"
         card += "<div><dt>\(esc(t.remaining))</dt><dd id=\"por-surtir\">\(esc("\(state.remaining) \(state.unit ?? "")"))</dd></div>"
         if let until = state.validUntil { card += "<div><dt>\(esc(t.validUntil))</dt><dd>\(esc(t.date(until)))</dd></div>" }
+        // the prescriber's signature, re-verified now over the prescription as stored
+        card += "<div><dt>\(esc(t.signatureLabel))</dt><dd id=\"firma\">\(signatureText(signature, t))</dd></div>"
         if let r = state.refusal { card += "<div><dt>\(esc(t.statusLabel))</dt><dd>\(esc(t.language == .es ? r.spanish : r.english))</dd></div>" }
         card += "</dl>"
         if state.refusal == nil {

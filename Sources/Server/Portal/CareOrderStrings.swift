@@ -16,6 +16,21 @@ extension PortalStrings {
         t("No se firmó nada. Para firmar, elija el motivo de cada alerta, o no recete:", "Nothing was signed. To sign, choose the reason for each alert, or do not prescribe:")
     }
     var alertUndecided: String { t("Elija un motivo para firmar pese a esta alerta.", "Choose a reason to sign despite this alert.") }
+    var signingNow: String { t("Firmando con la llave de este navegador…", "Signing with this browser's key…") }
+    var signatureHint: String {
+        t("Al firmar, este navegador firma la receta con su llave (se crea la primera vez y no sale del navegador).",
+          "When you sign, this browser signs the prescription with your key (made the first time; it never leaves the browser).")
+    }
+    var signatureRequiredSpanish: String {
+        "Sus recetas llevan firma digital y esta llegó sin firma: use un navegador con JavaScript y WebCrypto, o firme por la API. No se emitió nada."
+    }
+    var signatureRequiredEnglish: String {
+        "Your prescriptions carry a digital signature and this one arrived unsigned: use a browser with JavaScript and WebCrypto, or sign through the API. Nothing was issued."
+    }
+    var signatureLabel: String { t("Firma", "Signature") }
+    var signatureVerified: String { t("Firma verificada", "Signature verified") }
+    var signatureMissing: String { t("Sin firma digital", "No digital signature") }
+    var signatureFailed: String { t("La firma NO se verifica", "The signature does NOT verify") }
     var chooseOne: String { t("Elija…", "Choose…") }
     var presentationLabel: String { t("Presentación (opcional)", "Presentation (optional)") }
     var presentationHint: String { t("Por ejemplo: 850 mg tabletas", "For example: 850 mg tablets") }

@@ -44,7 +44,7 @@ extension Portal {
                        issues: [Issue] = [], cards: [Card]? = nil, decisions: [String: String] = [:], undecided: Set<String> = [],
                        status: HTTPResponse.Status = .ok) async throws -> Response {
         let t = s.strings
-        _ = try requireClinician(s)
+        let me = try requireClinician(s)
         guard Repository.isValidID(patientID) else { throw FHIRError.notFound("Patient", patientID) }
         let g = try await guarded(s, context)
         let patient = try await g.read("Patient", patientID).json()
@@ -57,7 +57,11 @@ extension Portal {
             body += "<p class=\"rx-code\">\(esc(code))</p>"
             if let qr = QRCode(code) { body += "<p class=\"prescription-qr\">" + qr.svg(label: t.qrLabel(code)) + "</p>" }
             body += "<p>\(esc(rx["medicationCodeableConcept"]?["text"]?.stringValue ?? "")) — \(esc(rx["dosageInstruction"]?.arrayValue?.first?["text"]?.stringValue ?? ""))</p>"
-            body += "<p>\(esc(t.validUntil)): \(esc(t.date(rx["dispenseRequest"]?["validityPeriod"]?["end"]?.stringValue ?? "")))</p></section>"
+            body += "<p>\(esc(t.validUntil)): \(esc(t.date(rx["dispenseRequest"]?["validityPeriod"]?["end"]?.stringValue ?? "")))</p>"
+            if let stored = try? await g.read("MedicationRequest", issued) {
+                body += "<p id=\"firma\">\(signatureText(await PrescriptionSignature.verdict(stored, repository: g), t))</p>"
+            }
+            body += "</section>"
         }
         if q["desistida"] == "1" { body += "<p class=\"notice\" role=\"status\" id=\"receta-desistida\">\(esc(t.prescriptionDeclined))</p>" }
         if !undecided.isEmpty {
@@ -70,8 +74,11 @@ extension Portal {
         body += errorSummary(issues, t)
         let errors = fieldErrors(issues, t)
         body += "<section class=\"card\"><h2>\(esc(Portal.name(patient)))</h2>"
-        body += "<form method=\"post\" action=\"/pacientes/\(esc(patientID))/recetar\" class=\"stack\" id=\"recetar\" novalidate>"
+        body += "<form method=\"post\" action=\"/pacientes/\(esc(patientID))/recetar\" class=\"stack\" id=\"recetar\" novalidate"
+            + " data-prescriber=\"\(esc(me))\" data-signing=\"\(esc(t.signingNow))\">"
         body += "<input type=\"hidden\" name=\"csrf\" value=\"\(esc(s.csrf))\">"
+        // filled by /static/recetar.js: the detached JWS over the prepared prescription, and the sealed preparation
+        body += "<input type=\"hidden\" name=\"firma\" value=\"\"><input type=\"hidden\" name=\"preparacion\" value=\"\">"
         body += field("medicamento", label: t.medicineLabel, errors: errors) { a in
             var html = "<select id=\"medicamento\" name=\"medicamento\" required\(a)><option value=\"\">\(esc(t.chooseOne))</option>"
             for m in PrescriptionForm.medicines() {
@@ -115,8 +122,9 @@ extension Portal {
         if let cards, cards.contains(where: \.needsDecision) {
             body += "<button type=\"submit\" name=\"paso\" value=\"desistir\" class=\"danger\" id=\"desistir\">\(esc(t.followAlert))</button>"
         }
-        body += "</div></form></section>"
+        body += "</div><p class=\"hint\" id=\"firma-estado\" role=\"status\">\(esc(t.signatureHint))</p></form></section>"
         body += "<p><a href=\"/pacientes/\(esc(patientID))\">\(esc(t.cancel))</a></p>"
+        body += "<script src=\"/static/recetar.js\" defer></script>"
         return html(status, layout(s, request, title: t.prescribe, body: body))
     }
 
@@ -167,11 +175,35 @@ extension Portal {
         let g = try await guarded(s, context)
         _ = try await g.read("Patient", patientID)
         let now = services.clock.now()
-        let prepared: JSON
+        var prepared: JSON
         do {
             prepared = try Portal.prepared(try form.medicationRequest(patient: patientID, prescriber: me), now: now)
         } catch let e as FHIRError where e.status == 422 {
             return try await prescribePage(s, request, context, patientID: patientID, form: form, issues: e.issues, status: .unprocessableContent)
+        }
+        let seal = PrescriptionSignature.seal(services.key)
+        if step == "preparar" {
+            // for /static/recetar.js: the prescription as it will be stored, to sign
+            let p = PrescriptionSignature.preparation(prepared, who: me, seal: seal, now: now)
+            return FHIRResponse.json(.ok, .object([("payload", .string(Base64URL.encode(p.payload))), ("preparacion", .string(p.sealed)),
+                                                   ("canonicalization", .string(PrescriptionSignature.method.rawValue))]))
+        }
+        let jws = (raw["firma"] ?? "").trimmingCharacters(in: .whitespaces)
+        if step == "firmar", !jws.isEmpty {
+            do {
+                let opened = try PrescriptionSignature.open(raw["preparacion"] ?? "", who: me, seal: seal, now: now)
+                guard opened["subject"]?["reference"]?.stringValue == "Patient/\(patientID)" else {
+                    throw FHIRError(status: 422, code: "invalid", english: "the preparation is for another patient", spanish: "la preparación es de otro paciente")
+                }
+                prepared = opened
+            } catch let e as FHIRError where e.status == 422 {
+                return try await prescribePage(s, request, context, patientID: patientID, form: form, issues: e.issues.map { var i = $0; i.expression = []; return i },
+                                               status: .unprocessableContent)
+            }
+        } else if step == "firmar", try await Prescribing().requiresSignature(g, always: services.configuration.requirePrescriberSignature) {
+            return try await prescribePage(s, request, context, patientID: patientID, form: form,
+                                           issues: [Issue(code: "business-rule", english: t.signatureRequiredEnglish, spanish: t.signatureRequiredSpanish)],
+                                           status: .unprocessableContent)
         }
         guard let (service, catalogue) = orderSignService() else { throw FHIRError.notFound("CDS service", CDSCatalogue.orderSign) }
         let cards = try await orderSignCards(prepared, patientID: patientID, me: me, g: g, service: service, catalogue: catalogue, t)
@@ -211,6 +243,15 @@ extension Portal {
         let rxURL = "urn:uuid:" + UUID().uuidString.lowercased()
         var entries: [JSON] = [.object([("fullUrl", .string(rxURL)), ("resource", prepared),
                                         ("request", .object([("method", .string("POST")), ("url", .string("MedicationRequest"))]))])]
+        if !jws.isEmpty {
+            // the prescriber's signature: checked against their registered key, stored with the prescription
+            do {
+                entries = try await Prescribing().signedEntries(prepared, jws: jws, repository: g, fullURL: rxURL, now: now)
+            } catch let e as FHIRError where e.status == 422 || e.status == 409 {
+                return try await prescribePage(s, request, context, patientID: patientID, form: form, issues: e.issues.map { var i = $0; i.expression = []; return i },
+                                               status: .unprocessableContent)
+            }
+        }
         if !warnings.isEmpty {
             let parsed = try CDSFeedback(json: .object([("feedback", .array(warnings.map { item($0, outcome: "overridden") }))]))
             for i in parsed.items {
@@ -226,5 +267,36 @@ extension Portal {
         let location = response["entry"]?.arrayValue?.first?["response"]?["location"]?.stringValue ?? ""
         let id = location.split(separator: "/").drop { $0 != "MedicationRequest" }.dropFirst().first.map(String.init) ?? ""
         return Portal.redirect("/pacientes/\(patientID)/recetar?emitida=\(id)")
+    }
+
+    /// What re-verifying a prescription's signature found, in the reader's language (counter,
+    /// *Mis recetas*, *Recetar*): "Firma verificada" with who and when, "Firmada; cambió después
+    /// (cancelada)" when only the status changed since, "Sin firma digital", or
+    /// "La firma NO se verifica" with the reason.
+    func signatureText(_ verdict: PrescriptionSignature.Verdict, _ t: PortalStrings) -> String {
+        switch verdict {
+        case .verified(let who, let when):
+            return "<span class=\"sig-ok\">\(esc(t.signatureVerified))</span> · \(esc(who)) · \(esc(t.dateTime(when)))"
+        case .changedLater(let who, let when, _, let english, let spanish):
+            return "<span class=\"sig-ok\">\(esc(t.language == .es ? spanish : english))</span> · \(esc(who)) · \(esc(t.dateTime(when)))"
+        case .unsigned:
+            return "<span class=\"sig-none\">\(esc(t.signatureMissing))</span>"
+        case .failed(let english, let spanish):
+            return "<span class=\"sig-bad\">\(esc(t.signatureFailed))</span>: \(esc(t.language == .es ? spanish : english))"
+        }
+    }
+
+    /// `POST /firma/llave` (practitioner, form `csrf` and `jwk`): registers this browser's public
+    /// key for the signed-in practitioner (`Door.registerSigningKey`); JSON `{"kid": …}`.
+    func registerBrowserKey(_ s: Session, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        _ = try requireClinician(s)
+        let (raw, refusal) = try await checkedForm(s, request, title: s.strings.prescribe)
+        if let refusal { return refusal }
+        guard let text = raw?["jwk"], let jwk = try? JSONParser.parse(text, maxDepth: 5) else {
+            throw FHIRError(status: 400, code: "required", english: "the field 'jwk' (the public key as JSON) is required",
+                            spanish: "el campo 'jwk' (la llave pública en JSON) es obligatorio")
+        }
+        let (kid, _) = try await services.door.registerSigningKey(s.principal, jwk: jwk, audit: context.audit)
+        return FHIRResponse.json(.ok, .object([("kid", .string(kid))]))
     }
 }

@@ -35,6 +35,7 @@ extension Portal {
             body += "<div><dt>\(esc(t.statusLabel))</dt><dd>\(esc(state.refusal?.spanish.isEmpty == false && t.language == .es ? state.refusal!.spanish : (state.refusal?.english ?? t.statusName(json["status"]?.stringValue ?? ""))))</dd></div>"
             body += "<div><dt>\(esc(t.dispensedOf))</dt><dd>\(esc(t.dispensedAmount("\(state.dispensed)", "\(state.allowed)", state.unit ?? "")))</dd></div>"
             if let until = state.validUntil { body += "<div><dt>\(esc(t.validUntil))</dt><dd>\(esc(t.date(until)))</dd></div>" }
+            body += "<div><dt>\(esc(t.signatureLabel))</dt><dd class=\"firma\">\(signatureText(await PrescriptionSignature.verdict(r, repository: g), t))</dd></div>"
             var places: [String] = []
             for d in state.dispenses {
                 let whereName = await displayName(g, d["performer"]?.arrayValue?.first?["actor"], &names) ?? "—"

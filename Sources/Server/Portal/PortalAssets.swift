@@ -94,6 +94,13 @@ enum PortalAssets {
         .badge.ok { background: #e6f4ea; color: #14532d; cursor: help; }
         .badge.warn { background: #fff1dc; color: #7a3e00; }
         .badge.btg { background: #a40000; color: #fff; margin-bottom: .35rem; }
+        .sig-ok, .sig-none, .sig-bad { display: inline-block; border: 1px solid; border-radius: .3rem; padding: .05rem .45rem; font-weight: 600; white-space: normal; }
+        .sig-ok { background: #e6f4ea; color: #14532d; border-color: #14532d; }
+        .sig-ok::before { content: "\\2713\\00a0"; }
+        .sig-none { background: #f3f5f7; color: #3a4450; border-color: #6b7785; border-style: dashed; }
+        .sig-none::before { content: "\\2013\\00a0"; }
+        .sig-bad { background: #fff4f4; color: #7a0000; border: 2px solid #a40000; }
+        .sig-bad::before { content: "\\2717\\00a0"; }
         .filters ul { padding: 0 0 .5rem; }
         .filters a { display: inline-block; padding: .3rem .6rem; border: 1px solid #0b5394; border-radius: 1rem; text-decoration: none; font-size: .9rem; }
         .filters a[aria-current="true"] { background: #0b5394; color: #fff; }

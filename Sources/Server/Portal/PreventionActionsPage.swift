@@ -22,6 +22,23 @@ extension Portal {
         if let sent = q["recordatorio"] { body += "<p class=\"notice\" role=\"status\">\(esc(t.reminderOutcome(sent)))</p>" }
         body += "<p><a href=\"/pacientes/\(esc(patient))\">\(esc(t.preventionOpenRecord))</a></p>"
         body += try await preventionSummaryCard(g, patient: patient, t)
+        // a gap that does not apply: declined, not indicated, done elsewhere (docs/prevention.md, "A decision counts")
+        let (_, found) = try await preventionItems(g, patient: patient)
+        let decisions = try await preventionDecisions(g, patient: patient)
+        let open = (found ?? []).filter { $0.status.isOpen && !(decisions[$0.rule.id]?.applies(to: $0) ?? false) }
+        if !open.isEmpty {
+            body += "<section class=\"card\" aria-labelledby=\"p-gap-decide\"><h2 id=\"p-gap-decide\">\(esc(t.gapDecideTitle))</h2><p class=\"hint\">\(esc(t.gapDecideLead))</p>"
+            body += "<form method=\"post\" action=\"/prevencion/decision\" class=\"stack\" data-gap-decision><input type=\"hidden\" name=\"csrf\" value=\"\(esc(s.csrf))\">"
+            body += "<input type=\"hidden\" name=\"tipo\" value=\"Patient\"><input type=\"hidden\" name=\"id\" value=\"\(esc(patient))\">"
+            body += "<label for=\"gap-item\">\(esc(t.gapDecideItem))</label><select id=\"gap-item\" name=\"item\">"
+            for item in open { body += "<option value=\"\(esc(item.rule.id))\">\(esc(t.text(item.rule.title))) (\(esc(t.preventionStatus(item.status))))</option>" }
+            body += "</select><label for=\"gap-kind\">\(esc(t.gapDecideKind))</label><select id=\"gap-kind\" name=\"decision\">"
+            for kind in [ClinicianDecision.Kind.declined, .notIndicated, .doneElsewhere] {
+                body += "<option value=\"\(kind.parameter)\">\(esc(t.text(kind.text)))</option>"
+            }
+            body += "</select><label for=\"gap-reason\">\(esc(t.decisionReason))</label><textarea id=\"gap-reason\" name=\"motivo\" rows=\"2\" maxlength=\"1000\" required></textarea>"
+            body += "<button type=\"submit\">\(esc(t.gapDecideSubmit))</button></form></section>"
+        }
         // what the algorithms produced, with the decision form
         let produced = try await compartment(g, patient: patient, types: ["RiskAssessment", "ImmunizationRecommendation"], limit: 20)
         body += "<section class=\"card\" aria-labelledby=\"p-decide\"><h2 id=\"p-decide\">\(esc(t.decisionTitle))</h2><p class=\"hint\">\(esc(t.decisionLead))</p>"
@@ -68,20 +85,21 @@ extension Portal {
             return html(.forbidden, layout(s, request, title: t.decisionTitle, body: "<p class=\"error\" role=\"alert\">\(esc(t.formExpired))</p>"))
         }
         let type = form["tipo"] ?? "", id = form["id"] ?? ""
-        guard ClinicianDecision.reviewableTypes.contains(type), Repository.isValidID(id) else {
-            throw FHIRError.badRequest("choose a RiskAssessment or ImmunizationRecommendation", "elija un RiskAssessment o una ImmunizationRecommendation")
+        guard ClinicianDecision.reviewableTypes.contains(type) || type == "Patient", Repository.isValidID(id) else {
+            throw FHIRError.badRequest("choose a RiskAssessment, an ImmunizationRecommendation or a patient's gap",
+                                       "elija un RiskAssessment, una ImmunizationRecommendation o una brecha de la persona")
         }
-        let decision = try ClinicianDecision.parse(.object([
-            ("resourceType", .string("Parameters")),
-            ("parameter", .array([.object([("name", .string("decision")), ("valueCode", .string(form["decision"] ?? ""))]),
-                                  .object([("name", .string("reason")), ("valueString", .string(form["motivo"] ?? ""))])])),
-        ]))
+        var parameters: [JSON] = [.object([("name", .string("decision")), ("valueCode", .string(form["decision"] ?? ""))]),
+                                  .object([("name", .string("reason")), ("valueString", .string(form["motivo"] ?? ""))])]
+        if let item = form["item"] { parameters.append(.object([("name", .string("item")), ("valueString", .string(item))])) }
+        let decision = try ClinicianDecision.parse(.object([("resourceType", .string("Parameters")), ("parameter", .array(parameters))]))
         let g = try await guarded(s, context)
         context.audit?.interaction = "$record-decision"
         let target = try await g.read(type, id)
-        let written = try await PreventionWiring.decide(decision, type: type, id: id, guarded: g, now: services.clock.now())
+        let written = try await PreventionWiring.decide(decision, type: type, id: id, guarded: g, now: services.clock.now(),
+                                                        knowledge: PreventionWiring.knowledge(services.configuration))
         _ = written
-        let patientRef = ((try? target.json()).flatMap { ($0["subject"] ?? $0["patient"])?["reference"]?.stringValue }) ?? ""
+        let patientRef = type == "Patient" ? "Patient/\(id)" : (((try? target.json()).flatMap { ($0["subject"] ?? $0["patient"])?["reference"]?.stringValue }) ?? "")
         return Portal.redirect("/prevencion/paciente/\(patientRef.dropFirst(8))?decision=1")
     }
 

@@ -9,11 +9,69 @@ import Trust
 
 extension Portal {
     /// The items of one patient today, from what the signed-in person may see.
-    func preventionItems(_ g: GuardedRepository, patient: String) async throws -> (PatientRecord, [PreventionItem]?) {
-        let record = try await RecordReader.read(g, patient: patient)
+    func preventionItems(_ g: GuardedRepository, patient: String, record read: PatientRecord? = nil) async throws -> (PatientRecord, [PreventionItem]?) {
+        let record: PatientRecord
+        if let read { record = read } else { record = try await RecordReader.read(g, patient: patient) }
         let today = CivilDate(services.clock.now().date)
         guard let input = record.scheduleInput(asOf: today) else { return (record, nil) }
         return (record, ScheduleEngine(rules: PreventionWiring.knowledge(services.configuration).rules).evaluate(input))
+    }
+
+    /// The clinicians' decisions about the patient's gaps (by item), as the signed-in person may see them.
+    func preventionDecisions(_ g: GuardedRepository, patient: String) async throws -> [String: GapDecision] {
+        try await GapDecision.read(g, patients: [patient])[patient] ?? [:]
+    }
+
+    /// A decided gap: what was decided, by whom, why and when — beside what the schedule computed.
+    func decidedItemHTML(_ item: PreventionItem, _ d: GapDecision, _ t: PortalStrings) -> String {
+        var h = "<li class=\"entry\" data-item=\"\(esc(item.rule.id))\" data-status=\"decided\" data-decision=\"\(esc(d.kind.parameter))\"><div class=\"what\">"
+        h += "<h3>\(esc(t.text(item.rule.title))) <span class=\"badge ok\">\(esc(t.gapDecision(d)))</span></h3><dl class=\"facts\">"
+        h += "<div><dt>\(esc(t.gapDecisionReason))</dt><dd>\(esc(d.reason))</dd></div>"
+        let who = [d.practitionerName ?? d.practitioner, d.organizationName].compactMap { $0 }.joined(separator: " · ")
+        h += "<div><dt>\(esc(t.gapDecidedBy))</dt><dd>\(esc(who)) · \(esc(t.date(d.date.description)))</dd></div>"
+        h += "<div><dt>\(esc(t.gapComputed))</dt><dd>\(esc(t.text(item.explanation)))</dd></div>"
+        return h + "</dl></div></li>"
+    }
+
+    /// The BMI trend (docs/prevention.md, "BMI trend"): an inline SVG (no script, no CDN) that
+    /// scales to the screen, the WHO adult limits as dashed lines for adults (20 and over), and the
+    /// same values as a table for screen readers and small screens. Empty without a measurement.
+    func bmiTrendHTML(_ record: PatientRecord, today: CivilDate, _ t: PortalStrings) -> String {
+        let points = BMITrend.points(record, asOf: today)
+        guard let first = points.first, let last = points.last else { return "" }
+        let birth = record.patient["birthDate"]?.stringValue.flatMap(CivilDate.init(fhir:))
+        let adult = birth.map { $0.years(until: today) >= 20 } ?? true
+        let w = 320.0, h = 160.0, left = 34.0, right = 8.0, top = 8.0, bottom = 22.0
+        let values = points.map(\.value)
+        let low = min(adult ? 16 : values.min()!, values.min()!) - 1, high = max(adult ? 34 : values.max()!, values.max()!) + 1
+        let span = Double(max(1, last.date.daysSince1970 - first.date.daysSince1970))
+        func x(_ d: CivilDate) -> Double { points.count == 1 ? (left + w - right) / 2 : left + (w - left - right) * Double(d.daysSince1970 - first.date.daysSince1970) / span }
+        func y(_ v: Double) -> Double { top + (h - top - bottom) * (high - v) / (high - low) }
+        func f(_ v: Double) -> String { String(format: "%.1f", v) }
+        var svg = "<svg class=\"chart\" viewBox=\"0 0 \(Int(w)) \(Int(h))\" width=\"100%\" role=\"img\" aria-label=\"\(esc(t.bmiTrendLabel(points.count, t.date(first.date.description), t.date(last.date.description))))\" data-bmi-trend=\"\(points.count)\">"
+        svg += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(w - left - right))\" height=\"\(f(h - top - bottom))\" fill=\"none\" stroke=\"#999\" stroke-width=\"1\"/>"
+        if adult {
+            for b in BMITrend.bands where b > low && b < high {
+                svg += "<line x1=\"\(f(left))\" x2=\"\(f(w - right))\" y1=\"\(f(y(b)))\" y2=\"\(f(y(b)))\" stroke=\"#b35900\" stroke-dasharray=\"4 3\" stroke-width=\"1\"/>"
+                svg += "<text x=\"2\" y=\"\(f(y(b) + 4))\" font-size=\"11\" fill=\"#333\">\(f(b))</text>"
+            }
+        }
+        svg += "<polyline fill=\"none\" stroke=\"#1a5e8a\" stroke-width=\"2\" points=\"\(points.map { "\(f(x($0.date))),\(f(y($0.value)))" }.joined(separator: " "))\"/>"
+        for p in points {
+            svg += "<circle cx=\"\(f(x(p.date)))\" cy=\"\(f(y(p.value)))\" r=\"4\" fill=\"#1a5e8a\"><title>\(esc(t.date(p.date.description))): \(f(p.value))</title></circle>"
+        }
+        svg += "<text x=\"\(f(left))\" y=\"\(f(h - 6))\" font-size=\"11\" fill=\"#333\">\(esc(first.date.description))</text>"
+        if points.count > 1 { svg += "<text x=\"\(f(w - right))\" y=\"\(f(h - 6))\" font-size=\"11\" fill=\"#333\" text-anchor=\"end\">\(esc(last.date.description))</text>" }
+        svg += "</svg>"
+        var table = "<details><summary>\(esc(t.bmiTrendTable))</summary><table><thead><tr><th scope=\"col\">\(esc(t.recorded))</th><th scope=\"col\">\(esc(t.bmiValue))</th>"
+        if adult { table += "<th scope=\"col\">\(esc(t.bmiCategory))</th>" }
+        table += "</tr></thead><tbody>"
+        for p in points.reversed() {
+            table += "<tr><td>\(esc(t.date(p.date.description)))</td><td>\(f(p.value))</td>" + (adult ? "<td>\(esc(t.text(BMITrend.category(p.value))))</td>" : "") + "</tr>"
+        }
+        table += "</tbody></table></details>"
+        return "<section class=\"card\" aria-labelledby=\"p-bmi\"><h2 id=\"p-bmi\">\(esc(t.bmiTrendTitle))</h2><p class=\"hint\">\(esc(adult ? t.bmiTrendLead : t.bmiTrendChildLead))</p>"
+            + svg + table + "</section>"
     }
 
     /// *Mi prevención* (`/prevencion`): the patient's Cartilla — overdue, due, declined, coming up
@@ -24,14 +82,18 @@ extension Portal {
         let t = s.strings
         guard let id = s.ownPatient else { throw FHIRError(status: 403, code: "forbidden", english: "no patient", spanish: "sin paciente") }
         let g = try await guarded(s, context)
-        let (_, found) = try await preventionItems(g, patient: id)
+        let (record, found) = try await preventionItems(g, patient: id)
         var body = "<p>\(esc(t.preventionLead))</p>"
         guard let items = found else {
             body += "<p class=\"notice\">\(esc(t.preventionNoBirthDate))</p>"
             return html(.ok, layout(s, request, title: t.navPrevention, body: body))
         }
         let horizon = CivilDate(services.clock.now().date).adding(.months(12))
-        let shown = items.filter { $0.status != .upcoming || ($0.dueDate.map { $0 <= horizon } ?? false) }
+        let decisions = try await preventionDecisions(g, patient: id)
+        let decided = items.filter { decisions[$0.rule.id]?.applies(to: $0) ?? false }
+        let shown = items.filter { item in
+            !(decisions[item.rule.id]?.applies(to: item) ?? false) && (item.status != .upcoming || (item.dueDate.map { $0 <= horizon } ?? false))
+        }
         if shown.isEmpty { body += "<p>\(esc(t.preventionNothing))</p>" }
         let order: [PreventionItem.Status] = [.overdue, .due, .declined, .upcoming, .done, .contraindicated]
         for status in order {
@@ -43,7 +105,14 @@ extension Portal {
             }
             body += "</ul></section>"
         }
+        if !decided.isEmpty {
+            body += "<section class=\"card\" aria-labelledby=\"p-decided\"><h2 id=\"p-decided\">\(esc(t.gapDecidedTitle)) (\(decided.count))</h2>"
+            body += "<p class=\"hint\">\(esc(t.gapDecidedLead))</p><ul class=\"cards\">"
+            for item in decided { body += decidedItemHTML(item, decisions[item.rule.id]!, t) }
+            body += "</ul></section>"
+        }
         body += "<p class=\"hint\">\(esc(t.preventionAsk))</p>"
+        body += bmiTrendHTML(record, today: CivilDate(services.clock.now().date), t)
         body += try await riskSection(g, patient: id, t)
         body += try await remindersSection(g, patient: id, t)
         return html(.ok, layout(s, request, title: t.navPrevention, body: body))
@@ -106,15 +175,24 @@ extension Portal {
     func preventionSummaryCard(_ g: GuardedRepository, patient: String, _ t: PortalStrings) async throws -> String {
         let (_, found) = try await preventionItems(g, patient: patient)
         guard let items = found else { return "" }
-        let open = items.filter { $0.status.isOpen }.sorted { ($0.dueDate ?? .init(9999, 1, 1)) < ($1.dueDate ?? .init(9999, 1, 1)) }
+        let decisions = try await preventionDecisions(g, patient: patient)
+        let decided = items.filter { decisions[$0.rule.id]?.applies(to: $0) ?? false }
+        let open = items.filter { $0.status.isOpen && !(decisions[$0.rule.id]?.applies(to: $0) ?? false) }
+            .sorted { ($0.dueDate ?? .init(9999, 1, 1)) < ($1.dueDate ?? .init(9999, 1, 1)) }
+        var decidedHTML = ""
+        if !decided.isEmpty {
+            decidedHTML = "<h3>\(esc(t.gapDecidedClinicianTitle)) (\(decided.count))</h3><ul class=\"cards\">"
+            for item in decided { decidedHTML += decidedItemHTML(item, decisions[item.rule.id]!, t) }
+            decidedHTML += "</ul>"
+        }
         var h = "<section class=\"card\" aria-labelledby=\"p-gaps\" data-prevention-gaps=\"\(open.count)\"><h2 id=\"p-gaps\">\(esc(t.preventionGapsTitle))</h2>"
         let actions = "<p><a href=\"/prevencion/paciente/\(esc(patient))\">\(esc(t.preventionActions))</a></p>"
-        if open.isEmpty { return h + "<p>\(esc(t.preventionNoGaps))</p>" + actions + "</section>" }
+        if open.isEmpty { return h + "<p>\(esc(t.preventionNoGaps))</p>" + decidedHTML + actions + "</section>" }
         h += "<ul class=\"summary\">"
         for item in open {
             h += "<li data-item=\"\(esc(item.rule.id))\"><strong>\(esc(t.text(item.rule.title)))</strong> — \(esc(t.preventionStatus(item.status))): \(esc(t.text(item.explanation)))</li>"
         }
-        return h + "</ul>" + actions + "</section>"
+        return h + "</ul>" + decidedHTML + actions + "</section>"
     }
 
     /// The clinician's panel (`/prevencion/panel`): every patient the clinician may see (at most
@@ -132,10 +210,15 @@ extension Portal {
         query.count = CareGaps.panelLimit
         let patients = try await g.search(query).matches.filter { !$0.deleted }
         var rows: [(id: String, name: String, gaps: [PreventionItem])] = []
+        let records = try await RecordReader.read(g, patients: patients.map(\.id))
+        let decisions = try await GapDecision.read(g, patients: patients.map(\.id))
         for p in patients {
             let json = try p.json()
-            let (_, found) = try await preventionItems(g, patient: p.id)
-            let open = (found ?? []).filter { $0.status.isOpen && (filter == nil || $0.rule.id == filter) }
+            let (_, found) = try await preventionItems(g, patient: p.id, record: records[p.id])
+            let decided = decisions[p.id] ?? [:]
+            let open = (found ?? []).filter {
+                $0.status.isOpen && (filter == nil || $0.rule.id == filter) && !(decided[$0.rule.id]?.applies(to: $0) ?? false)
+            }
             if !open.isEmpty { rows.append((p.id, Portal.name(json), open)) }
         }
         func oldest(_ r: (id: String, name: String, gaps: [PreventionItem])) -> CivilDate { r.gaps.compactMap(\.dueDate).min() ?? .init(9999, 1, 1) }

@@ -82,6 +82,39 @@ extension PortalStrings {
     var decisionAccept: String { t("Aceptar", "Accept") }
     var decisionOverride: String { t("Rechazar", "Override") }
     var decisionRecorded: String { t("Decisión registrada.", "Decision recorded.") }
+    var gapDecidedTitle: String { t("Decidido con su médico", "Decided with your clinician") }
+    var gapDecidedLead: String {
+        t("Su médico registró que estos no aplican por ahora. El cálculo de la Cartilla sigue a la vista, con la decisión al lado.",
+          "Your clinician recorded that these do not apply for now. What the Cartilla computed is still shown, with the decision beside it.")
+    }
+    var gapDecidedClinicianTitle: String { t("Brechas decididas", "Decided gaps") }
+    var gapDecideTitle: String { t("Registrar que una brecha no aplica", "Record that a gap does not apply") }
+    var gapDecideLead: String {
+        t("Si la persona lo rechazó, no está indicado o ya se hizo en otro lugar, regístrelo con el motivo: la brecha se muestra cerrada, con su nombre y el motivo.",
+          "If the person declined it, it is not indicated or it was done elsewhere, record it with the reason: the gap is shown closed, with your name and the reason.")
+    }
+    var gapDecideItem: String { t("Brecha", "Gap") }
+    var gapDecideKind: String { t("Decisión", "Decision") }
+    var gapDecideSubmit: String { t("Registrar decisión", "Record decision") }
+    var gapDecisionReason: String { t("Motivo", "Reason") }
+    var gapDecidedBy: String { t("Decidió", "Decided by") }
+    var gapComputed: String { t("Lo que calculó la Cartilla", "What the Cartilla computed") }
+    func gapDecision(_ d: GapDecision) -> String { text(d.kind.text) }
+    var bmiTrendTitle: String { t("Su índice de masa corporal (IMC)", "Your body mass index (BMI)") }
+    var bmiTrendLead: String {
+        t("Cada punto es una medición de su expediente. Las líneas marcan los límites de la OMS para adultos: 18.5, 25 (sobrepeso) y 30 (obesidad).",
+          "Each point is a measurement in your record. The lines are WHO's adult limits: 18.5, 25 (overweight) and 30 (obesity).")
+    }
+    var bmiTrendChildLead: String {
+        t("Cada punto es una medición de su expediente. En niñas, niños y adolescentes el IMC se lee según la edad (tablas de crecimiento de la OMS), por eso no se marcan límites.",
+          "Each point is a measurement in the record. For children and adolescents BMI is read by age (WHO growth charts), so no limits are drawn.")
+    }
+    var bmiTrendTable: String { t("Ver las mediciones", "See the measurements") }
+    var bmiValue: String { t("IMC (kg/m²)", "BMI (kg/m²)") }
+    var bmiCategory: String { t("Categoría (OMS, adultos)", "Category (WHO, adults)") }
+    func bmiTrendLabel(_ n: Int, _ first: String, _ last: String) -> String {
+        t("Gráfica de su IMC: \(n) mediciones, de \(first) a \(last)", "Chart of your BMI: \(n) measurements, from \(first) to \(last)")
+    }
     var reminderTitle: String { t("Recordatorio a la persona", "Reminder to the patient") }
     var reminderLead: String {
         t("Se registra como comunicación con el canal elegido; nunca se envía a quien se opuso a ser contactado.",

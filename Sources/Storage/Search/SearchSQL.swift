@@ -143,6 +143,9 @@ public struct SearchSQL: Sendable {
                 }
                 return inIndex(.token, alias, types, "s.param = ? AND (" + groups.joined(separator: " OR ") + ")")
             }
+            if let (parameter, groups) = SearchSQL.referenceList(list) {  // SearchSQL+ReferenceList.swift
+                return inIndex(.reference, alias, types, referenceListCondition(parameter, groups, args: &args))
+            }
             let parts = try list.map { try compile($0, alias: alias, types: types, args: &args, depth: &depth) }
             return "(" + parts.joined(separator: " OR ") + ")"
         case .not(let inner):

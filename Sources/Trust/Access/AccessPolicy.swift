@@ -41,7 +41,7 @@ public struct AccessPolicy: Sendable {
     }).union(["Patient", "Task"])
 
     public func decide(_ p: Principal, store: any ResourceStore, now: Timestamp = SystemClock().now()) async throws -> AccessDecision {
-        var decision = try await decideByRole(p, store: store, now: now)
+        var decision = try await withSubscriptionOwnerRule(decideByRole(p, store: store, now: now), p, store: store)
         // the types a role may read hold inside every query too (chains, `_has`), not only on
         // the types asked for
         if let readable = decision.readableTypes, decision.visibility != nil { decision.visibility?.readableTypes = readable.sorted() }

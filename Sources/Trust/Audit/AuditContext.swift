@@ -24,6 +24,29 @@ public final class AuditContext: @unchecked Sendable {
     private var _recordedBytes: [UInt8]?
     private var _breakTheGlass = false
     private var _glassPatients: Set<String> = []
+    private var _disclosure: Disclosure?
+
+    /// Data sent to someone outside a request (a Subscription's notification, docs/subscriptions.md
+    /// "Audit"): the entry is an Export (DICOM 110106) to `destination`, naming the Subscription.
+    public struct Disclosure: Sendable, Equatable {
+        /// `Subscription/{id}`.
+        public var subscription: String
+        /// `rest-hook`, `websocket`.
+        public var channel: String
+        /// The endpoint's host, or the websocket client's address.
+        public var destination: String
+        public init(subscription: String, channel: String, destination: String) {
+            self.subscription = subscription
+            self.channel = channel
+            self.destination = destination
+        }
+    }
+
+    /// Set when this entry records a disclosure rather than a request.
+    public var disclosure: Disclosure? {
+        get { locked { _disclosure } }
+        set { locked { _disclosure = newValue } }
+    }
 
     public init(requestID: String, method: String, path: String, query: String?, remoteAddress: String?) {
         self.requestID = requestID

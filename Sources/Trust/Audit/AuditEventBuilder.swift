@@ -13,18 +13,37 @@ public struct AuditEventBuilder: Sendable {
     public func build(_ ctx: AuditContext, status: Int, recorded: Timestamp) -> JSON {
         let interaction = ctx.interaction ?? Self.interaction(method: ctx.method, path: ctx.path)
         var m: [(String, JSON)] = [("resourceType", .string("AuditEvent"))]
-        m.append(("type", .object([
-            ("system", .string("http://terminology.hl7.org/CodeSystem/audit-event-type")),
-            ("code", .string("rest")), ("display", .string("Restful Operation")),
-        ])))
-        m.append(("subtype", .array([.object([
-            ("system", .string("http://hl7.org/fhir/restful-interaction")), ("code", .string(interaction)),
-        ])])))
-        m.append(("action", .string(Self.action(ctx.method, interaction))))
+        let disclosure = ctx.disclosure
+        if disclosure != nil {
+            // a notification sent to a subscriber: data leaving the server (DICOM Export), the
+            // notification type as the Subscriptions framework names it
+            m.append(("type", .object([
+                ("system", .string("http://dicom.nema.org/resources/ontology/DCM")), ("code", .string(Self.exportCode)), ("display", .string("Export")),
+            ])))
+            m.append(("subtype", .array([.object([
+                ("system", .string("http://hl7.org/fhir/subscription-notification-type")), ("code", .string("event-notification")),
+            ])])))
+            m.append(("action", .string("R")))
+        } else {
+            m.append(("type", .object([
+                ("system", .string("http://terminology.hl7.org/CodeSystem/audit-event-type")),
+                ("code", .string("rest")), ("display", .string("Restful Operation")),
+            ])))
+            m.append(("subtype", .array([.object([
+                ("system", .string("http://hl7.org/fhir/restful-interaction")), ("code", .string(interaction)),
+            ])])))
+            m.append(("action", .string(Self.action(ctx.method, interaction))))
+        }
         m.append(("recorded", .string(recorded.description)))
-        let outcome = status < 400 ? "0" : (status < 500 ? "4" : "8")
+        // a disclosure's status is the receiver's answer; 0: no answer (unreachable, timed out)
+        let outcome = disclosure != nil && status == 0 ? "8" : (status < 400 ? "0" : (status < 500 ? "4" : "8"))
         m.append(("outcome", .string(outcome)))
-        m.append(("outcomeDesc", .string("HTTP \(status) \(ctx.method) \(ctx.path)")))
+        if let d = disclosure {
+            let answer = status == 0 ? "no answer" : "HTTP \(status)"
+            m.append(("outcomeDesc", .string("\(answer) \(d.channel) notification of \(d.subscription) to \(d.destination)")))
+        } else {
+            m.append(("outcomeDesc", .string("HTTP \(status) \(ctx.method) \(ctx.path)")))
+        }
         if let purpose = ctx.principal?.purposeOfUse ?? (ctx.breakTheGlass ? "ETREAT" : nil) {
             m.append(("purposeOfEvent", .array([.object([("coding", .array([.object([
                 ("system", .string("http://terminology.hl7.org/CodeSystem/v3-ActReason")), ("code", .string(purpose)),
@@ -67,6 +86,16 @@ public struct AuditEventBuilder: Sendable {
                 ("requestor", .bool(false)),
             ]))
         }
+        if let d = disclosure {
+            agents.append(.object([
+                ("type", .object([("coding", .array([.object([
+                    ("system", .string("http://dicom.nema.org/resources/ontology/DCM")), ("code", .string("110152")), ("display", .string("Destination Role ID")),
+                ])]))])),
+                ("who", .object([("display", .string("\(d.channel) \(d.destination)"))])),
+                ("requestor", .bool(false)),
+                ("network", .object([("address", .string(d.destination)), ("type", .string(Self.isAddress(d.destination) ? "2" : "1"))])),
+            ]))
+        }
         m.append(("agent", .array(agents)))
         m.append(("source", .object([
             ("site", .string("Enlace")),
@@ -77,6 +106,14 @@ public struct AuditEventBuilder: Sendable {
             ])])),
         ])))
         var entities: [JSON] = []
+        if let d = disclosure {
+            // the Subscription that routed the data (object role 23, Routing Criteria)
+            entities.append(.object([
+                ("what", .object([("reference", .string(d.subscription))])),
+                ("type", .object([("system", .string("http://terminology.hl7.org/CodeSystem/audit-entity-type")), ("code", .string("2"))])),
+                ("role", .object([("system", .string("http://terminology.hl7.org/CodeSystem/object-role")), ("code", .string("23"))])),
+            ]))
+        }
         for ref in ctx.entities {
             entities.append(.object([
                 ("what", .object([("reference", .string(ref))])),
@@ -101,6 +138,11 @@ public struct AuditEventBuilder: Sendable {
         if !entities.isEmpty { m.append(("entity", .array(entities))) }
         return .object(m)
     }
+
+    /// DICOM's Export (110106): data sent out of the system (a Subscription's notification).
+    public static let exportCode = "110106"
+
+    static func isAddress(_ s: String) -> Bool { s.contains(":") || s.allSatisfy { $0.isNumber || $0 == "." } }
 
     /// The restful interaction a request is (https://hl7.org/fhir/R4/valueset-type-restful-interaction.html).
     public static func interaction(method: String, path: String) -> String {

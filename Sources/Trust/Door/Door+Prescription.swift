@@ -7,7 +7,8 @@ import Foundation
 /// by browsing. The look-up is the one read that cannot go through the pharmacy's ordinary
 /// guard (which shows only prescriptions naming that pharmacy); it opens a guarded repository
 /// whose decision reaches exactly what dispensing needs: that MedicationRequest, the Patient,
-/// the MedicationDispenses of that prescription and shared data (Medication…), and may write
+/// the MedicationDispenses of that prescription, the Provenances that target it (its prescriber's
+/// signature) and shared data (Medication…, the prescriber's Practitioner and keys), and may write
 /// only MedicationDispense. Recorded with the rule `urn:enlace:rule:prescription-code`.
 extension Door {
     /// The identifier system of prescription codes.
@@ -38,10 +39,13 @@ extension Door {
         guard found.count == 1, let mr = found.first, !mr.deleted, mr.compartments.count == 1, let patient = mr.compartments.first else { return nil }
         let reference = "MedicationRequest/\(mr.id)"
         let shared = AccessPolicy.sharedTypes
-        let view = DataRule.anyOf([.resources([reference, "Patient/\(patient)"]), .references(param: "prescription", targets: [reference])])
+        // the Provenances whose target is the prescription: its prescriber's signature, re-verified at the counter
+        let view = DataRule.anyOf([.resources([reference, "Patient/\(patient)"]), .references(param: "prescription", targets: [reference]),
+                                   .allOf([.types(["Provenance"]), .references(param: "target", targets: [reference])])])
+        let readable = shared + ["Patient", "MedicationRequest", "MedicationDispense", "Provenance"]
         var visibility = Visibility(patients: [patient], sharedTypes: shared, dataRules: [patient: view])
-        visibility.readableTypes = (shared + ["Patient", "MedicationRequest", "MedicationDispense"]).sorted()
-        var decision = AccessDecision(visibility: visibility, readableTypes: Set(shared + ["Patient", "MedicationRequest", "MedicationDispense"]),
+        visibility.readableTypes = readable.sorted()
+        var decision = AccessDecision(visibility: visibility, readableTypes: Set(readable),
                                       writableTypes: ["MedicationDispense"], writePatients: [patient], writeShared: false,
                                       updateAsCreate: false, rule: rule)
         decision.basis = [rule, reference]

@@ -89,6 +89,39 @@ public struct ConsumerState: Sendable {
         }
     }
 
+    /// Deletes the value under (`kind`, `key`) and returns it, in one atomic step on both backends
+    /// (`RecordWriter.takeRecord`): of several callers racing for the same key, on one node or
+    /// several, exactly one gets it (a single-use token).
+    public func take(_ kind: String, _ key: String) async throws -> [UInt8]? {
+        let k = ConsumerState.recordKind(consumer, kind)
+        return try await store.write { try $0.takeRecord(k, key) }
+    }
+
+    /// Claims (`kind`, `key`) for `holder` until `until` (microseconds) if it is free, expired or
+    /// already `holder`'s, in one write transaction (serializable on PostgreSQL, the one writer on
+    /// SQLite): of several nodes racing for it, exactly one holds it. A lease for work that must not
+    /// be done twice at once (a Subscription's next notification); true if `holder` holds it.
+    public func claim(_ kind: String, _ key: String, holder: String, now: Int64, until: Int64) async throws -> Bool {
+        let k = ConsumerState.recordKind(consumer, kind)
+        return try await store.write { tx in
+            if let bytes = try tx.record(k, key) {
+                let parts = String(decoding: bytes, as: UTF8.self).split(separator: " ")
+                if parts.count == 2, String(parts[0]) != holder, let expires = Int64(parts[1]), expires > now { return false }
+            }
+            try tx.putRecord(k, key, Array("\(holder) \(until)".utf8))
+            return true
+        }
+    }
+
+    /// Ends `holder`'s claim on (`kind`, `key`), if it still holds it.
+    public func release(_ kind: String, _ key: String, holder: String) async throws {
+        let k = ConsumerState.recordKind(consumer, kind)
+        try await store.write { tx in
+            guard let bytes = try tx.record(k, key), String(decoding: bytes, as: UTF8.self).split(separator: " ").first.map(String.init) == holder else { return }
+            try tx.putRecord(k, key, nil)
+        }
+    }
+
     public func value(_ kind: String, _ key: String) async throws -> [UInt8]? {
         let k = ConsumerState.recordKind(consumer, kind)
         return try await store.read { try $0.record(k, key) }
@@ -175,14 +208,33 @@ extension Door {
         return events.count
     }
 
-    /// Runs `consumer` until it is caught up (at most `rounds` batches). Returns the events it moved past.
+    /// Runs `consumer` until it has seen every version committed before the call (at most
+    /// `rounds` batches). On PostgreSQL a committed version waits below the outbox barrier while
+    /// an older writer is still running (the server's own consumers, an audit write), so an empty
+    /// batch is not yet "caught up": the cursor must have passed the newest committed version.
+    /// Waits for that at most `patience`, then throws. Returns the events it moved past.
     @discardableResult
-    public func catchUp(_ consumer: some EventConsumer, limit: Int = 500, rounds: Int = 1000) async throws -> Int {
+    public func catchUp(_ consumer: some EventConsumer, limit: Int = 500, rounds: Int = 1000,
+                        patience: Duration = .seconds(30)) async throws -> Int {
+        let target = try await store.read { try $0.newestCommittedEventPosition() }
+        let name = consumer.name
+        let deadline = ContinuousClock.now + patience
         var total = 0
-        for _ in 0..<rounds {
+        var round = 0
+        while round < rounds {
             let n = try await consume(consumer, limit: limit)
             total += n
-            if n == 0 { break }
+            if n > 0 { round += 1; continue }
+            let cursor = try await store.read { tx in
+                try tx.record(Door.cursorKind, name).flatMap { OutboxPosition(String(decoding: $0, as: UTF8.self)) }
+            }
+            if let cursor, cursor >= target { break }
+            guard ContinuousClock.now < deadline else {
+                throw FHIRError(status: 503, code: "transient",
+                                english: "the consumer \(name) could not catch up with \(target): a writer older than it is still running",
+                                spanish: "el consumidor \(name) no alcanzó \(target): sigue en curso una escritura anterior")
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
         return total
     }

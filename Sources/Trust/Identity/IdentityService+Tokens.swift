@@ -21,7 +21,8 @@ extension IdentityService {
                   !grant.revoked, grant.expires > now, grant.clientID == clientID else { return nil }
             grant.revoked = true
             try tx.put(IdentityRecord.refresh, key, grant)
-            try tx.putRecord(IdentityRecord.revoked, grant.accessTokenID, Array(String(now + 86_400).utf8))
+            // rotation, not a revocation of the grant: marked so (`accessEnded(for:)` tells them apart)
+            try tx.putRecord(IdentityRecord.revoked, grant.accessTokenID, Array("\(now + 86_400) \(IdentityService.rotated)".utf8))
             return grant
         }
     }
@@ -62,6 +63,38 @@ extension IdentityService {
                 return false
             }
             return true
+        }
+    }
+
+    /// The mark of an access token revoked because its refresh token was rotated (the grant goes on).
+    static let rotated = "rotated"
+
+    /// Why a principal's access ended, for what acts later in its name (a Subscription's
+    /// deliveries, docs/subscriptions.md): its token revoked (`/oauth/revoke`, a replayed code;
+    /// not the rotation of a refresh token, after which the same grant goes on), its user
+    /// disabled, or the client the token was issued to disabled. Nil: it goes on. A subject or
+    /// client without a record is not ended (tokens minted by `enlace token` have none).
+    public enum AccessEnd: Sendable, Equatable {
+        case tokenRevoked(String)
+        case userDisabled(String)
+        case clientDisabled(String)
+    }
+
+    /// See `AccessEnd`. One read.
+    public func accessEnded(for principal: Principal) async throws -> AccessEnd? {
+        try await store.read { r in
+            if let mark = try r.record(IdentityRecord.revoked, principal.tokenID),
+               !String(decoding: mark, as: UTF8.self).hasSuffix(" " + IdentityService.rotated) {
+                return .tokenRevoked(principal.tokenID)
+            }
+            if principal.subject.hasPrefix("user:"), let user = try r.decoded(User.self, IdentityRecord.user, String(principal.subject.dropFirst(5))),
+               user.disabled {
+                return .userDisabled(user.username)
+            }
+            for id in [principal.subject.hasPrefix("client:") ? String(principal.subject.dropFirst(7)) : nil, principal.clientID].compactMap({ $0 }) {
+                if let client = try r.decoded(OAuthClient.self, IdentityRecord.client, id), client.disabled { return .clientDisabled(id) }
+            }
+            return nil
         }
     }
 }
