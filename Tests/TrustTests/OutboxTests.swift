@@ -33,12 +33,15 @@ struct OutboxTests {
                                   role: .service, fhirUser: "Device/high-glucose-rule")
         var start = EventConsumerStart.beginning
         var failOn: String? = nil
+        /// How long each batch takes (a slow consumer on a loaded machine).
+        var pause: Duration? = nil
 
         func wants(_ event: OutboxEvent) -> Bool { event.type == "Observation" && !event.deleted }
 
         func handle(_ events: [OutboxEvent], guarded: GuardedRepository, state: ConsumerState) async throws -> ConsumerOutput {
             var entries: [JSON] = []
             var changes: [ConsumerState.Change] = []
+            if let pause { try await Task.sleep(for: pause) }
             for e in events {
                 if try await state.value("flagged", e.id) != nil { continue }
                 let obs = try await guarded.read("Observation", e.id).json()
@@ -118,6 +121,25 @@ struct OutboxTests {
         // fixed, the same events are judged again, once
         try await door.catchUp(HighGlucose())
         #expect(try await OutboxTests.flags(door).count == 2)
+    }
+
+    /// Two runners of one consumer (two nodes): each round one rolls the other's batch back.
+    /// A backlog that takes longer than `patience` in all is progress, not a stall — catchUp
+    /// gives up only when the cursor stops moving (CI once saw a 503 here on a busy machine).
+    @Test func twoRunnersThroughALongBacklogBothCatchUp() async throws {
+        let door = try OutboxTests.door()
+        let g = try await door.open(OutboxTests.operatorPrincipal, audit: nil)
+        for i in 0..<8 { _ = try await g.create("Observation", OutboxTests.observation("p\(i)", glucose: 350 + i), ifNoneExist: nil) }
+        var slow = HighGlucose()
+        slow.pause = .milliseconds(100)
+        let runner = slow
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<2 { group.addTask { try await door.catchUp(runner, limit: 1, patience: .milliseconds(250)) } }
+            try await group.waitForAll()
+        }
+        #expect(ContinuousClock.now - started > .milliseconds(250), "the backlog outlasted the patience")
+        #expect(try await OutboxTests.flags(door).count == 8, "every reading flagged once")
     }
 
     @Test func aConsumerStartingNowSkipsThePast() async throws {

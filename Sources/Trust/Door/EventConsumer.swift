@@ -212,23 +212,28 @@ extension Door {
     /// `rounds` batches). On PostgreSQL a committed version waits below the outbox barrier while
     /// an older writer is still running (the server's own consumers, an audit write), so an empty
     /// batch is not yet "caught up": the cursor must have passed the newest committed version.
-    /// Waits for that at most `patience`, then throws. Returns the events it moved past.
+    /// Gives up (503) only when the cursor has not moved for `patience` — neither this call's
+    /// batches nor another node's (a second runner of the same consumer rolls this one's batch
+    /// back and moves the cursor itself): on a loaded machine a long backlog is progress, not a
+    /// stall. Returns the events this call moved past.
     @discardableResult
     public func catchUp(_ consumer: some EventConsumer, limit: Int = 500, rounds: Int = 1000,
                         patience: Duration = .seconds(30)) async throws -> Int {
         let target = try await store.read { try $0.newestCommittedEventPosition() }
         let name = consumer.name
-        let deadline = ContinuousClock.now + patience
+        var deadline = ContinuousClock.now + patience
+        var seen: OutboxPosition? = nil
         var total = 0
         var round = 0
         while round < rounds {
             let n = try await consume(consumer, limit: limit)
             total += n
-            if n > 0 { round += 1; continue }
+            if n > 0 { round += 1; deadline = ContinuousClock.now + patience; continue }
             let cursor = try await store.read { tx in
                 try tx.record(Door.cursorKind, name).flatMap { OutboxPosition(String(decoding: $0, as: UTF8.self)) }
             }
             if let cursor, cursor >= target { break }
+            if cursor != seen { seen = cursor; deadline = ContinuousClock.now + patience }
             guard ContinuousClock.now < deadline else {
                 throw FHIRError(status: 503, code: "transient",
                                 english: "the consumer \(name) could not catch up with \(target): a writer older than it is still running",
