@@ -20,6 +20,12 @@ extension Repository {
         /// Warnings for entries by index (lenient mode's repairs), added to each entry's
         /// `response.outcome` (https://hl7.org/fhir/R4/bundle-definitions.html#Bundle.entry.response.outcome).
         public var entryWarnings: [Int: [Issue]] = [:]
+        /// A transaction's `PUT Type/id` whose resource is the current version's (the same stored
+        /// bytes but for `meta.versionId` and `meta.lastUpdated`) is not written again: no new
+        /// version, no event, no Provenance; its response is `200 OK` with the current version and
+        /// an informational outcome (`Repository.unchangedIssue`). Imports set it, so that running
+        /// one again does not wake alert rules and subscriptions with old readings.
+        public var skipUnchanged = false
         public init(base: String, maxEntries: Int = 1000) {
             self.base = base
             self.maxEntries = maxEntries
@@ -265,7 +271,13 @@ extension Repository {
                         if let condition = conditions[r.index] {
                             result = try self.conditionalUpdate(in: tx, r.type, condition, resource!, newID: ids[r.index] ?? self.ids.next(), now: now)
                         } else {
-                            result = try self.update(in: tx, r.type, r.id!, resource!, ifMatch: r.ifMatch, now: now, ready: ready[r.index])
+                            result = try self.update(in: tx, r.type, r.id!, resource!, ifMatch: r.ifMatch, now: now, ready: ready[r.index],
+                                                     skipUnchanged: options.skipUnchanged)
+                        }
+                        if result.matchedExisting {
+                            written.append(Written(resource: result.resource, created: false, unchanged: true))
+                            out[r.index] = Repository.warned(Repository.written(result, created: false, base: options.base), [Repository.unchangedIssue])
+                            continue
                         }
                         written.append(Written(resource: result.resource, created: result.created))
                         out[r.index] = Repository.written(result, created: result.created, base: options.base)
@@ -530,6 +542,16 @@ extension Repository {
         let r = result.resource
         return responseEntry(status: created ? "201 Created" : "200 OK", location: "\(r.type)/\(r.id)/_history/\(r.version)",
                              etag: "W/\"\(r.version)\"", lastModified: r.lastUpdated)
+    }
+
+    /// The informational issue on the response of a `PUT` that `skipUnchanged` did not write.
+    public static let unchangedIssue = Issue(.information, code: "informational",
+                                             english: "unchanged: the resource is the current version; no new version was written",
+                                             spanish: "sin cambios: el recurso es la versión actual; no se escribió una versión nueva")
+
+    /// Whether a transaction-response entry is one `skipUnchanged` did not write.
+    public static func isUnchanged(_ entry: JSON) -> Bool {
+        entry["response"]?["outcome"]?["issue"]?.arrayValue?.contains { $0["diagnostics"]?.stringValue == unchangedIssue.english } ?? false
     }
 
     /// A response entry with `warnings` added to its `response.outcome` (made when it has none).

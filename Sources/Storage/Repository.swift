@@ -34,13 +34,17 @@ public struct Repository: Sendable {
         return result
     }
 
-    /// A version this request wrote, and whether it created the resource.
+    /// A version this request wrote, and whether it created the resource. `unchanged`: a `PUT`
+    /// that `BundleOptions.skipUnchanged` did not write — `resource` is the current version,
+    /// passed on only so that the guard checks the principal could have written it.
     public struct Written: Sendable {
         public var resource: StoredResource
         public var created: Bool
-        public init(resource: StoredResource, created: Bool) {
+        public var unchanged: Bool
+        public init(resource: StoredResource, created: Bool, unchanged: Bool = false) {
             self.resource = resource
             self.created = created
+            self.unchanged = unchanged
         }
     }
 
@@ -58,7 +62,8 @@ public struct Repository: Sendable {
     public struct WriteResult: Sendable {
         public var resource: StoredResource
         public var created: Bool
-        /// For a conditional create that matched: nothing was written (HTTP 200).
+        /// For a conditional create that matched, or a `PUT` that `skipUnchanged` found equal to
+        /// the current version: nothing was written (HTTP 200).
         public var matchedExisting: Bool = false
     }
 
@@ -197,12 +202,16 @@ public struct Repository: Sendable {
     }
 
     func update(in tx: any StoreTransaction, _ type: String, _ id: String, _ resource: JSON, ifMatch: Int?, now: Timestamp,
-                ready: Prepared? = nil) throws -> WriteResult {
+                ready: Prepared? = nil, skipUnchanged: Bool = false) throws -> WriteResult {
         let current = try tx.current(type, id)
         if let ifMatch, ifMatch != current?.version ?? 0 {
             throw FHIRError(status: 412, code: "conflict",
                             english: "If-Match version \(ifMatch) is not the current version of \(type)/\(id) (\(current.map { String($0.version) } ?? "none"))",
                             spanish: "La versión \(ifMatch) de If-Match no es la versión actual de \(type)/\(id) (\(current.map { String($0.version) } ?? "ninguna"))")
+        }
+        if skipUnchanged, let current, !current.deleted,
+           prepare(resource, type: type, id: id, version: current.version, now: current.lastUpdated).stored.body == current.body {
+            return WriteResult(resource: current, created: false, matchedExisting: true)
         }
         let version = (current?.version ?? 0) + 1
         // prepared outside the writer as version 1: right for a new resource only

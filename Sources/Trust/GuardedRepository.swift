@@ -121,6 +121,9 @@ public struct GuardedRepository: Sendable {
         repo.afterWrite = { tx, written in
             let now = clock.now()
             for w in written {
+                // not written again (an import of what is already stored): only the check that
+                // the principal could have written it, so the answer reveals nothing it may not see
+                if w.unchanged { try GuardedRepository.checkWrite(w, decision: decision, tx: tx); continue }
                 if !ruled.contains(w.resource.type) { try GuardedRepository.checkWrite(w, decision: decision, tx: tx) }
                 // the write's Provenance (with the request's X-Provenance: its reason) is stored
                 // before the domains' rules run, so a rule may ask for it (e.g. a consultation

@@ -47,6 +47,7 @@ struct Import: AsyncParsableCommand {
         let totalBytes = files.reduce(Int64(0)) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int64) ?? 0) }
         let progress = Progress(totalBytes: totalBytes)
         var imported = 0
+        var unchanged = 0
         var failed = 0
         var repairCount = 0
         for file in files {
@@ -64,7 +65,7 @@ struct Import: AsyncParsableCommand {
                     for note in try await loader.add(line: line, bytes: bytes) {
                         report(file, note.line, (note.issue.severity == .warning ? "warning: " : "") + note.issue.english)
                     }
-                    progress.update(resources: imported + loader.stored, failed: failed + loader.failed)
+                    progress.update(resources: imported + loader.stored + loader.unchanged, failed: failed + loader.failed)
                 }
             }
             guard let handle = FileHandle(forReadingAtPath: file) else { throw ValidationError("cannot read \(file) / no se puede leer \(file)") }
@@ -74,12 +75,13 @@ struct Import: AsyncParsableCommand {
             }
             if let last = splitter.finish() { try await take([last]) }
             for note in try await loader.flush() { report(file, note.line, note.issue.english) }
-            imported += loader.stored
+            imported += loader.stored + loader.unchanged
+            unchanged += loader.unchanged
             failed += loader.failed
             repairCount += loader.repairs
             progress.update(resources: imported, failed: failed)
         }
-        progress.finish(resources: imported, failed: failed)
+        progress.finish(resources: imported, unchanged: unchanged, failed: failed)
         if lenient { FileHandle.standardError.write(Data("lenient mode: \(repairCount) empty arrays or objects dropped / modo tolerante: \(repairCount) arreglos u objetos vacíos quitados\n".utf8)) }
         if failed > 0 { throw ExitCode(1) }
     }
@@ -112,10 +114,12 @@ final class Progress {
         FileHandle.standardError.write(Data("\r\(bar) \(Int(fraction * 100))%  \(resources) recursos/resources  \(Int(rate))/s  \(failed) errores/errors ".utf8))
     }
 
-    func finish(resources: Int, failed: Int) {
+    /// `unchanged`: of the `resources`, those already stored exactly so (not written again).
+    func finish(resources: Int, unchanged: Int = 0, failed: Int) {
         let seconds = Date().timeIntervalSince(start)
         let rate = Double(resources) / max(seconds, 0.001)
         if tty { FileHandle.standardError.write(Data("\n".utf8)) }
-        print("imported \(resources) resources in \(String(format: "%.1f", seconds)) s (\(Int(rate))/s), \(failed) failed / importados \(resources) recursos, \(failed) con error")
+        print("imported \(resources) resources in \(String(format: "%.1f", seconds)) s (\(Int(rate))/s), \(unchanged) unchanged, \(failed) failed"
+              + " / importados \(resources) recursos, \(unchanged) sin cambios, \(failed) con error")
     }
 }

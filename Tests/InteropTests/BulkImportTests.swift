@@ -201,14 +201,39 @@ import Testing
         let stored = try await door.store.read { try $0.search(SearchParser().parse(types: ["Patient"], parameters: [("_id", "p0")]).0).matches }.first?.json()
         #expect(stored?["meta"]?["source"]?.stringValue == "https://hospital-a.example.mx/fhir")
 
-        // the same import again: new versions under the same ids, nothing duplicated
+        #expect(outputs.map { $0["extension"]?["unchanged"]?.compactString } == ["0", "0", "0"])
+        let provenances = try await BulkImportTests.count(door, "Provenance")
+        let eventsBefore = try await door.store.read { try $0.events(after: .start, limit: 1000) }.count
+
+        // the same import again: nothing duplicated, and nothing written again — no new version,
+        // no event for the alert rules and subscriptions, no Provenance — but counted as stored
         let again = try BulkImport.prepare(root: root, subject: job.subject, request: request, requestURL: "http://x/fhir/$import", now: BulkImportTests.t0)
         await BulkImport.run(again, door: door, principal: BulkImportTests.service, fetcher: fetcher, allow: allow, limits: .init(), base: "http://x/fhir")
-        guard case .complete = BulkImport.status(root: root, id: again.id, subject: job.subject, now: BulkImportTests.t0, retention: 3600) else {
+        guard case .complete(let second, _) = BulkImport.status(root: root, id: again.id, subject: job.subject, now: BulkImportTests.t0, retention: 3600) else {
             Issue.record("the retry is not complete"); return
         }
+        #expect((second["output"]?.arrayValue ?? []).map { $0["count"]?.compactString } == ["5", "1", "0"])
+        #expect((second["output"]?.arrayValue ?? []).map { $0["extension"]?["unchanged"]?.compactString } == ["5", "1", "0"])
         #expect(try await BulkImportTests.count(door, "Patient") == 5)
         #expect(try await BulkImportTests.count(door, "Observation") == 1)
+        #expect(try await door.store.read { try $0.current("Patient", "p0") }?.version == 1)
+        #expect(try await BulkImportTests.count(door, "Provenance") == provenances)
+        #expect(try await door.store.read { try $0.events(after: .start, limit: 1000) }.count == eventsBefore)
+
+        // one Patient changed at the source: only it gets a new version
+        let changed = BulkImportTests.patients(0..<4) + #"{"resourceType":"Patient","id":"p4","name":[{"family":"Cambiado"}]}"# + "\n"
+        let third = try BulkImport.prepare(root: root, subject: job.subject, request: BulkImport.Request(
+            inputFormat: "application/fhir+ndjson", inputSource: request.inputSource, inputs: [.init(type: "Patient", url: "http://127.0.0.1:9000/changed.ndjson")],
+            storageType: "https"), requestURL: "http://x/fhir/$import", now: BulkImportTests.t0)
+        await BulkImport.run(third, door: door, principal: BulkImportTests.service, fetcher: MemoryFetcher(files: ["http://127.0.0.1:9000/changed.ndjson": changed]),
+                             allow: allow, limits: .init(), base: "http://x/fhir")
+        guard case .complete(let last, _) = BulkImport.status(root: root, id: third.id, subject: job.subject, now: BulkImportTests.t0, retention: 3600) else {
+            Issue.record("the third import is not complete"); return
+        }
+        #expect(last["output"]?.arrayValue?.first?["count"]?.compactString == "5" && last["output"]?.arrayValue?.first?["extension"]?["unchanged"]?.compactString == "4")
+        #expect(try await door.store.read { try $0.current("Patient", "p4") }?.version == 2)
+        #expect(try await door.store.read { try $0.current("Patient", "p3") }?.version == 1)
+        #expect(try await BulkImportTests.count(door, "Provenance") == provenances + 1)
     }
 
     @Test func thePrincipalsGuardDecidesEveryWrite() async throws {

@@ -37,6 +37,10 @@ def test_import_ndjson_reports_bad_lines_and_keeps_the_good(data_dir, tmp_path):
     assert ok.returncode == 0, ok.stdout
     missing = subprocess.run([enlace_binary(), "import", "--data", data_dir, "/nonexistent.ndjson"], capture_output=True, text=True, timeout=60)
     assert missing.returncode != 0 and "cannot read" in missing.stderr
+    # the same file again: every good line is already stored exactly so, and is not written again
+    again = subprocess.run([enlace_binary(), "import", "--data", data_dir, "--batch", "250", str(path)], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "imported 1200 resources" in again.stdout and "1200 unchanged" in again.stdout and "1200 sin cambios" in again.stdout, again.stdout
 
 
 def test_import_lenient_drops_only_empty_arrays_and_objects_and_reports_each(data_dir, tmp_path):

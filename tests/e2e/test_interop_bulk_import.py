@@ -158,14 +158,16 @@ def test_export_from_one_enlace_import_into_another(server, importer, files):
                and e["resource"]["subtype"][0]["code"] == "transaction"]
     assert imports and any(x["what"].get("reference") == "Patient/p3" for x in imports[0]["entity"])
 
-    # the same import again: nothing duplicated (resources are stored by id)
+    # the same import again: nothing duplicated (resources are stored by id) and nothing written
+    # again (each is already its current version): no second version, counted as unchanged
     time.sleep(1.1)
     status, headers, outcome = kick_off(importer, itoken, inputs)
     assert status == 202, outcome
     status, again = client.poll(headers["Content-Location"])
     assert status == 200 and {o["type"]: o["count"] for o in again["output"]} == {"Patient": 30, "Observation": 30}
+    assert {o["type"]: o["extension"]["unchanged"] for o in again["output"]} == {"Patient": 30, "Observation": 30}, again
     assert importer.request("GET", "/Patient?_summary=count", token=itoken)[2]["total"] == 30
-    assert importer.request("GET", "/Patient/p3/_history", token=itoken)[2]["total"] == 2
+    assert importer.request("GET", "/Patient/p3/_history", token=itoken)[2]["total"] == 1
 
 
 def patient(pid, family):

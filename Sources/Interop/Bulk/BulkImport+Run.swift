@@ -110,7 +110,7 @@ extension BulkImport {
     /// (`errors-<n>.ndjson`). An input that cannot be fetched (not allowed, HTTP error, too large,
     /// too slow) gets one OperationOutcome saying so; the other inputs go on. The manifest
     /// (`manifest.json`): `transactionTime`, `request`, `requiresAccessToken`, `output` (per input:
-    /// `type`, `inputUrl`, `count` stored) and `error` (per input with failures: `type`
+    /// `type`, `inputUrl`, `count` stored, `extension.unchanged`) and `error` (per input with failures: `type`
     /// OperationOutcome, `inputUrl`, `count`, `url`). Stops quietly when cancelled.
     public static func run(_ job: Job, door: Door, principal: Principal, fetcher: any BulkImportFetcher, allow: AllowList,
                            limits: Limits, base: String) async {
@@ -158,9 +158,10 @@ extension BulkImport {
                         do { notes = try await loader.add(line: line, bytes: bytes) } catch { throw StoreFailure(error: error) }
                         for note in notes { try write(lineIssue(note)) }
                     }
-                    if loader.stored + loader.failed - lastProgress >= batchSize {
-                        lastProgress = loader.stored + loader.failed
-                        try? writeProgress(job.directory, done: i, of: n, stored: stored + loader.stored, failed: failed + loader.failed)
+                    let seen = loader.stored + loader.unchanged + loader.failed
+                    if seen - lastProgress >= batchSize {
+                        lastProgress = seen
+                        try? writeProgress(job.directory, done: i, of: n, stored: stored + loader.stored + loader.unchanged, failed: failed + loader.failed)
                     }
                 }
                 do {
@@ -184,9 +185,13 @@ extension BulkImport {
                 do { notes = try await loader.flush() } catch { throw StoreFailure(error: error) }
                 for note in notes { try write(lineIssue(note)) }
                 try errorHandle?.close()
-                stored += loader.stored
+                stored += loader.stored + loader.unchanged
                 failed += loader.failed
-                outputs.append(.object([("type", .string(input.type)), ("inputUrl", .string(input.url)), ("count", .number(String(loader.stored)))]))
+                // count: the input's resources now stored as given (written, or already so);
+                // extension.unchanged: of those, the ones not written again
+                outputs.append(.object([("type", .string(input.type)), ("inputUrl", .string(input.url)),
+                                        ("count", .number(String(loader.stored + loader.unchanged))),
+                                        ("extension", .object([("unchanged", .number(String(loader.unchanged)))]))]))
                 if errorCount > 0 {
                     errors.append(.object([("type", .string("OperationOutcome")), ("inputUrl", .string(input.url)), ("count", .number(String(errorCount))),
                                            ("url", .string("\(base)/$import-file/\(job.id)/\(errorName)"))]))

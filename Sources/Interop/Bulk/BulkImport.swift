@@ -284,7 +284,8 @@ extension BulkImport {
     /// `LenientRepair`), checked to be an R4 resource (of `expectedType`, when given), and
     /// stored through a guard `open` gives — in transactions of `batch` resources, each a
     /// transaction Bundle of `PUT Type/id` (update-as-create: importing the same file again
-    /// stores new versions under the same ids, never duplicates) or, for a resource without
+    /// never duplicates, and a resource equal to its current version is not written again —
+    /// `BundleOptions.skipUnchanged`, counted in `unchanged`) or, for a resource without
     /// an id when `requireID` is false, `POST Type`. A batch that fails is retried resource by
     /// resource, so every invalid line is reported with its reason (`Note`) and nothing valid
     /// is lost; a server error (5xx) is thrown, leaving what earlier batches stored intact.
@@ -306,7 +307,10 @@ extension BulkImport {
         public var source: String?
         let open: @Sendable () async throws -> GuardedRepository
         var pending: [(line: Int, json: JSON)] = []
+        /// Resources written (a new resource or a new version).
         public private(set) var stored = 0
+        /// Resources already stored exactly so (not written again).
+        public private(set) var unchanged = 0
         public private(set) var failed = 0
         public private(set) var repairs = 0
 
@@ -366,8 +370,9 @@ extension BulkImport {
             guard !pending.isEmpty else { return [] }
             let items = pending
             pending.removeAll(keepingCapacity: true)
-            let (ok, notes) = try await store(items)
-            stored += ok
+            let (ok, same, notes) = try await store(items)
+            stored += ok - same
+            unchanged += same
             failed += items.count - ok
             return notes
         }
@@ -388,25 +393,28 @@ extension BulkImport {
                          e.issues.map { clean($0.spanish) }.joined(separator: "; "))
         }
 
-        /// One transaction; if it is refused, each resource on its own.
-        func store(_ items: [(line: Int, json: JSON)]) async throws -> (Int, [Note]) {
-            let options = Repository.BundleOptions(base: base, maxEntries: max(items.count, 1))
+        /// One transaction; if it is refused, each resource on its own. Returns how many were
+        /// stored (written or already so), how many of those were unchanged, and the refusals.
+        func store(_ items: [(line: Int, json: JSON)]) async throws -> (Int, Int, [Note]) {
+            var options = Repository.BundleOptions(base: base, maxEntries: max(items.count, 1))
+            options.skipUnchanged = true
+            func same(_ response: JSON) -> Int { (response["entry"]?.arrayValue ?? []).filter(Repository.isUnchanged).count }
             do {
-                _ = try await open().process(bundle: bundle(items[...]), options: options)
-                return (items.count, [])
+                let response = try await open().process(bundle: bundle(items[...]), options: options)
+                return (items.count, same(response), [])
             } catch let e as FHIRError where e.status < 500 {
-                guard items.count > 1 else { return (0, [Loader.refusal(items[0].line, e)]) }
-                var ok = 0
+                guard items.count > 1 else { return (0, 0, [Loader.refusal(items[0].line, e)]) }
+                var ok = 0, unchanged = 0
                 var notes: [Note] = []
                 for i in items.indices {
                     do {
-                        _ = try await open().process(bundle: bundle(items[i...i]), options: options)
+                        unchanged += same(try await open().process(bundle: bundle(items[i...i]), options: options))
                         ok += 1
                     } catch let e as FHIRError where e.status < 500 {
                         notes.append(Loader.refusal(items[i].line, e))
                     }
                 }
-                return (ok, notes)
+                return (ok, unchanged, notes)
             }
         }
     }
