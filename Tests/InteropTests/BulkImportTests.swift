@@ -39,6 +39,56 @@ import Testing
                              BulkImport.Input(type: "Observation", url: "http://127.0.0.1:9000/Observation.ndjson")])
     }
 
+    /// `import.md`'s own kick-off: a plain JSON object (`Content-Type: application/json`) gives
+    /// the same request as the Parameters form.
+    @Test func parsesTheDraftsPlainJSONKickOff() throws {
+        let plain = try BulkImport.parse(BulkImportTests.json("""
+            {"inputFormat":"application/fhir+ndjson","inputSource":"https://hospital-a.example.mx/fhir",
+             "storageDetail":{"type":"https","contentEncoding":["identity"]},
+             "input":[{"type":"Patient","url":"http://127.0.0.1:9000/Patient.ndjson"},{"type":"Observation","url":"http://127.0.0.1:9000/Observation.ndjson"}]}
+            """))
+        let parameters = try BulkImport.parse(BulkImportTests.parameters([
+            BulkImportTests.format, BulkImportTests.source,
+            BulkImportTests.input("Patient", "http://127.0.0.1:9000/Patient.ndjson"),
+            BulkImportTests.input("Observation", "http://127.0.0.1:9000/Observation.ndjson"),
+        ]))
+        #expect(plain == parameters)
+        let minimal = try BulkImport.parse(BulkImportTests.json(#"{"inputFormat":"ndjson","inputSource":"urn:oid:2.16.840.1.113883.3","input":[{"url":"https://a.example.mx/p.ndjson","type":"Patient"}]}"#))
+        #expect(minimal.storageType == "https" && minimal.inputs.count == 1)
+    }
+
+    @Test func refusesBadPlainKickOffsNamingThePath() {
+        let f = #""inputFormat":"application/fhir+ndjson""#, s = #""inputSource":"https://hospital-a.example.mx/fhir""#
+        let i = #""input":[{"type":"Patient","url":"http://127.0.0.1:9000/p.ndjson"}]"#
+        func body(_ members: String...) -> JSON { BulkImportTests.json("{" + members.joined(separator: ",") + "}") }
+        let cases: [(JSON, String, String?)] = [
+            (BulkImportTests.json("[1]"), "takes a JSON object", nil),
+            (body(s, i), "inputFormat is required", nil),
+            (body(#""inputFormat":7"#, s, i), "must be a non-empty string", "inputFormat"),
+            (body(#""inputFormat":"text/csv""#, s, i), "inputFormat 'text/csv' is not supported", "inputFormat"),
+            (body(f, #""inputSource":"hospital-a""#, i), "must be an absolute URI", "inputSource"),
+            (body(f, s), "at least one input", nil),
+            (body(f, s, #""input":{"type":"Patient"}"#), "must be an array", "input"),
+            (body(f, s, #""input":[{"type":"Patient","url":"http://127.0.0.1:9000/p.ndjson"},{"type":"Paciente","url":"http://127.0.0.1:9000/q.ndjson"}]"#),
+             "'Paciente' is not an R4 resource type", "input[1].type"),
+            (body(f, s, #""input":[{"type":"Patient","url":"file:///etc/passwd"}]"#), "absolute http or https URL", "input[0].url"),
+            (body(f, s, #""input":[{"type":"Patient"}]"#), "needs both type and url", "input[0]"),
+            (body(f, s, #""input":[{"type":"Patient","url":"http://127.0.0.1:9000/p.ndjson","format":"csv"}]"#), "'format' is not supported in an input", "input[0].format"),
+            (body(f, s, i, #""storageDetail":{"type":"aws-s3"}"#), "storageDetail type 'aws-s3'", "storageDetail.type"),
+            (body(f, s, i, #""storageDetail":{"type":"https","contentEncoding":["gzip"]}"#), "contentEncoding 'gzip' is not supported", "storageDetail.contentEncoding[0]"),
+            (body(f, s, i, #""mode":"InitialLoad""#), "'mode' is not a member", "mode"),
+            // (a member given twice never gets here: the JSON parser refuses duplicate names)
+        ]
+        for (json, expected, path) in cases {
+            var expression: [String] = []
+            let m = BulkImportTests.message {
+                do { _ = try BulkImport.parse(json) } catch let e as FHIRError { expression = e.issues.first?.expression ?? []; throw e }
+            }
+            #expect(m.hasPrefix("400") && m.contains(expected) && m.contains(" | "), "\(expected): \(m)")
+            #expect(expression == (path.map { [$0] } ?? []), "\(expected): \(expression)")
+        }
+    }
+
     @Test func refusesBadKickOffsPrecisely() {
         let f = BulkImportTests.format, s = BulkImportTests.source, i = BulkImportTests.input("Patient", "http://127.0.0.1:9000/p.ndjson")
         let cases: [(JSON, String)] = [

@@ -74,13 +74,20 @@ class Files:
         self.httpd.shutdown()
 
 
-def kick_off(server, token, inputs, source="https://hospital-a.example.mx/fhir", extra=None, headers=None):
-    body = {"resourceType": "Parameters", "parameter": [
-        {"name": "inputFormat", "valueCode": "application/fhir+ndjson"},
-        {"name": "inputSource", "valueUri": source},
-        {"name": "storageDetail", "part": [{"name": "type", "valueCode": "https"}]},
-    ] + [{"name": "input", "part": [{"name": "type", "valueCode": t}, {"name": "url", "valueUrl": u}]} for t, u in inputs] + (extra or [])}
+def kick_off(server, token, inputs, source="https://hospital-a.example.mx/fhir", extra=None, headers=None, plain=False):
+    """plain: the import draft's own body (import.md: a JSON object, Content-Type application/json)."""
+    if plain:
+        body = {"inputFormat": "application/fhir+ndjson", "inputSource": source, "storageDetail": {"type": "https"},
+                "input": [{"type": t, "url": u} for t, u in inputs]}
+    else:
+        body = {"resourceType": "Parameters", "parameter": [
+            {"name": "inputFormat", "valueCode": "application/fhir+ndjson"},
+            {"name": "inputSource", "valueUri": source},
+            {"name": "storageDetail", "part": [{"name": "type", "valueCode": "https"}]},
+        ] + [{"name": "input", "part": [{"name": "type", "valueCode": t}, {"name": "url", "valueUrl": u}]} for t, u in inputs] + (extra or [])}
     h = {"Prefer": "respond-async"}
+    if plain:
+        h.update({"Content-Type": "application/json", "Accept": "application/fhir+json"})
     h.update(headers or {})
     return server.request("POST", "/$import", body, token=token, headers=h)
 
@@ -159,9 +166,10 @@ def test_export_from_one_enlace_import_into_another(server, importer, files):
     assert imports and any(x["what"].get("reference") == "Patient/p3" for x in imports[0]["entity"])
 
     # the same import again: nothing duplicated (resources are stored by id) and nothing written
-    # again (each is already its current version): no second version, counted as unchanged
+    # again (each is already its current version): no second version, counted as unchanged —
+    # this time with the draft's plain JSON body
     time.sleep(1.1)
-    status, headers, outcome = kick_off(importer, itoken, inputs)
+    status, headers, outcome = kick_off(importer, itoken, inputs, plain=True)
     assert status == 202, outcome
     status, again = client.poll(headers["Content-Location"])
     assert status == 200 and {o["type"]: o["count"] for o in again["output"]} == {"Patient": 30, "Observation": 30}

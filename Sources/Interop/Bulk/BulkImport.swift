@@ -50,16 +50,27 @@ public enum BulkImport {
         return nil
     }
 
-    /// Parses the kick-off body: a `Parameters` with `inputFormat` (1..1), `inputSource` (1..1,
-    /// an absolute URI), `input` (1..*, parts `type` — an R4 resource type — and `url` — an
-    /// absolute http or https URL) and `storageDetail` (0..1, part `type` = `https`; a
-    /// `contentEncoding` part only `identity`). Anything else, a repeated 1..1 parameter, a
-    /// parameter without a name or value, or a body that is not `Parameters` is a 400 naming it.
+    /// Parses the kick-off body, in either form: a FHIR `Parameters` (as Enlace's other
+    /// operations take, `parseParameters`) or the plain JSON object of the Bulk Data import
+    /// draft (`import.md`, `Content-Type: application/json`, `parsePlain`). A body that is
+    /// neither — a resource of another type, an array, a string — is a 400 naming what it is.
     public static func parse(_ body: JSON) throws -> Request {
-        guard body["resourceType"]?.stringValue == "Parameters" else {
-            throw bad("$import takes a Parameters resource (inputFormat, inputSource, input, storageDetail), not \(body["resourceType"]?.stringValue ?? "a body without resourceType")",
-                      "$import recibe un recurso Parameters (inputFormat, inputSource, input, storageDetail), no \(body["resourceType"]?.stringValue ?? "un cuerpo sin resourceType")")
+        if let type = body["resourceType"] {
+            guard type.stringValue == "Parameters" else {
+                throw bad("$import takes a Parameters resource or the import draft's JSON object (inputFormat, inputSource, input, storageDetail), not \(type.stringValue ?? "a resourceType that is not a string")",
+                          "$import recibe un recurso Parameters o el objeto JSON del borrador de importación (inputFormat, inputSource, input, storageDetail), no \(type.stringValue ?? "un resourceType que no es texto")")
+            }
+            return try parseParameters(body)
         }
+        return try parsePlain(body)
+    }
+
+    /// The `Parameters` form: `inputFormat` (1..1), `inputSource` (1..1, an absolute URI),
+    /// `input` (1..*, parts `type` — an R4 resource type — and `url` — an absolute http or
+    /// https URL) and `storageDetail` (0..1, part `type` = `https`; a `contentEncoding` part
+    /// only `identity`). Anything else, a repeated 1..1 parameter, a parameter without a name or
+    /// value is a 400 naming it (`expression`: `Parameters.parameter[i]`).
+    public static func parseParameters(_ body: JSON) throws -> Request {
         var format: String?, source: String?, storage: String?
         var inputs: [Input] = []
         for (i, p) in (body["parameter"]?.arrayValue ?? []).enumerated() {
@@ -77,24 +88,10 @@ public enum BulkImport {
                 return v
             }
             switch name {
-            case "inputFormat":
-                let v = try once(format)
-                guard formats.contains(v) else {
-                    throw bad("inputFormat '\(v)' is not supported; use application/fhir+ndjson", "inputFormat '\(v)' no se admite; use application/fhir+ndjson",
-                              code: "not-supported", at: at)
-                }
-                format = v
-            case "inputSource":
-                let v = try once(source)
-                guard let u = URLComponents(string: v), let scheme = u.scheme, !scheme.isEmpty else {
-                    throw bad("inputSource '\(v)' must be an absolute URI (where the data comes from, e.g. https://otro-hospital.example.mx/fhir)",
-                              "inputSource '\(v)' debe ser un URI absoluto (de dónde vienen los datos, p. ej. https://otro-hospital.example.mx/fhir)", at: at)
-                }
-                source = v
+            case "inputFormat": format = try checkFormat(try once(format), at: at)
+            case "inputSource": source = try checkSource(try once(source), at: at)
             case "input":
-                guard inputs.count < maxInputs else {
-                    throw bad("more than \(maxInputs) input files in one import", "más de \(maxInputs) archivos input en una importación", code: "too-costly", at: at)
-                }
+                guard inputs.count < maxInputs else { throw tooManyInputs(at) }
                 inputs.append(try input(p, at: at))
             case "storageDetail":
                 guard storage == nil else {
@@ -106,6 +103,51 @@ public enum BulkImport {
                           "el parámetro de $import '\(name)' no se admite (se admiten: inputFormat, inputSource, input, storageDetail)", code: "not-supported", at: at)
             }
         }
+        return try complete(format, source, inputs, storage, inputHint: "parts type and url")
+    }
+
+    /// The plain JSON form of `import.md`: `{"inputFormat": …, "inputSource": …, "storageDetail":
+    /// {"type": "https", "contentEncoding": ["identity"]}, "input": [{"type": …, "url": …}]}`,
+    /// with the same rules as the `Parameters` form; `expression` names the JSON path
+    /// (`input[1].url`). A member given twice or not known is a 400 too.
+    public static func parsePlain(_ body: JSON) throws -> Request {
+        guard case .object(let members) = body else {
+            throw bad("$import takes a JSON object (inputFormat, inputSource, input, storageDetail) or a Parameters resource",
+                      "$import recibe un objeto JSON (inputFormat, inputSource, input, storageDetail) o un recurso Parameters", code: "structure")
+        }
+        var format: String?, source: String?, storage: String?
+        var inputs: [Input]?
+        var seen: Set<String> = []
+        for (key, value) in members {
+            guard seen.insert(key).inserted else {
+                throw bad("'\(key)' is given more than once", "'\(key)' aparece más de una vez", at: key)
+            }
+            func text() throws -> String {
+                guard let v = value.stringValue, !v.isEmpty else {
+                    throw bad("'\(key)' must be a non-empty string", "'\(key)' debe ser un texto no vacío", code: "required", at: key)
+                }
+                return v
+            }
+            switch key {
+            case "inputFormat": format = try checkFormat(try text(), at: key)
+            case "inputSource": source = try checkSource(try text(), at: key)
+            case "input":
+                guard let items = value.arrayValue else {
+                    throw bad("'input' must be an array of {type, url} objects", "'input' debe ser un arreglo de objetos {type, url}", code: "structure", at: key)
+                }
+                guard items.count <= maxInputs else { throw tooManyInputs(key) }
+                inputs = try items.enumerated().map { i, item in try plainInput(item, at: "input[\(i)]") }
+            case "storageDetail":
+                storage = try plainStorageDetail(value, at: key)
+            default:
+                throw bad("'\(key)' is not a member of the $import request (inputFormat, inputSource, input, storageDetail)",
+                          "'\(key)' no es un miembro de la solicitud de $import (inputFormat, inputSource, input, storageDetail)", code: "not-supported", at: key)
+            }
+        }
+        return try complete(format, source, inputs ?? [], storage, inputHint: "objects with type and url")
+    }
+
+    static func complete(_ format: String?, _ source: String?, _ inputs: [Input], _ storage: String?, inputHint: String) throws -> Request {
         guard let format else {
             throw bad("inputFormat is required (application/fhir+ndjson)", "inputFormat es obligatorio (application/fhir+ndjson)", code: "required")
         }
@@ -114,9 +156,62 @@ public enum BulkImport {
                       code: "required")
         }
         guard !inputs.isEmpty else {
-            throw bad("at least one input (parts type and url) is required", "se requiere al menos un input (con las partes type y url)", code: "required")
+            throw bad("at least one input (\(inputHint)) is required", "se requiere al menos un input (con type y url)", code: "required")
         }
         return Request(inputFormat: format, inputSource: source, inputs: inputs, storageType: storage ?? "https")
+    }
+
+    static func tooManyInputs(_ at: String) -> FHIRError {
+        bad("more than \(maxInputs) input files in one import", "más de \(maxInputs) archivos input en una importación", code: "too-costly", at: at)
+    }
+
+    static func checkFormat(_ v: String, at: String) throws -> String {
+        guard formats.contains(v) else {
+            throw bad("inputFormat '\(v)' is not supported; use application/fhir+ndjson", "inputFormat '\(v)' no se admite; use application/fhir+ndjson",
+                      code: "not-supported", at: at)
+        }
+        return v
+    }
+
+    static func checkSource(_ v: String, at: String) throws -> String {
+        guard let u = URLComponents(string: v), let scheme = u.scheme, !scheme.isEmpty else {
+            throw bad("inputSource '\(v)' must be an absolute URI (where the data comes from, e.g. https://otro-hospital.example.mx/fhir)",
+                      "inputSource '\(v)' debe ser un URI absoluto (de dónde vienen los datos, p. ej. https://otro-hospital.example.mx/fhir)", at: at)
+        }
+        return v
+    }
+
+    static func checkType(_ v: String, at: String) throws -> String {
+        guard Definitions.r4.isResourceType(v) else {
+            throw bad("input type '\(v)' is not an R4 resource type", "el tipo de input '\(v)' no es un tipo de recurso R4", code: "not-supported", at: at)
+        }
+        guard v != "AuditEvent" else {
+            throw bad("AuditEvents cannot be imported: the audit log is written only by the server (docs/audit.md)",
+                      "los AuditEvent no se pueden importar: solo el servidor escribe la bitácora (docs/audit.md)", code: "not-supported", at: at)
+        }
+        return v
+    }
+
+    static func checkURL(_ v: String, at: String) throws -> String {
+        guard let u = URLComponents(string: v), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), !(u.host ?? "").isEmpty else {
+            throw bad("input url '\(v)' must be an absolute http or https URL", "la url de input '\(v)' debe ser una URL http o https absoluta", at: at)
+        }
+        return v
+    }
+
+    static func checkStorageType(_ v: String, at: String) throws -> String {
+        guard v == "https" else {
+            throw bad("storageDetail type '\(v)' is not supported; Enlace fetches files over HTTP(S): use https",
+                      "el tipo de storageDetail '\(v)' no se admite; Enlace obtiene los archivos por HTTP(S): use https", code: "not-supported", at: at)
+        }
+        return v
+    }
+
+    static func checkEncoding(_ v: String, at: String) throws {
+        guard v == "identity" else {
+            throw bad("contentEncoding '\(v)' is not supported (files are read as sent, uncompressed)",
+                      "contentEncoding '\(v)' no se admite (los archivos se leen tal como llegan, sin comprimir)", code: "not-supported", at: at)
+        }
     }
 
     static func input(_ p: JSON, at: String) throws -> Input {
@@ -130,20 +225,10 @@ public enum BulkImport {
             switch name {
             case "type":
                 guard type == nil else { throw bad("input has two types", "input tiene dos tipos", at: here) }
-                guard Definitions.r4.isResourceType(v) else {
-                    throw bad("input type '\(v)' is not an R4 resource type", "el tipo de input '\(v)' no es un tipo de recurso R4", code: "not-supported", at: here)
-                }
-                guard v != "AuditEvent" else {
-                    throw bad("AuditEvents cannot be imported: the audit log is written only by the server (docs/audit.md)",
-                              "los AuditEvent no se pueden importar: solo el servidor escribe la bitácora (docs/audit.md)", code: "not-supported", at: here)
-                }
-                type = v
+                type = try checkType(v, at: here)
             case "url":
                 guard url == nil else { throw bad("input has two urls", "input tiene dos url", at: here) }
-                guard let u = URLComponents(string: v), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), !(u.host ?? "").isEmpty else {
-                    throw bad("input url '\(v)' must be an absolute http or https URL", "la url de input '\(v)' debe ser una URL http o https absoluta", at: here)
-                }
-                url = v
+                url = try checkURL(v, at: here)
             default:
                 throw bad("input part '\(name)' is not supported (an input has type and url)", "la parte '\(name)' de input no se admite (un input tiene type y url)",
                           code: "not-supported", at: here)
@@ -155,6 +240,29 @@ public enum BulkImport {
         return Input(type: type, url: url)
     }
 
+    static func plainInput(_ item: JSON, at: String) throws -> Input {
+        guard case .object(let members) = item else {
+            throw bad("\(at) must be an object with type and url", "\(at) debe ser un objeto con type y url", code: "structure", at: at)
+        }
+        var type: String?, url: String?
+        for (key, value) in members {
+            let here = "\(at).\(key)"
+            guard key == "type" || key == "url" else {
+                throw bad("'\(key)' is not supported in an input (an input has type and url)", "'\(key)' no se admite en un input (un input tiene type y url)",
+                          code: "not-supported", at: here)
+            }
+            guard let v = value.stringValue, !v.isEmpty else {
+                throw bad("\(here) must be a non-empty string", "\(here) debe ser un texto no vacío", code: "required", at: here)
+            }
+            guard (key == "type" ? type : url) == nil else { throw bad("\(here) is given twice", "\(here) aparece dos veces", at: here) }
+            if key == "type" { type = try checkType(v, at: here) } else { url = try checkURL(v, at: here) }
+        }
+        guard let type, let url else {
+            throw bad("\(at) needs both type and url", "\(at) necesita type y url", code: "required", at: at)
+        }
+        return Input(type: type, url: url)
+    }
+
     static func storageDetail(_ p: JSON, at: String) throws -> String {
         var type = "https"
         for (j, part) in (p["part"]?.arrayValue ?? []).enumerated() {
@@ -162,19 +270,39 @@ public enum BulkImport {
             let name = part["name"]?.stringValue ?? ""
             let v = scalar(part) ?? ""
             switch name {
-            case "type":
-                guard v == "https" else {
-                    throw bad("storageDetail type '\(v)' is not supported; Enlace fetches files over HTTP(S): use https",
-                              "el tipo de storageDetail '\(v)' no se admite; Enlace obtiene los archivos por HTTP(S): use https", code: "not-supported", at: here)
-                }
-                type = v
-            case "contentEncoding":
-                guard v == "identity" else {
-                    throw bad("contentEncoding '\(v)' is not supported (files are read as sent, uncompressed)",
-                              "contentEncoding '\(v)' no se admite (los archivos se leen tal como llegan, sin comprimir)", code: "not-supported", at: here)
-                }
+            case "type": type = try checkStorageType(v, at: here)
+            case "contentEncoding": try checkEncoding(v, at: here)
             default:
                 throw bad("storageDetail part '\(name)' is not supported (type, contentEncoding)", "la parte '\(name)' de storageDetail no se admite (type, contentEncoding)",
+                          code: "not-supported", at: here)
+            }
+        }
+        return type
+    }
+
+    /// `storageDetail` of the plain form: `type` (a string) and `contentEncoding` (an array of
+    /// strings, as `import.md` defines it; a single string is taken too).
+    static func plainStorageDetail(_ value: JSON, at: String) throws -> String {
+        guard case .object(let members) = value else {
+            throw bad("storageDetail must be an object ({\"type\": \"https\"})", "storageDetail debe ser un objeto ({\"type\": \"https\"})", code: "structure", at: at)
+        }
+        var type = "https"
+        for (key, v) in members {
+            let here = "\(at).\(key)"
+            switch key {
+            case "type":
+                guard let t = v.stringValue else { throw bad("\(here) must be a string", "\(here) debe ser un texto", code: "structure", at: here) }
+                type = try checkStorageType(t, at: here)
+            case "contentEncoding":
+                let values = v.arrayValue ?? [v]
+                for (i, e) in values.enumerated() {
+                    guard let text = e.stringValue else {
+                        throw bad("\(here) must hold strings", "\(here) debe contener textos", code: "structure", at: "\(here)[\(i)]")
+                    }
+                    try checkEncoding(text, at: v.arrayValue == nil ? here : "\(here)[\(i)]")
+                }
+            default:
+                throw bad("storageDetail '\(key)' is not supported (type, contentEncoding)", "storageDetail '\(key)' no se admite (type, contentEncoding)",
                           code: "not-supported", at: here)
             }
         }
