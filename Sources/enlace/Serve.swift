@@ -51,6 +51,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Longest time $import spends on one file, in seconds (env ENLACE_IMPORT_FILE_TIMEOUT_SECONDS; default 600).")
     var importFileTimeout: Double?
 
+    @Flag(name: .customLong("event-consumers"), inversion: .prefixedNo,
+          help: "Run the outbox consumers (alert rules, care gaps, subscription delivery, the daily prevention pass) in this node; --no-event-consumers makes an API-only node while other nodes on the same database run them (docs/scaling.md).")
+    var eventConsumers = true
+
     @Flag(name: .long, help: "Fill an empty data directory with a synthetic Mexican demo (patients, clinics, a year of care) and print the demo sign-ins. Implies --no-totp-for-staff.")
     var demo = false
 
@@ -58,6 +62,7 @@ struct Serve: AsyncParsableCommand {
         var config = ServerConfiguration.fromEnvironment()
         config.requireTOTPForStaff = totpForStaff && !demo
         config.requirePrescriberSignature = requirePrescriberSignature
+        config.runsEventConsumers = eventConsumers
         if let host { config.host = host }
         if let port { config.port = port }
         if let d = data.data { config.dataDirectory = d }
