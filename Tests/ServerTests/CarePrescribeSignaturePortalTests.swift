@@ -91,6 +91,35 @@ import Trust
             for (state, sign) in [("sig-ok", "\\2713"), ("sig-none", "\\2013"), ("sig-bad", "\\2717")] {
                 #expect(css.contains(".\(state) {") && css.contains(".\(state)::before { content: \"\(sign)"), "\(state)")
             }
+
+            // Mis llaves de firma: the key is active; revoking it needs the form's token and a
+            // reason; then the page says revoked, the browser's key is refused at registration
+            // (so recetar.js makes a new one) and what it signed still reads verified
+            #expect(issued.contains("href=\"/firma/llaves\""))
+            let (sk, keys) = try await browser.get("/firma/llaves", cookie: dra)
+            #expect(sk == .ok && keys.contains("id=\"llave-\(kid)\"") && keys.contains("Activa") && keys.contains("Revocar esta llave"), "\(keys)")
+            let (sf, _, _) = try await browser.post("/firma/llaves/revocar", cookie: dra, P.form([("csrf", "otro"), ("kid", kid), ("motivo", "perdí el teléfono")]))
+            #expect(sf == .forbidden)
+            let (sn, _, noReason) = try await browser.post("/firma/llaves/revocar", cookie: dra, P.form([("csrf", csrf), ("kid", kid), ("motivo", " ")]))
+            #expect(sn == .unprocessableContent && noReason.contains("motivo"), "\(noReason)")
+            let (su, _, unknown) = try await browser.post("/firma/llaves/revocar", cookie: dra, P.form([("csrf", csrf), ("kid", "otra"), ("motivo", "x")]))
+            #expect(su == .notFound && unknown.contains("llave-error"), "\(unknown)")
+            server.clock.advance(seconds: 60)  // revoked a minute after it signed
+            let (sr, _, revoked) = try await browser.post("/firma/llaves/revocar", cookie: dra, P.form([("csrf", csrf), ("kid", kid), ("motivo", "perdí el teléfono")]))
+            #expect(sr == .ok && revoked.contains("Llave revocada") && revoked.contains("Revocada") && revoked.contains("perdí el teléfono")
+                    && !revoked.contains("Revocar esta llave"), "\(revoked)")
+            let (sa, _, refusedAgain) = try await browser.post("/firma/llave", cookie: dra, P.form([("csrf", csrf), ("jwk", jwk.compactString)]))
+            #expect(sa == .unprocessableContent, "\(refusedAgain)")
+            #expect(script.contains("e.message !== \"422\""), "recetar.js replaces a revoked key")
+            let (s9, still) = try await browser.get(location ?? "", cookie: dra)
+            #expect(s9 == .ok && still.contains("Firmada; cambió después (cancelada)"), "\(still)")
+            // another practitioner sees only their own keys, and cannot revoke hers
+            let drb = try await browser.signIn("drb")
+            let (sb, theirs) = try await browser.get("/firma/llaves", cookie: drb)
+            #expect(sb == .ok && theirs.contains("id=\"sin-llaves\"") && !theirs.contains(kid), "\(theirs)")
+            let drbCSRF = try PortalBrowser.csrf(theirs)
+            let (sx2, _, _) = try await browser.post("/firma/llaves/revocar", cookie: drb, P.form([("csrf", drbCSRF), ("kid", kid), ("motivo", "x")]))
+            #expect(sx2 == .notFound)
         }
     }
 }

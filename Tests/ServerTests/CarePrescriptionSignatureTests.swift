@@ -259,3 +259,79 @@ import Trust
         }
     }
 }
+
+extension CarePrescriptionSignatureTests {
+    static func revoke(_ kid: String, reason: String?) -> String {
+        var parameters: [JSON] = [.object([("name", .string("kid")), ("valueString", .string(kid))])]
+        if let reason { parameters.append(.object([("name", .string("reason")), ("valueString", .string(reason))])) }
+        return JSON.object([("resourceType", .string("Parameters")), ("parameter", .array(parameters))]).compactString
+    }
+
+    /// docs/prescribing.md, "Revoking a key": a revoked key signs nothing from its revocation on,
+    /// what it signed before still verifies at the counter, the key cannot come back, and only its
+    /// owner revokes it (with a reason).
+    @Test(arguments: ServerBackend.allCases)
+    func aRevokedKeySignsNothingMoreAndWhatItSignedStillVerifies(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make()
+        defer { cleanup() }
+        let t = try T.tokens(server)
+        let key = P256.Signing.PrivateKey(), newKey = P256.Signing.PrivateKey()
+        let kid = SigningJWK.jwk(key.publicKey)["kid"]!.stringValue!, newKid = SigningJWK.jwk(newKey.publicKey)["kid"]!.stringValue!
+        try await server.run { c in
+            for (path, json) in T.seed { #expect(try await c.send(.put, "/fhir/" + path, json: json).status == 201, "\(path)") }
+            #expect(try await send(c, .post, "/fhir/Practitioner/$register-signing-key", Self.register(key), token: t.dra).status == 200)
+            func prescribe(_ medicine: String, with signingKey: P256.Signing.PrivateKey, kid: String) async throws -> (Client.Reply, String) {
+                let prep = try await send(c, .post, "/fhir/MedicationRequest/$prescribe", try Self.prepare(T.prescription(medicine, quantity: 30, refills: 0)), token: t.dra)
+                let prepared = value(prep.json, "resource")?["resource"] ?? .null
+                let payload = [UInt8](Data(base64Encoded: value(prep.json, "payload")?["valueBase64Binary"]?.stringValue ?? "") ?? Data())
+                let code = (prepared["identifier"]?.arrayValue ?? []).first { $0["system"]?.stringValue == "https://enlace.mx/fhir/sid/receta" }?["value"]?.stringValue ?? ""
+                let jws = try DetachedJWS.sign(payload, key: signingKey, keyID: kid)
+                let reply = try await send(c, .post, "/fhir/MedicationRequest/$prescribe",
+                                           Self.signed(value(prep.json, "preparation")?["valueString"]?.stringValue ?? "", jws), token: t.dra)
+                return (reply, code)
+            }
+            func status(_ code: String) async throws -> String? {
+                let found = try await send(c, .get, "/fhir/MedicationRequest/$find-by-code?code=\(code)", token: t.valle)
+                return part(value(found.json, "signature"), "status")?["valueCode"]?.stringValue
+            }
+            let (first, firstCode) = try await prescribe("Metformina 850 mg", with: key, kid: kid)
+            #expect(first.status == 201, "\(first.text)")
+            #expect(try await status(firstCode) == "verified")
+
+            // only the owner revokes, with a reason, a key that is theirs
+            #expect(try await send(c, .post, "/fhir/Practitioner/$revoke-signing-key", Self.revoke(kid, reason: "perdí el teléfono"), token: t.roma).status == 403)
+            let drb = try server.services.authority.issueClaims(subject: "user:drb", scope: "user/*.cruds", ttl: 86400 * 60, now: server.clock.now(), role: .practitioner,
+                                                                fhirUser: "Practitioner/drb", organization: "Organization/umf").token
+            #expect(try await send(c, .post, "/fhir/Practitioner/$revoke-signing-key", Self.revoke(kid, reason: "x"), token: drb).status == 404)
+            let noReason = try await send(c, .post, "/fhir/Practitioner/$revoke-signing-key", Self.revoke(kid, reason: nil), token: t.dra)
+            #expect(noReason.status == 422 && noReason.text.contains("motivo"), "\(noReason.text)")
+            #expect(try await send(c, .post, "/fhir/Practitioner/$revoke-signing-key", "{\"resourceType\":\"Parameters\"}", token: t.dra).status == 400)
+
+            server.clock.advance(seconds: 60)
+            let revoked = try await send(c, .post, "/fhir/Practitioner/$revoke-signing-key", Self.revoke(kid, reason: "perdí el teléfono / lost my phone"), token: t.dra)
+            #expect(revoked.status == 200, "\(revoked.text)")
+            let at = value(revoked.json, "revoked")?["valueInstant"]?.stringValue
+            #expect(at != nil && value(revoked.json, "reason")?["valueString"]?.stringValue == "perdí el teléfono / lost my phone")
+            // again: the first revocation stands
+            server.clock.advance(seconds: 60)
+            let again = try await send(c, .post, "/fhir/Practitioner/$revoke-signing-key", Self.revoke(kid, reason: "otra vez"), token: t.dra)
+            #expect(value(again.json, "revoked")?["valueInstant"]?.stringValue == at)
+
+            // the revoked key signs nothing more; nothing is stored
+            let (late, lateCode) = try await prescribe("Losartán 50 mg", with: key, kid: kid)
+            #expect(late.status == 422 && late.text.contains("revocada") && late.text.contains("revoked"), "\(late.text)")
+            #expect(try await send(c, .get, "/fhir/MedicationRequest?identifier=https://enlace.mx/fhir/sid/receta|\(lateCode)", token: t.dra).json["entry"] == nil)
+            // what it signed before its revocation still verifies
+            #expect(try await status(firstCode) == "verified")
+            // it cannot be registered again; a new key signs
+            let back = try await send(c, .post, "/fhir/Practitioner/$register-signing-key", Self.register(key), token: t.dra)
+            #expect(back.status == 422 && back.text.contains("revocó"), "\(back.text)")
+            #expect(try await send(c, .post, "/fhir/Practitioner/$register-signing-key", Self.register(newKey), token: t.dra).status == 200)
+            let (fresh, freshCode) = try await prescribe("Losartán 50 mg", with: newKey, kid: newKid)
+            #expect(fresh.status == 201, "\(fresh.text)")
+            #expect(try await status(freshCode) == "verified")
+            let practitioner = try await c.send(.get, "/fhir/Practitioner/dra").json
+            #expect(Door.signingKeyRevocations(of: practitioner).keys.sorted() == [kid])
+        }
+    }
+}

@@ -224,3 +224,48 @@ def put(demo, path, body):
                                  headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"})
     with urllib.request.urlopen(req, timeout=30) as r:
         assert r.status == 200
+
+
+def test_a_revoked_browser_key_signs_nothing_and_is_replaced(demo, browser):
+    """docs/prescribing.md, "Revoking a key": Dr. Hernández revokes her browser's key on *Mis
+    llaves de firma* (a lost device); at her next signature on *Recetar* the page's script is
+    refused that key and makes a new one, and what the old key signed still verifies."""
+    d, steps = browser, Steps(browser, "care-signing-keys")
+    sign_in(d, demo.base, "dr.hernandez", demo.users["dr.hernandez"])
+
+    def prescribe():
+        d.get(demo.base + f"/pacientes/{ANA}/recetar")
+        Select(d.find_element(By.ID, "medicamento")).select_by_value("metformin")
+        fill(d, "presentacion", "850 mg tabletas")
+        fill(d, "dosis", "850")
+        Select(d.find_element(By.ID, "frecuencia")).select_by_value("BID")
+        fill(d, "cantidad", "60")
+        click_and_wait(d, d.find_element(By.ID, "firmar"))
+        if "emitida=" not in d.current_url:  # cards to decide (Ana's other medicines): a reason each
+            for fieldset in d.find_elements(By.CSS_SELECTOR, "#alertas fieldset"):
+                fieldset.find_elements(By.CSS_SELECTOR, "input[type=radio]")[0].click()
+            click_and_wait(d, d.find_element(By.ID, "firmar"))
+        assert "emitida=" in d.current_url, main_text(d)
+        assert d.find_element(By.ID, "firma").text.startswith("Firma verificada"), d.find_element(By.ID, "firma").text
+        return d.current_url
+
+    first = prescribe()
+    click_and_wait(d, d.find_element(By.CSS_SELECTOR, "a[href='/firma/llaves']"))
+    steps.check("llaves")
+    while d.find_elements(By.CSS_SELECTOR, "form[action='/firma/llaves/revocar']"):
+        form = d.find_elements(By.CSS_SELECTOR, "form[action='/firma/llaves/revocar']")[0]
+        form.find_element(By.CSS_SELECTOR, "input[name=motivo]").send_keys("Perdí el teléfono (prueba e2e)")
+        click_and_wait(d, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        assert "Llave revocada" in main_text(d)
+    revoked = len(d.find_elements(By.CSS_SELECTOR, "#llaves .sig-bad"))
+    assert revoked >= 1 and "Perdí el teléfono (prueba e2e)" in main_text(d)
+    steps.check("revocada")
+
+    prescribe()  # the script is refused the revoked key (422) and makes a new one
+    d.get(demo.base + "/firma/llaves")
+    assert len(d.find_elements(By.CSS_SELECTOR, "#llaves .sig-ok")) == 1, main_text(d)
+    assert len(d.find_elements(By.CSS_SELECTOR, "#llaves .sig-bad")) == revoked
+    steps.check("nueva", allow_console=("/firma/llave - Failed to load resource: the server responded with a status of 422",))  # the refusal the script answered
+    d.get(first)  # signed before the revocation: still verified
+    assert d.find_element(By.ID, "firma").text.startswith("Firma verificada"), d.find_element(By.ID, "firma").text
+    sign_out(d)

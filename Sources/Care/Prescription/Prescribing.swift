@@ -127,7 +127,8 @@ public struct Prescribing: Sendable {
             throw Prescribing.refuse("the prescription's requester must be the signing prescriber (\(me))",
                                      "quien receta (requester) debe ser el prescriptor que firma (\(me))", "MedicationRequest.requester")
         }
-        try PrescriptionSignature.check(jws, prescription: prepared, keys: try await PrescriptionSignature.keys(of: me, repository: repository))
+        let signer = try await PrescriptionSignature.signer(me, repository: repository)
+        try PrescriptionSignature.check(jws, prescription: prepared, keys: signer.keys, revoked: signer.revoked, signedAt: now)
         guard let code = PrescriptionCode.of(prepared), let patient = prepared["subject"]?["reference"]?.stringValue else {
             throw Prescribing.refuse("the prepared prescription has no code", "la receta preparada no tiene código", "MedicationRequest.identifier")
         }

@@ -121,8 +121,10 @@ public enum PrescriptionSignature {
     }
 
     /// Checks that `jws` is `who`'s signature over `prescription` with one of `keys` (the public
-    /// JWKs on their Practitioner); a bilingual 422 naming what is wrong otherwise.
-    public static func check(_ jws: String, prescription: JSON, keys: [JSON]) throws {
+    /// JWKs on their Practitioner), not revoked at `signedAt` (`revoked`: the revocations on the
+    /// same Practitioner); a bilingual 422 naming what is wrong otherwise.
+    public static func check(_ jws: String, prescription: JSON, keys: [JSON], revoked: [String: Door.SigningKeyRevocation] = [:],
+                             signedAt: Timestamp? = nil) throws {
         let parsed = try DetachedJWS(compact: jws)
         guard !keys.isEmpty else {
             throw refuse(422, "business-rule", "the prescriber has no registered signing key (POST Practitioner/$register-signing-key)",
@@ -131,6 +133,10 @@ public enum PrescriptionSignature {
         guard let kid = parsed.keyID, let key = keys.first(where: { $0["kid"]?.stringValue == kid }) else {
             throw refuse(422, "invalid", "the JWS 'kid' is not one of the prescriber's registered keys",
                          "el 'kid' del JWS no es una de las llaves registradas del prescriptor")
+        }
+        if let r = revoked[kid], (signedAt ?? r.revoked) >= r.revoked {
+            throw refuse(422, "business-rule", "signed with a key revoked on \(r.revoked) (\(r.reason))",
+                         "firmada con una llave revocada el \(r.revoked) (\(r.reason))")
         }
         guard parsed.verifies(payload(prescription), jwk: key) else {
             throw refuse(422, "invalid", "the signature does not verify over the canonical JSON of this prescription (was it changed after it was prepared?)",
@@ -211,14 +217,10 @@ public enum PrescriptionSignature {
                 failure = .failed(english: "signed by \(who), who is not the prescriber", spanish: "la firmó \(who), que no es quien receta")
                 continue
             }
-            let keys: [JSON]
-            if who.hasPrefix("Practitioner/"), let p = try? await repository.read("Practitioner", String(who.dropFirst(13))), let pj = try? p.json() {
-                keys = Door.signingKeys(of: pj)
-            } else {
-                keys = []
-            }
+            let signer = (try? await self.signer(who, repository: repository)) ?? Signer(keys: [], revoked: [:])
+            let signedAt = s["when"]?.stringValue.flatMap(Timestamp.init(instant:))
             do {
-                try check(jws, prescription: signed, keys: keys)
+                try check(jws, prescription: signed, keys: signer.keys, revoked: signer.revoked, signedAt: signedAt ?? Timestamp(microseconds: .max))
             } catch let e as FHIRError {
                 failure = .failed(english: e.issues.first?.english ?? "", spanish: e.issues.first?.spanish ?? "")
                 continue
@@ -241,13 +243,27 @@ public enum PrescriptionSignature {
         return failure
     }
 
-    /// The signing keys registered on the practitioner `who` (`Practitioner/{id}`), read through `repository`.
-    public static func keys(of who: String, repository: GuardedRepository) async throws -> [JSON] {
-        guard who.hasPrefix("Practitioner/") else { return [] }
+    /// A practitioner's signing keys (every key ever registered) and their revocations.
+    public struct Signer: Sendable {
+        public var keys: [JSON]
+        public var revoked: [String: Door.SigningKeyRevocation]
+    }
+
+    /// The keys registered on the practitioner `who` (`Practitioner/{id}`) and their
+    /// revocations, read through `repository`.
+    public static func signer(_ who: String, repository: GuardedRepository) async throws -> Signer {
+        guard who.hasPrefix("Practitioner/") else { return Signer(keys: [], revoked: [:]) }
         do {
-            return Door.signingKeys(of: try await repository.read("Practitioner", String(who.dropFirst(13))).json())
+            let practitioner = try await repository.read("Practitioner", String(who.dropFirst(13))).json()
+            return Signer(keys: Door.signingKeys(of: practitioner), revoked: Door.signingKeyRevocations(of: practitioner))
         } catch let e as FHIRError where e.status == 404 || e.status == 410 {
-            return []
+            return Signer(keys: [], revoked: [:])
         }
+    }
+
+    /// The signing keys registered on the practitioner `who` (revoked ones included: once a
+    /// practitioner has registered a key, their prescriptions need a signature).
+    public static func keys(of who: String, repository: GuardedRepository) async throws -> [JSON] {
+        try await signer(who, repository: repository).keys
     }
 }

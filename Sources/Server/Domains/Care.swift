@@ -25,6 +25,7 @@ extension FHIRAPI {
         }
         fhir.post("{type}/$dispense") { req, ctx in try await dispense(req, ctx) }
         fhir.post("{type}/$register-signing-key") { req, ctx in try await registerSigningKey(req, ctx) }
+        fhir.post("{type}/$revoke-signing-key") { req, ctx in try await revokeSigningKey(req, ctx) }
         registerScheduling(on: fhir)
     }
 
@@ -99,6 +100,29 @@ extension FHIRAPI {
         ]))]))
     }
 
+    /// `Practitioner/$revoke-signing-key` (Parameters `kid` and `reason`, valueString): revokes one
+    /// of the signed-in practitioner's keys from now on (`Door.revokeSigningKey`); answers
+    /// Parameters `kid`, `revoked` (valueInstant), `reason`.
+    func revokeSigningKey(_ request: Request, _ ctx: EnlaceRequestContext) async throws -> Response {
+        _ = try requireType(ctx, "Practitioner", operation: "$revoke-signing-key")
+        guard let principal = ctx.principal else { throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación") }
+        let sent = try await body(request)
+        func text(_ name: String) -> String? {
+            let p = FHIRAPI.parameter(sent, name)
+            return p?["valueString"]?.stringValue ?? p?["valueId"]?.stringValue ?? p?["valueCode"]?.stringValue
+        }
+        guard let kid = text("kid"), !kid.isEmpty else {
+            throw FHIRError(status: 400, code: "required", english: "the parameter 'kid' (the key's id, as $register-signing-key answered it) is required",
+                            spanish: "el parámetro 'kid' (el id de la llave, como lo respondió $register-signing-key) es obligatorio", expression: ["Parameters.parameter[kid]"])
+        }
+        let r = try await door.revokeSigningKey(principal, kid: kid, reason: text("reason") ?? "", audit: ctx.audit)
+        return FHIRResponse.json(.ok, .object([("resourceType", .string("Parameters")), ("parameter", .array([
+            .object([("name", .string("kid")), ("valueString", .string(kid))]),
+            .object([("name", .string("revoked")), ("valueInstant", .string(r.revoked.description))]),
+            .object([("name", .string("reason")), ("valueString", .string(r.reason))]),
+        ]))]))
+    }
+
     func findPrescription(_ request: Request, _ ctx: EnlaceRequestContext, code: String?) async throws -> Response {
         _ = try requireType(ctx, "MedicationRequest", operation: "$find-by-code")
         guard let principal = ctx.principal else { throw FHIRError(status: 401, code: "login", english: "authentication required", spanish: "se requiere autenticación") }
@@ -167,6 +191,8 @@ extension Portal {
         // the prescriber's signature made in the browser (docs/prescribing.md, "The prescriber's signature")
         router.get("static/recetar.js") { _, _ in Portal.asset(Portal.prescribeScript, type: "text/javascript; charset=utf-8") }
         router.post("firma/llave") { req, ctx in try await page(req, ctx) { try await registerBrowserKey($0, $1, $2) } }
+        router.get("firma/llaves") { req, ctx in try await page(req, ctx) { try await signingKeysPage($0, $1, $2) } }
+        router.post("firma/llaves/revocar") { req, ctx in try await page(req, ctx) { try await revokeBrowserKey($0, $1, $2) } }
         router.get("pacientes/{id}/referir") { req, ctx in
             try await page(req, ctx) { s, r, c in try await referPage(s, r, c, patientID: try c.parameters.require("id")) }
         }
@@ -216,7 +242,8 @@ extension CapabilityContribution {
             ("prescribe", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-prescribe"),
             ("find-by-code", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-find-by-code"),
             ("dispense", "https://enlace.mx/fhir/OperationDefinition/MedicationRequest-dispense"),
-        ], "Practitioner": [("register-signing-key", "https://enlace.mx/fhir/OperationDefinition/Practitioner-register-signing-key")]]) { a, _ in a })
+        ], "Practitioner": [("register-signing-key", "https://enlace.mx/fhir/OperationDefinition/Practitioner-register-signing-key"),
+                            ("revoke-signing-key", "https://enlace.mx/fhir/OperationDefinition/Practitioner-revoke-signing-key")]]) { a, _ in a })
     }
 }
 

@@ -123,7 +123,7 @@ extension Portal {
             body += "<button type=\"submit\" name=\"paso\" value=\"desistir\" class=\"danger\" id=\"desistir\">\(esc(t.followAlert))</button>"
         }
         body += "</div><p class=\"hint\" id=\"firma-estado\" role=\"status\">\(esc(t.signatureHint))</p></form></section>"
-        body += "<p><a href=\"/pacientes/\(esc(patientID))\">\(esc(t.cancel))</a></p>"
+        body += "<p><a href=\"/pacientes/\(esc(patientID))\">\(esc(t.cancel))</a> · <a href=\"/firma/llaves\">\(esc(t.t("Mis llaves de firma", "My signing keys")))</a></p>"
         body += "<script src=\"/static/recetar.js\" defer></script>"
         return html(status, layout(s, request, title: t.prescribe, body: body))
     }

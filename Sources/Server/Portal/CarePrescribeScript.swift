@@ -5,7 +5,8 @@ extension Portal {
     ///    with WebCrypto (ECDSA P-256, the private key **not extractable**: it never leaves the
     ///    browser) and keeps it there;
     /// 2. registers the public key (JWK) on the practitioner (`POST /firma/llave`; idempotent) and
-    ///    gets its `kid` (the RFC 7638 thumbprint);
+    ///    gets its `kid` (the RFC 7638 thumbprint); a key revoked on *Mis llaves de firma* is
+    ///    refused there (422), and the browser then makes and registers a new one;
     /// 3. asks the server for the prescription exactly as it will be stored (`paso=preparar`:
     ///    the canonical JSON to sign and the sealed preparation);
     /// 4. signs it — a detached ES256 JWS, `BASE64URL(header)..BASE64URL(r‖s)` — and sends the
@@ -73,12 +74,21 @@ extension Portal {
             say(form.getAttribute("data-signing") || "");
             var csrf = form.elements.csrf.value;
             var pair;
-            keyPair().then(function (p) {
+            function register(p) {
               pair = p;
-              return crypto.subtle.exportKey("jwk", p.publicKey);
-            }).then(function (jwk) {
-              var pub = { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
-              return post("/firma/llave", { csrf: csrf, jwk: JSON.stringify(pub) });
+              return crypto.subtle.exportKey("jwk", p.publicKey).then(function (jwk) {
+                var pub = { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
+                return post("/firma/llave", { csrf: csrf, jwk: JSON.stringify(pub) });
+              });
+            }
+            keyPair().then(function (p) {
+              return register(p).catch(function (e) {
+                if (e.message !== "422") { throw e; }
+                // this browser's key was revoked: a new one replaces it
+                return crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])
+                  .then(function (fresh) { return db().then(function (d) { return keep(d, fresh); }); })
+                  .then(register);
+              });
             }).then(function (registered) {
               var fields = {};
               new FormData(form).forEach(function (v, k) { fields[k] = v; });

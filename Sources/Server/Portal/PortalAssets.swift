@@ -80,7 +80,7 @@ enum PortalAssets {
         dl.facts div { display: flex; flex-wrap: wrap; gap: .4rem; }
         dl.facts dt { font-weight: 600; color: #3a4450; }
         dl.facts dd { margin: 0; }
-        ol.timeline, ol.accesses, ul.cards, ul.patients, ul.summary { list-style: none; margin: 0; padding: 0; }
+        ol.timeline, ol.accesses, ul.cards, ul.patients, ul.summary, ul.keys { list-style: none; margin: 0; padding: 0; }
         .entry { background: #fff; border-left: 4px solid #0b5394; border-radius: .4rem; padding: .75rem 1rem; margin: 0 0 .75rem; box-shadow: 0 1px 2px rgba(0,0,0,.1); }
         .entry.flagged { border-left-color: #b35c00; }
         .entry.btg { border-left-color: #a40000; background: #fff4f4; }
