@@ -65,6 +65,8 @@ def test_declined_mammography_is_closed_with_who_and_why(server, browser):
     assert status == 200
     status, page = b.open("/prevencion/paciente/irene")
     assert status == 200 and "data-gap-decision" in page and 'value="mujer-mastografia"' in page, page[:500]
+    # her BMI trend is on the clinician's page too, worded for the clinician
+    assert 'data-bmi-trend="3"' in page and "Índice de masa corporal (IMC)" in page and "Su índice" not in page
     status, page = b.open("/prevencion/decision", {"csrf": b.csrf(page), "tipo": "Patient", "id": "irene", "item": "mujer-mastografia",
                                                     "decision": "declined", "motivo": "Prefiere hacerla en el ISSSTE"})
     assert status == 200 and "Decisión registrada" in page, page[:500]

@@ -23,7 +23,7 @@ extension Portal {
         body += "<p><a href=\"/pacientes/\(esc(patient))\">\(esc(t.preventionOpenRecord))</a></p>"
         body += try await preventionSummaryCard(g, patient: patient, t)
         // a gap that does not apply: declined, not indicated, done elsewhere (docs/prevention.md, "A decision counts")
-        let (_, found) = try await preventionItems(g, patient: patient)
+        let (record, found) = try await preventionItems(g, patient: patient)
         let decisions = try await preventionDecisions(g, patient: patient)
         let open = (found ?? []).filter { $0.status.isOpen && !(decisions[$0.rule.id]?.applies(to: $0) ?? false) }
         if !open.isEmpty {
@@ -39,6 +39,8 @@ extension Portal {
             body += "</select><label for=\"gap-reason\">\(esc(t.decisionReason))</label><textarea id=\"gap-reason\" name=\"motivo\" rows=\"2\" maxlength=\"1000\" required></textarea>"
             body += "<button type=\"submit\">\(esc(t.gapDecideSubmit))</button></form></section>"
         }
+        // the BMI trend, as on the patient's Mi prevención (docs/prevention.md, "BMI trend")
+        body += bmiTrendHTML(record, today: CivilDate(services.clock.now().date), t, clinician: true)
         // what the algorithms produced, with the decision form
         let produced = try await compartment(g, patient: patient, types: ["RiskAssessment", "ImmunizationRecommendation"], limit: 20)
         body += "<section class=\"card\" aria-labelledby=\"p-decide\"><h2 id=\"p-decide\">\(esc(t.decisionTitle))</h2><p class=\"hint\">\(esc(t.decisionLead))</p>"

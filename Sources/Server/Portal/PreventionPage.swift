@@ -36,7 +36,8 @@ extension Portal {
     /// The BMI trend (docs/prevention.md, "BMI trend"): an inline SVG (no script, no CDN) that
     /// scales to the screen, the WHO adult limits as dashed lines for adults (20 and over), and the
     /// same values as a table for screen readers and small screens. Empty without a measurement.
-    func bmiTrendHTML(_ record: PatientRecord, today: CivilDate, _ t: PortalStrings) -> String {
+    /// `clinician`: worded for the clinician's page of the patient (`/prevencion/paciente/{id}`).
+    func bmiTrendHTML(_ record: PatientRecord, today: CivilDate, _ t: PortalStrings, clinician: Bool = false) -> String {
         let points = BMITrend.points(record, asOf: today)
         guard let first = points.first, let last = points.last else { return "" }
         let birth = record.patient["birthDate"]?.stringValue.flatMap(CivilDate.init(fhir:))
@@ -70,7 +71,9 @@ extension Portal {
             table += "<tr><td>\(esc(t.date(p.date.description)))</td><td>\(f(p.value))</td>" + (adult ? "<td>\(esc(t.text(BMITrend.category(p.value))))</td>" : "") + "</tr>"
         }
         table += "</tbody></table></details>"
-        return "<section class=\"card\" aria-labelledby=\"p-bmi\"><h2 id=\"p-bmi\">\(esc(t.bmiTrendTitle))</h2><p class=\"hint\">\(esc(adult ? t.bmiTrendLead : t.bmiTrendChildLead))</p>"
+        let title = clinician ? t.bmiTrendTitleClinician : t.bmiTrendTitle
+        let lead = adult ? (clinician ? t.bmiTrendLeadClinician : t.bmiTrendLead) : t.bmiTrendChildLead
+        return "<section class=\"card\" aria-labelledby=\"p-bmi\"><h2 id=\"p-bmi\">\(esc(title))</h2><p class=\"hint\">\(esc(lead))</p>"
             + svg + table + "</section>"
     }
 

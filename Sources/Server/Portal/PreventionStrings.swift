@@ -110,6 +110,11 @@ extension PortalStrings {
           "Each point is a measurement in the record. For children and adolescents BMI is read by age (WHO growth charts), so no limits are drawn.")
     }
     var bmiTrendTable: String { t("Ver las mediciones", "See the measurements") }
+    var bmiTrendTitleClinician: String { t("Índice de masa corporal (IMC)", "Body mass index (BMI)") }
+    var bmiTrendLeadClinician: String {
+        t("Cada punto es una medición del expediente que usted puede ver. Las líneas marcan los límites de la OMS para adultos: 18.5, 25 (sobrepeso) y 30 (obesidad).",
+          "Each point is a measurement in the record as you may see it. The lines are WHO's adult limits: 18.5, 25 (overweight) and 30 (obesity).")
+    }
     var bmiValue: String { t("IMC (kg/m²)", "BMI (kg/m²)") }
     var bmiCategory: String { t("Categoría (OMS, adultos)", "Category (WHO, adults)") }
     func bmiTrendLabel(_ n: Int, _ first: String, _ last: String) -> String {
