@@ -170,8 +170,16 @@ public struct CardiovascularRiskConsumer: EventConsumer {
     public func wants(_ event: OutboxEvent) -> Bool { Self.wanted.contains(event.type) }
 
     public func handle(_ events: [OutboxEvent], guarded: GuardedRepository, state: ConsumerState) async throws -> ConsumerOutput {
+        let entries = try await entries(for: PreventionSettings.patients(events), guarded: guarded)
+        return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
+                              provenance: provenance(reason: "Recalculado porque cambiaron sus datos de entrada / recomputed because its inputs changed"))
+    }
+}
+
+extension CardiovascularRiskConsumer: RiskRecomputation {
+    /// The PUT entries of the scores of `patients` that changed (none when nothing did).
+    public func entries(for patients: [String], guarded: GuardedRepository) async throws -> [JSON] {
         let now = settings.now()
-        let patients = PreventionSettings.patients(events)
         let records = try await PreventionSettings.records(guarded, patients)
         var computed: [(String, JSON)] = []
         for patient in patients {
@@ -182,15 +190,23 @@ public struct CardiovascularRiskConsumer: EventConsumer {
                                                                              chart: chart, date: PreventionSettings.timestamp(now))))
         }
         let current = await PreventionSettings.current(guarded, "RiskAssessment", ids: computed.map(\.0))
-        let entries = computed.compactMap { id, ra in
+        return computed.compactMap { id, ra in
             PreventionSettings.putIfChanged(current: current[id], "RiskAssessment", ra, ignoring: ["occurrenceDateTime", "prediction"])
         }
-        return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
-                              provenance: PreventionResources.algorithmProvenance(
-                                name: "\(chart.name) — \(chart.region)", version: chart.version, description: CardiovascularRisk.description,
-                                accountable: settings.accountable,
-                                reason: "Recalculado porque cambiaron sus datos de entrada / recomputed because its inputs changed"))
     }
+
+    public func provenance(reason: String) -> JSON {
+        PreventionResources.algorithmProvenance(name: "\(chart.name) — \(chart.region)", version: chart.version, description: CardiovascularRisk.description,
+                                                accountable: settings.accountable, reason: reason)
+    }
+}
+
+/// A risk score that the daily pass recomputes when a person's age moves on (their birthday),
+/// since age is one of its inputs and no write happens that day (docs/prevention.md, "The daily
+/// pass").
+public protocol RiskRecomputation: EventConsumer {
+    func entries(for patients: [String], guarded: GuardedRepository) async throws -> [JSON]
+    func provenance(reason: String) -> JSON
 }
 
 /// `prevention.risk`: recomputes the patient's FINDRISC `RiskAssessment`
@@ -212,8 +228,16 @@ public struct RiskConsumer: EventConsumer {
     public func wants(_ event: OutboxEvent) -> Bool { Self.wanted.contains(event.type) }
 
     public func handle(_ events: [OutboxEvent], guarded: GuardedRepository, state: ConsumerState) async throws -> ConsumerOutput {
+        let entries = try await entries(for: PreventionSettings.patients(events), guarded: guarded)
+        return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
+                              provenance: provenance(reason: "Recalculado porque cambiaron sus datos de entrada / recomputed because its inputs changed"))
+    }
+}
+
+extension RiskConsumer: RiskRecomputation {
+    /// The PUT entries of the scores of `patients` that changed (none when nothing did).
+    public func entries(for patients: [String], guarded: GuardedRepository) async throws -> [JSON] {
         let now = settings.now()
-        let patients = PreventionSettings.patients(events)
         let records = try await PreventionSettings.records(guarded, patients)
         var computed: [(String, JSON)] = []
         for patient in patients {
@@ -225,12 +249,13 @@ public struct RiskConsumer: EventConsumer {
                                                                                            inputs: inputs, date: PreventionSettings.timestamp(now))))
         }
         let current = await PreventionSettings.current(guarded, "RiskAssessment", ids: computed.map(\.0))
-        let entries = computed.compactMap { id, ra in
+        return computed.compactMap { id, ra in
             PreventionSettings.putIfChanged(current: current[id], "RiskAssessment", ra, ignoring: ["occurrenceDateTime", "prediction"])
         }
-        return ConsumerOutput(transaction: PreventionSettings.transaction(entries),
-                              provenance: PreventionResources.algorithmProvenance(
-                                name: FINDRISC.name, version: FINDRISC.version, description: FINDRISC.description, accountable: settings.accountable,
-                                reason: "Recalculado porque cambiaron sus datos de entrada / recomputed because its inputs changed"))
+    }
+
+    public func provenance(reason: String) -> JSON {
+        PreventionResources.algorithmProvenance(name: FINDRISC.name, version: FINDRISC.version, description: FINDRISC.description,
+                                                accountable: settings.accountable, reason: reason)
     }
 }

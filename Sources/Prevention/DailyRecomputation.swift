@@ -10,8 +10,19 @@ import Trust
 /// its own guarded repository (`Door.scheduledPass`), a page of patients at a time, each page in
 /// one transaction — and rewritten only where it changed, so a second pass the same day writes
 /// nothing (idempotent, and harmless when several nodes run it).
+///
+/// Risk scores have age as an input too (FINDRISC's bands, the cardiovascular chart's five-year
+/// bands and its 40–74 range), and a birthday writes nothing: so the same pass recomputes the
+/// risk scores (`risks`) of the patients on the page whose age in years changed in the last
+/// `birthdayWindowDays` days — a window, not "today", so that a pass missed while the server was
+/// down still catches up — each score through its own consumer's principal and guard, with a
+/// Provenance saying why. Unchanged scores are not rewritten.
 public struct DailyRecomputation: Sendable {
     public let consumer: RecommendationsConsumer
+    /// The risk scores recomputed on a birthday.
+    public var risks: [any RiskRecomputation]
+    /// How many days back a change of age still makes the pass recompute the risk scores.
+    public var birthdayWindowDays = 7
     /// Patients per page (one read of the Patient list, one transaction).
     public var pageSize: Int
     /// Most patients one pass visits.
@@ -19,6 +30,7 @@ public struct DailyRecomputation: Sendable {
 
     public init(settings: PreventionSettings, pageSize: Int = 200, maxPatients: Int = 200_000) {
         self.consumer = RecommendationsConsumer(settings: settings)
+        self.risks = [RiskConsumer(settings: settings), CardiovascularRiskConsumer(settings: settings)]
         self.pageSize = pageSize
         self.maxPatients = maxPatients
     }
@@ -27,6 +39,16 @@ public struct DailyRecomputation: Sendable {
     public struct Outcome: Sendable, Equatable {
         public var patients = 0
         public var written = 0
+        /// Patients whose age changed within the window, and the risk scores rewritten for them.
+        public var birthdays = 0
+        public var risksWritten = 0
+    }
+
+    /// Whether the age in years of a patient born `birthDate` changed between `days` days ago and `today`.
+    static func ageChanged(_ birthDate: String?, today: Date, days: Int) -> Bool {
+        guard let birth = birthDate.flatMap(CivilDate.init(fhir:)) else { return false }
+        let now = CivilDate(today), before = CivilDate(today.addingTimeInterval(-86_400 * Double(days)))
+        return birth <= before && birth.years(until: now) != birth.years(until: before)
     }
 
     /// Runs one pass over every patient the principal may see (in the store's order), at most
@@ -53,9 +75,32 @@ public struct DailyRecomputation: Sendable {
             }
             outcome.patients += page.matches.count
             outcome.written += written
+            let today = consumer.settings.now()
+            let birthdays = page.matches.filter { p in
+                !p.deleted && DailyRecomputation.ageChanged((try? p.json())?["birthDate"]?.stringValue, today: today, days: birthdayWindowDays)
+            }.map(\.id)
+            outcome.birthdays += birthdays.count
+            if !birthdays.isEmpty { outcome.risksWritten += try await recomputeRisks(birthdays, door: door) }
             guard page.hasMore, let last = page.matches.last else { break }
             query.cursor = SearchCursor(keys: page.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
         }
         return outcome
+    }
+
+    /// Each risk score of `patients`, through its consumer's principal; returns how many were rewritten.
+    func recomputeRisks(_ patients: [String], door: Door) async throws -> Int {
+        var written = 0
+        for risk in risks {
+            written += try await door.scheduledPass("prevention.daily.\(risk.name)", principal: risk.principal) { guarded -> Int in
+                let entries = try await risk.entries(for: patients, guarded: guarded)
+                if let bundle = PreventionSettings.transaction(entries) {
+                    var writer = guarded
+                    writer.provenanceTemplate = risk.provenance(reason: "Recalculado porque cambió su edad / recomputed because their age changed")
+                    _ = try await writer.process(bundle: bundle, options: .init(base: "urn:enlace:consumer:prevention.daily", maxEntries: 10_000))
+                }
+                return entries.count
+            }
+        }
+        return written
     }
 }
