@@ -32,6 +32,15 @@ def main_text(d):
     return d.find_element(By.TAG_NAME, "main").text
 
 
+def write_metformin(d, dose, frequency, quantity):
+    """Fills *Recetar* with metformin 850 mg tablets at `dose` mg, `frequency` (a GTS code), `quantity` tablets."""
+    Select(d.find_element(By.ID, "medicamento")).select_by_value("metformin")
+    fill(d, "presentacion", "850 mg tabletas")
+    fill(d, "dosis", dose)
+    Select(d.find_element(By.ID, "frecuencia")).select_by_value(frequency)
+    fill(d, "cantidad", quantity)
+
+
 REASON = "Retinopatía diabética a descartar: fondo de ojo y valoración (prueba e2e)"
 
 
@@ -117,11 +126,7 @@ def test_a_prescription_with_its_cards_is_dispensed_by_code(demo, browser):
     click_and_wait(d, d.find_element(By.ID, "recetar"))
     assert d.current_url.endswith(f"/pacientes/{ANA}/recetar")
     steps.check("formulario")
-    Select(d.find_element(By.ID, "medicamento")).select_by_value("metformin")
-    fill(d, "presentacion", "850 mg tabletas")
-    fill(d, "dosis", "1000")
-    Select(d.find_element(By.ID, "frecuencia")).select_by_value("QID")
-    fill(d, "cantidad", "120")
+    write_metformin(d, dose="1000", frequency="QID", quantity="120")
     click_and_wait(d, d.find_element(By.CSS_SELECTOR, "#recetar button[value=revisar]"))
     main = main_text(d)
     assert "Dosis diaria mayor a la máxima: Metformina 850 mg tabletas, 4,000 mg/día (máximo 2,550 mg/día)" in main
@@ -235,11 +240,7 @@ def test_a_revoked_browser_key_signs_nothing_and_is_replaced(demo, browser):
 
     def prescribe():
         d.get(demo.base + f"/pacientes/{ANA}/recetar")
-        Select(d.find_element(By.ID, "medicamento")).select_by_value("metformin")
-        fill(d, "presentacion", "850 mg tabletas")
-        fill(d, "dosis", "850")
-        Select(d.find_element(By.ID, "frecuencia")).select_by_value("BID")
-        fill(d, "cantidad", "60")
+        write_metformin(d, dose="850", frequency="BID", quantity="60")
         click_and_wait(d, d.find_element(By.ID, "firmar"))
         if "emitida=" not in d.current_url:  # cards to decide (Ana's other medicines): a reason each
             for fieldset in d.find_elements(By.CSS_SELECTOR, "#alertas fieldset"):
