@@ -103,14 +103,9 @@ extension FHIRAPI {
             throw FHIRAPI.polledTooSoon(wait)
         case .inProgress(let done, let of):
             let (stored, failed) = BulkImport.progress(root: importRoot, id: job)
-            var headers = HTTPFields()
-            headers[HTTPField.Name("X-Progress")!] = "\(done)/\(of) archivos, \(stored) guardados, \(failed) errores / files, stored, errors"
-            headers[HTTPField.Name("Retry-After")!] = String(BulkExport.retryAfterSeconds)
-            return Response(status: .accepted, headers: headers)
+            return FHIRAPI.bulkInProgress("\(done)/\(of) archivos, \(stored) guardados, \(failed) errores / files, stored, errors")
         case .complete(let manifest, let expires):
-            var headers = HTTPFields()
-            headers[HTTPField.Name("Expires")!] = FHIRAPI.httpDate(expires)
-            return FHIRResponse.json(.ok, manifest, headers: headers)
+            return FHIRAPI.bulkComplete(manifest, expires: expires)
         case .failed(let outcome):
             return FHIRResponse.json(.internalServerError, outcome)
         }

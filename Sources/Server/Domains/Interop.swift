@@ -186,17 +186,28 @@ extension FHIRAPI {
         case .tooSoon(let wait):
             throw FHIRAPI.polledTooSoon(wait)
         case .inProgress(let done, let of):
-            var headers = HTTPFields()
-            headers[HTTPField.Name("X-Progress")!] = "\(done) de \(of) tipos / \(done) of \(of) types"
-            headers[HTTPField.Name("Retry-After")!] = String(BulkExport.retryAfterSeconds)
-            return Response(status: .accepted, headers: headers)
+            return FHIRAPI.bulkInProgress("\(done) de \(of) tipos / \(done) of \(of) types")
         case .complete(let manifest, let expires):
-            var headers = HTTPFields()
-            headers[HTTPField.Name("Expires")!] = FHIRAPI.httpDate(expires)
-            return FHIRResponse.json(.ok, manifest, headers: headers)
+            return FHIRAPI.bulkComplete(manifest, expires: expires)
         case .failed(let outcome):
             return FHIRResponse.json(.internalServerError, outcome)
         }
+    }
+
+    /// A Bulk Data status poll of a job still running (export or import): 202 with `X-Progress`
+    /// and `Retry-After`.
+    static func bulkInProgress(_ progress: String) -> Response {
+        var headers = HTTPFields()
+        headers[HTTPField.Name("X-Progress")!] = progress
+        headers[HTTPField.Name("Retry-After")!] = String(BulkExport.retryAfterSeconds)
+        return Response(status: .accepted, headers: headers)
+    }
+
+    /// A Bulk Data status poll of a finished job: 200 with the manifest and `Expires`.
+    static func bulkComplete(_ manifest: JSON, expires: Timestamp) -> Response {
+        var headers = HTTPFields()
+        headers[HTTPField.Name("Expires")!] = FHIRAPI.httpDate(expires)
+        return FHIRResponse.json(.ok, manifest, headers: headers)
     }
 
     /// An HTTP-date (RFC 9110 §5.6.7), e.g. `Wed, 02 Dec 2026 18:00:00 GMT`.

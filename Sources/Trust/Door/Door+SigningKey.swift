@@ -55,14 +55,14 @@ extension Door {
         let kid = try SigningJWK.thumbprint(jwk)
         let key = SigningJWK.jwk(try SigningJWK.publicKey(jwk))
         let (id, guarded) = try ownPractitioner(principal, audit: audit)
-        if let current = try? await guarded.read("Practitioner", id), let r = Door.signingKeyRevocations(of: try current.json())[kid] {
-            throw FHIRError(status: 422, code: "business-rule",
-                            english: "this key was revoked on \(r.revoked) and cannot be registered again: make a new one",
-                            spanish: "esta llave se revocó el \(r.revoked) y no se puede registrar de nuevo: genere una nueva")
-        }
         for _ in 0..<5 {
             let current = try? await guarded.read("Practitioner", id)
             var resource = try current?.json() ?? .object([("resourceType", .string("Practitioner")), ("id", .string(id))])
+            if let r = Door.signingKeyRevocations(of: resource)[kid] {
+                throw FHIRError(status: 422, code: "business-rule",
+                                english: "this key was revoked on \(r.revoked) and cannot be registered again: make a new one",
+                                spanish: "esta llave se revocó el \(r.revoked) y no se puede registrar de nuevo: genere una nueva")
+            }
             if Door.signingKeys(of: resource).contains(where: { $0["kid"]?.stringValue == kid }), let current { return (kid, current) }
             let entry = JSON.object([("url", .string(Door.signingKeyExtension)), ("valueString", .string(key.compactString))])
             resource = resource.setting("extension", .array((resource["extension"]?.arrayValue ?? []) + [entry]))
