@@ -195,6 +195,9 @@ def test_bad_input_gets_precise_outcomes_and_good_lines_are_kept(importer, files
     assert status == 400 and "respond-async" in json.dumps(oo)
     status, _, oo = kick_off(importer, token, [("Paciente", good)])
     assert status == 400 and "Paciente" in json.dumps(oo) and "no es un tipo" in spanish(oo)
+    # the same refusal in the draft's plain JSON form names the JSON path
+    status, _, oo = kick_off(importer, token, [("Patient", good), ("Paciente", good)], plain=True)
+    assert status == 400 and oo["issue"][0]["expression"] == ["input[1].type"] and "no es un tipo" in spanish(oo), oo
     status, _, oo = kick_off(importer, token, [("Patient", good)], extra=[{"name": "inputFormat", "valueCode": "text/csv"}])
     assert status == 400 and "more than once" in json.dumps(oo)
     # a host (here: another port) that is not on the allow list: 403 saying how to allow it
