@@ -79,6 +79,8 @@ final class IndexPlans: Sendable {
             for code in params.keys.sorted() {
                 let p = params[code]!
                 if p.type == .special || code == "_id" || code == "_lastUpdated" { continue }
+                // a union of two other parameters reads their rows (UnionParameters)
+                if UnionParameters.isUnion(type: type, code: code) { continue }
                 guard let full = p.expression, !full.isEmpty else { continue }
                 let pruned = IndexPlans.prune(full, to: type, isResourceType: definitions.isResourceType)
                 guard !pruned.isEmpty else { continue }
@@ -359,28 +361,32 @@ struct IndexContext {
 
     // MARK: reference
 
+    /// A reference row keeps what was written in `text` only when it says more than `system` and
+    /// `value` (an absolute URL, a `_history` version, a canonical's `|version`); `Type/id` and a
+    /// bare URL or `urn:` leave it empty — they were half the reference table's bytes
+    /// (docs/performance.md). `SearchSQL`'s `referenceURL` reads both forms.
     mutating func reference(_ v: JSON, _ type: String, _ code: String) {
         if case let .string(s) = v {
             // canonical / uri
             guard !s.isEmpty else { return }
             let bare = s.firstIndex(of: "|").map { String(s[..<$0]) } ?? s
             let target = parseReference(bare)?.type ?? ""
-            out.append(IndexEntry(parameter: code, kind: .reference, system: target, value: bare, text: s))
+            out.append(IndexEntry(parameter: code, kind: .reference, system: target, value: bare, text: s == bare ? "" : s))
             return
         }
         guard case .object = v else { return }
         if let t = v["resourceType"]?.stringValue {
             // a resource itself (`Bundle.entry[0].resource` for Bundle's `composition`/`message`)
             if let id = v["id"]?.stringValue, !id.isEmpty {
-                out.append(IndexEntry(parameter: code, kind: .reference, system: t, value: id, text: t + "/" + id))
+                out.append(IndexEntry(parameter: code, kind: .reference, system: t, value: id))
             }
             return
         }
         if let s = v["reference"]?.stringValue, !s.isEmpty {
             if let (t, id) = parseReference(s) {
-                out.append(IndexEntry(parameter: code, kind: .reference, system: t, value: id, text: s))
+                out.append(IndexEntry(parameter: code, kind: .reference, system: t, value: id, text: s == t + "/" + id ? "" : s))
             } else {
-                out.append(IndexEntry(parameter: code, kind: .reference, value: s, text: s))
+                out.append(IndexEntry(parameter: code, kind: .reference, value: s))
             }
         }
         if let ident = v["identifier"] {

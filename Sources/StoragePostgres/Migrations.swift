@@ -18,6 +18,7 @@ enum Migrations {
         (2, "audit-ledger", v2),
         (3, "labels-chain-records", v3),
         (4, "outbox-transaction-order", v4),
+        (5, "compact-index", IndexCompaction.statements),
     ]
 
     /// The event outbox is the version log; each version records the id of the transaction that

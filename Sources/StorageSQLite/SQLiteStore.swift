@@ -154,6 +154,9 @@ public final class SQLiteStore: ResourceStore {
         m.registerMigration("v4-labels") { db in
             try db.execute(sql: "ALTER TABLE resource_version ADD COLUMN labels TEXT NOT NULL DEFAULT ''")
         }
+        m.registerMigration("v5-compact-index") { db in
+            for statement in IndexCompaction.statements { try db.execute(sql: statement) }
+        }
         return m
     }
 

@@ -93,6 +93,14 @@ public struct SearchSQL: Sendable {
 
     func placeholders(_ n: Int) -> String { Array(repeating: "?", count: max(n, 1)).joined(separator: ", ") }
 
+    /// `s.param = ?` with `parameter` bound, or `s.param IN (?, ?)` with the parts of a union
+    /// parameter (`combo-code` reads the rows of `code` and `component-code`; UnionParameters).
+    func param(_ parameter: String, _ args: inout [SQLValue]) -> String {
+        let stored = UnionParameters.stored(parameter)
+        args += stored.map { .text($0) }
+        return stored.count == 1 ? "s.param = ?" : "s.param IN (\(placeholders(stored.count)))"
+    }
+
     /// `(alias.patient_key, alias.type, alias.id) IN (SELECT s.patient_key, s.type, s.id FROM table s WHERE …)`:
     /// index rows carry their resource's patient key, so including it changes no result and
     /// keeps the join on the distribution column when the tables are distributed by patient
@@ -134,14 +142,14 @@ public struct SearchSQL: Sendable {
             if let (parameter, bySystem) = SearchSQL.codeList(list) {
                 // many codes of one parameter (`code=a,b,c`, `:below`, `:in`): one index probe with
                 // `IN` lists, not one subquery per code
-                args.append(.text(parameter))
+                let paramSQL = param(parameter, &args)
                 let groups = bySystem.map { system, codes -> String in
                     let values = "s.value IN (\(placeholders(codes.count)))"
                     if let system { args.append(.text(system)) }
                     args += codes.map { .text($0) }
                     return system == nil ? values : "(s.system = ? AND \(values))"
                 }
-                return inIndex(.token, alias, types, "s.param = ? AND (" + groups.joined(separator: " OR ") + ")")
+                return inIndex(.token, alias, types, paramSQL + " AND (" + groups.joined(separator: " OR ") + ")")
             }
             if let (parameter, groups) = SearchSQL.referenceList(list) {  // SearchSQL+ReferenceList.swift
                 return inIndex(.reference, alias, types, referenceListCondition(parameter, groups, args: &args))
@@ -159,14 +167,15 @@ public struct SearchSQL: Sendable {
             args += a
             return "(" + cond + ")"
         case .token(let parameter, let system, let code):
-            var cond = "s.param = ?"
-            args.append(.text(parameter))
+            var cond = param(parameter, &args)
             if let code { cond += " AND s.value = ?"; args.append(.text(code)) }
             if let system { cond += " AND s.system = ?"; args.append(.text(system)) }
             return inIndex(.token, alias, types, cond)
         case .tokenText(let parameter, let text):
-            args += [.text(parameter), .text(text), .text(text + SearchSQL.maxChar)]
-            return inIndex(.token, alias, types, "s.param = ? AND s.text >= ? AND s.text < ?")
+            let paramSQL = param(parameter, &args)
+            args += [.text(text), .text(text + SearchSQL.maxChar)]
+            // `text <> ''` lets both databases use the partial index `search_token_text`
+            return inIndex(.token, alias, types, paramSQL + " AND s.text >= ? AND s.text < ? AND s.text <> ''")
         case .string(let parameter, let value, let match):
             args.append(.text(parameter))
             switch match {
@@ -186,8 +195,11 @@ public struct SearchSQL: Sendable {
             if let type { cond += " AND s.system = ?"; args.append(.text(type)) }
             return inIndex(.reference, alias, types, cond)
         case .referenceURL(let parameter, let url):
-            args += [.text(parameter), .text(url)]
-            return inIndex(.reference, alias, types, "s.param = ? AND s.text = ?")
+            // what was written: in `text`, or in `value` with `text` empty when the two were equal
+            // (a bare URL, `urn:uuid:…`, a canonical without `|version`; Indexer.reference)
+            let bare = url.firstIndex(of: "|").map { String(url[..<$0]) } ?? url
+            args += [.text(parameter), .text(url), .text(bare), .text(url)]
+            return inIndex(.reference, alias, types, "s.param = ? AND ((s.value = ? AND s.text = '') OR (s.value = ? AND s.text = ?))")
         case .date(let parameter, let prefix, let range):
             args.append(.text(parameter))
             let (cond, a) = rangeCondition(prefix, low: "s.low", high: "s.high", qLow: Double(range.low), qHigh: Double(range.high), dateLike: true)
@@ -199,8 +211,7 @@ public struct SearchSQL: Sendable {
             args += a
             return inIndex(.number, alias, types, "s.param = ? AND (\(cond))")
         case .quantity(let parameter, let prefix, let value, let low, let high, let system, let code):
-            var cond = "s.param = ?"
-            args.append(.text(parameter))
+            var cond = param(parameter, &args)
             if let system { cond += " AND s.system = ?"; args.append(.text(system)) }
             if let code { cond += " AND s.value = ?"; args.append(.text(code)) }
             let (c, a) = numberCondition(prefix, value: value, low: low, high: high)
@@ -220,12 +231,10 @@ public struct SearchSQL: Sendable {
                 return inIndex(.uri, alias, types, "s.param = ? AND substr(?, 1, length(s.value)) = s.value")
             }
         case .missing(let parameter, let kind, let missing):
-            args.append(.text(parameter))
-            let cond = inIndex(kind, alias, types, "s.param = ?")
+            let cond = inIndex(kind, alias, types, param(parameter, &args))
             return missing ? "NOT " + cond : cond
         case .composite(let parameter, let components):
-            var cond = "s.param = ?"
-            args.append(.text(parameter))
+            var cond = param(parameter, &args)
             for (i, c) in components.enumerated() {
                 cond += " AND " + (try componentCondition(c, prefix: "s.c\(i)_", args: &args))
             }
@@ -361,9 +370,9 @@ public struct SearchSQL: Sendable {
         case .composite: column = "c0_value"; isText = true
         }
         let agg = key.descending ? "MAX" : "MIN"
-        args.append(.text(key.parameter))
+        let paramSQL = param(key.parameter, &args)
         let fallback = isText ? "''" : "-1.0e300"
-        return "COALESCE((SELECT \(agg)(s.\(column)) FROM \(SearchSQL.table(kind)) s WHERE s.patient_key = \(alias).patient_key AND s.type = \(alias).type AND s.id = \(alias).id AND s.param = ?), \(fallback))"
+        return "COALESCE((SELECT \(agg)(s.\(column)) FROM \(SearchSQL.table(kind)) s WHERE s.patient_key = \(alias).patient_key AND s.type = \(alias).type AND s.id = \(alias).id AND \(paramSQL)), \(fallback))"
     }
 
     public func isTextKey(_ key: SortKey) -> Bool {
