@@ -77,6 +77,8 @@ struct CompactIndexTests {
         #"{"resourceType":"Observation","id":"absent","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8480-6"}]},"dataAbsentReason":{"coding":[{"code":"asked-unknown"}]},"component":[{"code":{"coding":[{"system":"http://loinc.org","code":"8462-4"}]},"dataAbsentReason":{"coding":[{"code":"not-performed"}]}}],"performer":[{"reference":"urn:uuid:0f6c2a9e-0000-4000-8000-000000000001"}]}"#,
         #"{"resourceType":"QuestionnaireResponse","id":"qr1","status":"completed","questionnaire":"http://x.mx/forms/q1|2.0"}"#,
         #"{"resourceType":"QuestionnaireResponse","id":"qr2","status":"completed","questionnaire":"http://x.mx/forms/q2"}"#,
+        #"{"resourceType":"QuestionnaireResponse","id":"qr3","status":"completed","questionnaire":"http://x.mx/fhir/Questionnaire/phq9"}"#,
+        #"{"resourceType":"QuestionnaireResponse","id":"qr4","status":"completed","questionnaire":"http://x.mx/fhir/Questionnaire/phq9|2.0"}"#,
     ]
 
     static func load(_ f: SearchFixture) async throws {
@@ -115,7 +117,12 @@ struct CompactIndexTests {
         #expect(try await f.search("Observation", "performer=urn:uuid:0f6c2a9e-0000-4000-8000-000000000001") == ["absent"])
         #expect(try await f.search("QuestionnaireResponse", "questionnaire=http://x.mx/forms/q1|2.0") == ["qr1"])
         #expect(try await f.search("QuestionnaireResponse", "questionnaire=http://x.mx/forms/q2") == ["qr2"])
-        #expect(try await f.search("QuestionnaireResponse", "questionnaire=http://x.mx/forms/q1") == [])
+        // a canonical without `|version` matches every version (R4 search, "canonical"), with it that version
+        #expect(try await f.search("QuestionnaireResponse", "questionnaire=http://x.mx/forms/q1") == ["qr1"])
+        #expect(try await f.search("QuestionnaireResponse", "questionnaire=http://x.mx/forms/q1|1.0") == [])
+        // a canonical that looks like a RESTful URL is found by it (it is indexed as written, not by id)
+        #expect(try await f.search("QuestionnaireResponse", "questionnaire=http://x.mx/fhir/Questionnaire/phq9") == ["qr3", "qr4"])
+        #expect(try await f.search("QuestionnaireResponse", "questionnaire=http://x.mx/fhir/Questionnaire/phq9|2.0") == ["qr4"])
     }
 
     @Test(arguments: Backend.allCases)
@@ -164,7 +171,7 @@ struct CompactIndexTests {
         let written: [Int] = try await DatabaseQueue(path: path).read { db in
             try Row.fetchOne(db, sql: Self.counts()).map { r in (0..<4).map { r[$0] as Int } } ?? []
         }
-        #expect(written == [0, 0, 0, 1], "combo rows and redundant texts are not written (the one text: q1's |2.0)")
+        #expect(written == [0, 0, 0, 2], "combo rows and redundant texts are not written (the two texts: the |2.0 of q1 and phq9)")
         try await DatabaseQueue(path: path).write { db in
             for s in Self.before(postgres: false) { try db.execute(sql: s) }
             try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5-compact-index'")
@@ -191,7 +198,7 @@ struct CompactIndexTests {
         try await Self.load(f)
         func counts() async throws -> [Int] { try await store.rows(unsafeSQL: Self.counts(as: "text")).first!.map { Int($0 ?? "") ?? -1 } }
         let written = try await counts()
-        #expect(written == [0, 0, 0, 1])
+        #expect(written == [0, 0, 0, 2])
         for s in Self.before(postgres: true) { try store.executeBlocking(unsafeSQL: s) }
         try store.executeBlocking(unsafeSQL: "DELETE FROM schema_migrations WHERE version = 5")
         #expect(try await counts()[0] > 0)

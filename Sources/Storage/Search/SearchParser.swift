@@ -337,7 +337,9 @@ public struct SearchParser: Sendable {
             var p = parts
             if p.count >= 2, p[p.count - 2] == "_history" { p.removeLast(2) }
             if p.count >= 2, definitions.isResourceType(p[p.count - 2]), !v.hasPrefix("urn:") {
-                return .reference(parameter: code, type: p[p.count - 2], id: p[p.count - 1])
+                // a Reference is indexed by type and id; a canonical (`questionnaire`,
+                // `instantiates-canonical`) by the URL it holds, which looks the same
+                return .anyOf([.reference(parameter: code, type: p[p.count - 2], id: p[p.count - 1]), .referenceURL(parameter: code, url: v)])
             }
             return .referenceURL(parameter: code, url: v)
         }

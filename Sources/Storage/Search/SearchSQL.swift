@@ -195,11 +195,15 @@ public struct SearchSQL: Sendable {
             if let type { cond += " AND s.system = ?"; args.append(.text(type)) }
             return inIndex(.reference, alias, types, cond)
         case .referenceURL(let parameter, let url):
-            // what was written: in `text`, or in `value` with `text` empty when the two were equal
-            // (a bare URL, `urn:uuid:…`, a canonical without `|version`; Indexer.reference)
-            let bare = url.firstIndex(of: "|").map { String(url[..<$0]) } ?? url
-            args += [.text(parameter), .text(url), .text(bare), .text(url)]
-            return inIndex(.reference, alias, types, "s.param = ? AND ((s.value = ? AND s.text = '') OR (s.value = ? AND s.text = ?))")
+            // `value` holds the URL without a canonical's `|version`, `text` what was written
+            // when it says more (Indexer.reference): a URL alone matches every version of a
+            // canonical, `url|version` that version
+            guard let bar = url.firstIndex(of: "|") else {
+                args += [.text(parameter), .text(url)]
+                return inIndex(.reference, alias, types, "s.param = ? AND s.value = ?")
+            }
+            args += [.text(parameter), .text(String(url[..<bar])), .text(url)]
+            return inIndex(.reference, alias, types, "s.param = ? AND s.value = ? AND s.text = ?")
         case .date(let parameter, let prefix, let range):
             args.append(.text(parameter))
             let (cond, a) = rangeCondition(prefix, low: "s.low", high: "s.high", qLow: Double(range.low), qHigh: Double(range.high), dateLike: true)
