@@ -1,16 +1,30 @@
 // swift-tools-version: 6.1
 // libFuzzer targets for Enlace's parsers (docs/reliability.md, "Fuzzing"). A package of its own
-// so the sanitizer build recompiles only FHIR and Storage (symlinked from ../Sources), not the
-// server. Build and run: fuzz/run TARGET SECONDS (see fuzz/README.md).
+// so the sanitizer build recompiles only FHIR, Storage and Trust (symlinked from ../Sources), not
+// the server. Build and run: fuzz/run TARGET SECONDS (see fuzz/README.md).
 import PackageDescription
 
 let package = Package(
     name: "EnlaceFuzz",
+    // the versions of ../Package.swift (FuzzJWT needs Trust's)
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+    ],
     targets: [
         .target(name: "FHIR"),
         .target(name: "Storage", dependencies: ["FHIR"]),
         .executableTarget(name: "FuzzJSON", dependencies: ["FHIR"]),
         .executableTarget(name: "FuzzSearchParameters", dependencies: ["FHIR", "Storage"]),
         .executableTarget(name: "FuzzFHIRPath", dependencies: ["FHIR"]),
+        .target(name: "Trust", dependencies: [
+            "FHIR", "Storage",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+        ]),
+        .executableTarget(name: "FuzzJWT", dependencies: [
+            "FHIR", "Trust", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     ]
 )
