@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // libFuzzer targets for Enlace's parsers (docs/reliability.md, "Fuzzing"). A package of its own
-// so the sanitizer build recompiles only FHIR, Storage and Trust (symlinked from ../Sources), not
-// the server. Build and run: fuzz/run TARGET SECONDS (see fuzz/README.md).
+// so the sanitizer build recompiles only FHIR, Storage, StorageSQLite and Trust (symlinked from
+// ../Sources), not the server. Build and run: fuzz/run TARGET SECONDS (see fuzz/README.md).
 import PackageDescription
 
 let package = Package(
@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(name: "FHIR"),
@@ -23,6 +24,8 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "JWTKit", package: "jwt-kit"),
         ]),
+        .target(name: "StorageSQLite", dependencies: ["FHIR", "Storage", .product(name: "GRDB", package: "GRDB.swift")]),
+        .executableTarget(name: "FuzzBundle", dependencies: ["FHIR", "Storage", "StorageSQLite"]),
         .executableTarget(name: "FuzzJWT", dependencies: [
             "FHIR", "Trust", .product(name: "Crypto", package: "swift-crypto"),
         ]),
