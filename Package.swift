@@ -33,8 +33,10 @@ let package = Package(
         // visibility compiler, Bundle processing, the event outbox.
         .target(name: "Storage", dependencies: ["FHIR"]),
         // Embedded SQLite backend (GRDB): a file, or memory for tests.
+        // The system zlib, for the compressed bodies of StorageSQLite (apt: zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "StorageSQLite", dependencies: [
-            "FHIR", "Storage",
+            "FHIR", "Storage", "CZlib",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // PostgreSQL backend (PostgresNIO).

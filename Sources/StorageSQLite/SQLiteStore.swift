@@ -18,8 +18,10 @@ public final class SQLiteStore: ResourceStore {
     /// A private in-memory database, for tests: same schema, same SQL, not durable.
     public init() throws {
         path = ":memory:"
+        var config = Configuration()
+        config.prepareDatabase { db in db.add(function: SQLiteStore.bodyFunction) }
         do {
-            writer = try DatabaseQueue()
+            writer = try DatabaseQueue(configuration: config)
             try SQLiteStore.migrator.migrate(writer)
         } catch {
             throw StoreError.database("cannot create an in-memory SQLite database: \(error)")
@@ -34,6 +36,7 @@ public final class SQLiteStore: ResourceStore {
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            db.add(function: SQLiteStore.bodyFunction)
         }
         config.busyMode = .timeout(10)
         do {
@@ -48,6 +51,13 @@ public final class SQLiteStore: ResourceStore {
         } catch {
             throw StoreError.database("cannot open the SQLite database at \(path): \(error)")
         }
+    }
+
+    /// `enlace_body(body)`: the JSON a stored body holds (BodyCodec), for the SQL that reads
+    /// bodies (`_content`, `_text`); NULL when it cannot be read.
+    static let bodyFunction = DatabaseFunction("enlace_body", argumentCount: 1, pure: true) { values -> String? in
+        guard let data = Data.fromDatabaseValue(values[0]), let plain = try? BodyCodec.decode([UInt8](data)) else { return nil }
+        return String(decoding: plain, as: UTF8.self)
     }
 
     static var migrator: DatabaseMigrator {
@@ -216,11 +226,14 @@ public final class SQLiteStore: ResourceStore {
 
         static func stored(_ r: Row) -> StoredResource {
             let compartments: String = r["compartments"]
-            let body: Data = r["body"]
+            let stored: Data = r["body"]
+            // a body that cannot be decoded (a damaged file) is passed on as it is: reading it as
+            // JSON then fails with the resource named, instead of the whole read failing here
+            let body = (try? BodyCodec.decode([UInt8](stored))) ?? [UInt8](stored)
             let labels: String? = r["labels"]
             return StoredResource(type: r["type"], id: r["id"], version: r["version"],
                                   lastUpdated: Timestamp(microseconds: r["last_updated"]), deleted: r["deleted"],
-                                  body: [UInt8](body), compartments: compartments.isEmpty ? [] : compartments.split(separator: " ").map(String.init),
+                                  body: body, compartments: compartments.isEmpty ? [] : compartments.split(separator: " ").map(String.init),
                                   labels: (labels ?? "").split(separator: " ").map(String.init))
         }
 
@@ -283,7 +296,7 @@ public final class SQLiteStore: ResourceStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [resource.type, resource.id, resource.version, resource.lastUpdated.microseconds,
                                      resource.deleted, resource.patientKey, resource.compartments.joined(separator: " "),
-                                     Data(resource.body), resource.labels.joined(separator: " ")])
+                                     Data(BodyCodec.encode(resource.body)), resource.labels.joined(separator: " ")])
             } catch let e as DatabaseError where e.resultCode == .SQLITE_CONSTRAINT {
                 throw StoreError.versionConflict(type: resource.type, id: resource.id, version: resource.version)
             }

@@ -272,7 +272,8 @@ public struct SearchSQL: Sendable {
                 (s.type, s.id) IN (SELECT \(inner).type, \(inner).id FROM resource \(inner) WHERE \(inner).deleted = 0 AND \(inner).type = ? AND \(innerWhere)))
                 """
         case .content(let text, let narrativeOnly):
-            let body = dialect == .sqlite ? "lower(CAST(v.body AS TEXT))" : "lower(convert_from(v.body, 'UTF8'))"
+            // SQLite keeps bodies compressed (StorageSQLite's BodyCodec; `enlace_body` inflates them)
+            let body = dialect == .sqlite ? "lower(enlace_body(v.body))" : "lower(convert_from(v.body, 'UTF8'))"
             args.append(.text("%" + likeEscape(text) + "%"))
             let target = narrativeOnly ? "\(body) LIKE ? ESCAPE '\\' AND \(body) LIKE '%\"div\"%'" : "\(body) LIKE ? ESCAPE '\\'"
             return "\(alias).seq IN (SELECT v.seq FROM resource_version v WHERE v.patient_key = \(alias).patient_key AND v.seq = \(alias).seq AND \(target))"
