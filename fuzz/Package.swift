@@ -24,7 +24,8 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "JWTKit", package: "jwt-kit"),
         ]),
-        .target(name: "StorageSQLite", dependencies: ["FHIR", "Storage", .product(name: "GRDB", package: "GRDB.swift")]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "StorageSQLite", dependencies: ["FHIR", "Storage", "CZlib", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(name: "FuzzBundle", dependencies: ["FHIR", "Storage", "StorageSQLite"]),
         .executableTarget(name: "FuzzJWT", dependencies: [
             "FHIR", "Trust", .product(name: "Crypto", package: "swift-crypto"),
