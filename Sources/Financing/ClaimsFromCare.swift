@@ -80,6 +80,9 @@ public struct ClaimFromCare: Sendable {
         return Self.codes(concept, system).lazy.compactMap { mapped[$0] }.first
     }
 
+    /// The most units one dispensed item bills; a larger quantity is left out of the claim.
+    static let maximumUnits = 100_000
+
     /// Days between two FHIR instants (at least 1): the bed-days of a stay.
     static func days(_ start: String?, _ end: String?) -> Int {
         guard let s = start.flatMap({ Timestamp(instant: $0) ?? Timestamp(instant: String($0.prefix(10)) + "T00:00:00Z") }),
@@ -147,7 +150,12 @@ public struct ClaimFromCare: Sendable {
             let own = Self.codes(concept, tariff.system).first
             guard let m = map.medicines.first(where: { own == $0.code || text.hasPrefix($0.prefix) }) else { continue }
             var units = 1
-            if case .number(let n)? = d["quantity"]?["value"], let v = Double(n) { units = max(1, Int(v.rounded(.up))) }
+            if case .number(let n)? = d["quantity"]?["value"], let v = Double(n) {
+                // a quantity that is not a count of units one dispense can hold (1e300 tablets) is
+                // not billed: `Int(_:)` would trap on it, in a consumer that retries (docs/financing.md)
+                guard v.isFinite, v <= Double(Self.maximumUnits) else { continue }
+                units = max(1, Int(v.rounded(.up)))
+            }
             let boxes = d["quantity"]?["unit"]?.stringValue?.lowercased().hasPrefix("caja") == true ? units : max(1, (units + m.pack - 1) / m.pack)
             items.append((m.code, boxes, "MedicationDispense/\(d["id"]?.stringValue ?? "")"))
         }

@@ -85,6 +85,26 @@ struct ClaimsFromCareTests {
         #expect(ledger.balance(.revenue("Organization/imss")) == -Money(pesos: 1_533))
     }
 
+    /// A dispensed quantity no count of units can hold (1e300 tablets) trapped `Int(_:)` in the
+    /// consumer — a crash at every restart, since it retries the event. It is left out of the
+    /// claim; the rest is claimed.
+    @Test func anAbsurdDispensedQuantityIsLeftOutNotACrash() async throws {
+        let f = try await FinancingFixture()
+        let consumer = ClaimsFromCareConsumer(start: .beginning)
+        var record = Self.record("v9", patient: "p3")
+        let last = record.count - 1
+        if case .object(var members) = record[last] {
+            members = members.map { $0.0 == "quantity" ? ("quantity", J.o(("value", .number("1e300")), ("unit", .string("tabletas")))) : $0 }
+            record[last] = .object(members)
+        }
+        #expect(record[last]["quantity"]?["value"] == .number("1e300"))
+        try await f.put([Self.encounter("v9", patient: "p3", provider: "imss-umf-20")] + record)
+        try await f.door.catchUp(consumer)
+        let claims = try await FinancingService.all("Claim", [], guarded: f.guarded())
+        #expect(claims.count == 1)
+        #expect(claims.first.map(Self.codes) == ["01.001x1", "05.001x1", "03.001x1"])
+    }
+
     @Test func aReplayedOrEditedEncounterNeverMakesASecondClaim() async throws {
         let f = try await FinancingFixture()
         let consumer = ClaimsFromCareConsumer(start: .beginning)

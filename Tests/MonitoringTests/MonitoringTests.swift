@@ -117,6 +117,8 @@ struct OpenMHealthMappingTests {
         (Fixture.point("sleep-duration", #"{"sleep_duration":{"value":7,"unit":"h"},"effective_time_frame":{"date_time":"2026-11-24T08:05:00Z"}}"#), "not-supported", "header.schema_id"),
         (#"{"header":{"schema_id":"omh:heart-rate:9.0"},"body":{}}"#, "not-supported", "header.schema_id"),
         (#"{"body":{}}"#, "required", "header"),
+        // a duration whose end time does not fit (it trapped before)
+        (Fixture.point("step-count", #"{"step_count":10,"effective_time_frame":{"time_interval":{"start_date_time":"2026-11-24T08:00:00Z","duration":{"value":1e20,"unit":"d"}}}}"#), "value", "body.effective_time_frame.time_interval.duration.value"),
         (Fixture.point("heart-rate", #"{"heart_rate":{"value":72,"unit":"beats/min"},"effective_time_frame":{"date_time":"2026-11-24"}}"#), "value", "body.effective_time_frame.date_time"),
         (Fixture.point("blood-pressure", #"{"systolic_blood_pressure":{"value":80,"unit":"mmHg"},"diastolic_blood_pressure":{"value":120,"unit":"mmHg"},"effective_time_frame":{"date_time":"2026-11-24T08:00:00Z"}}"#), "value", "body.diastolic_blood_pressure.value"),
     ])

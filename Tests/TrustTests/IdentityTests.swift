@@ -212,5 +212,10 @@ struct IdentityTests {
         await #expect(throws: ClientAssertion.Failure.self) { try await ClientAssertion.verify(es, client: client, tokenURL: tokenURL, now: now + 61) }
         let other = try jwt(#"{"alg":"ES384","kid":"e1"}"#, iss: "someone") { Array(try ec.signature(for: $0).rawRepresentation) }
         await #expect(throws: ClientAssertion.Failure.self) { try await ClientAssertion.verify(other, client: client, tokenURL: tokenURL, now: now) }
+        // an exp far beyond Int64 seconds passes jwt-kit's expiry check; it trapped `Int64(_:)` (fuzz/FuzzJWT)
+        let huge = Base64URL.encode(Array(#"{"alg":"ES384","kid":"e1"}"#.utf8)) + "."
+            + Base64URL.encode(Array(#"{"iss":"svc","sub":"svc","aud":"\#(tokenURL)","exp":180000e300,"jti":"j2"}"#.utf8))
+        let hugeSigned = huge + "." + Base64URL.encode(Array(try ec.signature(for: Array(huge.utf8)).rawRepresentation))
+        await #expect(throws: ClientAssertion.Failure.self) { try await ClientAssertion.verify(hugeSigned, client: client, tokenURL: tokenURL, now: now) }
     }
 }

@@ -36,4 +36,25 @@ struct TokenTests {
         let other = TokenAuthority(key: authority.key, issuer: "http://y/fhir", audience: "http://y/fhir")
         await #expect(throws: TokenError.wrongAudience) { try await other.verify(token, now: now) }
     }
+
+    /// Claims signed by the server's own key whose times do not fit Int64 seconds (found by
+    /// fuzz/FuzzJWT: `"exp":180000e300` passed the expiry check, then `Int64(_:)` trapped).
+    @Test func timesBeyondInt64SecondsAreMalformedNotACrash() async throws {
+        let dir = NSTemporaryDirectory() + "enlace-key-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = try SigningKey.loadOrCreate(in: dir)
+        let authority = TokenAuthority(key: key, issuer: "http://x/fhir", audience: "http://x/fhir")
+        let now = Timestamp(instant: "2026-11-24T12:00:00Z")!
+        func signed(_ claims: String) throws -> String {
+            let input = Base64URL.encode(Array(#"{"alg":"ES256","typ":"JWT","kid":"\#(key.keyID)"}"#.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
+            return input + "." + Base64URL.encode(Array(try key.privateKey.signature(for: Data(input.utf8)).rawRepresentation))
+        }
+        let t = now.microseconds / 1_000_000
+        let fine = try signed(#"{"iss":"http://x/fhir","sub":"a","aud":["http://x/fhir"],"iat":\#(t - 60),"exp":\#(t + 3600),"jti":"j"}"#)
+        #expect(try await authority.verify(fine, now: now).subject == "a", "the hand-made token verifies: the refusals below are about the times")
+        for (iat, exp) in [("\(t - 60)", "180000e300"), ("-9e300", "\(t + 3600)")] {
+            let token = try signed(#"{"iss":"http://x/fhir","sub":"a","aud":["http://x/fhir"],"iat":\#(iat),"exp":\#(exp),"jti":"j"}"#)
+            await #expect(throws: TokenError.malformed) { try await authority.verify(token, now: now) }
+        }
+    }
 }

@@ -105,8 +105,9 @@ public enum ClientAssertion {
         guard payload.aud != nil else { throw .invalid("the \(what)'s aud must be \(audienceName) \(tokenURL)") }
         guard let expiry = payload.exp else { throw .invalid("the \(what) has no exp") }
         do { try expiry.verifyNotExpired(currentDate: Date(timeIntervalSince1970: TimeInterval(now))) } catch { throw .invalid("the \(what) has expired") }
-        let exp = Int64(expiry.value.timeIntervalSince1970)
-        guard exp <= now + 300 else { throw .invalid("the \(what)'s exp is more than 5 minutes ahead") }
+        // a JSON number as large as 1e305 decodes to a Date and passes the expiry check; as Int64
+        // it would trap (found by fuzz/FuzzJWT): such an exp is more than 5 minutes ahead
+        guard let exp = TokenAuthority.wholeSeconds(expiry.value), exp <= now + 300 else { throw .invalid("the \(what)'s exp is more than 5 minutes ahead") }
         guard let jti = payload.jti?.value, !jti.isEmpty, jti.count <= 256 else { throw .invalid("the \(what) has no jti") }
         return Verified(clientID: client.clientID, tokenID: jti, expires: exp)
     }

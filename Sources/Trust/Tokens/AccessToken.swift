@@ -214,10 +214,20 @@ public struct TokenAuthority: Sendable {
         // configuration of the same key (a changed base URL): refuse it rather than trust it
         guard payload.iss?.value == issuer else { throw .wrongIssuer }
         if let role = payload.role, Principal.Role(rawValue: role) == nil { throw .malformed }
+        // times far outside Int64 seconds (`"exp":1e305` passes the expiry check) are not times
+        guard let issuedAt = TokenAuthority.wholeSeconds(payload.iat.value), let expires = TokenAuthority.wholeSeconds(payload.exp.value) else {
+            throw .malformed
+        }
         return AccessTokenClaims(issuer: issuer, subject: payload.sub.value, audience: audience,
-                                 issuedAt: Int64(payload.iat.value.timeIntervalSince1970), expires: Int64(payload.exp.value.timeIntervalSince1970),
+                                 issuedAt: issuedAt, expires: expires,
                                  tokenID: payload.jti.value, scope: payload.scope ?? "", role: payload.role, fhirUser: payload.fhirUser,
                                  patient: payload.patient, actsFor: payload.acts_for ?? [], organization: payload.org, clientID: payload.client_id)
+    }
+
+    /// A JWT NumericDate (RFC 7519 §2) as whole seconds since 1970, or nil when it is not finite
+    /// or does not fit an `Int64` (found by fuzz/FuzzJWT: `Int64(_:)` traps on such a Double).
+    public static func wholeSeconds(_ date: Date) -> Int64? {
+        Int64(exactly: date.timeIntervalSince1970.rounded(.down))
     }
 
     /// The header of a compact JWS, or nil when it is not readable JSON.
