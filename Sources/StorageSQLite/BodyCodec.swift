@@ -84,16 +84,7 @@ enum BodyCodec {
         guard deflateCopy(&stream, primed.stream) == Z_OK else { return nil }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))))
-        let result: Int32 = input.withUnsafeBufferPointer { i in
-            output.withUnsafeMutableBufferPointer { o in
-                stream.next_in = UnsafeMutablePointer(mutating: i.baseAddress)
-                stream.avail_in = uInt(i.count)
-                stream.next_out = o.baseAddress
-                stream.avail_out = uInt(o.count)
-                return CZlib.deflate(&stream, Z_FINISH)
-            }
-        }
-        guard result == Z_STREAM_END else { return nil }
+        guard finish(&stream, input[...], into: &output, CZlib.deflate) == Z_STREAM_END else { return nil }
         output.removeSubrange(Int(stream.total_out)...)
         return output
     }
@@ -105,17 +96,23 @@ enum BodyCodec {
         let status = dictionary.withUnsafeBufferPointer { d in inflateSetDictionary(&stream, d.baseAddress, uInt(d.count)) }
         guard status == Z_OK else { return nil }
         var output = [UInt8](repeating: 0, count: length)
-        let result: Int32 = input.withUnsafeBufferPointer { i in
+        let result = finish(&stream, input, into: &output, CZlib.inflate)
+        // all of it, exactly: the length recorded and nothing after the end of the stream
+        guard result == Z_STREAM_END, Int(stream.total_out) == length, stream.avail_in == 0 else { return nil }
+        return output
+    }
+
+    /// Runs `step` (deflate or inflate) once with `Z_FINISH` over all of `input` into `output`.
+    static func finish(_ stream: inout z_stream, _ input: ArraySlice<UInt8>, into output: inout [UInt8],
+                       _ step: (UnsafeMutablePointer<z_stream>, Int32) -> Int32) -> Int32 {
+        input.withUnsafeBufferPointer { i in
             output.withUnsafeMutableBufferPointer { o in
                 stream.next_in = UnsafeMutablePointer(mutating: i.baseAddress)
                 stream.avail_in = uInt(i.count)
                 stream.next_out = o.baseAddress
                 stream.avail_out = uInt(o.count)
-                return CZlib.inflate(&stream, Z_FINISH)
+                return step(&stream, Z_FINISH)
             }
         }
-        // all of it, exactly: the length recorded and nothing after the end of the stream
-        guard result == Z_STREAM_END, Int(stream.total_out) == length, stream.avail_in == 0 else { return nil }
-        return output
     }
 }
