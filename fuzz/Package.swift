@@ -15,9 +15,10 @@ let package = Package(
     targets: [
         .target(name: "FHIR"),
         .target(name: "Storage", dependencies: ["FHIR"]),
-        .executableTarget(name: "FuzzJSON", dependencies: ["FHIR"]),
-        .executableTarget(name: "FuzzSearchParameters", dependencies: ["FHIR", "Storage"]),
-        .executableTarget(name: "FuzzFHIRPath", dependencies: ["FHIR"]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FHIR", "FuzzSupport"]),
+        .executableTarget(name: "FuzzSearchParameters", dependencies: ["FHIR", "Storage", "FuzzSupport"]),
+        .executableTarget(name: "FuzzFHIRPath", dependencies: ["FHIR", "FuzzSupport"]),
         .target(name: "Trust", dependencies: [
             "FHIR", "Storage",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -26,9 +27,9 @@ let package = Package(
         ]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "StorageSQLite", dependencies: ["FHIR", "Storage", "CZlib", .product(name: "GRDB", package: "GRDB.swift")]),
-        .executableTarget(name: "FuzzBundle", dependencies: ["FHIR", "Storage", "StorageSQLite"]),
+        .executableTarget(name: "FuzzBundle", dependencies: ["FHIR", "Storage", "StorageSQLite", "FuzzSupport"]),
         .executableTarget(name: "FuzzJWT", dependencies: [
-            "FHIR", "Trust", .product(name: "Crypto", package: "swift-crypto"),
+            "FHIR", "Trust", "FuzzSupport", .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
 )

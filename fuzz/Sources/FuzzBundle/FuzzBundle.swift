@@ -1,5 +1,5 @@
-import Dispatch
 import FHIR
+import FuzzSupport
 @_spi(Unguarded) import Storage
 import StorageSQLite
 
@@ -20,16 +20,6 @@ enum Fixture {
     static func versions(_ repository: Repository) async -> Int {
         (try? await repository.history(HistoryQuery(scope: .system, count: 1)).total) ?? -1
     }
-}
-
-/// Runs async work to completion from libFuzzer's synchronous callback.
-func blocking(_ body: @escaping @Sendable () async -> Void) {
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        await body()
-        done.signal()
-    }
-    done.wait()
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -61,14 +51,7 @@ public func initializeFuzzBundle(_ argc: UnsafeMutablePointer<CInt>, _ argv: Uns
     return 0
 }
 
-// SwiftPM links an executable's entry point as FuzzBundle_main; hand over to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
 @_cdecl("FuzzBundle_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzBundle(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzBundle(data, size) }
 }

@@ -1,11 +1,7 @@
-// SwiftPM links an executable's entry point as FuzzJSON_main; hand over to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+import FuzzSupport
 
+// SwiftPM links an executable's entry point as FuzzJSON_main; hand over to libFuzzer's driver.
 @_cdecl("FuzzJSON_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzJSON(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzJSON(data, size) }
 }

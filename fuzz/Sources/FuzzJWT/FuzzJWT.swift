@@ -1,7 +1,7 @@
 import Crypto
-import Dispatch
 import FHIR
 import Foundation
+import FuzzSupport
 import Trust
 
 /// The token parsers and verifiers on arbitrary input: they accept or refuse, never crash or
@@ -47,16 +47,6 @@ enum Fixture {
         let signature = try! clientKey.signature(for: Data(input.utf8))
         return input + "." + Base64URL.encode(Array(signature.rawRepresentation))
     }
-}
-
-/// Runs async work to completion from libFuzzer's synchronous callback.
-func blocking(_ body: @escaping @Sendable () async -> Void) {
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        await body()
-        done.signal()
-    }
-    done.wait()
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -131,11 +121,6 @@ public func initializeFuzzJWT(_ argc: UnsafeMutablePointer<CInt>, _ argv: Unsafe
     return 0
 }
 
-// SwiftPM links an executable's entry point as FuzzJWT_main; hand over to libFuzzer's driver.
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
-
 @_cdecl("FuzzJWT_main")
 func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
     if let directory = ProcessInfo.processInfo.environment["ENLACE_FUZZ_WRITE_SEEDS"] {
@@ -145,7 +130,5 @@ func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<
         }
         return 0
     }
-    var count = argc
-    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return runFuzzerDriver(&count, &arguments) { data, size in fuzzJWT(data, size) }
+    return runFuzzer(argc, argv) { data, size in fuzzJWT(data, size) }
 }
