@@ -67,6 +67,22 @@ struct MonitoringHTTPTests {
         }
     }
 
+    /// A duration whose end time does not fit trapped the server (a patient's app could stop it):
+    /// now a precise OperationOutcome, and the server answers the next request.
+    @Test func aDurationBeyondAYearIsRefusedNotACrash() async throws {
+        let server = try TestServer()
+        let ana = try MonitoringHTTPTests.patientToken(server, "ana")
+        try await server.run { op in
+            let app = Client(client: op.client, token: ana)
+            let huge = #"{"header":{"schema_id":"omh:step-count:1.0"},"body":{"step_count":10,"effective_time_frame":{"time_interval":{"start_date_time":"2026-11-24T08:00:00Z","duration":{"value":1e20,"unit":"d"}}}}}"#
+            let r = try await app.send(.post, "/fhir/Observation/$ingest-omh", json: huge)
+            #expect(r.status == 422, "\(r.text.prefix(400))")
+            #expect(r.json["resourceType"]?.stringValue == "OperationOutcome")
+            #expect(r.locations == ["body.effective_time_frame.time_interval.duration.value"])
+            #expect(try await app.send(.post, "/fhir/Observation/$ingest-omh", json: MonitoringHTTPTests.heartRate(70, "2026-11-24T08:00:00Z")).status == 200)
+        }
+    }
+
     @Test func statsFollowsTheR4Definition() async throws {
         let server = try TestServer()
         let dr = try server.services.authority.issueClaims(subject: "user:dr", scope: "user/*.rs", ttl: 3600, now: server.clock.now(), role: .practitioner,
