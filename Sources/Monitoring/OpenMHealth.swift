@@ -230,8 +230,8 @@ struct When {
                 return .failure(LocalFailure(code: "code-invalid", english: "time_interval.duration.unit must be sec, min, h or d",
                                              spanish: "time_interval.duration.unit debe ser sec, min, h o d", path: ".time_interval.duration.unit"))
             }
-            // a reading spans at most a year: a larger duration (`1e20 d`) would overflow the end
-            // time (found while fuzzing the token parsers, docs/reliability.md)
+            // a reading spans at most a year: a larger duration (`1e20 d`) overflowed the end time
+            // and trapped (found looking for the pattern FuzzJWT found, docs/reliability.md)
             guard seconds <= 366 * 86_400 else {
                 return .failure(LocalFailure(code: "value", english: "time_interval.duration is longer than a year (366 d)",
                                              spanish: "time_interval.duration dura más de un año (366 d)", path: ".time_interval.duration.value"))

@@ -3,8 +3,8 @@
 /// (`s.param IN (…)`). R4's Observation `combo-*` parameters are such unions — `combo-code` is
 /// `Observation.code | Observation.component.code`, the expressions of `code` and
 /// `component-code` — and storing them doubled a third of an Observation's index rows
-/// (docs/performance.md, "Index rows that are unions"). The parts' definitions were checked
-/// against `CompiledDefinitions` (`UnionParametersTests` fails if an expression changes).
+/// (docs/performance.md, "Index rows that say nothing new").
+/// `CompactIndexTests.everyUnionFindsWhatItsPartsFind` fails if the definitions stop being unions.
 public enum UnionParameters {
     /// The resource type every union here belongs to.
     public static let base = "Observation"
