@@ -32,6 +32,24 @@ struct InteropTerminologyTests {
             #expect(try await op.send(.get, "/fhir/ValueSet/$expand?url=\(icd)&count=-1").status == 400)
             #expect(try await op.send(.get, "/fhir/Patient/$expand?url=\(icd)").status == 404)
             #expect(try await op.send(.get, "/fhir/CodeSystem/$lookup?system=\(icd)&code=E11", auth: false).status == 401)
+            // POST with a Parameters body (https://hl7.org/fhir/R4/operations.html#request)
+            let raw = "http://hl7.org/fhir/sid/icd-10"
+            let posted = try await op.send(.post, "/fhir/CodeSystem/$lookup", json: #"{"resourceType":"Parameters","parameter":[{"name":"coding","valueCoding":{"system":"\#(raw)","code":"E119"}}]}"#)
+            #expect(posted.status == 200 && posted.text.contains("Diabetes mellitus"), "\(posted.text)")
+            let postedValid = try await op.send(.post, "/fhir/ValueSet/$validate-code", json: #"{"resourceType":"Parameters","parameter":[{"name":"url","valueUri":"\#(raw)?fhir_vs=isa/E10-E14"},{"name":"codeableConcept","valueCodeableConcept":{"coding":[{"system":"\#(raw)","code":"I10"}]}}]}"#)
+            #expect(postedValid.status == 200 && postedValid.text.contains("\"valueBoolean\":false"), "\(postedValid.text)")
+            let postedExpand = try await op.send(.post, "/fhir/ValueSet/$expand", json: #"{"resourceType":"Parameters","parameter":[{"name":"url","valueUri":"\#(raw)?fhir_vs"},{"name":"filter","valueString":"COVID"},{"name":"count","valueInteger":5}]}"#)
+            #expect(postedExpand.status == 200 && postedExpand.text.contains("\"U07.1\""), "\(postedExpand.text)")
+            let postedSub = try await op.send(.post, "/fhir/CodeSystem/$subsumes", json: #"{"resourceType":"Parameters","parameter":[{"name":"codingA","valueCoding":{"system":"\#(raw)","code":"E11"}},{"name":"codingB","valueCoding":{"system":"\#(raw)","code":"E11.9"}}]}"#)
+            #expect(postedSub.text.contains("\"subsumes\""), "\(postedSub.text)")
+            let states = try await op.send(.post, "/fhir/CodeSystem/$lookup", json: #"{"resourceType":"Parameters","parameter":[{"name":"system","valueUri":"https://enlace.mx/fhir/CodeSystem/inegi-entidad-federativa"},{"name":"code","valueCode":"09"}]}"#)
+            #expect(states.status == 200 && states.text.contains("Ciudad de México") && states.text.contains("\"DF\""), "\(states.text)")
+            // a parameter both in the query and the body is repeated; a resource in the body is not served; not a Parameters
+            #expect(try await op.send(.post, "/fhir/CodeSystem/$lookup?code=E11", json: #"{"resourceType":"Parameters","parameter":[{"name":"system","valueUri":"\#(raw)"},{"name":"code","valueCode":"E11"}]}"#).status == 400)
+            let withResource = try await op.send(.post, "/fhir/ValueSet/$expand", json: #"{"resourceType":"Parameters","parameter":[{"name":"valueSet","resource":{"resourceType":"ValueSet","status":"active"}}]}"#)
+            #expect(withResource.status == 400 && withResource.issueCodes == ["not-supported"], "\(withResource.text)")
+            #expect(try await op.send(.post, "/fhir/CodeSystem/$lookup", json: #"{"resourceType":"Patient"}"#).issueCodes == ["invalid"])
+            #expect(try await op.send(.post, "/fhir/CodeSystem/$lookup", json: "{nope").status == 400)
         }
     }
 }

@@ -75,7 +75,7 @@ public struct CodeHierarchy: Sendable {
     }
 }
 
-/// The code hierarchies Enlace ships (today the CIE-10 sample, `CIE10Sample`), by system URL.
+/// The code hierarchies Enlace ships (CIE-10, `CIE10`; the flat catalogues have none), by system URL.
 public struct CodeHierarchies: Sendable {
     public let systems: [String: CodeHierarchy]
 
@@ -84,8 +84,7 @@ public struct CodeHierarchies: Sendable {
     }
 
     public static let shipped: CodeHierarchies = {
-        let parsed = [CIE10Sample.json].compactMap { try? JSONParser.parse($0) }.compactMap(CodeHierarchy.init(codeSystem:))
-        return CodeHierarchies(parsed)
+        CodeHierarchies(ShippedCodeSystems.hierarchical.compactMap(CodeHierarchy.init(codeSystem:)))
     }()
 
     public subscript(system: String) -> CodeHierarchy? { systems[system] }

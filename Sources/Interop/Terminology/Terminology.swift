@@ -15,6 +15,8 @@ public struct TerminologyService: Sendable {
         public var display: String
         public var parent: String?
         public var children: [String]
+        /// `concept.property` other than the hierarchy (e.g. `renapo` of a state), as written.
+        public var properties: [JSON]
         var words: [String]
     }
 
@@ -28,15 +30,21 @@ public struct TerminologyService: Sendable {
         public var concepts: [String: Concept]
         /// Codes in hierarchy order (depth first), for expansions.
         public var order: [String]
+        /// Every (folded display word, position in `order`) pair, sorted by word: a filter word
+        /// finds the concepts with a word starting with it by binary search, not by a scan.
+        var wordIndex: [(word: [UInt8], position: Int32)] = []
+        /// Every (code, position) pair with the code in capitals, and again without its dot
+        /// (`E119`), sorted: a filter that is a code prefix is found the same way.
+        var codeIndex: [(word: [UInt8], position: Int32)] = []
     }
 
     public let systems: [String: System]
 
-    /// The code systems shipped with Enlace: the CIE-10 sample.
+    /// The code systems shipped with Enlace (`ShippedCodeSystems`): CIE-10 and the catalogues.
     public static let shipped: TerminologyService = {
         var systems: [String: System] = [:]
-        for json in [CIE10Sample.json] {
-            if let parsed = try? JSONParser.parse(json), let s = load(parsed) { systems[s.url] = s }
+        for resource in ShippedCodeSystems.all {
+            if let s = load(resource) { systems[s.url] = s }
         }
         return TerminologyService(systems: systems)
     }()
@@ -55,6 +63,7 @@ public struct TerminologyService: Sendable {
                 let kids = c["concept"]?.arrayValue ?? []
                 concepts[code] = Concept(code: code, display: display, parent: parent,
                                          children: kids.compactMap { $0["code"]?.stringValue },
+                                         properties: c["property"]?.arrayValue ?? [],
                                          words: TerminologyService.searchWords(display))
                 order.append(code)
                 walk(kids, parent: code)
@@ -63,8 +72,32 @@ public struct TerminologyService: Sendable {
         walk(resource["concept"]?.arrayValue ?? [], parent: nil)
         var summary = resource
         summary = summary.setting("concept", nil)
-        return System(url: url, version: resource["version"]?.stringValue ?? "", name: resource["name"]?.stringValue ?? "",
-                      title: resource["title"]?.stringValue ?? "", resource: summary, concepts: concepts, order: order)
+        var system = System(url: url, version: resource["version"]?.stringValue ?? "", name: resource["name"]?.stringValue ?? "",
+                            title: resource["title"]?.stringValue ?? "", resource: summary, concepts: concepts, order: order)
+        for (i, code) in order.enumerated() {
+            for w in Set(concepts[code]?.words ?? []) { system.wordIndex.append((Array(w.utf8), Int32(i))) }
+            let upper = code.uppercased()
+            system.codeIndex.append((Array(upper.utf8), Int32(i)))
+            if upper.contains(".") { system.codeIndex.append((Array(upper.replacingOccurrences(of: ".", with: "").utf8), Int32(i))) }
+        }
+        system.wordIndex.sort { $0.word.lexicographicallyPrecedes($1.word) }
+        system.codeIndex.sort { $0.word.lexicographicallyPrecedes($1.word) }
+        return system
+    }
+
+    /// The positions (in `order`) of the index entries whose word starts with `prefix`.
+    static func positions(startingWith prefix: [UInt8], in index: [(word: [UInt8], position: Int32)]) -> Set<Int32> {
+        var low = 0, high = index.count
+        while low < high {
+            let mid = (low + high) / 2
+            if index[mid].word.lexicographicallyPrecedes(prefix) { low = mid + 1 } else { high = mid }
+        }
+        var out = Set<Int32>()
+        while low < index.count, index[low].word.starts(with: prefix) {
+            out.insert(index[low].position)
+            low += 1
+        }
+        return out
     }
 
     /// The words of a text for `$expand`'s filter: lower case, accents folded, letters and
@@ -92,9 +125,11 @@ public struct TerminologyService: Sendable {
         return s
     }
 
-    /// A code as written or with the dot a CIE-10 code takes (E119 → E11.9).
+    /// A code as written, in capitals, or with the dot a CIE-10 code takes (E119 → E11.9).
     func resolve(_ code: String, in s: System) -> Concept? {
-        let c = code.trimmingCharacters(in: .whitespaces).uppercased()
+        let written = code.trimmingCharacters(in: .whitespaces)
+        if let hit = s.concepts[written] { return hit }
+        let c = written.uppercased()
         if let hit = s.concepts[c] { return hit }
         if !c.contains("."), !c.contains("-"), c.count > 3 { return s.concepts[String(c.prefix(3)) + "." + String(c.dropFirst(3))] }
         return nil
@@ -103,7 +138,8 @@ public struct TerminologyService: Sendable {
     // MARK: - $lookup
 
     /// `CodeSystem/$lookup` (https://hl7.org/fhir/R4/codesystem-operation-lookup.html): name,
-    /// version, display, and the `parent` / `child` properties. 404 for an unknown code.
+    /// version, display, the `parent` / `child` properties and the concept's own properties
+    /// (a state's `renapo`). 404 for an unknown code.
     public func lookup(system url: String?, code: String?) throws -> JSON {
         let s = try system(url, op: "$lookup")
         guard let code, !code.isEmpty else { throw Self.missing("code", "$lookup") }
@@ -114,6 +150,14 @@ public struct TerminologyService: Sendable {
         var p: [JSON] = [Parameters.string("name", s.name), Parameters.string("version", s.version), Parameters.string("display", c.display)]
         if let parent = c.parent { p.append(Parameters.property("parent", parent)) }
         for child in c.children { p.append(Parameters.property("child", child)) }
+        for property in c.properties {
+            guard let code = property["code"]?.stringValue,
+                  let value = property.objectValue?.first(where: { $0.0.hasPrefix("value") }) else { continue }
+            p.append(.object([("name", .string("property")), ("part", .array([
+                .object([("name", .string("code")), ("valueCode", .string(code))]),
+                .object([("name", .string("value")), (value.0, value.1)]),
+            ]))]))
+        }
         return Parameters.resource(p)
     }
 
@@ -182,15 +226,23 @@ public struct TerminologyService: Sendable {
         let (s, root) = try valueSet(url)
         let words = filter.map(TerminologyService.searchWords) ?? []
         let codeFilter = filter?.trimmingCharacters(in: .whitespaces).uppercased() ?? ""
+        // the positions the filter selects: a code prefix, or every word starting a display word
+        var selected: [Int32]?
+        if !words.isEmpty {
+            var byText: Set<Int32>?
+            for w in words {
+                let hits = Self.positions(startingWith: Array(w.utf8), in: s.wordIndex)
+                byText = byText.map { $0.intersection(hits) } ?? hits
+                if byText?.isEmpty == true { break }
+            }
+            let byCode = codeFilter.isEmpty ? [] : Self.positions(startingWith: Array(codeFilter.utf8), in: s.codeIndex)
+            selected = (byText ?? []).union(byCode).sorted()
+        }
         var matched: [Concept] = []
-        for code in s.order {
+        for position in selected ?? Array(0..<Int32(s.order.count)) {
+            let code = s.order[Int(position)]
             guard let c = s.concepts[code] else { continue }
             if let root, !isDescendant(code, of: root, in: s) { continue }
-            if !words.isEmpty {
-                let byCode = !codeFilter.isEmpty && (c.code.hasPrefix(codeFilter) || c.code.replacingOccurrences(of: ".", with: "").hasPrefix(codeFilter))
-                let byText = words.allSatisfy { w in c.words.contains { $0.hasPrefix(w) } }
-                guard byCode || byText else { continue }
-            }
             matched.append(c)
         }
         let page = matched.dropFirst(offset).prefix(count)

@@ -31,6 +31,7 @@ extension FHIRAPI {
         registerBulkImport(on: fhir)
         for op in ["lookup", "validate-code", "expand", "subsumes"] {
             fhir.get(RouterPath("{type}/$\(op)")) { req, ctx in try await terminology(op, req, ctx) }
+            fhir.post(RouterPath("{type}/$\(op)")) { req, ctx in try await terminology(op, req, ctx) }
         }
     }
 
@@ -247,7 +248,8 @@ extension FHIRAPI {
     /// The terminology operations over the code systems shipped with Enlace (`TerminologyService`,
     /// docs/interop.md#terminology): `CodeSystem/$lookup`, `CodeSystem/$subsumes`,
     /// `ValueSet/$expand`, `CodeSystem/$validate-code` and `ValueSet/$validate-code`, with GET
-    /// parameters. No patient data: authentication is all they need.
+    /// parameters or a POSTed `Parameters` resource (`TerminologyParameters`). No patient data:
+    /// authentication is all they need.
     func terminology(_ op: String, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let type: String
         switch op {
@@ -258,7 +260,9 @@ extension FHIRAPI {
         _ = try authenticated(context)
         context.audit?.interaction = "$\(op)"
         var q: [String: String] = [:]
-        for (k, v) in try FHIRAPI.parseQuery(request.uri.query ?? "") where !["_format", "_pretty"].contains(k) {
+        var pairs = try FHIRAPI.parseQuery(request.uri.query ?? "").filter { !["_format", "_pretty"].contains($0.0) }
+        if request.method == .post { pairs += try TerminologyParameters.pairs(try await body(request)) }
+        for (k, v) in pairs {
             guard q[k] == nil else {
                 throw FHIRError.badRequest("the parameter '\(k)' is repeated", "el parámetro '\(k)' está repetido")
             }

@@ -36,8 +36,8 @@ extension SearchParser {
         guard !tokens.isEmpty else {
             let known = candidates.map(\.system).joined(separator: ", ")
             throw FHIRError(status: 400, code: "code-invalid",
-                            english: "\(parameter):\(modifier): the code '\(written)' is not in \(known) as this server knows it (its CIE-10 is a sample, docs/interop.md)",
-                            spanish: "\(parameter):\(modifier): el código '\(written)' no está en \(known) tal como lo conoce este servidor (su CIE-10 es una muestra, docs/interop.md)")
+                            english: "\(parameter):\(modifier): the code '\(written)' is not in \(known) (docs/interop.md#terminology)",
+                            spanish: "\(parameter):\(modifier): el código '\(written)' no está en \(known) (docs/interop.md#terminology)")
         }
         return try bounded(parameter, modifier, tokens)
     }
