@@ -41,7 +41,11 @@ struct SubscriptionEndpointHTTPTests {
     final class Received: @unchecked Sendable {
         private let lock = NSLock()
         private var types: [String] = []
+        private var hosts: [String] = []
         var all: [String] { lock.withLock { types } }
+        /// The `Host` header of each request.
+        var hostHeaders: [String] { lock.withLock { hosts } }
+        func add(host: String) { lock.withLock { hosts.append(host) } }
         func add(_ body: JSON) {
             let params = body["entry"]?.arrayValue?.first?["resource"]?["parameter"]?.arrayValue ?? []
             let type = params.first { $0["name"]?.stringValue == "type" }?["valueCode"]?.stringValue ?? "?"
@@ -52,6 +56,7 @@ struct SubscriptionEndpointHTTPTests {
     static func receiver(_ received: Received) -> some ApplicationProtocol {
         let router = Router()
         router.post("hook") { request, _ -> HTTPResponse.Status in
+            received.add(host: request.head.authority ?? "")
             let body = try await request.body.collect(upTo: 1 << 20)
             received.add((try? JSONParser.parse(Array(body.readableBytesView))) ?? .null)
             return .ok
@@ -102,6 +107,28 @@ struct SubscriptionEndpointHTTPTests {
                 try await SubscriptionEndpointHTTPTests.deliver(server)
                 #expect(received.all == ["handshake", "event-notification"])
             }
+        }
+    }
+
+    /// A POST to a name the policy resolved goes to the address checked, not to a second
+    /// resolution: a name that resolves nowhere (`.invalid`) still reaches the listener it was
+    /// pinned to, with the URL's host in `Host`.
+    @Test func aPinnedPostConnectsToTheAddressChecked() async throws {
+        let received = Received()
+        try await SubscriptionEndpointHTTPTests.receiver(received).test(.live) { listener in
+            let port = try #require(listener.port)
+            let transport = RestHookTransport()
+            let status: Int
+            do {
+                status = try await transport.post("http://pinned.invalid:\(port)/hook", connectingTo: IPAddress("127.0.0.1")!,
+                                                  headers: [("Content-Type", "application/fhir+json")], body: Array("{}".utf8), timeout: 10)
+            } catch {
+                await transport.shutdown()
+                throw error
+            }
+            await transport.shutdown()
+            #expect(status == 200)
+            #expect(received.hostHeaders == ["pinned.invalid:\(port)"], "\(received.hostHeaders)")
         }
     }
 
