@@ -63,9 +63,19 @@ public struct ClaimFromCare: Sendable {
         case nothingToClaim = "nothing-to-claim"
     }
 
+    /// A recorded service that could not be claimed as recorded and was left out (a dispensed
+    /// quantity no dispense can hold): the consumer records it as a `DetectedIssue`
+    /// (`leftOutIssue`), so the leaving-out is visible and has an author.
+    public struct LeftOut: Sendable, Equatable {
+        /// The recorded resource, `MedicationDispense/<id>`.
+        public var source: String
+        public var english: String
+        public var spanish: String
+    }
+
     public enum Outcome: Sendable {
-        case claim(JSON)
-        case skip(Skip)
+        case claim(JSON, leftOut: [LeftOut])
+        case skip(Skip, leftOut: [LeftOut])
     }
 
     static func codes(_ concept: JSON?, _ system: String) -> [String] {
@@ -107,19 +117,22 @@ public struct ClaimFromCare: Sendable {
 
     /// The claim of `encounter` (its current version `version`), or why there is none.
     public func claim(for encounter: JSON, version: Int, guarded: GuardedRepository, created: String) async throws -> Outcome {
-        guard encounter["status"]?.stringValue == "finished" else { return .skip(.notFinished) }
+        guard encounter["status"]?.stringValue == "finished" else { return .skip(.notFinished, leftOut: []) }
         guard let id = encounter["id"]?.stringValue, let patient = encounter["subject"]?["reference"]?.stringValue, patient.hasPrefix("Patient/") else {
-            return .skip(.noPatient)
+            return .skip(.noPatient, leftOut: [])
         }
-        guard let provider = encounter["serviceProvider"]?["reference"]?.stringValue, provider.hasPrefix("Organization/") else { return .skip(.noProvider) }
+        guard let provider = encounter["serviceProvider"]?["reference"]?.stringValue, provider.hasPrefix("Organization/") else {
+            return .skip(.noProvider, leftOut: [])
+        }
         let encounterRef = "Encounter/\(id)"
         let start = encounter["period"]?["start"]?.stringValue, end = encounter["period"]?["end"]?.stringValue
         let date = String((start ?? end ?? created).prefix(10))
         let institution = await FinancingService.institution(of: provider, guarded: guarded)
-        guard let coverage = try await Self.coverage(for: patient, institution: institution, date: date, guarded: guarded) else { return .skip(.noCoverage) }
+        guard let coverage = try await Self.coverage(for: patient, institution: institution, date: date, guarded: guarded) else { return .skip(.noCoverage, leftOut: []) }
 
         let classCode = encounter["class"]?["code"]?.stringValue ?? ""
         var items: [(code: String, quantity: Int, source: String)] = []
+        var leftOut: [LeftOut] = []
         // the visit itself (a stay: per day)
         let typeCode = (encounter["type"]?.arrayValue ?? []).lazy.compactMap { Self.codes($0, self.tariff.system).first }.first
         if let visit = typeCode ?? map.encounterClass[classCode] {
@@ -153,13 +166,19 @@ public struct ClaimFromCare: Sendable {
             if case .number(let n)? = d["quantity"]?["value"], let v = Double(n) {
                 // a quantity that is not a count of units one dispense can hold (1e300 tablets) is
                 // not billed: `Int(_:)` would trap on it, in a consumer that retries (docs/financing.md)
-                guard v.isFinite, v <= Double(Self.maximumUnits) else { continue }
+                guard v.isFinite, v <= Double(Self.maximumUnits) else {
+                    let source = "MedicationDispense/\(d["id"]?.stringValue ?? "")"
+                    leftOut.append(LeftOut(source: source,
+                                           english: "the dispensed quantity \(n) is not a count of units one dispense can hold (at most \(Self.maximumUnits)): \(source) was left out of the claim of \(encounterRef); correct the dispense and claim it by hand (Claim/$submit)",
+                                           spanish: "la cantidad dispensada \(n) no es un número de unidades que quepa en una dispensación (a lo más \(Self.maximumUnits)): \(source) quedó fuera de la reclamación de \(encounterRef); corrija la dispensación y reclámela a mano (Claim/$submit)"))
+                    continue
+                }
                 units = max(1, Int(v.rounded(.up)))
             }
             let boxes = d["quantity"]?["unit"]?.stringValue?.lowercased().hasPrefix("caja") == true ? units : max(1, (units + m.pack - 1) / m.pack)
             items.append((m.code, boxes, "MedicationDispense/\(d["id"]?.stringValue ?? "")"))
         }
-        guard !items.isEmpty else { return .skip(.nothingToClaim) }
+        guard !items.isEmpty else { return .skip(.nothingToClaim, leftOut: leftOut) }
 
         // diagnoses: the Encounter's own (by rank), then its Conditions, CIE-10 only, each once
         var diagnoses: [String] = []
@@ -205,7 +224,33 @@ public struct ClaimFromCare: Sendable {
                         })),
                         ("insurance", J.a([J.o(("sequence", J.n(1)), ("focal", .bool(true)), ("coverage", Self.ref(coverage)))])),
                         ("item", J.a(claimItems)))
-        return .claim(claim)
+        return .claim(claim, leftOut: leftOut)
+    }
+
+    /// The identifier system of the DetectedIssues that record what was left out of a claim from
+    /// care; the value is `Encounter/<id>/_history/<version>/<source>` (one per source, however
+    /// often the event is replayed).
+    public static let leftOutSystem = "https://enlace.mx/fhir/sid/claim-left-out"
+    /// The code system of those issues (`quantity-out-of-range`).
+    public static let issueSystem = "https://enlace.mx/fhir/CodeSystem/claim-issue"
+
+    /// The `DetectedIssue` that records `item` left out of the claim of `encounter` (a versioned
+    /// reference): the recorded resource is `implicated`, the Encounter version the evidence,
+    /// the algorithm its author, the reason in English and Spanish in `detail`.
+    public static func leftOutIssue(_ item: LeftOut, patient: String, encounter: String, identified: String) -> JSON {
+        J.o(("resourceType", .string("DetectedIssue")),
+            ("identifier", J.a([J.o(("system", .string(leftOutSystem)), ("value", .string("\(encounter)/\(item.source)")))])),
+            ("status", .string("final")),
+            ("code", J.o(("coding", J.a([J.o(("system", .string(issueSystem)), ("code", .string("quantity-out-of-range")),
+                                             ("display", .string("Cantidad dispensada fuera de rango: no se reclamó / dispensed quantity out of range: not claimed")))])))),
+            ("severity", .string("moderate")),
+            ("patient", J.ref(patient)),
+            ("identifiedDateTime", .string(identified)),
+            ("author", J.o(("identifier", J.o(("system", .string("urn:enlace:algorithm")), ("value", .string("financing.claims@1.0")))),
+                           ("display", .string("Enlace — reclamaciones desde la atención 1.0 / claims from care 1.0")))),
+            ("implicated", J.a([J.ref(item.source)])),
+            ("evidence", J.a([J.o(("detail", J.a([J.ref(encounter)])))])),
+            ("detail", .string("\(item.english) / \(item.spanish)")))
     }
 
     /// On a claim item: the recorded resource it claims (Procedure, Observation, …).
@@ -241,7 +286,7 @@ public struct ClaimsFromCareConsumer: EventConsumer {
 
     public var principal: Principal {
         Principal(subject: "consumer:\(Self.consumerName)",
-                  scopes: ScopeSet("system/*.rs system/Claim.cr system/ClaimResponse.cr system/ExplanationOfBenefit.cr system/Provenance.c"),
+                  scopes: ScopeSet("system/*.rs system/Claim.cr system/ClaimResponse.cr system/ExplanationOfBenefit.cr system/DetectedIssue.cr system/Provenance.c"),
                   tokenID: "consumer:\(Self.consumerName)", role: .service)
     }
 
@@ -266,8 +311,22 @@ public struct ClaimsFromCareConsumer: EventConsumer {
             if try await state.value(Self.stateKind, e.id) != nil { continue }
             let version = Int(encounter["meta"]?["versionId"]?.stringValue ?? "") ?? e.version
             let outcome = try await builder.claim(for: encounter, version: version, guarded: guarded, created: e.lastUpdated.description)
-            guard case .claim(let claim) = outcome else {
-                if case .skip(let why) = outcome { changes.append(.init(kind: Self.stateKind, key: e.id, value: Array("skipped:\(why.rawValue)".utf8))) }
+            // what was left out is said, whatever becomes of the claim (a DetectedIssue each, once)
+            let leftOut: [ClaimFromCare.LeftOut]
+            switch outcome {
+            case .claim(_, let l), .skip(_, let l): leftOut = l
+            }
+            if let patient = encounter["subject"]?["reference"]?.stringValue {
+                let versioned = "Encounter/\(e.id)/_history/\(version)"
+                for item in leftOut {
+                    let issue = ClaimFromCare.leftOutIssue(item, patient: patient, encounter: versioned, identified: e.lastUpdated.description)
+                    entries.append(J.o(("fullUrl", .string("urn:uuid:" + UUID().uuidString.lowercased())), ("resource", issue),
+                                       ("request", J.o(("method", .string("POST")), ("url", .string("DetectedIssue")),
+                                                       ("ifNoneExist", .string("identifier=\(ClaimFromCare.leftOutSystem)|\(versioned)/\(item.source)"))))))
+                }
+            }
+            guard case .claim(let claim, _) = outcome else {
+                if case .skip(let why, _) = outcome { changes.append(.init(kind: Self.stateKind, key: e.id, value: Array("skipped:\(why.rawValue)".utf8))) }
                 continue
             }
             let input = try ClaimInput(claim: claim, tariff: service.tariff)

@@ -34,7 +34,7 @@ public struct EnlaceServices: Sendable {
         settings.node = "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
         settings.requireTOTPForStaff = configuration.requireTOTPForStaff
         settings.passwordIterations = configuration.passwordIterations
-        settings.writeRules = EnlaceServices.domainWriteRules()
+        settings.writeRules = EnlaceServices.domainWriteRules(configuration)
         door = Door(store: store, key: key, settings: settings, clock: clock, ids: ids)
         closeStore = { (store as? PostgresStore)?.close() }
         backupStore = { path in

@@ -1,4 +1,5 @@
 import Foundation
+import Monitoring
 import Prevention
 import Trust
 
@@ -66,6 +67,12 @@ public struct ServerConfiguration: Sendable {
     /// Longest time spent fetching and storing one import file, seconds (env
     /// `ENLACE_IMPORT_FILE_TIMEOUT_SECONDS`; default 600).
     public var bulkImportFileTimeoutSeconds: Double = 600
+    /// Where rest-hook Subscription notifications may be sent (`--subscription-endpoints`, env
+    /// `ENLACE_SUBSCRIPTION_ENDPOINTS`, comma-separated): `public`, host names, `*.domain`
+    /// wildcards, IP addresses and CIDR blocks, or `none` (`EndpointPolicy`). Empty (the
+    /// default): public addresses only — loopback, private, link-local and the other non-public
+    /// ranges are refused (docs/subscriptions.md, "Where notifications may go").
+    public var subscriptionEndpoints: [String] = []
     /// A replacement Cartilla (`enlace serve --knowledge FILE`, validated at start); nil: the
     /// edition built in (docs/prevention.md, "Replacing the schedule").
     public var preventionKnowledge: CartillaKnowledge?
@@ -74,8 +81,24 @@ public struct ServerConfiguration: Sendable {
 
     /// Reads `ENLACE_HOST`, `ENLACE_PORT`, `ENLACE_DATA`, `ENLACE_DATABASE_URL`, `ENLACE_BASE_URL`,
     /// `ENLACE_MAX_BODY_BYTES`, `ENLACE_BREAK_THE_GLASS_MINUTES`, `ENLACE_BULK_EXPORT_RETENTION_SECONDS`,
-    /// `ENLACE_IMPORT_ALLOW`, `ENLACE_IMPORT_MAX_FILE_BYTES`, `ENLACE_IMPORT_FILE_TIMEOUT_SECONDS`
-    /// over the defaults.
+    /// `ENLACE_IMPORT_ALLOW`, `ENLACE_IMPORT_MAX_FILE_BYTES`, `ENLACE_IMPORT_FILE_TIMEOUT_SECONDS`,
+    /// `ENLACE_SUBSCRIPTION_ENDPOINTS` over the defaults.
+    /// The parsed `subscriptionEndpoints`; a malformed setting (refused by `enlace serve` at
+    /// start, `EndpointPolicy.SettingError`) refuses every endpoint rather than none.
+    public var subscriptionEndpointPolicy: EndpointPolicy { (try? EndpointPolicy(subscriptionEndpoints)) ?? .refusingAll }
+
+    /// What is wrong with `subscriptionEndpoints` (the entry and why), or nil when it is well formed.
+    public var subscriptionEndpointsProblem: String? {
+        do {
+            _ = try EndpointPolicy(subscriptionEndpoints)
+            return nil
+        } catch let e as EndpointPolicy.SettingError {
+            return "'\(e.entry)': \(e.english)"
+        } catch {
+            return "\(error)"
+        }
+    }
+
     public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) -> ServerConfiguration {
         var c = ServerConfiguration()
         if let v = env["ENLACE_HOST"] { c.host = v }
@@ -86,6 +109,7 @@ public struct ServerConfiguration: Sendable {
         if let v = env["ENLACE_MAX_BODY_BYTES"], let n = Int(v) { c.maxBodyBytes = n }
         if let v = env["ENLACE_BULK_EXPORT_RETENTION_SECONDS"], let s = Double(v), s > 0, s <= 30 * 24 * 3600 { c.bulkExportRetentionSeconds = s }
         if let v = env["ENLACE_IMPORT_ALLOW"] { c.bulkImportAllow = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        if let v = env["ENLACE_SUBSCRIPTION_ENDPOINTS"] { c.subscriptionEndpoints = [v] }
         if let v = env["ENLACE_IMPORT_MAX_FILE_BYTES"], let n = Int64(v), n > 0 { c.bulkImportMaxFileBytes = n }
         if let v = env["ENLACE_IMPORT_FILE_TIMEOUT_SECONDS"], let s = Double(v), s > 0, s <= 24 * 3600 { c.bulkImportFileTimeoutSeconds = s }
         if let v = env["ENLACE_BREAK_THE_GLASS_MINUTES"], let m = Double(v), m > 0, m <= 7 * 24 * 60 {

@@ -45,6 +45,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Allow Bulk Data $import to fetch files from this source: host:port, host (ports 80 and 443) or an http(s) URL prefix; repeatable (env ENLACE_IMPORT_ALLOW, comma-separated; default: none, $import refused).")
     var importAllow: [String] = []
 
+    @Option(name: .long, help: "Where rest-hook Subscription notifications may be sent: public (any public address), a host name, *.domain, an IP address or CIDR block (10.0.0.0/8, fd00::/8), or none; repeatable or comma-separated (env ENLACE_SUBSCRIPTION_ENDPOINTS; default: public — loopback, private, link-local and other internal addresses refused).")
+    var subscriptionEndpoints: [String] = []
+
     @Option(name: .long, help: "Largest file $import fetches, in bytes (env ENLACE_IMPORT_MAX_FILE_BYTES; default 1 GiB).")
     var importMaxFileBytes: Int64?
 
@@ -82,6 +85,10 @@ struct Serve: AsyncParsableCommand {
         if !importAllow.isEmpty { config.bulkImportAllow = importAllow }
         do { _ = try BulkImport.AllowList(config.bulkImportAllow) } catch let e as FHIRError {
             throw ValidationError("--import-allow: " + e.issues.map(\.english).joined(separator: "; "))
+        }
+        if !subscriptionEndpoints.isEmpty { config.subscriptionEndpoints = subscriptionEndpoints }
+        if let problem = config.subscriptionEndpointsProblem {
+            throw ValidationError("--subscription-endpoints / ENLACE_SUBSCRIPTION_ENDPOINTS: " + problem)
         }
         if let n = importMaxFileBytes {
             guard n > 0 else { throw ValidationError("--import-max-file-bytes must be more than 0") }

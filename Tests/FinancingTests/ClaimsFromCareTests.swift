@@ -103,6 +103,30 @@ struct ClaimsFromCareTests {
         let claims = try await FinancingService.all("Claim", [], guarded: f.guarded())
         #expect(claims.count == 1)
         #expect(claims.first.map(Self.codes) == ["01.001x1", "05.001x1", "03.001x1"])
+        // the leaving-out is said: a DetectedIssue implicating the dispense, by the algorithm, in Spanish and English
+        let issues = try await FinancingService.all("DetectedIssue", [], guarded: f.guarded())
+        #expect(issues.count == 1)
+        let issue = try #require(issues.first)
+        #expect(issue["implicated"]?.arrayValue?.first?["reference"]?.stringValue == "MedicationDispense/v9-rx")
+        #expect(issue["patient"]?["reference"]?.stringValue == "Patient/p3")
+        #expect(issue["code"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == "quantity-out-of-range")
+        #expect(issue["evidence"]?.arrayValue?.first?["detail"]?.arrayValue?.first?["reference"]?.stringValue?.hasPrefix("Encounter/v9/_history/") == true)
+        let detail = issue["detail"]?.stringValue ?? ""
+        #expect(detail.contains("1e300") && detail.contains("left out of the claim") && detail.contains("quedó fuera de la reclamación"), "\(detail)")
+        #expect(issue["author"]?["identifier"]?["value"]?.stringValue == "financing.claims@1.0")
+        // accountable: the batch's Provenance targets it and names the rule
+        let provenances = try await FinancingService.all("Provenance", [("target", "DetectedIssue/\(issue["id"]?.stringValue ?? "")")], guarded: f.guarded())
+        #expect(provenances.count == 1)
+        #expect(provenances.first?["policy"]?.arrayValue?.contains(.string(ClaimsFromCareConsumer.rule)) == true)
+        // a later version of the finished Encounter: already judged, no second issue
+        try await f.put([Self.encounter("v9", patient: "p3", provider: "imss-umf-20", end: "2026-08-14T10:45:00Z")])
+        try await f.door.catchUp(consumer)
+        #expect(try await FinancingService.all("DetectedIssue", [], guarded: f.guarded()).count == 1)
+        // a dispense within range leaves no issue
+        try await f.put([Self.encounter("v10", patient: "p3", provider: "imss-umf-20")] + Self.record("v10", patient: "p3"))
+        try await f.door.catchUp(consumer)
+        #expect(try await FinancingService.all("DetectedIssue", [], guarded: f.guarded()).count == 1)
+        #expect(try await FinancingService.all("Claim", [], guarded: f.guarded()).count == 2)
     }
 
     @Test func aReplayedOrEditedEncounterNeverMakesASecondClaim() async throws {

@@ -221,6 +221,7 @@ struct SlowEndpoint: NotificationTransport {
         try await Task.sleep(nanoseconds: 20_000_000)
         return try await inner.post(url, headers: headers, body: body, timeout: timeout)
     }
+    func addresses(of host: String) async throws -> [IPAddress] { try await inner.addresses(of: host) }
 }
 
 extension SubscriptionDisclosureTests {

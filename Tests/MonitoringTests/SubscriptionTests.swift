@@ -16,6 +16,25 @@ final class FakeEndpoint: NotificationTransport, @unchecked Sendable {
         set { lock.lock(); _failing = newValue; lock.unlock() }
     }
     var posts: [(url: String, headers: [(name: String, value: String)], body: JSON)] { lock.lock(); defer { lock.unlock() }; return _posts }
+    private var _resolved: [String: [IPAddress]] = [:]
+    /// What a host resolves to (the delivery's endpoint check); a host not set here resolves to a
+    /// public address (93.184.216.34), so the tests' `*.example.org` endpoints need no DNS.
+    var resolved: [String: [IPAddress]] {
+        get { lock.withLock { _resolved } }
+        set { lock.withLock { _resolved = newValue } }
+    }
+    private var _pinned: [IPAddress] = []
+    /// The address each POST to a resolved host name was made to connect to.
+    var pinned: [IPAddress] { lock.withLock { _pinned } }
+
+    func addresses(of host: String) async throws -> [IPAddress] {
+        lock.withLock { _resolved[host] } ?? [IPAddress("93.184.216.34")!]
+    }
+
+    func post(_ url: String, connectingTo address: IPAddress, headers: [(name: String, value: String)], body: [UInt8], timeout: Int) async throws -> Int {
+        lock.withLock { _pinned.append(address) }
+        return try await post(url, headers: headers, body: body, timeout: timeout)
+    }
 
     func post(_ url: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Int) async throws -> Int {
         let parsed = try JSONParser.parse(body)

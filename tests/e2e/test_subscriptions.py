@@ -118,7 +118,10 @@ BACKENDS = ["sqlite"] + (["postgres"] if URL else [])
 
 
 def start(data_dir, port=None, database=None):
-    return Server(data_dir, port or free_port(), database=database, extra=["--no-totp-for-staff"]).start()
+    # the receivers listen on 127.0.0.1, which the default endpoint policy refuses (loopback):
+    # the operator lists it (docs/subscriptions.md, "Where notifications may go")
+    return Server(data_dir, port or free_port(), database=database,
+                  extra=["--no-totp-for-staff", "--subscription-endpoints", "127.0.0.1/32"]).start()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -160,6 +163,8 @@ def run(data_dir, receiver, alerts, current):
     # refused cleanly
     for bad, code, spanish in [(subscription(receiver.url, topic="no-existe"), 422, "SubscriptionTopic desconocido"),
                                (subscription("ftp://127.0.0.1/hook"), 422, "URL http(s)"),
+                               (subscription("http://169.254.169.254/latest/meta-data/"), 422, "channel.endpoint rechazado"),
+                               (subscription("http://[::ffff:127.0.0.2]:8080/hook"), 422, "channel.endpoint rechazado"),
                                (subscription(receiver.url, channel="email"), 422, "tipo de canal"),
                                (subscription(receiver.url, content="todo"), 422, "contenido de payload"),
                                (subscription(receiver.url, criteria="Observation?performer=Practitioner/x"), 422, "no admite el filtro"),
@@ -303,3 +308,14 @@ def run(data_dir, receiver, alerts, current):
     flag = restarted.request("GET", "/" + next(f for f in foci if f.startswith("Flag/")), token=lopez)[2]
     assert flag["extension"][0]["valueReference"]["reference"] in missed + [f"Observation/{high['id']}"]
     assert hidden["id"] not in json.dumps([b for _, b in alerts.bundles])
+
+
+def test_a_malformed_endpoint_setting_stops_the_start(data_dir):
+    """--subscription-endpoints / ENLACE_SUBSCRIPTION_ENDPOINTS: a malformed entry is a clear start-up error, not ignored."""
+    port = str(free_port())
+    r = subprocess.run([enlace_binary(), "serve", "--data", data_dir, "--port", port, "--subscription-endpoints", "public,10.1.2.3/8"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "10.1.2.3/8" in r.stderr and "did you mean 10.0.0.0/8" in r.stderr, r.stderr
+    env = dict(os.environ, ENLACE_SUBSCRIPTION_ENDPOINTS="https://hooks.example.org/")
+    r = subprocess.run([enlace_binary(), "serve", "--data", data_dir, "--port", port], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode != 0 and "ENLACE_SUBSCRIPTION_ENDPOINTS" in r.stderr and "not a URL" in r.stderr, r.stderr

@@ -7,6 +7,21 @@ import Trust
 public protocol NotificationTransport: Sendable {
     /// POSTs `body` to `url` with `headers`; returns the HTTP status, or throws (unreachable, timeout).
     func post(_ url: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Int) async throws -> Int
+    /// POSTs `body` to `url`, connecting to `address` — the address of the URL's host that the
+    /// endpoint policy just checked — instead of resolving the host again; the `Host` header, TLS
+    /// server name and certificate check still use the URL's host. Default: `post` (a fake).
+    func post(_ url: String, connectingTo address: IPAddress, headers: [(name: String, value: String)], body: [UInt8], timeout: Int) async throws -> Int
+    /// The addresses `host` resolves to (default: the system resolver, `HostResolver`).
+    func addresses(of host: String) async throws -> [IPAddress]
+}
+
+extension NotificationTransport {
+    public func post(_ url: String, connectingTo address: IPAddress, headers: [(name: String, value: String)], body: [UInt8],
+                     timeout: Int) async throws -> Int {
+        try await post(url, headers: headers, body: body, timeout: timeout)
+    }
+
+    public func addresses(of host: String) async throws -> [IPAddress] { try await HostResolver.addresses(of: host) }
 }
 
 /// Delivers notifications to rest-hook endpoints (docs/subscriptions.md; websocket clients are
@@ -21,6 +36,12 @@ public protocol NotificationTransport: Sendable {
 ///
 /// Every event is checked again at delivery time with the owner's current access decision; a
 /// full resource is read through the owner's guard.
+///
+/// Before every POST (handshake, events, heartbeat) the endpoint is checked against `endpoints`
+/// (`EndpointPolicy`, the operator's `ENLACE_SUBSCRIPTION_ENDPOINTS`), its host resolved then and
+/// every address checked, and the connection made to the address checked. A refused endpoint
+/// is not sent to and not retried: the Subscription goes to `error` at once with the reason
+/// (its owner fixes the endpoint, or the operator the list, and sets it back to `requested`).
 public struct SubscriptionDelivery: Sendable {
     public static let consumerName = "subscriptions.delivery"
     public static let subject = "algorithm:subscriptions.delivery"
@@ -33,6 +54,8 @@ public struct SubscriptionDelivery: Sendable {
     public var node = "delivery-" + UUID().uuidString.lowercased()
     public var firstBackoff: Double = 1
     public var maxBackoff: Double = 600
+    /// Where notifications may be sent (default: public addresses only).
+    public var endpoints: EndpointPolicy = .publicOnly
 
     public init(door: Door, transport: any NotificationTransport, base: String) {
         self.door = door
@@ -190,10 +213,35 @@ public struct SubscriptionDelivery: Sendable {
         headers += spec.headers
         var failure: String?
         var answer = 0
+        var disclosureSent = true
+        let destination = await self.destination(spec.endpoint)
+        if case .refused(let english, let spanish) = destination {
+            // not sent, and not retried: nothing changes until the endpoint or the operator's list does
+            let reason = "\(english) / \(spanish)"
+            p.failures += 1
+            p.firstFailure = p.firstFailure ?? t
+            p.lastError = reason
+            p.nextAttempt = t + maxBackoff
+            try await save(id, p)
+            try await setStatus(id, "error", error: reason, guarded: guarded)
+            return 0
+        }
         do {
-            let status = try await transport.post(spec.endpoint, headers: headers, body: body.serialized(), timeout: spec.timeoutSeconds)
+            let status: Int
+            switch destination {
+            case .pinned(let address):
+                status = try await transport.post(spec.endpoint, connectingTo: address, headers: headers, body: body.serialized(), timeout: spec.timeoutSeconds)
+            case .unresolved(let error):
+                throw error
+            case .direct, .refused:
+                status = try await transport.post(spec.endpoint, headers: headers, body: body.serialized(), timeout: spec.timeoutSeconds)
+            }
             answer = status
             if !(200..<300).contains(status) { failure = "the endpoint answered HTTP \(status) / el punto de entrega respondió HTTP \(status)" }
+        } catch let error as HostResolver.Failure {
+            // nothing left the server: not a disclosure
+            failure = "the endpoint's host \(error.host) could not be resolved / no se pudo resolver el host \(error.host) del punto de entrega"
+            disclosureSent = false
         } catch is CancellationError {
             if let disclosure { try? await SubscriptionDisclosure.record(disclosure, status: 0, door: door) }
             throw CancellationError()
@@ -201,7 +249,7 @@ public struct SubscriptionDelivery: Sendable {
             failure = "the endpoint could not be reached (\(type(of: error))) / no se pudo contactar el punto de entrega (\(type(of: error)))"
         }
         // every attempt that sent events is a disclosure, with the receiver's answer as its outcome
-        if let disclosure { try await SubscriptionDisclosure.record(disclosure, status: answer, door: door) }
+        if let disclosure, disclosureSent { try await SubscriptionDisclosure.record(disclosure, status: answer, door: door) }
         if let failure {
             p.failures += 1
             let first = p.firstFailure ?? t
@@ -224,6 +272,36 @@ public struct SubscriptionDelivery: Sendable {
         try await save(id, p)
         if spec.status == "requested" { try await setStatus(id, "active", error: nil, guarded: guarded) }
         return 1
+    }
+
+    /// Where a POST to `endpoint` goes, by the endpoint policy.
+    enum Destination {
+        /// A listed host name or an allowed IP address: the client connects as the URL says.
+        case direct
+        /// A host name resolved now, every address allowed: the client connects to the first.
+        case pinned(IPAddress)
+        case refused(english: String, spanish: String)
+        /// The name could not be resolved (unreachable, retried).
+        case unresolved(HostResolver.Failure)
+    }
+
+    func destination(_ endpoint: String) async -> Destination {
+        switch endpoints.check(endpoint: endpoint) {
+        case .allowed:
+            return .direct
+        case .refused(let english, let spanish):
+            return .refused(english: english, spanish: spanish)
+        case .resolve(let host):
+            let addresses: [IPAddress]
+            do { addresses = try await transport.addresses(of: host) } catch {
+                return .unresolved(error as? HostResolver.Failure ?? HostResolver.Failure(host: host, code: -1))
+            }
+            switch endpoints.check(addresses: addresses, of: host) {
+            case .allowed: return .pinned(addresses[0])
+            case .refused(let english, let spanish): return .refused(english: english, spanish: spanish)
+            case .resolve: return .refused(english: "the host \(host) could not be checked", spanish: "no se pudo verificar el host \(host)")
+            }
+        }
     }
 
     /// Moves the Subscription's status (the service's own write, through its guard).

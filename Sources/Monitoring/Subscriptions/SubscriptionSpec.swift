@@ -246,9 +246,14 @@ public enum SubscriptionOwner {
 /// (`SubscriptionSpec`), a filter may only name patients the subscriber may see, a client sets
 /// `requested` or `off` (the server moves it to `active` after the handshake, or `error`), and
 /// only its owner (or an operator) may change or delete it. The owner is recorded in the
-/// write's transaction.
+/// write's transaction. A rest-hook endpoint the operator's `EndpointPolicy` refuses is a 422
+/// (`business-rule`, at `Subscription.channel.endpoint`), unless the Subscription is `off`; a
+/// host name is not resolved here (delivery resolves it before each POST).
 public struct SubscriptionRule: WriteRule {
-    public init() {}
+    /// Where notifications may be sent (`ENLACE_SUBSCRIPTION_ENDPOINTS`; default: public addresses).
+    public var endpoints: EndpointPolicy
+
+    public init(endpoints: EndpointPolicy = .publicOnly) { self.endpoints = endpoints }
     public var types: Set<String> { ["Subscription"] }
     public var decidesWhoWrites: Bool { true }
 
@@ -268,6 +273,10 @@ public struct SubscriptionRule: WriteRule {
         guard ["requested", "off"].contains(spec.status) || (previous?["status"]?.stringValue == spec.status && owner != nil && previous.map { SubscriptionRule.sameChannel($0, new) } == true) else {
             throw SubscriptionSpec.bad("a subscriber sets Subscription.status to 'requested' (or 'off'); the server makes it 'active' after the handshake, or 'error'",
                                        "quien se suscribe pone Subscription.status en 'requested' (u 'off'); el servidor la pone en 'active' tras el saludo (handshake), o en 'error'")
+        }
+        if spec.channel == .restHook, spec.status != "off", case .refused(let english, let spanish) = endpoints.check(endpoint: spec.endpoint) {
+            throw FHIRError(status: 422, code: "business-rule", english: "channel.endpoint refused: " + english,
+                            spanish: "channel.endpoint rechazado: " + spanish, expression: ["Subscription.channel.endpoint"])
         }
         if let visible = decision.visibility?.patients {
             let ids = Set(visible.map { $0.hasPrefix("Patient/") ? String($0.dropFirst("Patient/".count)) : $0 })

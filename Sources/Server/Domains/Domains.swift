@@ -90,8 +90,8 @@ extension EnlaceServices {
 
     /// Every domain's rules on writes (`WriteRule`: e.g. the referral Task state machine), which
     /// every guard of the door applies inside the write's transaction.
-    static func domainWriteRules() -> [any WriteRule] {
-        careWriteRules() + interopWriteRules() + subscriptionsWriteRules() + monitoringWriteRules()
+    static func domainWriteRules(_ configuration: ServerConfiguration) -> [any WriteRule] {
+        careWriteRules() + interopWriteRules() + subscriptionsWriteRules(configuration) + monitoringWriteRules()
     }
 
     /// Every domain's long-running services (e.g. Subscription delivery, Bulk export jobs), run

@@ -99,18 +99,46 @@ struct NoTransport: NotificationTransport {
 }
 
 /// rest-hook POSTs with AsyncHTTPClient (already resolved for HummingbirdTesting, so no new
-/// package to fetch or build); redirects are not followed (a notification goes where its owner said).
+/// package to fetch or build); redirects are not followed (a notification goes where its owner
+/// said, and a 3xx is a failed delivery: the endpoint policy is never bypassed by a `Location`).
+/// A POST to a host name the endpoint policy resolved and checked connects to the checked
+/// address (AsyncHTTPClient's `dnsOverride`, one short-lived client per such POST), so the
+/// client does not resolve the name a second time.
 final class RestHookTransport: NotificationTransport, Sendable {
     let client: HTTPClient
 
-    init() {
+    static var configuration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .seconds(10), read: .seconds(120))
-        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        return configuration
+    }
+
+    init() {
+        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: RestHookTransport.configuration)
     }
 
     func post(_ url: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Int) async throws -> Int {
+        try await RestHookTransport.post(url, headers: headers, body: body, timeout: timeout, with: client)
+    }
+
+    func post(_ url: String, connectingTo address: IPAddress, headers: [(name: String, value: String)], body: [UInt8], timeout: Int) async throws -> Int {
+        // the host exactly as AsyncHTTPClient reads it from the URL (its dnsOverride key)
+        guard let host = URL(string: url)?.host, !host.isEmpty else { throw HTTPClientError.invalidURL }
+        var configuration = RestHookTransport.configuration
+        configuration.dnsOverride = [host: address.description]
+        let pinned = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            let status = try await RestHookTransport.post(url, headers: headers, body: body, timeout: timeout, with: pinned)
+            try? await pinned.shutdown()
+            return status
+        } catch {
+            try? await pinned.shutdown()
+            throw error
+        }
+    }
+
+    static func post(_ url: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Int, with client: HTTPClient) async throws -> Int {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         for h in headers { request.headers.add(name: h.name, value: h.value) }
@@ -128,6 +156,7 @@ final class RestHookTransport: NotificationTransport, Sendable {
 struct SubscriptionDeliveryService: Service {
     let door: Door
     let base: String
+    let endpoints: EndpointPolicy
     let logger: Logger
 
     func run() async throws {
@@ -139,7 +168,8 @@ struct SubscriptionDeliveryService: Service {
         do { try await SubscriptionOwner.indexOwners(door: door) } catch {
             logger.error("could not index the Subscriptions' owners", metadata: ["error": "\(type(of: error))"])
         }
-        let delivery = SubscriptionDelivery(door: door, transport: transport, base: base)
+        var delivery = SubscriptionDelivery(door: door, transport: transport, base: base)
+        delivery.endpoints = endpoints
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do { try await delivery.runOnce() } catch {
                 logger.error("subscription delivery pass failed; retrying", metadata: ["error": "\(type(of: error))"])
@@ -153,10 +183,13 @@ extension EnlaceServices {
     func subscriptionsConsumers() -> [any EventConsumer] { [SubscriptionMatcher(door: door)] }
 
     func subscriptionsServices(_ logger: Logger) -> [any Service] {
-        configuration.runsEventConsumers ? [SubscriptionDeliveryService(door: door, base: configuration.fhirBase, logger: logger)] : []
+        configuration.runsEventConsumers
+            ? [SubscriptionDeliveryService(door: door, base: configuration.fhirBase, endpoints: configuration.subscriptionEndpointPolicy, logger: logger)] : []
     }
 
-    static func subscriptionsWriteRules() -> [any WriteRule] { [SubscriptionRule()] }
+    static func subscriptionsWriteRules(_ configuration: ServerConfiguration) -> [any WriteRule] {
+        [SubscriptionRule(endpoints: configuration.subscriptionEndpointPolicy)]
+    }
 }
 
 extension CapabilityContribution {
