@@ -108,10 +108,18 @@ public struct PatientMatch: Sendable {
         }
         for i in wanted.identifiers { blocks.append([("identifier", "\(i.system)|\(i.value)")]) }
         if !input.onlyCertainMatches, let name = wanted.name {
-            if let birth = wanted.birthDate, birth.count == 10 { blocks.append([("birthdate", birth)]) }
-            for surname in name.surnames where surname.count >= 3 { blocks.append([("family:contains", surname)]) }
+            // Blocks of two fields each, so that a block stays small in a large population and
+            // any two of (birth date, a surname, the given name) agreeing find the record: the
+            // birth date; each surname within the birth year; the given name with the first
+            // surname (a wrong birth year). docs/interop.md, "Finding candidates".
+            let birth = wanted.birthDate.flatMap { $0.count == 10 ? $0 : nil }
+            if let birth { blocks.append([("birthdate", birth)]) }
+            let surnames = name.surnames.filter { $0.count >= 3 }
+            for surname in surnames {
+                blocks.append([("family:contains", surname)] + (birth.map { [("birthdate", String($0.prefix(4)))] } ?? []))
+            }
             if let given = name.given.first(where: { !SpanishName.commonFirst.contains($0) }) ?? name.given.first, given.count >= 2 {
-                blocks.append([("given", given)])
+                blocks.append([("given", given)] + (surnames.first.map { [("family:contains", $0)] } ?? []))
             }
         }
         var seen = Set<String>()
