@@ -23,25 +23,38 @@ public enum PatientSummary {
         public var sources: [(type: String, parameters: [(String, String)])]
     }
 
+    /// What no section lists: a record entered in error, and a Condition or allergy refuted
+    /// (`:not` keeps the resources without the element).
+    static let notInError: [(String, String)] = [("status:not", "entered-in-error")]
+    static let verified: [(String, String)] = [("verification-status:not", "entered-in-error"), ("verification-status:not", "refuted")]
+    /// A Condition that is over (the IPS lists it as past illness, not as a current problem).
+    static let pastStatuses = ["inactive", "remission", "resolved"]
+
     /// The IPS sections (IPS IG 1.1, Composition-uv-ips): problems, medications and allergies
-    /// (required), immunizations, results, procedures, devices, vital signs, plan of care.
+    /// (required), immunizations, results, procedures, devices, vital signs, past illness, plan of
+    /// care. Current problems are the Conditions not inactive, in remission or resolved (those
+    /// are past illness); nothing entered in error or refuted is listed; a cancelled
+    /// prescription is not a medication.
     public static let sections: [Section] = [
         Section(key: "problems", loinc: "11450-4", display: "Problem list - Reported", title: "Problemas de salud",
-                sources: [("Condition", [])]),
+                sources: [("Condition", pastStatuses.map { ("clinical-status:not", $0) } + verified)]),
         Section(key: "medications", loinc: "10160-0", display: "History of Medication use Narrative", title: "Medicamentos",
-                sources: [("MedicationStatement", []), ("MedicationRequest", [])]),
+                sources: [("MedicationStatement", notInError), ("MedicationRequest", notInError + [("status:not", "cancelled")])]),
         Section(key: "allergies", loinc: "48765-2", display: "Allergies and adverse reactions Document", title: "Alergias e intolerancias",
-                sources: [("AllergyIntolerance", [])]),
+                sources: [("AllergyIntolerance", verified)]),
         Section(key: "immunizations", loinc: "11369-6", display: "History of Immunization Narrative", title: "Vacunas",
-                sources: [("Immunization", [])]),
+                sources: [("Immunization", notInError)]),
         Section(key: "results", loinc: "30954-2", display: "Relevant diagnostic tests/laboratory data Narrative", title: "Resultados",
-                sources: [("Observation", [("category", "laboratory")]), ("DiagnosticReport", [])]),
+                sources: [("Observation", [("category", "laboratory")] + notInError), ("DiagnosticReport", notInError)]),
         Section(key: "procedures", loinc: "47519-4", display: "History of Procedures Document", title: "Procedimientos",
-                sources: [("Procedure", [])]),
+                sources: [("Procedure", notInError)]),
+        // DeviceUseStatement has no status search parameter in R4
         Section(key: "devices", loinc: "46264-8", display: "History of medical device use", title: "Dispositivos médicos",
                 sources: [("DeviceUseStatement", [])]),
         Section(key: "vital-signs", loinc: "8716-3", display: "Vital signs", title: "Signos vitales",
-                sources: [("Observation", [("category", "vital-signs")])]),
+                sources: [("Observation", [("category", "vital-signs")] + notInError)]),
+        Section(key: "past-illness", loinc: "11348-0", display: "History of Past illness Narrative", title: "Antecedentes: problemas resueltos o inactivos",
+                sources: [("Condition", [("clinical-status", pastStatuses.joined(separator: ","))] + verified)]),
         Section(key: "plan-of-care", loinc: "18776-5", display: "Plan of care note", title: "Plan de cuidados",
                 sources: [("CarePlan", [("status", "active,on-hold,draft")])]),
     ]
