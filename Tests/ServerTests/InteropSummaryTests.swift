@@ -94,6 +94,15 @@ struct InteropSummaryTests {
             #expect(InteropSummaryTests.emptyReason(InteropSummaryTests.section(doc, "11369-6")) == "unavailable")
             #expect(InteropSummaryTests.emptyReason(problems) == nil)
 
+            // more than 100 vital signs: the newest 100 are listed, not the first stored
+            for day in 1...105 {
+                let body = #"{"resourceType":"Observation","id":"fc-\#(day)","status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],"code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},"subject":{"reference":"Patient/ana"},"effectiveDateTime":"2025-\#(String(format: "%02d", (day - 1) / 28 + 1))-\#(String(format: "%02d", (day - 1) % 28 + 1))T08:00:00Z","valueQuantity":{"value":\#(60 + day % 30),"unit":"/min"}}"#
+                #expect(try await op.send(.put, "/fhir/Observation/fc-\(day)", json: body).status == 201)
+            }
+            let many = InteropSummaryTests.refs(InteropSummaryTests.section(try await op.send(.get, "/fhir/Patient/ana/$summary").json, "8716-3"))
+            #expect(many.count == 100)
+            #expect(many.contains("Observation/ta") && many.contains("Observation/fc-105") && !many.contains("Observation/fc-1"), "\(many.sorted())")
+
             // a pharmacy sees medications and allergies; problems are withheld, not missing
             let ph = Client(client: op.client, token: pharmacy)
             let p = try await ph.send(.get, "/fhir/Patient/ana/$summary")

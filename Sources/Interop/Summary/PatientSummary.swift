@@ -62,6 +62,14 @@ public enum PatientSummary {
     /// How many resources of one type a section lists at most (newest first where the type has a date).
     public static let perType = 100
 
+    /// The R4 date search parameter each type is sorted by, newest first, so that a record with
+    /// more than `perType` of a type shows its latest (DeviceUseStatement has none).
+    static let newestFirst: [String: String] = [
+        "Condition": "recorded-date", "MedicationStatement": "effective", "MedicationRequest": "authoredon",
+        "AllergyIntolerance": "date", "Immunization": "date", "Observation": "date", "DiagnosticReport": "date",
+        "Procedure": "date", "CarePlan": "date",
+    ]
+
     public static let emptyReasonSystem = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
 
     /// Builds the document. Throws 404 when the caller may not see the patient (exactly like a
@@ -83,8 +91,9 @@ public enum PatientSummary {
             var withheld = false
             for source in section.sources {
                 if let readable = repository.decision.readableTypes, !readable.contains(source.type) { withheld = true; continue }
+                let sort = newestFirst[source.type].map { [("_sort", "-" + $0)] } ?? []
                 let (query, _) = try parser.parse(types: [source.type], parameters: [("patient", "Patient/\(id)")] + source.parameters
-                                                  + [("_count", String(perType)), ("_total", "none")])
+                                                  + sort + [("_count", String(perType)), ("_total", "none")])
                 do {
                     items += try await repository.search(query).matches.filter { !$0.deleted }
                 } catch let e as FHIRError where e.status == 403 {
