@@ -33,7 +33,13 @@ enum ServerBackend: String, CaseIterable, CustomTestStringConvertible, Sendable 
             await SchemaCreation.shared.acquire()
             let store: PostgresStore
             do {
-                store = try await PostgresStore(url: base + (base.contains("?") ? "&" : "?") + "schema=" + schema, maxConnections: 4)
+                // a connect timeout of 30 s, not the 5 s default: on a busy 2-core CI machine a
+                // TLS + SCRAM connection can take longer, three slow connects in a row open the
+                // store's circuit breaker, and the test then sees 503s for seconds (the likely
+                // cause of LeakMatrix / $summary / Subscription leak failures in one CI run at
+                // 7fc4226 — inferred from the 503s, not proven)
+                store = try await PostgresStore(url: base + (base.contains("?") ? "&" : "?") + "schema=" + schema, maxConnections: 4,
+                                                connectTimeout: .seconds(30))
             } catch {
                 await SchemaCreation.shared.release()
                 throw error
