@@ -130,8 +130,30 @@ struct FHIRAPI: Sendable {
     }
 
     /// Reads and parses the request body as a FHIR JSON resource: 415 for other media types
-    /// (XML is not served), 413 above the size limit, 400 for broken JSON.
+    /// (XML is not served), 413 above the size limit, 400 for broken JSON or an empty body.
     func body(_ request: Request) async throws -> JSON {
+        guard let json = try await optionalBody(request) else {
+            throw FHIRError.badRequest("the request body is empty; a FHIR resource in JSON is expected",
+                                       "el cuerpo de la solicitud está vacío; se espera un recurso FHIR en JSON", code: "structure")
+        }
+        return json
+    }
+
+    /// The body as `body(_:)` reads it, or nil when there is none (an operation whose
+    /// parameters may all come in the query). A body that is there is checked the same way:
+    /// 415, 413, or 400 for broken JSON, never ignored.
+    func optionalBody(_ request: Request) async throws -> JSON? {
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
+        } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw tooLarge()
+        } catch is NIOTooManyBytesError {
+            throw tooLarge()
+        }
+        let bytes = buffer.readableBytesView
+        if bytes.isEmpty { return nil }
         if let ct = request.headers[.contentType]?.lowercased() {
             let media = ct.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             if media.contains("xml") {
@@ -145,20 +167,6 @@ struct FHIRAPI: Sendable {
                                 spanish: "Content-Type '\(media)' no admitido; envíe application/fhir+json")
             }
         }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        } catch let e as HTTPError where e.status == .contentTooLarge {
-            throw tooLarge()
-        } catch is NIOTooManyBytesError {
-            throw tooLarge()
-        }
-        let bytes = buffer.readableBytesView
-        if bytes.isEmpty {
-            throw FHIRError.badRequest("the request body is empty; a FHIR resource in JSON is expected",
-                                       "el cuerpo de la solicitud está vacío; se espera un recurso FHIR en JSON", code: "structure")
-        }
         do {
             return try JSONParser.parse(bytes, maxDepth: configuration.maxJSONDepth)
         } catch {
@@ -166,6 +174,29 @@ struct FHIRAPI: Sendable {
                             english: "the body is not valid JSON: \(error.description)",
                             spanish: "el cuerpo no es JSON válido: \(error.message) (línea \(error.line), columna \(error.column))")
         }
+    }
+
+    /// An operation's parameters (https://hl7.org/fhir/R4/operations.html#request): the query's
+    /// as strings, then those of a POSTed `Parameters` body, each with its `value[x]` as JSON
+    /// (a `resource` parameter as the resource). A body that is not a `Parameters` resource, or
+    /// a parameter without a name, is a 400 naming it; a broken body is the 400 of `body(_:)`.
+    func operationParameters(_ request: Request, operation: String) async throws -> [(name: String, value: JSON)] {
+        var out = try FHIRAPI.parseQuery(request.uri.query ?? "").map { (name: $0.0, value: JSON.string($0.1)) }
+        guard request.method == .post, let payload = try await optionalBody(request) else { return out }
+        guard payload["resourceType"]?.stringValue == "Parameters" else {
+            let given = payload["resourceType"]?.stringValue ?? "JSON without resourceType"
+            throw FHIRError.badRequest("the body of \(operation) is a Parameters resource, not \(given)",
+                                       "el cuerpo de \(operation) es un recurso Parameters, no \(given)", code: "invalid")
+        }
+        for (i, p) in (payload["parameter"]?.arrayValue ?? []).enumerated() {
+            let at = "Parameters.parameter[\(i)]"
+            guard let name = p["name"]?.stringValue, !name.isEmpty, case .object(let members) = p else {
+                throw FHIRError(status: 400, code: "required", english: "\(at): a parameter needs a name", spanish: "\(at): un parámetro necesita un nombre",
+                                expression: [at])
+            }
+            if let value = members.first(where: { $0.0.hasPrefix("value") })?.1 ?? p["resource"] { out.append((name: name, value: value)) }
+        }
+        return out
     }
 
     func tooLarge() -> FHIRError {

@@ -113,6 +113,40 @@ struct FinancingHTTPTests {
         }
     }
 
+    /// The operations that take their parameters from the query or a Parameters body never
+    /// ignore a body that is there: broken JSON, another resource, a nameless parameter or XML is
+    /// a 400/415 OperationOutcome that changes nothing (until 2026-12 a broken body was silently
+    /// dropped and the query alone decided, so a `$settle` with a mistyped body still settled).
+    @Test func aBrokenOperationBodyIsRefusedNotIgnored() async throws {
+        let (server, cleanup) = try await ServerBackend.sqlite.make()
+        defer { cleanup() }
+        try await server.run { c in
+            try await Self.setUp(c)
+            let operations = ["/fhir/PaymentReconciliation/$settle?period=2026-Q3", "/fhir/Measure/diabetes-hba1c-control/$evaluate-measure?periodStart=2026-01-01&periodEnd=2026-12-31",
+                              "/fhir/PaymentReconciliation/x/$dispute?line=ClaimResponse/y&reason=r", "/fhir/Task/x/$resolve?outcome=accepted"]
+            for path in operations {
+                let broken = try await c.send(.post, path, body: Array(#"{"resourceType":"Parameters","parameter":[{"name":"period","#.utf8),
+                                              headers: ["Content-Type": "application/fhir+json"])
+                #expect(broken.status == 400 && broken.issueCodes == ["structure"], "\(path): \(broken.status) \(broken.text)")
+                #expect(broken.text.contains("JSON válido"), "\(path): \(broken.text)")
+                let other = try await c.send(.post, path, json: #"{"resourceType":"Patient"}"#)
+                #expect(other.status == 400 && other.issueCodes == ["invalid"] && other.text.contains("Parameters"), "\(path): \(other.status) \(other.text)")
+                let nameless = try await c.send(.post, path, json: #"{"resourceType":"Parameters","parameter":[{"valueString":"2026-Q3"}]}"#)
+                #expect(nameless.status == 400 && nameless.locations == ["Parameters.parameter[0]"], "\(path): \(nameless.status) \(nameless.text)")
+                let xml = try await c.send(.post, path, body: Array("<Parameters/>".utf8), headers: ["Content-Type": "application/fhir+xml"])
+                #expect(xml.status == 415, "\(path): \(xml.status) \(xml.text)")
+            }
+            #expect(try await Self.total(c, "PaymentReconciliation") == 0)
+            // the body is read when it is right: the period of a Parameters body settles
+            let settled = try await c.send(.post, "/fhir/PaymentReconciliation/$settle",
+                                           json: #"{"resourceType":"Parameters","parameter":[{"name":"period","valueString":"2026-Q3"}]}"#)
+            #expect(settled.status == 201 || settled.status == 200, "\(settled.text)")
+            let wrongPeriod = try await c.send(.post, "/fhir/PaymentReconciliation/$settle",
+                                               json: #"{"resourceType":"Parameters","parameter":[{"name":"period","valueString":"2026-13"}]}"#)
+            #expect(wrongPeriod.status == 400 && wrongPeriod.issueCodes == ["required"])
+        }
+    }
+
     /// `Claim/{id}/$correct` over HTTP: bad input is a precise bilingual OperationOutcome and
     /// changes nothing; a good correction answers 200 with the new ClaimResponse (three entries).
     @Test func aClaimIsCorrectedOverHTTP() async throws {

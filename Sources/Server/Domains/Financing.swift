@@ -57,15 +57,11 @@ extension FHIRAPI {
         return FHIRResponse.json(.ok, correction.claimResponse)
     }
 
-    /// The named parameters of a Parameters body (value[x] of any type, as JSON), plus the query's.
-    func financingParameters(_ req: Request) async throws -> [String: JSON] {
+    /// The operation's named parameters (query and Parameters body, `operationParameters`),
+    /// the last of a name winning; a broken or non-Parameters body is a 400.
+    func financingParameters(_ req: Request, operation: String) async throws -> [String: JSON] {
         var out: [String: JSON] = [:]
-        for (k, v) in try FHIRAPI.parseQuery(req.uri.query ?? "") { out[k] = .string(v) }
-        guard let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" else { return out }
-        for p in payload["parameter"]?.arrayValue ?? [] {
-            guard let n = p["name"]?.stringValue, case .object(let members) = p else { continue }
-            if let v = members.first(where: { $0.0.hasPrefix("value") })?.1 { out[n] = v }
-        }
+        for p in try await operationParameters(req, operation: operation) { out[p.name] = p.value }
         return out
     }
 
@@ -73,7 +69,7 @@ extension FHIRAPI {
         _ = try requireType(ctx, "PaymentReconciliation", operation: "$dispute")
         ctx.audit?.interaction = "$dispute"
         try FinancingKnowledge.check()
-        let p = try await financingParameters(req)
+        let p = try await financingParameters(req, operation: "$dispute")
         guard let line = p["line"]?["reference"]?.stringValue ?? p["line"]?.stringValue else {
             throw FHIRError.badRequest("$dispute needs line (a Reference to the ClaimResponse disputed)", "$dispute necesita line (una Reference al ClaimResponse disputado)", code: "required")
         }
@@ -97,7 +93,7 @@ extension FHIRAPI {
         _ = try requireType(ctx, "Task", operation: "$resolve")
         ctx.audit?.interaction = "$resolve"
         try FinancingKnowledge.check()
-        let p = try await financingParameters(req)
+        let p = try await financingParameters(req, operation: "$resolve")
         guard let outcome = p["outcome"]?.stringValue, ["accepted", "rejected"].contains(outcome) else {
             throw FHIRError.badRequest("$resolve needs outcome = accepted or rejected", "$resolve necesita outcome = accepted o rejected", code: "required")
         }
@@ -142,10 +138,7 @@ extension FHIRAPI {
         _ = try requireType(ctx, "PaymentReconciliation", operation: "$settle")
         ctx.audit?.interaction = "$settle"
         try FinancingKnowledge.check()
-        var periodText = try FHIRAPI.parseQuery(req.uri.query ?? "").first { $0.0 == "period" }?.1
-        if periodText == nil, let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" {
-            periodText = (payload["parameter"]?.arrayValue ?? []).first { $0["name"]?.stringValue == "period" }?["valueString"]?.stringValue
-        }
+        let periodText = try await operationParameters(req, operation: "$settle").first { $0.name == "period" }?.value.stringValue
         guard let text = periodText, let period = Period(text) else {
             throw FHIRError.badRequest("$settle needs period=YYYY-Qn (a calendar quarter, e.g. 2026-Q3)",
                                        "$settle necesita period=AAAA-Tn (un trimestre, p. ej. 2026-Q3)", code: "required")
@@ -164,13 +157,7 @@ extension FHIRAPI {
         _ = try requireType(ctx, "Measure", operation: "$evaluate-measure")
         ctx.audit?.interaction = "$evaluate-measure"
         try FinancingKnowledge.check()
-        var params = try FHIRAPI.parseQuery(req.uri.query ?? "")
-        if req.method == .post, let payload = try? await body(req), payload["resourceType"]?.stringValue == "Parameters" {
-            for p in payload["parameter"]?.arrayValue ?? [] {
-                guard let n = p["name"]?.stringValue else { continue }
-                if let v = p["valueDate"]?.stringValue ?? p["valueString"]?.stringValue ?? p["valueCode"]?.stringValue ?? p["valueDateTime"]?.stringValue { params.append((n, v)) }
-            }
-        }
+        let params = try await operationParameters(req, operation: "$evaluate-measure").compactMap { p in p.value.stringValue.map { (p.name, $0) } }
         func one(_ name: String) -> String? { params.first { $0.0 == name }?.1 }
         let measure = id ?? one("measure").map { m in
             String(m.split(separator: "|").first.map(String.init)?.split(separator: "/").last ?? "")

@@ -54,19 +54,6 @@ extension FHIRAPI {
         }
     }
 
-    /// A Parameters body, or nil when the body is empty.
-    func optionalBody(_ request: Request) async throws -> JSON? {
-        var request = request
-        let buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        guard buffer.readableBytes > 0 else { return nil }
-        do {
-            return try JSONParser.parse(buffer.readableBytesView, maxDepth: configuration.maxJSONDepth)
-        } catch {
-            throw FHIRError(status: 400, code: "structure", english: "the body is not valid JSON: \(error.description)",
-                            spanish: "el cuerpo no es JSON válido: \(error.message)")
-        }
-    }
-
     /// A searchset entry carrying the access decision's notices (`search.mode = outcome`).
     static func noticeEntry(_ notices: [String]) -> JSON {
         .object([
