@@ -27,6 +27,18 @@ public enum Disputes {
         (task["input"]?.arrayValue ?? []).first { ($0["type"]?["coding"]?.arrayValue?.first?["code"]?.stringValue) == code }
     }
 
+    /// The measure an incentive line names: `Measure/{id}`, the Measure's canonical, or the
+    /// incentive's journal entry id (`incentive:<contract>:<period>:<payee>:<measure>`); nil for
+    /// anything else (a claim line).
+    static func incentiveLine(_ line: String) -> String? {
+        if line.hasPrefix("incentive:") { return line.split(separator: ":").last.map(String.init) }
+        for prefix in ["Measure/", "https://enlace.mx/fhir/Measure/"] where line.hasPrefix(prefix) {
+            let id = String(line.dropFirst(prefix.count).split(separator: "|").first ?? "")
+            return Repository.isValidID(id) ? id : nil
+        }
+        return nil
+    }
+
     static func status(_ task: JSON) -> Status? {
         (task["businessStatus"]?["coding"]?.arrayValue?.first?["code"]?.stringValue).flatMap(Status.init(rawValue:))
     }
@@ -50,10 +62,18 @@ extension FinancingService {
         guard !trimmed.isEmpty else {
             throw FHIRError.badRequest("a dispute needs a reason", "una disputa necesita un motivo", code: "required")
         }
+        if let measure = Disputes.incentiveLine(line) {
+            guard item == nil else {
+                throw FHIRError.badRequest("an incentive line has no items: leave item out", "una partida de incentivo no tiene servicios: omita item", code: "value")
+            }
+            return try await disputeIncentive(reconciliation: id, rec: rec, settlement: settlement, line: line, measure: measure, reason: trimmed, amount: amount,
+                                              guarded: guarded, now: now)
+        }
         let parts = line.split(separator: "/")
         guard parts.count == 2, parts[0] == "ClaimResponse" else {
-            throw FHIRError.badRequest("line must reference a ClaimResponse of the settlement (ClaimResponse/{id})",
-                                       "line debe referir a un ClaimResponse de la liquidación (ClaimResponse/{id})", code: "value")
+            throw FHIRError.badRequest("line must reference a ClaimResponse of the settlement (ClaimResponse/{id}) or one of its incentives (Measure/{id})",
+                                       "line debe referir a un ClaimResponse de la liquidación (ClaimResponse/{id}) o a uno de sus incentivos (Measure/{id})",
+                                       code: "value")
         }
         let response = try await guarded.read("ClaimResponse", String(parts[1])).json()
         let holders = Set(settlement.postings.map(\.account.holder))
@@ -104,13 +124,85 @@ extension FinancingService {
                        ("requester", J.ref(payer)), ("owner", J.ref(provider)),
                        ("reasonCode", J.text(trimmed)),
                        ("input", J.a(inputs)))
+        return try await storeDispute(task, token: token, reason: trimmed, guarded: guarded)
+    }
+
+    /// The dispute of a quality incentive counted in the settlement (docs/financing.md,
+    /// "Incentives"): the contract's payer disputes it whole (an incentive is earned or not; a
+    /// partial amount is refused). Accepting it (`$resolve`) reverses the incentive's journal
+    /// entry in the first open period after the settled one.
+    func disputeIncentive(reconciliation id: String, rec: JSON, settlement: JournalEntry, line: String, measure: String, reason: String, amount: Money?,
+                          guarded: GuardedRepository, now: Timestamp) async throws -> (task: JSON, created: Bool) {
+        let source = "PaymentReconciliation/\(id)"
+        let held = try JournalExtension.entries(in: rec, source: source).filter { $0.kind == .incentive && $0.period == settlement.period }
+        var candidates = held.filter { $0.id.hasSuffix(":\(measure)") }
+        if line.hasPrefix("incentive:") { candidates = candidates.filter { $0.id == line } }
+        let org = guarded.principal.organization.map { $0.hasPrefix("Organization/") ? $0 : "Organization/\($0)" }
+        func payerOf(_ e: JournalEntry) -> String? { e.postings.first { $0.account.kind == .payable }?.account.holder }
+        func payeeOf(_ e: JournalEntry) -> String? { e.postings.first { $0.account.kind == .receivable }?.account.holder }
+        if candidates.count > 1, let org {
+            var mine: [JournalEntry] = []
+            for e in candidates {
+                guard let payer = payerOf(e) else { continue }
+                if payer == org { mine.append(e) } else if await Self.institution(of: org, guarded: guarded) == payer { mine.append(e) }
+            }
+            candidates = mine
+        }
+        guard let entry = candidates.first else {
+            throw FHIRError(status: 422, code: "business-rule",
+                            english: "\(line) is not an incentive of the settlement PaymentReconciliation/\(id) (\(settlement.period))",
+                            spanish: "\(line) no es un incentivo de la liquidación PaymentReconciliation/\(id) (\(settlement.period))")
+        }
+        guard candidates.count == 1 else {
+            throw FHIRError(status: 422, code: "business-rule",
+                            english: "\(line) names several incentives of this settlement; give the journal entry id: \(candidates.map(\.id).joined(separator: ", "))",
+                            spanish: "\(line) designa varios incentivos de esta liquidación; indique el id del asiento: \(candidates.map(\.id).joined(separator: ", "))")
+        }
+        guard let payer = payerOf(entry), let payee = payeeOf(entry),
+              let owed = entry.postings.first(where: { $0.account.kind == .receivable })?.amount else {
+            throw FHIRError(status: 422, code: "business-rule", english: "\(entry.id) is not an incentive between two institutions",
+                            spanish: "\(entry.id) no es un incentivo entre dos instituciones")
+        }
+        if let org, org != payer, await Self.institution(of: org, guarded: guarded) != payer {
+            throw FHIRError(status: 403, code: "forbidden", english: "only the paying institution (\(payer)) may dispute this incentive",
+                            spanish: "solo la institución pagadora (\(payer)) puede disputar este incentivo")
+        }
+        if let amount, amount != owed {
+            throw FHIRError(status: 422, code: "business-rule",
+                            english: "an incentive is disputed whole: leave amount out or give \(owed.decimal) MXN (the incentive), not \(amount.decimal)",
+                            spanish: "un incentivo se disputa completo: omita amount o indique \(owed.decimal) MXN (el incentivo), no \(amount.decimal)")
+        }
+        let contract = String(entry.id.dropFirst("incentive:".count).split(separator: "|").first?.split(separator: "/").last ?? "")
+        let value = "\(id)~incentive~\(contract)~\(payee.split(separator: "/").last ?? "")~\(measure)"
+        let token = "\(Disputes.identifierSystem)|\(value)"
+        if let known = try await Self.all("Task", [("identifier", token)], guarded: guarded, limit: 1).first { return (known, false) }
+        let inputs = [Disputes.input("line", ("valueReference", J.ref("Measure/\(measure)"))), Disputes.input("amount", ("valueMoney", owed.json)),
+                      Disputes.input("incentive-entry", ("valueString", .string(entry.id)))]
+        let task = J.o(("resourceType", .string("Task")),
+                       ("identifier", J.a([J.o(("system", .string(Disputes.identifierSystem)), ("value", .string(value)))])),
+                       ("status", .string("requested")),
+                       ("businessStatus", J.concept(Disputes.statusSystem, Disputes.Status.open.rawValue, "Abierta / Open")),
+                       ("intent", .string("proposal")),
+                       ("code", J.concept(Disputes.taskSystem, "dispute", "Disputa de una partida de la liquidación / Settlement line dispute")),
+                       ("description", .string("Disputa de \(payer) sobre el incentivo \(measure) de \(payee) en la liquidación \(settlement.period): \(owed.decimal) MXN")),
+                       ("focus", J.ref(source)),
+                       ("authoredOn", .string(now.description)), ("lastModified", .string(now.description)),
+                       ("requester", J.ref(payer)), ("owner", J.ref(payee)),
+                       ("reasonCode", J.text(reason)),
+                       ("input", J.a(inputs)))
+        return try await storeDispute(task, token: token, reason: reason, guarded: guarded)
+    }
+
+    /// Writes a new dispute Task (conditional on its identifier, so two at once make one) with its
+    /// Provenance, and reads it back.
+    func storeDispute(_ task: JSON, token: String, reason: String, guarded: GuardedRepository) async throws -> (task: JSON, created: Bool) {
         let bundle = J.o(("resourceType", .string("Bundle")), ("type", .string("transaction")), ("entry", J.a([
             J.o(("fullUrl", .string("urn:uuid:" + UUID().uuidString.lowercased())), ("resource", task),
                 ("request", J.o(("method", .string("POST")), ("url", .string("Task")), ("ifNoneExist", .string("identifier=\(token)"))))),
         ])))
         var writer = guarded
         writer.provenanceTemplate = J.o(("resourceType", .string("Provenance")), ("policy", J.a([.string("https://enlace.mx/fhir/settlement-rules|1.0")])),
-                                        ("reason", J.a([J.text("Disputa de partida: \(trimmed)")])))
+                                        ("reason", J.a([J.text("Disputa de partida: \(reason)")])))
         let reply = try await writer.process(bundle: bundle, options: .init(base: "urn:enlace:financing", maxEntries: 1))
         let created = reply["entry"]?.arrayValue?.first?["response"]?["status"]?.stringValue?.hasPrefix("201") ?? false
         guard let stored = try await Self.all("Task", [("identifier", token)], guarded: guarded, limit: 1).first else {
@@ -144,7 +236,25 @@ extension FinancingService {
         }
         var out = task.setting("meta", nil).setting("lastModified", .string(now.description))
         if let note, !note.isEmpty { out = out.setting("note", J.a([J.o(("text", .string(note)), ("time", .string(now.description)))])) }
-        if accept {
+        if accept, let incentiveID = Disputes.inputValue(task, "incentive-entry")?["valueString"]?.stringValue {
+            var ledger = try await self.ledger(guarded: guarded)
+            guard let original = ledger.entry(incentiveID), original.kind == .incentive else {
+                throw FHIRError(status: 422, code: "business-rule", english: "Task/\(id) names an incentive the ledger does not hold (\(incentiveID))",
+                                spanish: "Task/\(id) indica un incentivo que el libro no tiene (\(incentiveID))")
+            }
+            guard !ledger.entries.contains(where: { $0.kind == .reversal && $0.reverses == incentiveID }) else {
+                throw FHIRError(status: 409, code: "conflict", english: "the incentive \(incentiveID) was already reversed",
+                                spanish: "el incentivo \(incentiveID) ya se revirtió")
+            }
+            let entry: JournalEntry
+            do {
+                entry = try ledger.reverse(incentiveID, reversalID: "reversal:\(id)", period: original.period.next, date: String(now.description.prefix(10)), source: "Task/\(id)")
+            } catch let e as LedgerError { throw e.fhirError }
+            out = out.setting("status", .string("completed"))
+                .setting("businessStatus", J.concept(Disputes.statusSystem, Disputes.Status.accepted.rawValue, "Aceptada / Accepted"))
+                .setting("extension", J.a([JournalExtension.json(entry)]))
+                .setting("output", J.a([J.o(("type", J.concept(Disputes.inputSystem, "correction-period")), ("valueString", .string(entry.period.description)))]))
+        } else if accept {
             guard let claimID = Disputes.inputValue(task, "claim-entry")?["valueString"]?.stringValue,
                   let amount = try? Money(json: Disputes.inputValue(task, "amount")?["valueMoney"], path: "Task.input") else {
                 throw FHIRError(status: 422, code: "business-rule", english: "Task/\(id) does not name its line and amount", spanish: "Task/\(id) no indica su partida e importe")

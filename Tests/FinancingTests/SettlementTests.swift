@@ -69,7 +69,9 @@ struct IncentiveSettlementTests {
     /// which IMSS owes its unit in Q3's settlement beside the services IMSS and ISSSTE gave
     /// each other. Hypertension (nobody in the denominator) earns nothing. Reversed, the
     /// incentive comes back out in Q4.
-    @Test func aMetTargetIsALineOfThePeriodsSettlement() async throws {
+    /// The fixture above: three diabetics of the IMSS UMF 20 (2 of 3 controlled) and one claim
+    /// of Q3 between IMSS and ISSSTE.
+    static func earnedIncentive() async throws -> (FinancingFixture, GuardedRepository) {
         let f = try await FinancingFixture()
         var patients: [JSON] = []
         for p in ["p1", "p2", "p3"] {
@@ -83,10 +85,15 @@ struct IncentiveSettlementTests {
             // after the period's end: does not count for Q3
             MeasureTests.observation("o4", "p3", "4548-4", "5.0", "2026-10-02T10:00:00Z"),
         ])
-        let service = FinancingService()
         let g = try await f.guarded()
-        _ = try await service.submit(claim: FinancingFixture.claim("i-1", patient: "p2", provider: "imss-umf-20", coverage: "p2-issste", date: "2026-07-03",
-                                                                   items: [("01.001", 1, nil)]), guarded: g, now: FinancingFixture.now)
+        _ = try await FinancingService().submit(claim: FinancingFixture.claim("i-1", patient: "p2", provider: "imss-umf-20", coverage: "p2-issste", date: "2026-07-03",
+                                                                              items: [("01.001", 1, nil)]), guarded: g, now: FinancingFixture.now)
+        return (f, g)
+    }
+
+    @Test func aMetTargetIsALineOfThePeriodsSettlement() async throws {
+        let (_, g) = try await Self.earnedIncentive()
+        let service = FinancingService()
         let q3 = Period(year: 2026, quarter: 3)
         let lines = try await service.incentives(q3, contracts: IncentiveContract.all, guarded: g, now: FinancingFixture.now)
         #expect(lines == [IncentiveLine(contract: "https://enlace.mx/fhir/incentive-contract/imss-calidad|2026.1", measure: "diabetes-hba1c-control",
@@ -125,6 +132,74 @@ struct IncentiveSettlementTests {
         #expect(ledger.statement(for: q3.next).contains(PairSettlement(a: "Organization/imss", b: "Organization/imss-umf-20", owedToA: .zero, owedToB: Money(pesos: -65_000))))
         #expect(ledger.balance(.revenue("Organization/imss-umf-20")) == .zero)
         #expect(ledger.violations().isEmpty)
+    }
+}
+
+extension IncentiveSettlementTests {
+    /// An incentive line disputed with `$dispute` (`line` = the Measure) by the contract's payer,
+    /// accepted by the unit paid: Q3 stays as settled, the whole 65,000.00 comes back out in Q4
+    /// (a reversal held by the Task), and Q4's settlement has the unit owing IMSS exactly that.
+    /// Refused precisely: a partial amount, an item, a measure that earned nothing, a unit of
+    /// another institution, a second reversal.
+    @Test func anAcceptedIncentiveDisputeReversesItInTheNextPeriod() async throws {
+        let (f, g) = try await Self.earnedIncentive()
+        let service = FinancingService()
+        let q3 = Period(year: 2026, quarter: 3)
+        let settled = try await service.settle(q3, guarded: g, now: FinancingFixture.now)
+        let rec = try #require(settled.resources.first { ($0["identifier"]?.arrayValue?.first?["value"]?.stringValue ?? "").hasSuffix("Organization.imss-umf-20") })
+        let recID = try #require(rec["id"]?.stringValue)
+        let imss = try await f.door.open(Principal(subject: "imss-officer", scopes: ScopeSet("system/*.cruds"), tokenID: "t2", organization: "Organization/imss"), audit: nil)
+        let issste = try await f.door.open(Principal(subject: "issste-officer", scopes: ScopeSet("system/*.cruds"), tokenID: "t3", organization: "Organization/issste"), audit: nil)
+        let unit = try await f.door.open(Principal(subject: "umf-officer", scopes: ScopeSet("system/*.cruds"), tokenID: "t4", organization: "Organization/imss-umf-20"), audit: nil)
+        func refusal(_ line: String, item: Int? = nil, amount: Money? = nil, by guarded: GuardedRepository) async -> FHIRError? {
+            await #expect(throws: FHIRError.self) {
+                try await service.dispute(reconciliation: recID, line: line, item: item, reason: "medición con datos erróneos", amount: amount, guarded: guarded, now: FinancingFixture.now)
+            }
+        }
+        #expect(await refusal("Measure/diabetes-hba1c-control", amount: Money(pesos: 1_000), by: imss)?.status == 422)
+        #expect(await refusal("Measure/diabetes-hba1c-control", item: 1, by: imss)?.status == 400)
+        #expect(await refusal("Measure/hypertension-control", by: imss)?.status == 422)
+        #expect(await refusal("Measure/diabetes-hba1c-control", by: issste)?.status == 403)
+
+        let (task, created) = try await service.dispute(reconciliation: recID, line: "Measure/diabetes-hba1c-control", item: nil, reason: "medición con datos erróneos",
+                                                        amount: nil, guarded: imss, now: FinancingFixture.now)
+        #expect(created && Disputes.status(task) == .open)
+        #expect(task["requester"]?["reference"]?.stringValue == "Organization/imss" && task["owner"]?["reference"]?.stringValue == "Organization/imss-umf-20")
+        #expect(Disputes.inputValue(task, "amount")?["valueMoney"]?["value"] == .number("65000.00"))
+        // the same incentive by its journal entry id is the same dispute
+        let entryID = IncentiveLine(contract: IncentiveContract.imssCalidad2026.canonical, measure: "diabetes-hba1c-control", payer: "Organization/imss",
+                                    payee: "Organization/imss-umf-20", numerator: 2, denominator: 3, amount: Money(pesos: 65_000)).entryID(q3)
+        let again = try await service.dispute(reconciliation: recID, line: entryID, item: nil, reason: "otra vez", amount: nil, guarded: imss, now: FinancingFixture.now)
+        #expect(!again.created && again.task["id"] == task["id"])
+        #expect(try await service.ledger(guarded: g).statement(for: q3.next).isEmpty)
+
+        // the payer may not accept its own dispute: the unit paid does
+        let taskID = try #require(task["id"]?.stringValue)
+        let notOwner = await #expect(throws: FHIRError.self) { try await service.resolve(dispute: taskID, accept: true, note: nil, guarded: issste, now: FinancingFixture.now) }
+        #expect(notOwner?.status == 403)
+        let accepted = try await service.resolve(dispute: taskID, accept: true, note: "Procede", guarded: unit, now: FinancingFixture.now)
+        #expect(Disputes.status(accepted) == .accepted && accepted["output"]?.arrayValue?.first?["valueString"]?.stringValue == "2026-Q4")
+
+        let ledger = try await service.ledger(guarded: g)
+        #expect(ledger.violations().isEmpty)
+        #expect(ledger.statement(for: q3) == settled.statement)
+        #expect(ledger.statement(for: q3.next) == [PairSettlement(a: "Organization/imss", b: "Organization/imss-umf-20", owedToA: .zero, owedToB: Money(pesos: -65_000))])
+        #expect(ledger.balance(.revenue("Organization/imss-umf-20")) == .zero)
+        #expect(ledger.entries.filter { $0.kind == .reversal && $0.reverses == entryID }.count == 1)
+        let twice = await #expect(throws: FHIRError.self) { try await service.resolve(dispute: taskID, accept: true, note: nil, guarded: unit, now: FinancingFixture.now) }
+        #expect(twice?.status == 409)
+
+        // Q4 earns its own incentive (p3's October HbA1c of 5.0: 3 of 3 controlled); its
+        // settlement nets that against the 65,000.00 taken back
+        let earnedQ4 = try await service.incentives(q3.next, contracts: IncentiveContract.all, guarded: g, now: FinancingFixture.now).map(\.amount).sum()
+        #expect(earnedQ4 == Money(pesos: 150_000))
+        let q4 = try await service.settle(q3.next, guarded: g, now: FinancingFixture.now)
+        #expect(q4.statement.contains(PairSettlement(a: "Organization/imss", b: "Organization/imss-umf-20", owedToA: .zero, owedToB: earnedQ4 - Money(pesos: 65_000))))
+        let back = try #require(q4.resources.first { ($0["identifier"]?.arrayValue?.first?["value"]?.stringValue ?? "").hasSuffix("Organization.imss-umf-20") })
+        #expect(back["paymentAmount"]?["value"] == .number("85000.00") && back["paymentIssuer"]?["reference"]?.stringValue == "Organization/imss")
+        let direction = try #require(SettlementStatement(period: q3.next, reconciliations: q4.resources).pairs.flatMap(\.directions).first { $0.creditor == "Organization/imss-umf-20" })
+        #expect(direction.corrections == Money(pesos: -65_000) && direction.total == Money(pesos: 85_000))
+        #expect(try await service.ledger(guarded: g).violations().isEmpty)
     }
 }
 

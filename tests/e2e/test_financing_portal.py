@@ -130,3 +130,34 @@ def test_a_settlement_dispute_is_resolved_on_the_disputes_page(demo, browser):
     # a second resolution over FHIR is a conflict: it was resolved once
     status, again = fhir("POST", f"/Task/{task['id']}/$resolve", {"resourceType": "Parameters", "parameter": [{"name": "outcome", "valueCode": "rejected"}]})
     assert status == 409, again
+
+    # a quality incentive IMSS paid its clinic in the same settlement (the first the statement
+    # lists), disputed whole by its Measure and accepted over FHIR: reversed in the first open period, shown as an incentive
+    # dispute on /disputas (docs/financing.md, "Incentives")
+    incentive_rec = next((e["resource"] for e in recs["entry"]
+                          if any(i.get("value", "").endswith("~Organization.imss~Organization.imss-umf-20") for i in e["resource"].get("identifier", []))), None)
+    assert incentive_rec is not None, "the demo's IMSS unit earns no incentive in the settled quarter"
+    earned = [e for x in incentive_rec["detail"] for e in x.get("extension", []) if e["url"].endswith("incentive-total")]
+    assert earned, incentive_rec
+    measure = next(p["valueCanonical"] for p in earned[0]["extension"] if p["url"] == "measure").rsplit("/", 1)[-1]
+    dispute = {"resourceType": "Parameters", "parameter": [
+        {"name": "line", "valueReference": {"reference": "Measure/" + measure}},
+        {"name": "amount", "valueMoney": {"value": 1, "currency": "MXN"}},
+        {"name": "reason", "valueString": "Consultas capturadas dos veces"}]}
+    status, partial = fhir("POST", f"/PaymentReconciliation/{incentive_rec['id']}/$dispute", dispute)
+    assert status == 422 and "completo" in json.dumps(partial, ensure_ascii=False), partial
+    dispute["parameter"].pop(1)
+    status, itask = fhir("POST", f"/PaymentReconciliation/{incentive_rec['id']}/$dispute", dispute)
+    assert status == 201, itask
+    assert itask["requester"]["reference"] == "Organization/imss" and itask["owner"]["reference"] == "Organization/imss-umf-20"
+    status, done = fhir("POST", f"/Task/{itask['id']}/$resolve", {"resourceType": "Parameters", "parameter": [{"name": "outcome", "valueCode": "accepted"}]})
+    assert status == 200 and done["businessStatus"]["coding"][0]["code"] == "accepted", done
+    assert done["output"][0]["valueString"] > period
+    reversal = next(e for e in done["extension"] if e["url"] == "https://enlace.mx/fhir/StructureDefinition/journal-entry")
+    assert any(x["url"] == "reverses" and x["valueString"].startswith("incentive:") for x in reversal["extension"]), reversal
+    sign_in(d, demo.base, "imss.pagos", demo.users["imss.pagos"])
+    d.get(demo.base + "/disputas")
+    item = d.find_element(By.CSS_SELECTOR, f"li.dispute[data-dispute='{itask['id']}']")
+    assert item.get_attribute("data-status") == "accepted" and "Incentivo de calidad" in item.text, item.text
+    assert "Measure/" not in item.text, item.text  # the measure by its title
+    steps.check("disputa-incentivo")

@@ -195,7 +195,10 @@ struct NameCache {
         if let n = known[ref] { return n }
         let parts = ref.split(separator: "/")
         var n = ref
-        if parts.count == 2, let r = try? await g.read(String(parts[0]), String(parts[1])).json() {
+        // the shipped measures are knowledge, not stored resources: named by their title
+        if parts.count == 2, parts[0] == "Measure", let m = MeasureEvaluator.measures.first(where: { $0["id"]?.stringValue == String(parts[1]) }) {
+            n = m["title"]?.stringValue ?? ref
+        } else if parts.count == 2, let r = try? await g.read(String(parts[0]), String(parts[1])).json() {
             if parts[0] == "Patient", let hn = r["name"]?.arrayValue?.first {
                 let given = (hn["given"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: " ")
                 n = hn["text"]?.stringValue ?? [given, hn["family"]?.stringValue ?? ""].filter { !$0.isEmpty }.joined(separator: " ")

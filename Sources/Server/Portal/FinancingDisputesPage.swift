@@ -38,7 +38,8 @@ extension Portal {
             let inputs = task["input"]?.arrayValue ?? []
             func input(_ code: String) -> JSON? { inputs.first { $0["type"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == code } }
             let amount = (try? Money(json: input("amount")?["valueMoney"], path: "")).map { Self.pesos($0) } ?? "—"
-            let line = input("line")?["valueReference"]?["reference"]?.stringValue ?? "—"
+            var line = input("line")?["valueReference"]?["reference"]?.stringValue ?? "—"
+            if input("incentive-entry") != nil { line = t.t("Incentivo de calidad", "Quality incentive") + " · " + (await names.name(line, g)) }
             let item = numberText(input("item")?["valuePositiveInt"])
             let when = task["authoredOn"]?.stringValue ?? ""
             body += "<li class=\"entry dispute\" data-dispute=\"\(esc(id))\" data-status=\"\(esc(state))\"><div class=\"when\"><time datetime=\"\(esc(when))\">\(esc(t.date(when)))</time>"
