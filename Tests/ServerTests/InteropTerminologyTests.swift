@@ -46,10 +46,60 @@ struct InteropTerminologyTests {
             #expect(states.status == 200 && states.text.contains("Ciudad de México") && states.text.contains("\"DF\""), "\(states.text)")
             // a parameter both in the query and the body is repeated; a resource in the body is not served; not a Parameters
             #expect(try await op.send(.post, "/fhir/CodeSystem/$lookup?code=E11", json: #"{"resourceType":"Parameters","parameter":[{"name":"system","valueUri":"\#(raw)"},{"name":"code","valueCode":"E11"}]}"#).status == 400)
-            let withResource = try await op.send(.post, "/fhir/ValueSet/$expand", json: #"{"resourceType":"Parameters","parameter":[{"name":"valueSet","resource":{"resourceType":"ValueSet","status":"active"}}]}"#)
+            let withResource = try await op.send(.post, "/fhir/CodeSystem/$lookup", json: #"{"resourceType":"Parameters","parameter":[{"name":"codeSystem","resource":{"resourceType":"CodeSystem","status":"active","content":"complete"}}]}"#)
             #expect(withResource.status == 400 && withResource.issueCodes == ["not-supported"], "\(withResource.text)")
             #expect(try await op.send(.post, "/fhir/CodeSystem/$lookup", json: #"{"resourceType":"Patient"}"#).issueCodes == ["invalid"])
             #expect(try await op.send(.post, "/fhir/CodeSystem/$lookup", json: "{nope").status == 400)
+        }
+    }
+
+    /// Stored CodeSystem and ValueSet resources are served like the shipped systems: by url, by
+    /// instance, inline in a POST, and read through the caller's guard.
+    @Test func storedCodeSystemsAndValueSets() async throws {
+        let server = try TestServer()
+        let patient = try ConsentTests.token(server, role: .patient, fhirUser: "Patient/ana", patient: "ana", scope: "patient/Observation.rs")
+        try await server.run { op in
+            let cs = #"{"resourceType":"CodeSystem","id":"triage","url":"https://example.org/cs/triage","version":"2","name":"Triage","status":"active","content":"complete","concept":[{"code":"1","display":"Reanimación"},{"code":"2","display":"Emergencia","concept":[{"code":"2a","display":"Emergencia pediátrica"}]}]}"#
+            #expect(try await op.send(.put, "/fhir/CodeSystem/triage", json: cs).status == 201)
+            let vs = #"{"resourceType":"ValueSet","id":"urgencias","url":"https://example.org/vs/urgencias","status":"active","compose":{"include":[{"system":"https://example.org/cs/triage","filter":[{"property":"concept","op":"is-a","value":"2"}]},{"system":"http://hl7.org/fhir/sid/icd-10","concept":[{"code":"I10"}]}],"exclude":[{"system":"https://example.org/cs/triage","concept":[{"code":"2"}]}]}}"#
+            #expect(try await op.send(.put, "/fhir/ValueSet/urgencias", json: vs).status == 201)
+            func codes(_ r: Client.Reply) -> [String] { (r.json["expansion"]?["contains"]?.arrayValue ?? []).compactMap { $0["code"]?.stringValue } }
+            let byURL = try await op.send(.get, "/fhir/ValueSet/$expand?url=https%3A%2F%2Fexample.org%2Fvs%2Furgencias")
+            #expect(byURL.status == 200 && codes(byURL) == ["2a", "I10"], "\(byURL.text)")
+            #expect(Validator().validate(byURL.json).filter { $0.severity == .error }.isEmpty, "\(byURL.text)")
+            #expect(byURL.text.contains("https://example.org/cs/triage|2"), "used-codesystem: \(byURL.text)")
+            let byInstance = try await op.send(.get, "/fhir/ValueSet/urgencias/$expand?filter=pediatrica")
+            #expect(byInstance.status == 200 && codes(byInstance) == ["2a"], "\(byInstance.text)")
+            let inline = try await op.send(.post, "/fhir/ValueSet/$expand", json: #"{"resourceType":"Parameters","parameter":[{"name":"valueSet","resource":\#(vs)},{"name":"count","valueInteger":1}]}"#)
+            #expect(inline.status == 200 && codes(inline) == ["2a"] && inline.json["expansion"]?["total"] == .number("2"), "\(inline.text)")
+            let member = try await op.send(.get, "/fhir/ValueSet/$validate-code?url=https%3A%2F%2Fexample.org%2Fvs%2Furgencias&code=I10")
+            #expect(member.text.contains("\"valueBoolean\":true"), "\(member.text)")
+            let excluded = try await op.send(.get, "/fhir/ValueSet/urgencias/$validate-code?code=2&system=https%3A%2F%2Fexample.org%2Fcs%2Ftriage")
+            #expect(excluded.status == 200 && excluded.text.contains("\"valueBoolean\":false"), "\(excluded.text)")
+            // the stored CodeSystem: $lookup, $subsumes, $validate-code by url and by instance
+            let lookup = try await op.send(.get, "/fhir/CodeSystem/$lookup?system=https%3A%2F%2Fexample.org%2Fcs%2Ftriage&code=2a")
+            #expect(lookup.status == 200 && lookup.text.contains("Emergencia pediátrica"), "\(lookup.text)")
+            #expect(try await op.send(.get, "/fhir/CodeSystem/$subsumes?system=https%3A%2F%2Fexample.org%2Fcs%2Ftriage&codeA=2&codeB=2a").text.contains("\"subsumes\""))
+            #expect(try await op.send(.get, "/fhir/CodeSystem/triage/$validate-code?code=2a").text.contains("\"valueBoolean\":true"))
+            #expect(try await op.send(.get, "/fhir/CodeSystem/triage/$validate-code?code=9").text.contains("\"valueBoolean\":false"))
+            // errors: an unknown value set, a missing instance, an inline resource of another type or invalid, both instance and inline
+            let unknown = try await op.send(.get, "/fhir/ValueSet/$expand?url=https%3A%2F%2Fexample.org%2Fvs%2Fnadie")
+            #expect(unknown.status == 404 && unknown.text.contains("nadie"), "\(unknown.text)")
+            #expect(try await op.send(.get, "/fhir/ValueSet/nadie/$expand").status == 404)
+            let wrongType = try await op.send(.post, "/fhir/ValueSet/$expand", json: #"{"resourceType":"Parameters","parameter":[{"name":"valueSet","resource":{"resourceType":"Patient"}}]}"#)
+            #expect(wrongType.status == 400 && wrongType.locations == ["Parameters.parameter[0].resource"], "\(wrongType.text)")
+            let invalid = try await op.send(.post, "/fhir/ValueSet/$expand", json: #"{"resourceType":"Parameters","parameter":[{"name":"valueSet","resource":{"resourceType":"ValueSet","status":"bogus","compose":{"include":[{"system":"https://example.org/cs/triage"}]}}}]}"#)
+            #expect(invalid.status == 422, "\(invalid.text)")
+            let badFilter = try await op.send(.post, "/fhir/ValueSet/$expand", json: #"{"resourceType":"Parameters","parameter":[{"name":"valueSet","resource":{"resourceType":"ValueSet","status":"active","compose":{"include":[{"system":"https://example.org/cs/triage","filter":[{"property":"concept","op":"regex","value":".*"}]}]}}}]}"#)
+            #expect(badFilter.status == 422 && badFilter.issueCodes == ["not-supported"] && badFilter.locations == ["ValueSet.compose.include[0].filter[0].op"], "\(badFilter.text)")
+            #expect(try await op.send(.post, "/fhir/ValueSet/urgencias/$expand", json: #"{"resourceType":"Parameters","parameter":[{"name":"valueSet","resource":\#(vs)}]}"#).status == 400)
+            // through the guard: a patient's app without ValueSet scopes is not shown the stored ones
+            let guarded = try await op.client.execute(uri: "/fhir/ValueSet/$expand?url=https%3A%2F%2Fexample.org%2Fvs%2Furgencias", method: .get,
+                                                      headers: [.authorization: "Bearer \(patient)"]) { Int($0.status.code) }
+            #expect(guarded == 403, "\(guarded)")
+            let shipped = try await op.client.execute(uri: "/fhir/CodeSystem/$lookup?system=http%3A%2F%2Fhl7.org%2Ffhir%2Fsid%2Ficd-10&code=I10", method: .get,
+                                                      headers: [.authorization: "Bearer \(patient)"]) { Int($0.status.code) }
+            #expect(shipped == 200)
         }
     }
 }

@@ -39,6 +39,10 @@ public struct TerminologyService: Sendable {
     }
 
     public let systems: [String: System]
+    /// ValueSet resources by canonical url (without version) — the stored ones a request names,
+    /// found by `StoredTerminology` — for `$expand` and `$validate-code` of value sets defined by
+    /// their `compose` (ValueSetCompose.swift).
+    public let valueSets: [String: JSON]
 
     /// The code systems shipped with Enlace (`ShippedCodeSystems`): CIE-10 and the catalogues.
     public static let shipped: TerminologyService = {
@@ -49,7 +53,10 @@ public struct TerminologyService: Sendable {
         return TerminologyService(systems: systems)
     }()
 
-    public init(systems: [String: System]) { self.systems = systems }
+    public init(systems: [String: System], valueSets: [String: JSON] = [:]) {
+        self.systems = systems
+        self.valueSets = valueSets
+    }
 
     /// Reads a CodeSystem resource with nested concepts (`concept.concept`).
     public static func load(_ resource: JSON) -> System? {
@@ -166,9 +173,12 @@ public struct TerminologyService: Sendable {
     /// `$validate-code` on a CodeSystem or an implicit ValueSet
     /// (https://hl7.org/fhir/R4/codesystem-operation-validate-code.html): `result`, the
     /// `display`, and a `message` when the code is not valid or the display given differs.
-    public func validateCode(url: String?, code: String?, display: String?, system: String?) throws -> JSON {
-        guard let url, !url.isEmpty else { throw Self.missing("url", "$validate-code") }
+    public func validateCode(url: String?, valueSet resource: JSON? = nil, code: String?, display: String?, system: String?) throws -> JSON {
         guard let code, !code.isEmpty else { throw Self.missing("code", "$validate-code") }
+        if let vs = resource ?? url.flatMap(storedValueSet) {
+            return try validateCode(valueSet: vs, url: url ?? vs["url"]?.stringValue ?? "ValueSet", code: code, display: display, system: system)
+        }
+        guard let url, !url.isEmpty else { throw Self.missing("url", "$validate-code") }
         let (s, root) = try valueSet(url)
         if let system, system != s.url {
             return Parameters.resource([Parameters.bool("result", false),
@@ -189,6 +199,7 @@ public struct TerminologyService: Sendable {
     /// A ValueSet URL: a code system's URL, `<url>?fhir_vs` or `<url>?fhir_vs=isa/<code>`.
     func valueSet(_ url: String) throws -> (System, root: String?) {
         let parts = url.split(separator: "?", maxSplits: 1).map(String.init)
+        if parts.count == 1, systems[Self.bare(url)] == nil { throw Self.unknownValueSet(url) }
         let s = try system(parts[0], op: "ValueSet")
         guard parts.count == 2 else { return (s, nil) }
         if parts[1] == "fhir_vs" { return (s, nil) }
@@ -221,7 +232,10 @@ public struct TerminologyService: Sendable {
     /// whose display has, for every word of `filter`, a word starting with it — accents and
     /// case ignored (*diabetes insulino* finds *Diabetes mellitus insulinodependiente*).
     /// `offset` and `count` page it; `total` counts all matches.
-    public func expand(url: String?, filter: String?, offset: Int, count: Int, now: Timestamp) throws -> JSON {
+    public func expand(url: String?, valueSet resource: JSON? = nil, filter: String?, offset: Int, count: Int, now: Timestamp) throws -> JSON {
+        if let vs = resource ?? url.flatMap(storedValueSet) {
+            return try expand(valueSet: vs, url: url, filter: filter, offset: offset, count: count, now: now)
+        }
         guard let url, !url.isEmpty else { throw Self.missing("url", "$expand") }
         let (s, root) = try valueSet(url)
         let words = filter.map(TerminologyService.searchWords) ?? []

@@ -5,10 +5,12 @@ import FHIR
 /// forms reach `TerminologyService` through one path. A `coding` (`$lookup`, `$validate-code`)
 /// gives `system`, `code` and `display`; `codingA` / `codingB` (`$subsumes`) give `system`,
 /// `codeA` and `codeB`; a `codeableConcept` (`$validate-code`) gives its first coding of a
-/// shipped system, else its first. A `valueSet` or `codeSystem` resource is refused: only the
-/// shipped systems and their implicit value sets are served.
+/// shipped system, else its first. A resource parameter is read only where the operation takes
+/// one (`resources`: the `valueSet` of `ValueSet/$expand` and `ValueSet/$validate-code`, read
+/// by `resource(named:in:)`); any other is refused.
 public enum TerminologyParameters {
-    public static func pairs(_ body: JSON, known systems: Set<String> = Set(TerminologyService.shipped.systems.keys)) throws -> [(String, String)] {
+    public static func pairs(_ body: JSON, known systems: Set<String> = Set(TerminologyService.shipped.systems.keys),
+                             resources: Set<String> = []) throws -> [(String, String)] {
         guard body["resourceType"]?.stringValue == "Parameters" else {
             throw FHIRError.badRequest("the body of a terminology operation is a Parameters resource",
                                        "el cuerpo de una operación de terminología es un recurso Parameters", code: "invalid")
@@ -20,9 +22,10 @@ public enum TerminologyParameters {
                 throw refused(at, "a parameter needs a name", "un parámetro necesita un nombre")
             }
             if p["resource"] != nil {
+                if resources.contains(name) { continue }
                 throw FHIRError(status: 400, code: "not-supported",
-                                english: "\(at) ('\(name)'): a resource in the request is not supported; name a shipped code system or value set by its url",
-                                spanish: "\(at) ('\(name)'): no se admite un recurso en la solicitud; nombre un sistema de códigos o conjunto de valores de este servidor por su url",
+                                english: "\(at) ('\(name)'): this operation takes no resource parameter '\(name)'; name the code system or value set by its url",
+                                spanish: "\(at) ('\(name)'): esta operación no recibe un recurso '\(name)'; nombre el sistema de códigos o conjunto de valores por su url",
                                 expression: [at])
             }
             if let coding = p["valueCoding"] {
@@ -51,6 +54,24 @@ public enum TerminologyParameters {
         // codingA and codingB of one system name it twice: once is enough (two systems stay, and are refused as repeated)
         var seen = Set<String>()
         return out.filter { $0.0 != "system" || seen.insert($0.1).inserted }
+    }
+
+    /// The resources of the parameters named `name`, each of type `type` (else 400 `invalid`),
+    /// at most one.
+    public static func resource(named name: String, ofType type: String, in body: JSON) throws -> JSON? {
+        var found: JSON?
+        for (i, p) in (body["parameter"]?.arrayValue ?? []).enumerated() where p["name"]?.stringValue == name {
+            guard let r = p["resource"] else { continue }
+            let at = "Parameters.parameter[\(i)].resource"
+            guard r["resourceType"]?.stringValue == type else {
+                throw refused(at, "'\(name)' is a \(type) resource", "'\(name)' es un recurso \(type)")
+            }
+            guard found == nil else {
+                throw FHIRError.badRequest("the parameter '\(name)' is repeated", "el parámetro '\(name)' está repetido")
+            }
+            found = r
+        }
+        return found
     }
 
     static func codingPairs(_ coding: JSON, name: String, at: String) throws -> [(String, String)] {

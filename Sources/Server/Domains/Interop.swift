@@ -33,6 +33,10 @@ extension FHIRAPI {
             fhir.get(RouterPath("{type}/$\(op)")) { req, ctx in try await terminology(op, req, ctx) }
             fhir.post(RouterPath("{type}/$\(op)")) { req, ctx in try await terminology(op, req, ctx) }
         }
+        for op in ["validate-code", "expand"] {
+            fhir.get(RouterPath("{type}/{id}/$\(op)")) { req, ctx in try await terminology(op, req, ctx, instance: true) }
+            fhir.post(RouterPath("{type}/{id}/$\(op)")) { req, ctx in try await terminology(op, req, ctx, instance: true) }
+        }
     }
 
     var exportRoot: String { configuration.dataDirectory + "/bulk-export" }
@@ -245,12 +249,14 @@ extension FHIRAPI {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// The terminology operations over the code systems shipped with Enlace (`TerminologyService`,
-    /// docs/interop.md#terminology): `CodeSystem/$lookup`, `CodeSystem/$subsumes`,
-    /// `ValueSet/$expand`, `CodeSystem/$validate-code` and `ValueSet/$validate-code`, with GET
-    /// parameters or a POSTed `Parameters` resource (`TerminologyParameters`). No patient data:
-    /// authentication is all they need.
-    func terminology(_ op: String, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+    /// The terminology operations (docs/interop.md#terminology): `CodeSystem/$lookup`,
+    /// `CodeSystem/$subsumes`, `ValueSet/$expand`, `CodeSystem/$validate-code` and
+    /// `ValueSet/$validate-code` — the last three also on an instance (`ValueSet/{id}/$expand`) —
+    /// with GET parameters or a POSTed `Parameters` resource (`TerminologyParameters`; `valueSet`
+    /// may be a ValueSet resource). Over the shipped code systems no store is read: authentication
+    /// is all they need; a stored CodeSystem or ValueSet (and what its compose names) is read
+    /// through the caller's guard (`StoredTerminology`).
+    func terminology(_ op: String, _ request: Request, _ context: EnlaceRequestContext, instance: Bool = false) async throws -> Response {
         let type: String
         switch op {
         case "lookup", "subsumes": type = try requireType(context, "CodeSystem", operation: "$\(op)")
@@ -261,14 +267,46 @@ extension FHIRAPI {
         context.audit?.interaction = "$\(op)"
         var q: [String: String] = [:]
         var pairs = try FHIRAPI.parseQuery(request.uri.query ?? "").filter { !["_format", "_pretty"].contains($0.0) }
-        if request.method == .post { pairs += try TerminologyParameters.pairs(try await body(request)) }
+        var given: JSON?
+        if request.method == .post {
+            let parameters = try await body(request)
+            pairs += try TerminologyParameters.pairs(parameters, resources: type == "ValueSet" ? ["valueSet"] : [])
+            if type == "ValueSet", let vs = try TerminologyParameters.resource(named: "valueSet", ofType: "ValueSet", in: parameters) {
+                let issues = Validator().validate(vs).filter { $0.severity == .error || $0.severity == .fatal }
+                if !issues.isEmpty { throw FHIRError(status: 422, issues: issues) }
+                given = vs
+            }
+        }
         for (k, v) in pairs {
             guard q[k] == nil else {
                 throw FHIRError.badRequest("the parameter '\(k)' is repeated", "el parámetro '\(k)' está repetido")
             }
             q[k] = v
         }
-        let t = TerminologyService.shipped
+        if instance {
+            let id = try context.parameters.require("id")
+            guard given == nil else {
+                throw FHIRError.badRequest("\(type)/\(id)/$\(op) is the value set \(id): a valueSet parameter is not taken as well",
+                                           "\(type)/\(id)/$\(op) es el conjunto de valores \(id): no se recibe además un parámetro valueSet")
+            }
+            let resource = try await guarded(context).read(type, id)
+            guard !resource.deleted else {
+                throw FHIRError(status: 410, code: "deleted", english: "\(type)/\(id) was deleted", spanish: "\(type)/\(id) fue borrado")
+            }
+            given = try resource.json()
+        }
+        // the url the operation names, and whether anything beyond the shipped systems is needed
+        let systemURL: String? = type == "CodeSystem" ? (op == "validate-code" ? (q["url"] ?? q["system"]) : q["system"])
+            : nil
+        let valueSetURL: String? = type == "ValueSet" ? q["url"] : nil
+        var t = TerminologyService.shipped
+        let named = (systemURL ?? valueSetURL).map { url in TerminologyService.bare(url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url) }
+        if given != nil || named.map({ t.systems[$0] == nil }) == true {
+            let guarded = try await guarded(context)
+            t = try await StoredTerminology.service(codeSystem: given?["resourceType"]?.stringValue == "CodeSystem" ? nil : systemURL,
+                                                    valueSet: given == nil ? valueSetURL : nil, given: given.map { [$0] } ?? [],
+                                                    fetch: StoredTerminology.fetch(through: guarded))
+        }
         func int(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
             guard let raw = q[name] else { return fallback }
             guard let n = Int(raw), range.contains(n) else {
@@ -277,16 +315,25 @@ extension FHIRAPI {
             }
             return n
         }
+        let valueSet = given?["resourceType"]?.stringValue == "ValueSet" ? given : nil
         let body: JSON
         switch op {
         case "lookup": body = try t.lookup(system: q["system"], code: q["code"])
         case "subsumes": body = try t.subsumes(system: q["system"], codeA: q["codeA"], codeB: q["codeB"])
         case "expand":
-            body = try t.expand(url: q["url"], filter: q["filter"], offset: try int("offset", 0, 0...1_000_000),
+            body = try t.expand(url: q["url"], valueSet: valueSet, filter: q["filter"], offset: try int("offset", 0, 0...1_000_000),
                                 count: try int("count", 100, 0...1000), now: clock.now())
         default:
-            let url = type == "CodeSystem" ? (q["url"] ?? q["system"]) : q["url"]
-            body = try t.validateCode(url: url, code: q["code"], display: q["display"], system: type == "ValueSet" ? q["system"] : nil)
+            if type == "CodeSystem" {
+                let url = given?["url"]?.stringValue ?? systemURL
+                if given != nil, url == nil {
+                    throw FHIRError(status: 422, code: "processing", english: "this CodeSystem has no url to validate against",
+                                    spanish: "este CodeSystem no tiene url contra la cual validar")
+                }
+                body = try t.validateCode(url: url, code: q["code"], display: q["display"], system: nil)
+            } else {
+                body = try t.validateCode(url: q["url"], valueSet: valueSet, code: q["code"], display: q["display"], system: q["system"])
+            }
         }
         return FHIRResponse.json(.ok, body)
     }
