@@ -102,4 +102,34 @@ struct InteropTerminologyTests {
             #expect(shipped == 200)
         }
     }
+
+    /// `:in` / `:not-in` take a stored ValueSet's url (docs/search.md, *Terminology modifiers*).
+    @Test func searchByAStoredValueSet() async throws {
+        let server = try TestServer()
+        try await server.run { op in
+            #expect(try await op.send(.put, "/fhir/Patient/p1", json: #"{"resourceType":"Patient","id":"p1"}"#).status == 201)
+            for (id, code) in [("c1", "E11.9"), ("c2", "I10"), ("c3", "J45.9"), ("c4", "E11.0")] {
+                let c = #"{"resourceType":"Condition","id":"\#(id)","subject":{"reference":"Patient/p1"},"code":{"coding":[{"system":"http://hl7.org/fhir/sid/icd-10","code":"\#(code)"}]}}"#
+                #expect(try await op.send(.put, "/fhir/Condition/\(id)", json: c).status == 201)
+            }
+            let vs = #"{"resourceType":"ValueSet","id":"cardiometabolico","url":"https://example.org/vs/cardiometabolico","status":"active","compose":{"include":[{"system":"http://hl7.org/fhir/sid/icd-10","filter":[{"property":"concept","op":"is-a","value":"E11"}]},{"system":"http://hl7.org/fhir/sid/icd-10","concept":[{"code":"I10"}]}],"exclude":[{"system":"http://hl7.org/fhir/sid/icd-10","concept":[{"code":"E11.0"}]}]}}"#
+            #expect(try await op.send(.put, "/fhir/ValueSet/cardiometabolico", json: vs).status == 201)
+            let empty = #"{"resourceType":"ValueSet","id":"vacio","url":"https://example.org/vs/vacio","status":"active","compose":{"include":[{"system":"http://hl7.org/fhir/sid/icd-10","concept":[{"code":"I10"}]}],"exclude":[{"system":"http://hl7.org/fhir/sid/icd-10","concept":[{"code":"I10"}]}]}}"#
+            #expect(try await op.send(.put, "/fhir/ValueSet/vacio", json: empty).status == 201)
+            func ids(_ query: String) async throws -> [String] {
+                let r = try await op.send(.get, "/fhir/Condition?" + query)
+                #expect(r.status == 200, "\(query): \(r.text)")
+                return (r.json["entry"]?.arrayValue ?? []).compactMap { $0["resource"]?["id"]?.stringValue }.sorted()
+            }
+            let url = "https%3A%2F%2Fexample.org%2Fvs%2Fcardiometabolico"
+            #expect(try await ids("code:in=\(url)") == ["c1", "c2"])
+            #expect(try await ids("code:not-in=\(url)") == ["c3", "c4"])
+            #expect(try await ids("code:in=\(url),http%3A%2F%2Fhl7.org%2Ffhir%2Fsid%2Ficd-10%3Ffhir_vs%3Disa%2FJ45") == ["c1", "c2", "c3"])
+            #expect(try await ids("code:in=https%3A%2F%2Fexample.org%2Fvs%2Fvacio") == [])
+            #expect(try await ids("code:not-in=https%3A%2F%2Fexample.org%2Fvs%2Fvacio") == ["c1", "c2", "c3", "c4"])
+            #expect(try await ids("subject=Patient/p1&code:in=\(url)&_summary=count").isEmpty)
+            let unknown = try await op.send(.get, "/fhir/Condition?code:in=https%3A%2F%2Fexample.org%2Fvs%2Fnadie")
+            #expect(unknown.status == 400 && unknown.issueCodes == ["not-supported"], "\(unknown.text)")
+        }
+    }
 }

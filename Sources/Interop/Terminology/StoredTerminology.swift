@@ -92,3 +92,11 @@ public enum StoredTerminology {
         }
     }
 }
+
+extension TerminologyService {
+    /// The (system, code) members of the value set `url`, for the search modifiers `:in` and
+    /// `:not-in` (`SearchParser.Options.valueSets`).
+    public func searchMembers(ofValueSet url: String) throws -> [ValueSetMember] {
+        try members(ofValueSet: url, visiting: []).map { ValueSetMember(system: $0.system, code: $0.code) }
+    }
+}

@@ -51,6 +51,7 @@ extension FHIRAPI {
         parameters = try await resolveLists(parameters, types: types, guardRepo: guardRepo)
         var parser = searchParser
         parser.options.strict = FHIRAPI.preferStrict(request)
+        parser.options.valueSets = try await storedValueSets(parameters, guardRepo: guardRepo)
         var (query, controls) = try parser.parse(types: types, parameters: parameters, compartment: compartment)
         query.includeTypes = includeTypes
         let result = try await guardRepo.search(query)

@@ -7,7 +7,8 @@ import Foundation
 /// `:above` (the code asked for or any code above it), `:in` and `:not-in` (the code is, or is
 /// not, in a value set). Value sets are the implicit ones of the shipped code systems:
 /// `<system>?fhir_vs` (every code of the system) and `<system>?fhir_vs=isa/<code>` (a code and
-/// its descendants, https://hl7.org/fhir/R4/codesystem.html#implicit). Each becomes the list of
+/// its descendants, https://hl7.org/fhir/R4/codesystem.html#implicit), and the stored ValueSets
+/// the caller expanded beforehand (`Options.valueSets`). Each becomes the list of
 /// (system, code) tokens it stands for, so the index, the access rules and both SQL dialects
 /// treat it like any `code=a,b,c`. docs/search.md, "Terminology modifiers".
 extension SearchParser {
@@ -43,12 +44,17 @@ extension SearchParser {
     }
 
     func valueSetFilter(_ parameter: String, _ modifier: String, _ url: String) throws -> SearchFilter {
+        if let members = options.valueSets[url.split(separator: "|", maxSplits: 1).first.map(String.init) ?? url] {
+            // an empty value set: a token no resource carries (`:in` finds nothing, `:not-in` everything)
+            guard !members.isEmpty else { return .token(parameter: parameter, system: "urn:enlace:empty-value-set", code: "-") }
+            return try bounded(parameter, modifier, members.map { .token(parameter: parameter, system: $0.system, code: $0.code) })
+        }
         let parts = url.split(separator: "?", maxSplits: 1).map(String.init)
         guard parts.count == 2, let h = hierarchies[parts[0]] else {
             if parts.count == 2 { throw unknownHierarchy(parameter, modifier, parts[0]) }
             throw FHIRError(status: 400, code: "not-supported",
-                            english: "\(parameter):\(modifier) takes an implicit value set of a code system this server ships (<system>?fhir_vs or <system>?fhir_vs=isa/<code>), not '\(url)'",
-                            spanish: "\(parameter):\(modifier) recibe un conjunto de valores implícito de un sistema de códigos que este servidor incluye (<sistema>?fhir_vs o <sistema>?fhir_vs=isa/<código>), no '\(url)'")
+                            english: "\(parameter):\(modifier) takes a stored ValueSet's url or an implicit value set of a code system this server ships (<system>?fhir_vs or <system>?fhir_vs=isa/<code>), not '\(url)'",
+                            spanish: "\(parameter):\(modifier) recibe la url de un ValueSet guardado o un conjunto de valores implícito de un sistema de códigos que este servidor incluye (<sistema>?fhir_vs o <sistema>?fhir_vs=isa/<código>), no '\(url)'")
         }
         if parts[1] == "fhir_vs" { return .token(parameter: parameter, system: h.system, code: nil) }
         let prefix = "fhir_vs=isa/"
@@ -74,5 +80,15 @@ extension SearchParser {
         return FHIRError(status: 400, code: "not-supported",
                          english: "\(parameter):\(modifier): this server has no hierarchy for the code system '\(system)' (it has: \(known))",
                          spanish: "\(parameter):\(modifier): este servidor no tiene la jerarquía del sistema de códigos '\(system)' (tiene: \(known))")
+    }
+}
+
+/// One code of a value set expanded for `:in` / `:not-in`.
+public struct ValueSetMember: Sendable, Equatable {
+    public var system: String
+    public var code: String
+    public init(system: String, code: String) {
+        self.system = system
+        self.code = code
     }
 }

@@ -14,6 +14,9 @@ public struct SearchParser: Sendable {
         public var maxParameters = 100
         public var maxValueLength = 4096
         public var defaultTotal: TotalMode = .accurate
+        /// Value sets the caller expanded beforehand for `:in` / `:not-in` (stored ValueSets,
+        /// read through the caller's guard): url (without version) → its (system, code) members.
+        public var valueSets: [String: [ValueSetMember]] = [:]
         public init() {}
     }
 
