@@ -392,7 +392,7 @@ public struct Repository: Sendable {
             patients = Array(Set(patients).union(extra)).sorted()
         }
         let stored = StoredResource(type: type, id: id, version: version, lastUpdated: now, deleted: false,
-                                    body: body.serialized(), compartments: patients, labels: labels)
+                                    body: body.serialized(), compartments: patients, labels: labels).keeping(body)
         return Prepared(stored: stored, index: indexer.entries(for: body, type: type))
     }
 

@@ -11,7 +11,10 @@ public struct StoredResource: Sendable, Equatable {
     /// A delete leaves a version with `deleted == true` and no content.
     public var deleted: Bool
     /// The resource JSON with `id` and `meta` set by the server (empty for a delete).
-    public var body: [UInt8]
+    public var body: [UInt8] { didSet { parsed = nil } }
+    /// `body` as JSON when this version was just prepared from it (not stored, not compared):
+    /// the write path's rules and Provenance read it without parsing the bytes again.
+    var parsed: JSON?
     /// The ids of the patients whose compartment holds this version (Patient compartment,
     /// https://hl7.org/fhir/R4/compartmentdefinition-patient.html). Empty for shared data.
     public var compartments: [String]
@@ -34,7 +37,19 @@ public struct StoredResource: Sendable, Equatable {
     /// the empty string for shared data.
     public var patientKey: String { compartments.first ?? "" }
 
-    public func json() throws -> JSON { try JSONParser.parse(body) }
+    public func json() throws -> JSON { try parsed ?? JSONParser.parse(body) }
+
+    /// This version with its body's JSON kept beside the bytes (`body` must be `json.serialized()`).
+    func keeping(_ json: JSON) -> StoredResource {
+        var copy = self
+        copy.parsed = json
+        return copy
+    }
+
+    public static func == (a: StoredResource, b: StoredResource) -> Bool {
+        a.type == b.type && a.id == b.id && a.version == b.version && a.lastUpdated == b.lastUpdated && a.deleted == b.deleted
+            && a.body == b.body && a.compartments == b.compartments && a.labels == b.labels
+    }
 }
 
 /// One row of a search index, extracted from a resource on write
