@@ -84,6 +84,44 @@ struct SubscriptionEndpointTests {
         #expect(try await g.read("Subscription", id).json()["status"]?.stringValue == "active")
     }
 
+    /// A host with several addresses: one that refuses the connection is skipped for the next
+    /// (each checked); when none accepts, nothing was sent — no disclosure — and it is retried.
+    @Test func theNextCheckedAddressIsTriedWhenOneRefuses() async throws {
+        let clock = TestClock("2026-11-24T18:00:00Z")
+        let door = try SubscriptionTests.door(clock: clock)
+        try await SubscriptionTests.seed(door)
+        let endpoint = FakeEndpoint()
+        let first = IPAddress("93.184.216.34")!, second = IPAddress("2606:2800:220:1::1")!
+        endpoint.resolved = ["two.example.org": [first, second]]
+        endpoint.unreachable = [first]
+        let delivery = SubscriptionDelivery(door: door, transport: endpoint, base: "https://enlace.example/fhir")
+        let id = try await create(door, SubscriptionTests.subscription(filter: nil, endpoint: "https://two.example.org/hook"))
+        try await delivery.runOnce()
+        #expect(endpoint.pinned == [first, second])
+        #expect(endpoint.notifications.map(\.type) == ["handshake"])
+        let g = try await door.open(SubscriptionTests.dra, audit: nil)
+        #expect(try await g.read("Subscription", id).json()["status"]?.stringValue == "active")
+
+        // neither accepts: a failure with the reason, retried later, and no disclosure recorded
+        endpoint.unreachable = [first, second]
+        let op = try await door.open(Fixture.operatorPrincipal, audit: nil)
+        _ = try await op.create("Observation", SubscriptionTests.observation("ana", 150), ifNoneExist: nil)
+        try await door.catchUp(SubscriptionMatcher(door: door))
+        let before = try await door.ledger.size()
+        try await delivery.runOnce()
+        let p = try await delivery.progress(id)
+        #expect(p.failures == 1 && p.delivered == 0 && p.lastError?.contains("could not be reached") == true
+            && p.lastError?.contains("2606:2800:220:1::1") == true, "\(p)")
+        #expect(try await door.ledger.size() == before, "nothing sent, nothing disclosed")
+        // the second address is back: the event goes there, and is a disclosure
+        endpoint.unreachable = [first]
+        clock.set("2026-11-24T18:10:00Z")
+        try await delivery.runOnce()
+        #expect(endpoint.notifications.map(\.type) == ["handshake", "event-notification"])
+        #expect(try await delivery.progress(id).failures == 0)
+        #expect(try await door.ledger.size() == before + 1)
+    }
+
     /// A name that cannot be resolved is an unreachable endpoint: retried with backoff, not an error at once.
     @Test func aNameThatDoesNotResolveIsRetried() async throws {
         let door = try SubscriptionTests.door()

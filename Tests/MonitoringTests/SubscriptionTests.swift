@@ -31,8 +31,16 @@ final class FakeEndpoint: NotificationTransport, @unchecked Sendable {
         lock.withLock { _resolved[host] } ?? [IPAddress("93.184.216.34")!]
     }
 
+    private var _unreachable: Set<IPAddress> = []
+    /// Addresses that refuse the connection (`NotConnected`, nothing sent).
+    var unreachable: Set<IPAddress> {
+        get { lock.withLock { _unreachable } }
+        set { lock.withLock { _unreachable = newValue } }
+    }
+
     func post(_ url: String, connectingTo address: IPAddress, headers: [(name: String, value: String)], body: [UInt8], timeout: Int) async throws -> Int {
-        lock.withLock { _pinned.append(address) }
+        let refused = lock.withLock { _pinned.append(address); return _unreachable.contains(address) }
+        if refused { throw NotConnected(address: address.description, reason: "refused (test)") }
         return try await post(url, headers: headers, body: body, timeout: timeout)
     }
 

@@ -132,6 +132,23 @@ struct SubscriptionEndpointHTTPTests {
         }
     }
 
+    /// An address that refuses the connection is `NotConnected` (nothing was sent), so the
+    /// delivery goes on to the host's next checked address.
+    @Test func aRefusedConnectionIsNotConnected() async throws {
+        // a port nothing listens on: bind one, note it, close it
+        let closed = try await SubscriptionEndpointHTTPTests.receiver(Received()).test(.live) { listener in try #require(listener.port) }
+        let transport = RestHookTransport()
+        var caught: (any Error)?
+        do {
+            _ = try await transport.post("http://refused.invalid:\(closed)/hook", connectingTo: IPAddress("127.0.0.1")!,
+                                         headers: [("Content-Type", "application/fhir+json")], body: Array("{}".utf8), timeout: 2)
+        } catch {
+            caught = error
+        }
+        await transport.shutdown()
+        #expect(caught is NotConnected, "\(String(describing: caught)) \(caught.map { String(reflecting: type(of: $0)) } ?? "")")
+    }
+
     /// A host name accepted at create (the default policy does not resolve it then) that
     /// resolves to a loopback or private address at delivery time — here the machine's own
     /// name, through the system resolver — is not sent to: the Subscription is in `error` and

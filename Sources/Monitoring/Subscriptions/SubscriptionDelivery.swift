@@ -15,6 +15,18 @@ public protocol NotificationTransport: Sendable {
     func addresses(of host: String) async throws -> [IPAddress]
 }
 
+/// A POST whose connection could not be opened (refused, unreachable, connect timeout): nothing
+/// was sent, so the delivery may try the host's next checked address, and records no disclosure.
+public struct NotConnected: Error, CustomStringConvertible {
+    public var address: String
+    public var reason: String
+    public init(address: String, reason: String) {
+        self.address = address
+        self.reason = reason
+    }
+    public var description: String { "could not connect to \(address): \(reason)" }
+}
+
 extension NotificationTransport {
     public func post(_ url: String, connectingTo address: IPAddress, headers: [(name: String, value: String)], body: [UInt8],
                      timeout: Int) async throws -> Int {
@@ -229,8 +241,20 @@ public struct SubscriptionDelivery: Sendable {
         do {
             let status: Int
             switch destination {
-            case .pinned(let address):
-                status = try await transport.post(spec.endpoint, connectingTo: address, headers: headers, body: body.serialized(), timeout: spec.timeoutSeconds)
+            case .pinned(let addresses):
+                // every address was checked: on to the next one when a connection cannot be opened
+                // (the order is the resolver's, as a client trying each in turn would take them)
+                var answered: Int?
+                for (i, address) in addresses.enumerated() {
+                    do {
+                        answered = try await transport.post(spec.endpoint, connectingTo: address, headers: headers, body: body.serialized(),
+                                                            timeout: spec.timeoutSeconds)
+                        break
+                    } catch is NotConnected where i < addresses.count - 1 {
+                        continue
+                    }
+                }
+                status = answered ?? 0
             case .unresolved(let error):
                 throw error
             case .direct, .refused:
@@ -241,6 +265,9 @@ public struct SubscriptionDelivery: Sendable {
         } catch let error as HostResolver.Failure {
             // nothing left the server: not a disclosure
             failure = "the endpoint's host \(error.host) could not be resolved / no se pudo resolver el host \(error.host) del punto de entrega"
+            disclosureSent = false
+        } catch let error as NotConnected {
+            failure = "the endpoint could not be reached (\(error)) / no se pudo contactar el punto de entrega (\(error))"
             disclosureSent = false
         } catch is CancellationError {
             if let disclosure { try? await SubscriptionDisclosure.record(disclosure, status: 0, door: door) }
@@ -278,8 +305,9 @@ public struct SubscriptionDelivery: Sendable {
     enum Destination {
         /// A listed host name or an allowed IP address: the client connects as the URL says.
         case direct
-        /// A host name resolved now, every address allowed: the client connects to the first.
-        case pinned(IPAddress)
+        /// A host name resolved now, every address allowed: the client connects to the first
+        /// that accepts a connection, in the resolver's order.
+        case pinned([IPAddress])
         case refused(english: String, spanish: String)
         /// The name could not be resolved (unreachable, retried).
         case unresolved(HostResolver.Failure)
@@ -297,7 +325,7 @@ public struct SubscriptionDelivery: Sendable {
                 return .unresolved(error as? HostResolver.Failure ?? HostResolver.Failure(host: host, code: -1))
             }
             switch endpoints.check(addresses: addresses, of: host) {
-            case .allowed: return .pinned(addresses[0])
+            case .allowed: return .pinned(addresses)
             case .refused(let english, let spanish): return .refused(english: english, spanish: spanish)
             case .resolve: return .refused(english: "the host \(host) could not be checked", spanish: "no se pudo verificar el host \(host)")
             }

@@ -134,8 +134,19 @@ final class RestHookTransport: NotificationTransport, Sendable {
             return status
         } catch {
             try? await pinned.shutdown()
-            throw error
+            throw RestHookTransport.notConnected(error, address: address) ?? error
         }
+    }
+
+    /// A failure to open the connection (refused, unreachable, connect timeout) as
+    /// `NotConnected`: nothing was sent, and the delivery may try the host's next address.
+    static func notConnected(_ error: any Error, address: IPAddress) -> NotConnected? {
+        if let e = error as? IOError, [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL].contains(e.errnoCode) {
+            return NotConnected(address: address.description, reason: "errno \(e.errnoCode)")
+        }
+        if let e = error as? HTTPClientError, e == .connectTimeout { return NotConnected(address: address.description, reason: "connect timeout") }
+        if let e = error as? ChannelError, case .connectTimeout = e { return NotConnected(address: address.description, reason: "connect timeout") }
+        return nil
     }
 
     static func post(_ url: String, headers: [(name: String, value: String)], body: [UInt8], timeout: Int, with client: HTTPClient) async throws -> Int {
