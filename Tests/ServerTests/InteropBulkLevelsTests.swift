@@ -233,7 +233,7 @@ struct InteropBulkLevelsTests {
             for (uri, json, says) in [("/fhir/$export", body(patient("ana")), "system export"),
                                       ("/fhir/Patient/$export", body(#"{"name":"patient","valueReference":{"reference":"Observation/o-ana"}}"#), "valueReference to a Patient"),
                                       ("/fhir/Patient/$export", body(#"{"name":"_since","valueInstant":"ayer"}"#), "_since must be an instant"),
-                                      ("/fhir/Patient/$export", body(#"{"name":"includeAssociatedData","valueCode":"LatestProvenanceResources"}"#), "includeAssociatedData"),
+                                      ("/fhir/Patient/$export", body(#"{"name":"includeAssociatedData","valueCode":"_ourOwn"}"#), "includeAssociatedData '_ourOwn' is not supported"),
                                       ("/fhir/Patient/$export", body(#"{"valueString":"x"}"#), "has no name"),
                                       ("/fhir/Patient/$export", #"{"resourceType":"Patient"}"#, "Parameters"),
                                       ("/fhir/Patient/$export?_type=Patient", body(type), "in the Parameters body")] {

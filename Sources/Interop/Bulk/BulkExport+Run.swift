@@ -33,6 +33,10 @@ extension BulkExport {
             // every patient whose data left in the export, for their access log: the request's
             // audit context keeps the first 1,000 only (enough for a page, not for an export)
             var covered = Set<String>()
+            // with includeAssociatedData: what was exported (for its Provenances), and the
+            // Provenances already written as a type of their own
+            var exported = Set<String>()
+            var provenancesWritten = Set<String>()
             for (n, type) in job.types.enumerated() {
                 guard fm.fileExists(atPath: job.directory) else { return }
                 if let readable = guarded.decision.readableTypes, !readable.contains(type) {
@@ -81,6 +85,9 @@ extension BulkExport {
                                 handle?.write(Data([0x0A]))
                                 covered.formUnion(r.compartments)
                                 count += 1
+                                if job.associated != nil {
+                                    if type == "Provenance" { provenancesWritten.insert(r.id) } else { exported.insert("\(type)/\(r.id)") }
+                                }
                             }
                             guard result.hasMore, let last = result.matches.last else { break }
                             query.cursor = SearchCursor(keys: result.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
@@ -98,6 +105,29 @@ extension BulkExport {
                                             ("count", .number(String(count)))]))
                 }
                 try? write(.object([("done", .number(String(n + 1))), ("of", .number(String(job.types.count)))]), to: job.directory + "/progress.json")
+            }
+            if let associated = job.associated, !exported.isEmpty {
+                guard fm.fileExists(atPath: job.directory) else { return }
+                if let readable = guarded.decision.readableTypes, !readable.contains("Provenance") {
+                    errors.append("Provenance")
+                } else {
+                    do {
+                        let (written, patients) = try await writeProvenances(of: exported, associated, job: job, already: provenancesWritten,
+                                                                             guarded: guarded, parser: parser)
+                        covered.formUnion(patients)
+                        if written > 0 {
+                            let url = "\(base)/$export-file/\(job.id)/Provenance.ndjson"
+                            if let i = outputs.firstIndex(where: { $0["type"]?.stringValue == "Provenance" }) {
+                                let before = int(outputs[i], "count") ?? 0
+                                outputs[i] = outputs[i].setting("count", .number(String(before + Int64(written))))
+                            } else {
+                                outputs.append(.object([("type", .string("Provenance")), ("url", .string(url)), ("count", .number(String(written)))]))
+                            }
+                        }
+                    } catch let e as FHIRError where e.status == 403 {
+                        errors.append("Provenance")
+                    }
+                }
             }
             if let since = job.since, let sinceTime = Timestamp(instant: since) {
                 guard fm.fileExists(atPath: job.directory) else { return }
@@ -141,6 +171,69 @@ extension BulkExport {
             markFinished(job.directory, now: door.clock.now())
             try? write(.object([("resourceType", .string("OperationOutcome")), ("issue", .array([issue.json]))]), to: job.directory + "/error.json")
         }
+    }
+
+    /// `includeAssociatedData`: the Provenances (through the guard) whose `target` is one of
+    /// `exported` (`Type/id`, searched 100 at a time), appended to `Provenance.ndjson` unless
+    /// already written as a type of the export — for `latestProvenance` only the most recently
+    /// recorded of each exported resource's Provenances. Returns how many were written and the
+    /// patients whose compartments they are in.
+    static func writeProvenances(of exported: Set<String>, _ associated: AssociatedData, job: Job, already: Set<String>,
+                                 guarded: GuardedRepository, parser: SearchParser) async throws -> (Int, Set<String>) {
+        let fm = FileManager.default
+        let file = job.directory + "/Provenance.ndjson"
+        let keep = elements(job.elements, for: "Provenance")
+        var handle: FileHandle?
+        var written = Set<String>(already), count = 0
+        var covered = Set<String>()
+        func emit(_ r: StoredResource) throws {
+            guard written.insert(r.id).inserted else { return }
+            if handle == nil {
+                if !fm.fileExists(atPath: file) { fm.createFile(atPath: file, contents: nil) }
+                handle = FileHandle(forWritingAtPath: file)
+                handle?.seekToEndOfFile()
+            }
+            handle?.write(Data(try keep.map { subset(try r.json(), keep: $0).serialized() } ?? r.body))
+            handle?.write(Data([0x0A]))
+            covered.formUnion(r.compartments)
+            count += 1
+        }
+        // latest: for each exported resource, its most recently recorded Provenance so far
+        var latest: [String: (recorded: Timestamp, id: String)] = [:]
+        var candidates: [String: StoredResource] = [:]
+        let targets = exported.sorted()
+        for start in stride(from: 0, to: targets.count, by: 100) {
+            let chunk = targets[start..<min(start + 100, targets.count)]
+            var (query, _) = try parser.parse(types: ["Provenance"], parameters: [("_count", String(pageSize)), ("_total", "none"),
+                                                                                  ("target", chunk.joined(separator: ","))])
+            while true {
+                guard fm.fileExists(atPath: job.directory) else { try? handle?.close(); return (0, []) }
+                let result = try await guarded.search(query)
+                for r in result.matches where !r.deleted {
+                    guard associated == .latestProvenance else { try emit(r); continue }
+                    let p = try r.json()
+                    let recorded = p["recorded"]?.stringValue.flatMap(Timestamp.init(instant:)) ?? r.lastUpdated
+                    for t in p["target"]?.arrayValue ?? [] {
+                        guard let ref = t["reference"]?.stringValue else { continue }
+                        // a target names a version (Observation/x/_history/2): the resource is Observation/x
+                        let parts = ref.split(separator: "/")
+                        guard parts.count >= 2 else { continue }
+                        let key = String(parts[0]) + "/" + String(parts[1])
+                        guard exported.contains(key) else { continue }
+                        if let best = latest[key], (best.recorded, best.id) >= (recorded, r.id) { continue }
+                        latest[key] = (recorded, r.id)
+                        candidates[r.id] = r
+                    }
+                }
+                guard result.hasMore, let last = result.matches.last else { break }
+                query.cursor = SearchCursor(keys: result.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
+            }
+        }
+        if associated == .latestProvenance {
+            for id in Set(latest.values.map(\.id)).sorted() { if let r = candidates[id] { try emit(r) } }
+        }
+        try handle?.close()
+        return (count, covered)
     }
 
     /// The resources of the job's types deleted since `since` that the principal may see (the

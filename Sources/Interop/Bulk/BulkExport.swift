@@ -66,8 +66,18 @@ public enum BulkExport {
         public var typeFilters: [String: [[(String, String)]]]
         /// `_elements`, as given (`name` or `Type.name`).
         public var elements: [String]?
+        /// `includeAssociatedData`: the Provenances of what is exported, too.
+        public var associated: AssociatedData?
         public var request: String
         public var transactionTime: String
+    }
+
+    /// `includeAssociatedData` (https://hl7.org/fhir/uv/bulkdata/export.html#query-parameters):
+    /// the Provenance resources whose `target` is an exported resource — the most recent one of
+    /// each (`LatestProvenanceResources`) or all of them (`RelevantProvenanceResources`).
+    public enum AssociatedData: String, Sendable {
+        case latestProvenance = "LatestProvenanceResources"
+        case relevantProvenance = "RelevantProvenanceResources"
     }
 
     /// The resource types of a Patient-level export: Patient and the Patient compartment's types.
@@ -102,6 +112,7 @@ public enum BulkExport {
         var since: String?
         var rawFilters: [String] = []
         var elements: [String]?
+        var associated: AssociatedData?
         for (k, v) in parameters {
             switch k {
             case "_outputFormat":
@@ -132,9 +143,19 @@ public enum BulkExport {
                 rawFilters += splitTypeFilter(v)
             case "_elements":
                 elements = (elements ?? []) + v.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            case "includeAssociatedData":
+                for value in v.split(separator: ",").map({ String($0).trimmingCharacters(in: .whitespaces) }) where !value.isEmpty {
+                    guard let a = AssociatedData(rawValue: value) else {
+                        throw FHIRError.badRequest("includeAssociatedData '\(value)' is not supported (supported: LatestProvenanceResources, RelevantProvenanceResources)",
+                                                   "includeAssociatedData '\(value)' no se admite (se admiten: LatestProvenanceResources, RelevantProvenanceResources)",
+                                                   code: "not-supported")
+                    }
+                    // every Provenance includes the latest ones
+                    if associated != .relevantProvenance { associated = a }
+                }
             default:
-                throw FHIRError.badRequest("the export parameter '\(k)' is not supported (supported: _outputFormat, _type, _since, _typeFilter, _elements)",
-                                           "el parámetro de exportación '\(k)' no se admite (se admiten: _outputFormat, _type, _since, _typeFilter, _elements)", code: "not-supported")
+                throw FHIRError.badRequest("the export parameter '\(k)' is not supported (supported: _outputFormat, _type, _since, _typeFilter, _elements, includeAssociatedData)",
+                                           "el parámetro de exportación '\(k)' no se admite (se admiten: _outputFormat, _type, _since, _typeFilter, _elements, includeAssociatedData)", code: "not-supported")
             }
         }
         let typeFilters = try parseTypeFilters(rawFilters, types: types)
@@ -144,8 +165,8 @@ public enum BulkExport {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let sortedMembers = Array(Set(members)).sorted()
         let job = Job(id: id, directory: directory, subject: subject, level: level, members: sortedMembers, types: types,
-                      typesRequested: typesRequested, since: since, typeFilters: typeFilters, elements: elements, request: request,
-                      transactionTime: now.description)
+                      typesRequested: typesRequested, since: since, typeFilters: typeFilters, elements: elements, associated: associated,
+                      request: request, transactionTime: now.description)
         var group: JSON = .null
         if case .group(let g) = level { group = .string(g) }
         let json: JSON = .object([
@@ -153,6 +174,7 @@ public enum BulkExport {
             ("members", .array(sortedMembers.map { .string($0) })), ("types", .array(types.map { .string($0) })),
             ("since", since.map { .string($0) } ?? .null), ("typeFilter", .array(rawFilters.map { .string($0) })),
             ("elements", elements.map { .array($0.map { .string($0) }) } ?? .null),
+            ("includeAssociatedData", associated.map { .string($0.rawValue) } ?? .null),
             ("request", .string(request)), ("transactionTime", .string(job.transactionTime)),
             ("started", .number(String(now.microseconds))), ("process", .string(processID)),
         ])
