@@ -1,5 +1,6 @@
 import FHIR
 import Foundation
+import Interop
 import Testing
 @testable import Trust
 
@@ -116,6 +117,35 @@ struct InteropSummaryTests {
             #expect(try await ph.send(.get, "/fhir/Patient/luis/$summary").status == 404)
             #expect(try await op.send(.get, "/fhir/Patient/nadie/$summary").status == 404)
             #expect(try await op.send(.get, "/fhir/Observation/ta/$summary").status == 404)
+        }
+    }
+
+    /// A section with more than `perType` resources of a type lists the newest and says there
+    /// are more; one with fewer says nothing of the kind.
+    @Test func aLongSectionSaysItIsNotTheWholeRecord() async throws {
+        let server = try TestServer()
+        try await server.run { op in
+            #expect(try await op.send(.put, "/fhir/Patient/ana", json: InteropSummaryTests.record[0]).status == 201)
+            let n = PatientSummary.perType + 1
+            let entries = (0..<n).map { i in
+                #"{"request":{"method":"POST","url":"Observation"},"resource":{"resourceType":"Observation","status":"final","category":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"vital-signs"}]}],"code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},"subject":{"reference":"Patient/ana"},"effectiveDateTime":"2026-01-01T00:\#(String(format: "%02d", i / 60)):\#(String(format: "%02d", i % 60))Z","valueQuantity":{"value":\#(60 + i % 40),"unit":"/min"}}}"#
+            }
+            let bundle = #"{"resourceType":"Bundle","type":"transaction","entry":[\#(entries.joined(separator: ","))]}"#
+            #expect(try await op.send(.post, "/fhir", json: bundle).status == 200)
+            let r = try await op.send(.get, "/fhir/Patient/ana/$summary")
+            #expect(r.status == 200, "\(r.text)")
+            let vitals = InteropSummaryTests.section(r.json, "8716-3")
+            #expect(InteropSummaryTests.refs(vitals).count == PatientSummary.perType)
+            let text = vitals?["text"]?["div"]?.stringValue ?? ""
+            #expect(text.contains("los \(PatientSummary.perType) más recientes") && text.contains("Observation"), "\(text)")
+            // the newest is in, the oldest (00:00:00) is not
+            let listed = (r.json["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }.filter { $0["resourceType"]?.stringValue == "Observation" }
+            #expect(!listed.contains { $0["effectiveDateTime"]?.stringValue == "2026-01-01T00:00:00Z" })
+            #expect(listed.contains { $0["effectiveDateTime"]?.stringValue == "2026-01-01T00:01:40Z" })
+            // a short section does not say so
+            let allergies = InteropSummaryTests.section(r.json, "48765-2")
+            let allergyText = allergies?["text"]?["div"]?.stringValue ?? ""
+            #expect(!allergyText.isEmpty && !allergyText.contains("más recientes"), "\(allergyText)")
         }
     }
 }

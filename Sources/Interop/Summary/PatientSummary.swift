@@ -89,13 +89,16 @@ public enum PatientSummary {
         for section in sections {
             var items: [StoredResource] = []
             var withheld = false
+            var truncated: [String] = []
             for source in section.sources {
                 if let readable = repository.decision.readableTypes, !readable.contains(source.type) { withheld = true; continue }
                 let sort = newestFirst[source.type].map { [("_sort", "-" + $0)] } ?? []
                 let (query, _) = try parser.parse(types: [source.type], parameters: [("patient", "Patient/\(id)")] + source.parameters
                                                   + sort + [("_count", String(perType)), ("_total", "none")])
                 do {
-                    items += try await repository.search(query).matches.filter { !$0.deleted }
+                    let result = try await repository.search(query)
+                    items += result.matches.filter { !$0.deleted }
+                    if result.hasMore { truncated.append(source.type) }
                 } catch let e as FHIRError where e.status == 403 {
                     withheld = true
                 }
@@ -125,6 +128,11 @@ public enum PatientSummary {
             } else {
                 var html = "<ul>" + rows.map { "<li>\($0)</li>" }.joined() + "</ul>"
                 if withheld { html += "<p>Parte de esta sección no está disponible para usted.</p>" }
+                if !truncated.isEmpty {
+                    // the reader must not take the list for the whole record
+                    let sorted = truncated.allSatisfy { newestFirst[$0] != nil }
+                    html += "<p>Se muestran \(sorted ? "los \(perType) más recientes" : "\(perType)") por tipo de recurso; el expediente tiene más (\(truncated.joined(separator: ", "))).</p>"
+                }
                 s.append(("text", SummaryNarrative.narrative(html)))
                 s.append(("entry", .array(refs.map { .object([("reference", .string($0))]) })))
             }
