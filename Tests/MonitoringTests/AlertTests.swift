@@ -209,5 +209,22 @@ struct AlertTests {
         // a count does not betray them either
         let (count, _) = try SearchParser().parse(types: ["Flag"], parameters: [("subject", "Patient/ana"), ("_summary", "count")])
         #expect(try await ana.search(count).total == 1)
+
+        // the access log's batch check answers exactly what canSee answers, one reference at a time
+        var references: Set<String> = ["Flag/nope", "Nope/x", "Flag", "Observation/x/_history/1", "Patient/ana", "Patient/beto"]
+        for type in ["Flag", "Task", "Observation", "Provenance", "Consent"] {
+            for r in try await Fixture.all(door, type) {
+                let id = r["id"]!.stringValue!, version = r["meta"]?["versionId"]?.stringValue ?? "1"
+                references.formUnion(["\(type)/\(id)", "\(type)/\(id)/_history/\(version)", "\(type)/\(id)/_history/99"])
+            }
+        }
+        for principal in [Fixture.patientPrincipal("ana", scopes: "patient/*.rs"), Fixture.patientPrincipal("ana"), Fixture.patientPrincipal("beto", scopes: "patient/*.rs"),
+                          Fixture.operatorPrincipal] {
+            let g = try await door.open(principal, audit: nil)
+            var oneByOne = Set<String>()
+            for r in references where try await g.canSee(r) { oneByOne.insert(r) }
+            #expect(try await g.visibleReferences(references) == oneByOne, "\(principal.subject)")
+            if principal.patient == "ana" { #expect(!oneByOne.isEmpty && oneByOne.count < references.count - 3) }
+        }
     }
 }

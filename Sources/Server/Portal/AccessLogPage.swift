@@ -68,9 +68,24 @@ extension Portal {
             names[ref] = n
             return n
         }
+        // what the entries name, checked at once (one read of the store, not one per entity)
+        let events = records.map { (try? JSONParser.parse($0.bytes)) ?? .null }
+        var named = Set<String>()
+        for event in events {
+            for e in event["entity"]?.arrayValue ?? [] {
+                if let ref = e["what"]?["reference"]?.stringValue, !ref.hasPrefix("Patient/") || ref.contains("_history") { named.insert(ref) }
+            }
+        }
+        let seen = try await g.visibleReferences(named)
+        var proofs: [Int64: [[UInt8]]] = [:]
+        if let head, headOK {
+            let indexes = records.map(\.index).filter { $0 < head.treeSize }
+            for (i, proof) in zip(indexes, try await ledger.inclusionProofs(indexes: indexes.map { Int($0) }, treeSize: Int(head.treeSize))) {
+                proofs[i] = proof
+            }
+        }
         var entries: [AccessEntry] = []
-        for r in records {
-            let event = (try? JSONParser.parse(r.bytes)) ?? .null
+        for (r, event) in zip(records, events) {
             let agent = event["agent"]?.arrayValue?.first
             let whoRef = agent?["who"]?["reference"]?.stringValue
             let subject = agent?["who"]?["identifier"]?["value"]?.stringValue ?? agent?["who"]?["display"]?.stringValue ?? "?"
@@ -90,8 +105,7 @@ extension Portal {
             let policies = agent?["policy"]?.arrayValue?.compactMap { $0.stringValue } ?? []
             var types: [String: Int] = [:]
             for e in event["entity"]?.arrayValue ?? [] {
-                if let ref = e["what"]?["reference"]?.stringValue, !ref.hasPrefix("Patient/") || ref.contains("_history"),
-                   (try? await g.canSee(ref)) == true {
+                if let ref = e["what"]?["reference"]?.stringValue, seen.contains(ref) {
                     types[String(ref.split(separator: "/").first ?? ""), default: 0] += 1
                 }
             }
@@ -109,8 +123,7 @@ extension Portal {
             }
             let btg = purpose == "ETREAT" || policies.contains { $0.contains("break-the-glass") || $0.contains("btg") }
             var verified: Bool? = nil
-            if let head, headOK, r.index < head.treeSize {
-                let proof = try await ledger.inclusionProof(index: Int(r.index), treeSize: Int(head.treeSize))
+            if let head, let proof = proofs[r.index] {
                 verified = MerkleTree.verifyInclusion(leafHash: MerkleTree.leafHash(r.bytes), index: Int(r.index), treeSize: Int(head.treeSize),
                                                       proof: proof, root: head.rootHash)
             }

@@ -97,6 +97,12 @@ public actor AuditLedger {
         return try log.inclusionProof(index: index, treeSize: treeSize)
     }
 
+    /// The inclusion proofs of several entries in one tree, the tree brought up to date once.
+    public func inclusionProofs(indexes: [Int], treeSize: Int) async throws -> [[[UInt8]]] {
+        try await sync()
+        return try indexes.map { try log.inclusionProof(index: $0, treeSize: treeSize) }
+    }
+
     public func consistencyProof(first: Int, second: Int) async throws -> [[UInt8]] {
         try await sync()
         return try log.consistencyProof(first: first, second: second)
