@@ -82,6 +82,12 @@ struct InteropTerminologyTests {
             #expect(try await op.send(.get, "/fhir/CodeSystem/$subsumes?system=https%3A%2F%2Fexample.org%2Fcs%2Ftriage&codeA=2&codeB=2a").text.contains("\"subsumes\""))
             #expect(try await op.send(.get, "/fhir/CodeSystem/triage/$validate-code?code=2a").text.contains("\"valueBoolean\":true"))
             #expect(try await op.send(.get, "/fhir/CodeSystem/triage/$validate-code?code=9").text.contains("\"valueBoolean\":false"))
+            // two stored ValueSets with one url: the most recently updated answers (the older one by id, as an instance)
+            server.clock.advance(seconds: 60)
+            let newer = #"{"resourceType":"ValueSet","id":"urgencias-2","url":"https://example.org/vs/urgencias","status":"active","compose":{"include":[{"system":"http://hl7.org/fhir/sid/icd-10","concept":[{"code":"J45.9"}]}]}}"#
+            #expect(try await op.send(.put, "/fhir/ValueSet/urgencias-2", json: newer).status == 201)
+            #expect(codes(try await op.send(.get, "/fhir/ValueSet/$expand?url=https%3A%2F%2Fexample.org%2Fvs%2Furgencias")) == ["J45.9"])
+            #expect(codes(try await op.send(.get, "/fhir/ValueSet/urgencias/$expand")) == ["2a", "I10"])
             // errors: an unknown value set, a missing instance, an inline resource of another type or invalid, both instance and inline
             let unknown = try await op.send(.get, "/fhir/ValueSet/$expand?url=https%3A%2F%2Fexample.org%2Fvs%2Fnadie")
             #expect(unknown.status == 404 && unknown.text.contains("nadie"), "\(unknown.text)")

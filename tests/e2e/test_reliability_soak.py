@@ -6,9 +6,9 @@ Bundles, and the patient portal's pages signed in as a demo patient — for
 `ENLACE_SOAK_CONNECTIONS` keep-alive connections (default 6).
 
 Always checked: no 5xx, no failed connection, open file descriptors flat after the warm-up.
-Checked only on a run of 10 minutes or more (and said so when not): p99 of the last 5 minutes
-within 1.5x of the first 5 (after a minute of warm-up), and resident memory growth <= 10 %
-after the warm-up. `ENLACE_SOAK_REPORT=path.json` writes the figures, minute by minute."""
+Checked only on a run of 10 minutes or more (and said so when not): the asked rate kept (90 %),
+p99 of the last 5 minutes within 1.5x of the first 5 (after a minute of warm-up), and resident
+memory growth <= 10 % after the warm-up. `ENLACE_SOAK_REPORT=path.json` writes the figures, minute by minute."""
 import http.client
 import http.cookiejar
 import json
@@ -235,13 +235,13 @@ def test_soak():
         server_errors = {s: n for s, n in statuses.items() if s >= 500}
         assert not server_errors, f"5xx answers: {server_errors}"
         assert not failures, f"failed connections: {failures[:5]}"
-        assert len(samples) >= 0.5 * RATE * SECONDS, f"only {len(samples)} requests in {SECONDS} s (asked {RATE}/s): the server fell behind"
         assert max(fds) - min(fds) <= 24, f"open file descriptors grew after warm-up: {min(fds)} → {max(fds)}"
         if LONG:
+            assert len(samples) >= 0.9 * RATE * SECONDS, f"only {len(samples)} requests in {SECONDS} s (asked {RATE}/s): the server fell behind"
             assert p99_last <= 1.5 * p99_first, f"p99 of the last 5 minutes {p99_last * 1000:.0f} ms > 1.5 × the first {p99_first * 1000:.0f} ms"
             assert rss_growth <= 0.10, f"resident memory grew {rss_growth:.1%} after warm-up"
         else:
-            print(f"SOAK NOTE: a {SECONDS:.0f} s run: the p99-stability and memory-growth criteria are reported, not asserted "
+            print(f"SOAK NOTE: a {SECONDS:.0f} s run: the steady-rate, p99-stability and memory-growth criteria are reported, not asserted "
                   f"(they are asserted from 600 s on; the issue's soak is ENLACE_SOAK_SECONDS=1800)")
     finally:
         demo.stop()

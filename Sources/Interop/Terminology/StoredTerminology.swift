@@ -81,14 +81,13 @@ public enum StoredTerminology {
         return TerminologyService(systems: systems, valueSets: sets)
     }
 
-    /// `Fetch` through a guard: `type?url=…[&version=…]`, the most recently updated when several
-    /// match.
+    /// `Fetch` through a guard: `type?url=…[&version=…]&_sort=-_lastUpdated`, the most recently
+    /// updated when several match.
     public static func fetch(through guarded: GuardedRepository) -> Fetch {
         { type, url, version in
-            var parameters = [("url", url)]
+            var parameters = [("url", url), ("_sort", "-_lastUpdated")]
             if let version, !version.isEmpty { parameters.append(("version", version)) }
-            let found = try await PatientMerge.searchAll(guarded, type, parameters, limit: 50)
-            return try found.max { $0.lastUpdated < $1.lastUpdated }?.json()
+            return try await PatientMerge.searchAll(guarded, type, parameters, limit: 1).first?.json()
         }
     }
 }
