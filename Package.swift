@@ -49,6 +49,10 @@ let package = Package(
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        // The pure parsers of a request's untrusted parts — query strings and forms, content
+        // negotiation, credentials headers, Prefer, If-Match — without Hummingbird, so the fuzz
+        // package can build them (fuzz/Sources/FuzzHTTP).
+        .target(name: "HTTPFront", dependencies: ["FHIR"]),
         // Principals, tokens (JWTs on jwt-kit), access decisions, the door (the only way to the data),
         // the audit ledger.
         .target(name: "Trust", dependencies: [
@@ -67,7 +71,7 @@ let package = Package(
         // Hummingbird application: FHIR REST API, OAuth/SMART, portal; the only module that wires a
         // concrete storage backend.
         .target(name: "Server", dependencies: [
-            "FHIR", "Storage", "StorageSQLite", "StoragePostgres", "Trust",
+            "FHIR", "HTTPFront", "Storage", "StorageSQLite", "StoragePostgres", "Trust",
             "Monitoring", "Prevention", "Care", "Financing", "Interop",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -94,6 +98,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "FHIRTests", dependencies: ["FHIR"]),
+        .testTarget(name: "HTTPFrontTests", dependencies: ["HTTPFront", "FHIR"]),
         // Reads Sources/, Tests/, docs/ and this file: the door is the only way to the data, modules
         // depend one way, every imported module is declared here.
         .testTarget(name: "ArchitectureTests"),

@@ -1,5 +1,6 @@
 import FHIR
 import Foundation
+import HTTPFront
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -154,19 +155,7 @@ struct FHIRAPI: Sendable {
         }
         let bytes = buffer.readableBytesView
         if bytes.isEmpty { return nil }
-        if let ct = request.headers[.contentType]?.lowercased() {
-            let media = ct.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            if media.contains("xml") {
-                throw FHIRError(status: 415, code: "not-supported",
-                                english: "XML is not served: Enlace speaks FHIR JSON only (application/fhir+json)",
-                                spanish: "XML no se admite: Enlace solo habla FHIR JSON (application/fhir+json)")
-            }
-            guard media == "application/fhir+json" || media == "application/json" else {
-                throw FHIRError(status: 415, code: "not-supported",
-                                english: "unsupported Content-Type '\(media)'; send application/fhir+json",
-                                spanish: "Content-Type '\(media)' no admitido; envíe application/fhir+json")
-            }
-        }
+        if let ct = request.headers[.contentType]?.lowercased() { try ContentNegotiation.checkBodyMediaType(ct) }
         do {
             return try JSONParser.parse(bytes, maxDepth: configuration.maxJSONDepth)
         } catch {
@@ -208,13 +197,6 @@ struct FHIRAPI: Sendable {
     /// `If-Match: W/"3"` → 3. A malformed value is a 400.
     func ifMatch(_ request: Request) throws -> Int? {
         guard let raw = request.headers[.ifMatch] else { return nil }
-        var v = raw.trimmingCharacters(in: .whitespaces)
-        if v.hasPrefix("W/") { v = String(v.dropFirst(2)) }
-        v = v.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-        guard let n = Int(v), n > 0 else {
-            throw FHIRError.badRequest("If-Match '\(raw)' is not a version ETag like W/\"3\"",
-                                       "If-Match '\(raw)' no es un ETag de versión como W/\"3\"")
-        }
-        return n
+        return try Preconditions.version(ifMatch: raw)
     }
 }

@@ -1,4 +1,5 @@
 import FHIR
+import HTTPFront
 import HTTPTypes
 import Hummingbird
 import Storage
@@ -56,11 +57,7 @@ enum FHIRResponse {
     /// The `return` preference (https://hl7.org/fhir/R4/http.html#ops), or nil.
     static func preferredReturn(_ request: Request) -> String? {
         guard let prefer = request.headers[.prefer] else { return nil }
-        for part in prefer.split(separator: ";").flatMap({ $0.split(separator: ",") }) {
-            let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if kv.count == 2, kv[0] == "return" { return String(kv[1]).trimmingCharacters(in: CharacterSet(charactersIn: "\" ")) }
-        }
-        return nil
+        return Preferences.returnPreference(prefer)
     }
 }
 

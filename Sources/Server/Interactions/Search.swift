@@ -1,5 +1,6 @@
 import FHIR
 import Foundation
+import HTTPFront
 import HTTPTypes
 import Hummingbird
 import Storage
@@ -119,7 +120,7 @@ extension FHIRAPI {
         var params = try FHIRAPI.parseQuery(raw)
         if request.method == .post {
             let ct = request.headers[.contentType]?.lowercased() ?? ""
-            guard ct.hasPrefix("application/x-www-form-urlencoded") else {
+            guard FormEncoding.isForm(ct) else {
                 throw FHIRError(status: 415, code: "not-supported",
                                 english: "POST _search takes application/x-www-form-urlencoded parameters",
                                 spanish: "POST _search recibe parámetros application/x-www-form-urlencoded")
@@ -131,19 +132,9 @@ extension FHIRAPI {
         return params
     }
 
-    /// Splits `a=1&b=2` into ordered, percent-decoded pairs (`+` is a space, as in forms).
+    /// Splits `a=1&b=2` into ordered, percent-decoded pairs (`FormEncoding.pairs`).
     static func parseQuery(_ raw: String) throws -> [(String, String)] {
-        guard !raw.isEmpty else { return [] }
-        return try raw.split(separator: "&", omittingEmptySubsequences: true).map { pair in
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) throws -> String {
-                guard let d = s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
-                    throw FHIRError.badRequest("malformed percent-encoding in '\(s.prefix(60))'", "codificación por ciento mal formada en '\(s.prefix(60))'")
-                }
-                return d
-            }
-            return (try decode(kv[0]), kv.count > 1 ? try decode(kv[1]) : "")
-        }
+        try FormEncoding.pairs(raw)
     }
 
     static func encode(_ s: String) -> String {
@@ -155,6 +146,6 @@ extension FHIRAPI {
     /// `Prefer: handling=strict` (https://hl7.org/fhir/R4/search.html#errors).
     static func preferStrict(_ request: Request) -> Bool {
         guard let prefer = request.headers[.prefer] else { return false }
-        return prefer.replacingOccurrences(of: " ", with: "").contains("handling=strict")
+        return Preferences.strictHandling(prefer)
     }
 }

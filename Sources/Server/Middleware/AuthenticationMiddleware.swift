@@ -1,5 +1,6 @@
 import Foundation
 import FHIR
+import HTTPFront
 import HTTPTypes
 import Hummingbird
 import Storage
@@ -30,11 +31,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw unauthorized("a bearer access token is required (Authorization: Bearer …)",
                                "se requiere un token de acceso (Authorization: Bearer …)", error: nil)
         }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        guard let bearer = Credentials.bearerToken(header) else {
             throw unauthorized("the Authorization header must use the Bearer scheme", "el encabezado Authorization debe usar el esquema Bearer", error: "invalid_request")
         }
-        let bearer = String(parts[1]).trimmingCharacters(in: .whitespaces)
         if request.uri.path.hasPrefix("/cds-services/"), (try? await authority.verify(bearer, now: clock.now())) == nil,
            TokenAuthority.isCompactJWS(bearer) {
             // not an Enlace token: the JWT a CDS client signs for this call (CDS Hooks 2.0,
@@ -61,8 +60,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         var principal = Principal(claims: claims)
         // the purpose of use this request asserts (v3 PurposeOfUse code); the access decision reads it
-        if let purpose = request.headers[HTTPField.Name("X-Purpose-Of-Use")!]?.trimmingCharacters(in: .whitespaces),
-           !purpose.isEmpty, purpose.count <= 20, purpose.allSatisfy({ $0.isASCII && ($0.isUppercase || $0.isNumber) }) {
+        if let header = request.headers[HTTPField.Name("X-Purpose-Of-Use")!], let purpose = Credentials.purposeOfUse(header) {
             principal.purposeOfUse = purpose
         }
         context.principal = principal

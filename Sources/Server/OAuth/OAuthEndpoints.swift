@@ -1,5 +1,6 @@
 import FHIR
 import Foundation
+import HTTPFront
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -56,17 +57,9 @@ struct OAuthEndpoints: Sendable {
     }
 
     /// Decodes `application/x-www-form-urlencoded`. Nil if a parameter repeats (RFC 6749 §3.1)
-    /// or the encoding is broken.
+    /// or the encoding is broken (`FormEncoding.uniqueFields`).
     static func parseForm(_ text: String) -> [String: String]? {
-        var out: [String: String] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let k = String(kv[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
-                  let v = (kv.count > 1 ? String(kv[1]) : "").replacingOccurrences(of: "+", with: " ").removingPercentEncoding else { return nil }
-            if out[k] != nil { return nil }
-            out[k] = v
-        }
-        return out
+        FormEncoding.uniqueFields(text)
     }
 
     static func formEncode(_ pairs: [(String, String)]) -> String {
@@ -77,20 +70,14 @@ struct OAuthEndpoints: Sendable {
 
     /// The form body of a POST; nil if it is not a form or too large.
     static func readForm(_ request: Request) async throws -> [String: String]? {
-        guard let type = request.headers[.contentType]?.lowercased(), type.hasPrefix("application/x-www-form-urlencoded") else { return nil }
+        guard let type = request.headers[.contentType]?.lowercased(), FormEncoding.isForm(type) else { return nil }
         var request = request
         let buffer = try await request.collectBody(upTo: 64 * 1024)
         return parseForm(String(buffer: buffer))
     }
 
     static func cookie(_ request: Request, _ name: String) -> String? {
-        for header in request.headers[values: .cookie] {
-            for part in header.split(separator: ";") {
-                let kv = part.split(separator: "=", maxSplits: 1)
-                if kv.count == 2, kv[0].trimmingCharacters(in: .whitespaces) == name { return kv[1].trimmingCharacters(in: .whitespaces) }
-            }
-        }
-        return nil
+        Credentials.cookie(name, in: request.headers[values: .cookie])
     }
 
     /// Client authentication at the token, introspection and revocation endpoints: a
