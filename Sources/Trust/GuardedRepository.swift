@@ -77,16 +77,7 @@ public struct GuardedRepository: Sendable {
     /// to? Used to redact what audit entries name (a withheld result must not show up in the
     /// patient's own access log either).
     public func canSee(_ reference: String) async throws -> Bool {
-        let parts = reference.split(separator: "/").map(String.init)
-        guard parts.count >= 2, Definitions.r4.isResourceType(parts[0]) else { return false }
-        if decision.visibility == nil && decision.readableTypes == nil { return true }
-        if let readable = decision.readableTypes, !readable.contains(parts[0]) { return false }
-        if parts.count == 4, parts[2] == "_history", let v = Int(parts[3]) {
-            guard let version = try await repository.store.read({ try $0.version(parts[0], parts[1], v) }) else { return false }
-            guard visible(version) else { return false }
-            return try await visibleCurrent(parts[0], parts[1]) != nil
-        }
-        return try await visibleCurrent(parts[0], parts[1]) != nil
+        try await visibleReferences([reference]).contains(reference)
     }
 
     /// `canSee` of many references at once, read in one store transaction (a page of the access

@@ -183,15 +183,7 @@ extension TerminologyService {
                 throw FHIRError(status: 422, code: "code-invalid", english: "\(path): the code '\(value)' is not in \(s.url)",
                                 spanish: "\(path): el código '\(value)' no está en \(s.url)", expression: [path + ".value"])
             }
-            let parents = s.concepts.mapValues(\.parent)
-            @Sendable func within(_ code: String, _ ancestor: String) -> Bool {
-                var at: String? = code
-                while let c = at {
-                    if c == ancestor { return true }
-                    at = parents[c] ?? nil
-                }
-                return false
-            }
+            @Sendable func within(_ code: String, _ ancestor: String) -> Bool { isDescendant(code, of: ancestor, in: s) }
             switch op {
             case "=": return { $0.code == root }
             case "is-a": return { within($0.code, root) }
