@@ -148,19 +148,10 @@ public struct FinancingService: Sendable {
         return true
     }
 
-    /// Every resource of `type` matching `parameters` that the principal sees (paged through).
+    /// Every resource of `type` matching `parameters` that the principal sees (paged through):
+    /// `GuardedRepository.searchAll`, as JSON, at most `limit`.
     public static func all(_ type: String, _ parameters: [(String, String)], guarded: GuardedRepository, limit: Int = 1_000_000) async throws -> [JSON] {
-        var options = SearchParser.Options()
-        options.maxCount = 1000
-        var (query, _) = try SearchParser(options: options).parse(types: [type], parameters: [("_count", "1000"), ("_total", "none")] + parameters)
-        var out: [JSON] = []
-        while out.count < limit {
-            let page = try await guarded.search(query)
-            for r in page.matches where !r.deleted { out.append(try r.json()) }
-            guard page.hasMore, let last = page.matches.last else { break }
-            query.cursor = SearchCursor(keys: page.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
-        }
-        return out
+        try await guarded.searchAll(type, parameters, limit: limit).prefix(limit).map { try $0.json() }
     }
 
     /// Deductible already applied this calendar year for `patient` under `coverage` (from the

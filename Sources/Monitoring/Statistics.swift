@@ -412,18 +412,10 @@ public enum ObservationStats {
     }
 }
 
-/// Searches through a guard, following the pages (sorted by date).
+/// Searches through a guard, following the pages (sorted by date): `GuardedRepository.searchAll`, as JSON.
 enum Fetch {
     static func all(_ guarded: GuardedRepository, _ type: String, _ parameters: [(String, String)], max: Int = 1_000_000,
                     sort: String = "date") async throws -> [JSON] {
-        var (query, _) = try SearchParser().parse(types: [type], parameters: parameters + [("_sort", sort), ("_count", "1000"), ("_total", "none")])
-        var out: [JSON] = []
-        while out.count < max {
-            let page = try await guarded.search(query)
-            for r in page.matches { out.append(try r.json()) }
-            guard page.hasMore, let last = page.matches.last else { break }
-            query.cursor = SearchCursor(keys: page.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
-        }
-        return out
+        try await guarded.searchAll(type, parameters + [("_sort", sort)], limit: max).prefix(max).map { try $0.json() }
     }
 }

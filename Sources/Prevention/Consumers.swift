@@ -67,7 +67,7 @@ public struct PreventionSettings: Sendable {
         while start < ids.count {
             let chunk = Array(ids[start..<min(start + RecordReader.pageChunk, ids.count)])
             start += chunk.count
-            guard let found = try? await RecordReader.searchAll(guarded, type, [("_id", chunk.joined(separator: ","))]) else { continue }
+            guard let found = try? await guarded.searchAll(type, [("_id", chunk.joined(separator: ","))], pageSize: RecordReader.perType) else { continue }
             for r in found { if let body = try? r.json() { out[r.id] = body } }
         }
         return out

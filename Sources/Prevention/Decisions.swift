@@ -239,8 +239,8 @@ public struct GapDecision: Sendable, Equatable {
             start += chunk.count
             let found: [StoredResource]
             do {
-                found = try await RecordReader.searchAll(guarded, "Provenance", [("patient", chunk.map { "Patient/\($0)" }.joined(separator: ",")),
-                                                                                 ("agent-type", "verifier")])
+                found = try await guarded.searchAll("Provenance", [("patient", chunk.map { "Patient/\($0)" }.joined(separator: ",")),
+                                                                ("agent-type", "verifier")], pageSize: RecordReader.perType)
             } catch let e as FHIRError where e.status == 403 {
                 return [:]
             }

@@ -48,24 +48,9 @@ extension RecordReader {
         return out
     }
 
-    /// Every match of `parameters` on `type`, following the cursor page after page.
-    static func searchAll(_ guarded: GuardedRepository, _ type: String, _ parameters: [(String, String)]) async throws -> [StoredResource] {
-        var options = SearchParser.Options()
-        options.maxCount = perType
-        var (query, _) = try SearchParser(options: options).parse(types: [type], parameters: parameters + [("_count", String(perType)), ("_total", "none")])
-        query.count = perType
-        var out: [StoredResource] = []
-        while true {
-            let page = try await guarded.search(query)
-            out += page.matches.filter { !$0.deleted }
-            guard page.hasMore, let last = page.matches.last else { return out }
-            query.cursor = SearchCursor(keys: page.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
-        }
-    }
-
     static func readChunk(_ guarded: GuardedRepository, _ ids: [String]) async throws -> [String: PatientRecord] {
         var records: [String: PatientRecord] = [:]
-        for p in try await searchAll(guarded, "Patient", [("_id", ids.joined(separator: ","))]) where ids.contains(p.id) {
+        for p in try await guarded.searchAll("Patient", [("_id", ids.joined(separator: ","))], pageSize: perType) where ids.contains(p.id) {
             records[p.id] = PatientRecord(patient: try p.json())
         }
         guard !records.isEmpty else { return [:] }
@@ -76,7 +61,7 @@ extension RecordReader {
             var found: [String: StoredResource] = [:]
             do {
                 for parameter in compartmentParameters[type] ?? [] {
-                    for r in try await searchAll(guarded, type, [(parameter, references)]) { found["\(r.type)/\(r.id)"] = r }
+                    for r in try await guarded.searchAll(type, [(parameter, references)], pageSize: perType) { found["\(r.type)/\(r.id)"] = r }
                 }
             } catch let e as FHIRError where e.status == 403 {
                 continue

@@ -20,7 +20,7 @@ public protocol RecordWriter: RecordReader {
 
 extension RecordWriter {
     /// Read, then delete: atomic only because every write transaction is serialised (SQLite's one
-    /// writer, PostgreSQL's SERIALIZABLE). The backends answer with one `DELETE … RETURNING`.
+    /// writer, PostgreSQL's writers' lock). The backends answer with one `DELETE … RETURNING`.
     public func takeRecord(_ kind: String, _ key: String) throws -> [UInt8]? {
         guard let value = try record(kind, key) else { return nil }
         try putRecord(kind, key, nil)

@@ -12,12 +12,16 @@ import PostgresNIO
 /// Citus (see docs/scaling.md).
 ///
 /// Guarantees:
-/// - A `write` runs in one `SERIALIZABLE` transaction and returns after `COMMIT` with
-///   `synchronous_commit=on` (acknowledged means flushed to the WAL on disk). A serialization
-///   failure or deadlock (SQLSTATE 40001, 40P01) re-runs the same body in a fresh transaction,
-///   up to `maxAttempts` times, so conditional creates and `If-Match` stay correct with several
-///   nodes writing concurrently. A second writer of the same version gets
-///   `StoreError.versionConflict`.
+/// - Writes to one schema run one at a time across every node: each `write` takes the schema's
+///   writers' advisory lock before its snapshot, then runs in one `REPEATABLE READ` transaction
+///   and returns after `COMMIT` with `synchronous_commit=on` (acknowledged means flushed to the
+///   WAL on disk). Serial execution is what makes conditional creates, `If-Match` and the
+///   cross-record write rules correct with several nodes; should two writers ever overlap (a
+///   node still on the database-wide lock of before 2026-12-03), both update the ledger's
+///   counter row and `resource_key`, so PostgreSQL aborts the later one (SQLSTATE 40001,
+///   first updater wins). A serialization failure or deadlock (40001, 40P01) re-runs the same
+///   body in a fresh transaction, up to `maxAttempts` times. A second writer of the same version
+///   gets `StoreError.versionConflict`. Why not `SERIALIZABLE`: docs/scaling.md, "Writes".
 /// - A `read` runs in one `REPEATABLE READ READ ONLY` snapshot.
 /// - The protocol's reader and transaction methods are synchronous: each `read`/`write` body
 ///   runs on a dedicated `NIOThreadPool` thread (never on the cooperative pool or an event
@@ -154,16 +158,21 @@ public final class PostgresStore: ResourceStore, CustomStringConvertible {
                 attempt += 1
                 let tx = Transaction(session: session)
                 // Every write appends to the one audit ledger (its counter row), so concurrent
-                // writers would abort each other under SERIALIZABLE. Writers therefore queue on a
-                // per-schema advisory lock taken before their snapshot: writes to one schema run one
-                // at a time across all nodes (like SQLite's single writer), reads stay concurrent,
-                // other schemas of the database are not held up, and SERIALIZABLE + retry remains
-                // the safety net. See docs/scaling.md.
+                // writers would abort each other. Writers therefore queue on a per-schema advisory
+                // lock taken before their snapshot: writes to one schema run one at a time across
+                // all nodes (like SQLite's single writer), reads stay concurrent, other schemas of
+                // the database are not held up. Serial, so REPEATABLE READ is enough, and the
+                // counter row every write updates still aborts any writer that overlaps another
+                // (40001, retried). SERIALIZABLE was dropped on 2026-12-07: its predicate locks
+                // are shared by the whole cluster, and under load (many schemas, a long
+                // transaction anywhere) PostgreSQL summarises old transactions and then aborts
+                // serial writers as "pivots" (40001 thirty times in a row: the test suite's 503s).
+                // See docs/scaling.md, "Writes".
                 let queued = true
                 do {
                     if queued { try session.lockWriters() }
                     defer { if queued { session.unlockWriters() } }
-                    try session.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+                    try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
                     do {
                         let result = try body(tx)
                         if let failure = tx.failure { throw failure }

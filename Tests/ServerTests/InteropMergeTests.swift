@@ -66,7 +66,7 @@ struct InteropMergeTests {
     }
 
     /// Eight concurrent creates of one new CURP: exactly one succeeds (SQLite file: one writer;
-    /// PostgreSQL: SERIALIZABLE, the losers retry and see the winner).
+    /// PostgreSQL: writers queued on the schema's lock, the later ones see the winner).
     @Test(arguments: ServerBackend.allCases)
     func concurrentCreatesOfOneCURPMakeOne(_ backend: ServerBackend) async throws {
         let (server, cleanup) = try await backend.make()

@@ -67,9 +67,7 @@ import Testing
     @Test func signInAndPages() async throws {
         let (services, signIns, directory) = try await Self.demo()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var logger = Logger(label: "enlace-test")
-        logger.logLevel = .critical
-        let app = buildApplication(services, logger: logger)
+        let app = buildApplication(services, logger: TestLogger.make())
         let passwords = Dictionary(uniqueKeysWithValues: signIns.map { ($0.username, $0.password) })
         @Sendable func password(_ user: String) -> String { passwords[user] ?? "" }
         try await app.test(.router) { client in

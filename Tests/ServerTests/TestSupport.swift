@@ -62,9 +62,7 @@ struct TestServer {
     /// directory is removed afterwards.
     func run(_ body: @Sendable (Client) async throws -> Void) async throws {
         defer { remove() }
-        var logger = Logger(label: "enlace-test")
-        logger.logLevel = .critical
-        let app = buildApplication(services, logger: logger)
+        let app = buildApplication(services, logger: TestLogger.make())
         let token = self.token
         try await app.test(.router) { client in
             try await body(Client(client: client, token: token))

@@ -97,7 +97,7 @@ struct PostgresSchemaTests {
     }
 
     /// Many concurrent writers on one database: a read-then-write (as conditional create and
-    /// If-Match do) never loses an update, thanks to SERIALIZABLE and retries.
+    /// If-Match do) never loses an update: writers queue on the schema's lock, and retry on a conflict.
     @Test func concurrentReadModifyWriteLosesNothing() async throws {
         let store = try await PostgresTestDatabase.make()
         defer { PostgresTestDatabase.drop(store) }

@@ -11,8 +11,8 @@ import Trust
 /// Racing counters: the n-th dispense of a prescription carries the identifier
 /// `{code}-{n}` and is created conditionally (`If-None-Exist` on that identifier) after
 /// counting the n−1 before it. Two counters that counted the same past can only both try to
-/// create the same n-th dispense; the conditional create inside one serializable database
-/// transaction lets exactly one of them write it, and the other counts again (and is refused
+/// create the same n-th dispense; the conditional create inside one database write transaction (writes
+/// run one at a time on either backend) lets exactly one of them write it, and the other counts again (and is refused
 /// if what is left no longer covers it).
 public struct Dispensing: Sendable {
     public var controlled: ControlledMedicines

@@ -10,8 +10,8 @@ import Trust
 ///   `arrived`, `checked-in`, `fulfilled`) needs each Slot to exist and be `busy` when the
 ///   transaction ends, and no other holding Appointment may name the same Slot (409 `conflict`).
 ///   Two racing bookings each read the Slot and the Appointments that name it; on SQLite the
-///   single writer orders them, on PostgreSQL the SERIALIZABLE transaction retries the later
-///   one, which then sees the first and is refused.
+///   single writer orders them, on PostgreSQL the writers of a schema queue
+///   one at a time too (docs/scaling.md "Writes"), so the later one sees the first and is refused.
 /// - A Slot may leave `busy` (or be deleted) only when no holding Appointment names it: a
 ///   cancellation frees it in the same transaction (`Appointment/{id}/$cancel`).
 /// - The Appointment status follows the R4 lifecycle (`transitions`); an illegal move is a 422

@@ -8,7 +8,7 @@ import Trust
 /// Checked by every guard in the write's own transaction (`WriteRuleContext`), after every version
 /// the transaction wrote, so a transaction that deactivates one record and activates another is
 /// judged on the result, and two concurrent creates cannot both pass: SQLite has one writer, and
-/// PostgreSQL's SERIALIZABLE writes make the second one retry and see the first.
+/// PostgreSQL's writers of a schema queue on one lock, so the second sees the first.
 ///
 /// A record that already shared its CURP with another active one before this rule (data loaded
 /// before it existed) may still be updated as long as the update does not introduce the CURP or

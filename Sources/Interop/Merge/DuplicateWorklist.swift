@@ -26,7 +26,7 @@ public enum DuplicateWorklist {
 
     /// The graded pairs, best first, at most `count`; `minimum` leaves out lower grades.
     public static func find(repository: GuardedRepository, minimum: MatchGrade = .possible, count: Int = 100) async throws -> (pairs: [Pair], scanned: Int, truncated: Bool) {
-        let patients = try await PatientMerge.searchAll(repository, "Patient", [], limit: maxPatients)
+        let patients = try await repository.searchAll("Patient", [], limit: maxPatients)
         var people: [(id: String, demographics: Demographics, linked: Set<String>)] = []
         for r in patients.prefix(maxPatients) {
             let json = try r.json()

@@ -125,7 +125,7 @@ public enum PatientMerge {
                 r = try await repository.read("Patient", id)
             case .identifier(let system, let value):
                 let token = system == CURP.system ? value : (system.map { "\($0)|\(value)" } ?? value)
-                let matches = try await searchAll(repository, "Patient", [("identifier", token)], limit: 5).filter { s in
+                let matches = try await repository.searchAll("Patient", [("identifier", token)], limit: 5).filter { s in
                     guard let json = try? s.json() else { return false }
                     return (json["identifier"]?.arrayValue ?? []).contains { i in
                         guard i["use"]?.stringValue != "old", let v = i["value"]?.stringValue else { return false }
@@ -147,21 +147,6 @@ public enum PatientMerge {
             found = r
         }
         return found!
-    }
-
-    /// Every current resource matching `parameters` the repository shows, page by page, at most `limit`.
-    static func searchAll(_ repository: GuardedRepository, _ type: String, _ parameters: [(String, String)], limit: Int) async throws -> [StoredResource] {
-        var options = SearchParser.Options()
-        options.maxCount = 500
-        var (query, _) = try SearchParser(options: options).parse(types: [type], parameters: parameters + [("_count", "500"), ("_total", "none")])
-        var out: [StoredResource] = []
-        while true {
-            let page = try await repository.search(query)
-            out += page.matches.filter { !$0.deleted }
-            guard page.hasMore, out.count < limit, let last = page.matches.last, let keys = page.sortValues.last else { break }
-            query.cursor = SearchCursor(keys: keys, type: last.type, id: last.id, direction: .next)
-        }
-        return out
     }
 
     /// The JSON with every `reference` to `Patient/from` (also versioned or absolute) pointing to
@@ -295,7 +280,7 @@ public enum PatientMerge {
         var found: [ResourceKey: StoredResource] = [:]
         for (type, params) in Definitions.r4.patientCompartment.sorted(by: { $0.key < $1.key }) where !params.isEmpty && !keptTypes.contains(type) {
             for param in params {
-                for r in try await searchAll(repository, type, [(param, "Patient/\(source.id)")], limit: maxResources + 1) {
+                for r in try await repository.searchAll(type, [(param, "Patient/\(source.id)")], limit: maxResources + 1) {
                     if type == "Patient" && (r.id == source.id || r.id == target.id) { continue }
                     found[ResourceKey(type: r.type, id: r.id)] = r
                 }
@@ -383,7 +368,7 @@ public enum PatientMerge {
     /// Provenance names a `consumer:` subject or a Device as an agent) — derived data the consumer
     /// recomputes from the restored record, which an unmerge may therefore overwrite.
     static func onlyDerived(_ type: String, _ id: String, versions: ClosedRange<Int>, repository: GuardedRepository) async throws -> Bool {
-        let provenances = try await searchAll(repository, "Provenance", [("target", "\(type)/\(id)")], limit: 5000).map { try $0.json() }
+        let provenances = try await repository.searchAll("Provenance", [("target", "\(type)/\(id)")], limit: 5000).map { try $0.json() }
         for n in versions {
             let mine = "\(type)/\(id)/_history/\(n)"
             let of = provenances.filter { p in (p["target"]?.arrayValue ?? []).contains { $0["reference"]?.stringValue == mine } }
@@ -427,7 +412,7 @@ public enum PatientMerge {
         }
         // the merge's Provenance: activity merge, its targets include the source's current version
         let mine = ref(source)
-        let provenances = try await searchAll(repository, "Provenance", [("target", "Patient/\(source.id)")], limit: 10000)
+        let provenances = try await repository.searchAll("Provenance", [("target", "Patient/\(source.id)")], limit: 10000)
         let merge = try provenances.map { try ($0, $0.json()) }.filter { _, p in
             p["activity"]?["coding"]?.arrayValue?.contains { $0["system"]?.stringValue == lifecycle && $0["code"]?.stringValue == "merge" } == true
                 && !(p["entity"]?.arrayValue ?? []).isEmpty

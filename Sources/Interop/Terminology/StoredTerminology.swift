@@ -87,7 +87,7 @@ public enum StoredTerminology {
         { type, url, version in
             var parameters = [("url", url), ("_sort", "-_lastUpdated")]
             if let version, !version.isEmpty { parameters.append(("version", version)) }
-            return try await PatientMerge.searchAll(guarded, type, parameters, limit: 1).first?.json()
+            return try await guarded.searchAll(type, parameters, limit: 1).first?.json()
         }
     }
 }

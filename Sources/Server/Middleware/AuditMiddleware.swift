@@ -42,7 +42,10 @@ struct AuditMiddleware: RouterMiddleware {
                 context.logger.warning("audit ledger append refused: database unavailable", metadata: ["retryAfter": "\(seconds)"])
                 return OutcomeMiddleware.databaseUnavailable(retryAfter: seconds)
             } catch {
-                context.logger.error("audit ledger append failed", metadata: ["error": "\(type(of: error))"])
+                // a store's own message (PostgreSQL's SQLSTATE and primary message, never a bound
+                // value), so the operator learns why; anything else by its type only
+                let why = (error as? StoreError).map { "\($0)" } ?? "\(type(of: error))"
+                context.logger.error("audit ledger append failed", metadata: ["error": "\(why)"])
                 return FHIRResponse.outcome(FHIRError(status: 503, code: "transient",
                     english: "the request could not be audited, so it was not answered; try again",
                     spanish: "la solicitud no pudo registrarse en la bitácora de auditoría, por lo que no se respondió; intente de nuevo"))

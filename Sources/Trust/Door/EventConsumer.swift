@@ -98,8 +98,8 @@ public struct ConsumerState: Sendable {
     }
 
     /// Claims (`kind`, `key`) for `holder` until `until` (microseconds) if it is free, expired or
-    /// already `holder`'s, in one write transaction (serializable on PostgreSQL, the one writer on
-    /// SQLite): of several nodes racing for it, exactly one holds it. A lease for work that must not
+    /// already `holder`'s, in one write transaction (writes run one at a time: the
+    /// writers' lock on PostgreSQL, the one writer on SQLite): of several nodes racing for it, exactly one holds it. A lease for work that must not
     /// be done twice at once (a Subscription's next notification); true if `holder` holds it.
     public func claim(_ kind: String, _ key: String, holder: String, now: Int64, until: Int64) async throws -> Bool {
         let k = ConsumerState.recordKind(consumer, kind)

@@ -17,7 +17,7 @@ public protocol WriteRule: Sendable {
     /// as one active Patient per CURP, docs/interop.md#curp-unique-per-active-patient): `context`
     /// reads the current data *inside the write's transaction* — after every version the
     /// transaction wrote, and serialised with concurrent writers (SQLite has one writer;
-    /// PostgreSQL writes are SERIALIZABLE) — so two concurrent writes cannot both pass. The
+    /// PostgreSQL's writers of a schema queue on one lock) — so two concurrent writes cannot both pass. The
     /// default calls `check(_:previous:principal:)`.
     func check(_ new: JSON?, previous: JSON?, principal: Principal, context: WriteRuleContext) throws
     /// True when the rule, not the role, decides who may write its types (e.g. a Subscription
