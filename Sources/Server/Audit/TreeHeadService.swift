@@ -27,7 +27,7 @@ struct TreeHeadService: Service {
             do {
                 try await ledger.signTreeHead()
             } catch {
-                logger.error("signing the audit tree head failed", metadata: ["error": "\(type(of: error))"])
+                logger.error("signing the audit tree head failed", metadata: ["error": "\((error as? StoreError).map { "\($0)" } ?? "\(type(of: error))")"])
             }
             if witnessPath != nil, Date().timeIntervalSince(lastPublish) >= witnessInterval {
                 lastPublish = Date()

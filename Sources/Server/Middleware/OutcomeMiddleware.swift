@@ -37,6 +37,12 @@ struct OutcomeMiddleware: RouterMiddleware {
             response = FHIRResponse.outcome(FHIRError(status: 503, code: "transient",
                 english: "the database could not complete the request; try again",
                 spanish: "la base de datos no pudo completar la solicitud; intente de nuevo"))
+        } catch is CancellationError {
+            // the client went away (or the server is stopping) before the answer: nobody reads it
+            context.logger.info("request cancelled before it was answered")
+            response = FHIRResponse.outcome(FHIRError(status: 503, code: "transient",
+                english: "the request was cancelled before it was answered (the client left or the server is stopping); if it was a write, read the resource again to see whether it was stored",
+                spanish: "la solicitud se canceló antes de responderse (el cliente se fue o el servidor se está deteniendo); si era una escritura, lea el recurso de nuevo para saber si quedó guardado"))
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(type(of: error))"])
             response = FHIRResponse.outcome(FHIRError(status: 500, code: "exception",
