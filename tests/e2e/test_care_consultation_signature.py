@@ -5,10 +5,12 @@ WebCrypto. The practitioner registers a key; an unsigned visit is then refused; 
 prepared, its payload checked to be FHIR canonical JSON computed here, signed with a detached
 ES256 JWS and stored with the JWS in its Provenance; a wrong signature, a forged preparation and
 a replay are refused in Spanish and English and store nothing; the timeline says "Firma
-verificada", the correction is signed the same way, and a resource changed after signing reads
-"La firma NO se verifica". On SQLite, and on PostgreSQL when ENLACE_TEST_DATABASE_URL is set."""
+verificada", the correction is signed the same way, and a resource changed after signing — a
+new version, or (SQLite) a stored version altered in place — reads "La firma NO se verifica". On SQLite, and on PostgreSQL when ENLACE_TEST_DATABASE_URL is set."""
 import base64
 import json
+import os
+import sqlite3
 
 from test_care import BASE, seed, server, user  # noqa: F401 (fixtures)
 from test_care_signature import Prescriber, canonical, parameters, value
@@ -91,6 +93,29 @@ def test_a_consultation_signed_by_a_client_nobody_here_wrote(server):
     assert amended["fullUrl"] == f"Composition/{nid}" and amended["resource"]["status"] == "amended"
     status, record = send(correct, fix, me.sign(fix_payload), fix_preparation)
     assert status == 200 and "Nota corregida" in record and "Firma verificada" in record, record[-2000:]
+
+    # SQLite: a stored version altered in place (no new version, behind the server's back): the
+    # signature no longer verifies over it — the corrected note checks its visit's first signature
+    path = os.path.join(server.data_dir, "enlace.sqlite")
+    if not server.store_args:
+        assert os.path.exists(path), path
+        _, _, obs = server.request("GET", "/Observation?patient=Patient/ana&code=http://loinc.org|29463-7", token=op)
+        weight = obs["entry"][0]["resource"]
+        altered = dict(weight, valueQuantity=dict(weight["valueQuantity"], value=50))
+        db = sqlite3.connect(path)
+        changed = db.execute("UPDATE resource_version SET body = ? WHERE type = 'Observation' AND id = ? AND version = 1",
+                             (json.dumps(altered).encode(), weight["id"])).rowcount
+        db.commit()
+        db.close()
+        assert changed == 1
+        status, record = b.open("/pacientes/ana")
+        assert "La firma NO se verifica" in record and "la firma no se verifica sobre el JSON canónico de esta consulta" in record, record[-3000:]
+        db = sqlite3.connect(path)
+        db.execute("UPDATE resource_version SET body = ? WHERE type = 'Observation' AND id = ? AND version = 1", (json.dumps(weight).encode(), weight["id"]))
+        db.commit()
+        db.close()
+        status, record = b.open("/pacientes/ana")
+        assert "Firma verificada" in record and "NO se verifica" not in record, "put back, it verifies again"
 
     # a second visit, signed, then its Encounter changed behind the author's back: the timeline says it fails
     payload2, preparation2 = prepare("/pacientes/ana/consulta", dict(VISIT, motivo="Revisión de presión"))
