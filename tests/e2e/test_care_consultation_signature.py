@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 
-from test_care import BASE, seed, server, user  # noqa: F401 (fixtures)
+from test_care import BASE, cli, seed, server  # noqa: F401 (fixtures)
 from test_care_signature import Prescriber, canonical, parameters, value
 from test_security_phi_logs import Browser
 
@@ -23,7 +23,10 @@ VISIT = {"motivo": "Control de diabetes", "modalidad": "AMB", "subjetivo": "Refi
 def test_a_consultation_signed_by_a_client_nobody_here_wrote(server):
     op = server.token()
     seed(server, op, BASE)
-    dra = user(server, "dra", "practitioner", "--practitioner", "Practitioner/dra", "--organization", "Organization/umf")
+    # the user in the server's own store (on PostgreSQL too: the portal signs in against it)
+    cli("users", "add", "--data", server.data_dir, *server.store_args, "--username", "dra", "--role", "practitioner", "--practitioner", "Practitioner/dra",
+        "--organization", "Organization/umf", "--password-stdin", input="una-contraseña-muy-larga\n")
+    dra = cli("token", "--data", server.data_dir, *server.store_args, "--port", str(server.port), "--user", "dra", "--scope", "user/*.cruds")
     me = Prescriber()
     status, _, reg = server.request("POST", "/Practitioner/$register-signing-key", parameters(("key", {"valueString": json.dumps(me.jwk)})), token=dra)
     assert status == 200 and value(reg, "kid")["valueString"] == me.kid, reg
