@@ -93,7 +93,11 @@ import Trust
         _ = try await server.services.identity.addUser(username: "ana", role: .patient, password: "contraseña-larga-9", patient: "Patient/ana")
         let key = P256.Signing.PrivateKey()
         try await server.run { c in
-            for (path, json) in P.seed { #expect(try await c.send(.put, "/fhir/" + path, json: json).status == 201, "\(path)") }
+            let beto = [
+                ("Patient/beto", #"{"resourceType":"Patient","id":"beto","name":[{"family":"Ruiz","given":["Beto"]}]}"#),
+                ("Encounter/e-beto", #"{"resourceType":"Encounter","id":"e-beto","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/beto"},"participant":[{"individual":{"reference":"Practitioner/dra"}}]}"#),
+            ]
+            for (path, json) in P.seed + beto { #expect(try await c.send(.put, "/fhir/" + path, json: json).status == 201, "\(path)") }
             var passwords = P.passwords
             passwords["ana"] = "contraseña-larga-9"
             let browser = PortalBrowser(client: c.client, passwords: passwords)
@@ -142,7 +146,11 @@ import Trust
                                                        seal: PrescriptionSignature.seal(server.services.key), now: server.clock.now())
             let (s5, _, _) = try await send(visit, Self.visit, jws: try DetachedJWS.sign(rx.payload, key: key, keyID: kid), preparation: rx.sealed)
             #expect(s5 == .unprocessableContent)
+            // Ana's signed preparation sent for another patient of hers
+            let (s5b, _, otherPatient) = try await send("/pacientes/beto/consulta", Self.visit, jws: jws, preparation: preparation)
+            #expect(s5b == .unprocessableContent && otherPatient.contains("la preparación es de otro paciente"), "\(otherPatient)")
             #expect(try await notes() == 0)
+            #expect(try await P.entries(c, "Composition?patient=Patient/beto").isEmpty)
 
             // signed: stored, its Provenance's signature carries the JWS
             let (s6, l6, _) = try await send(visit, Self.visit, jws: jws, preparation: preparation)
