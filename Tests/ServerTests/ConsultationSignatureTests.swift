@@ -180,6 +180,7 @@ import Trust
             let correct = "/pacientes/ana/consulta/\(nid)/corregir"
             let (s8, edit) = try await browser.get(correct, cookie: dra)
             #expect(s8 == .ok && edit.contains("data-prescriber=\"Practitioner/dra\"") && edit.contains("/static/firma.js"))
+            #expect(edit.contains("id=\"firma-nota\"><span class=\"label\">Firma:</span> <span class=\"sig-ok\">Firma verificada</span>"), "\(edit)")
             let (s9, _, unsignedFix) = try await browser.post(correct, cookie: dra, P.form([("csrf", csrf), ("paso", "firmar")] + fix))
             #expect(s9 == .unprocessableContent && unsignedFix.contains("Sus consultas llevan firma digital"), "\(unsignedFix)")
             let (fixPayload, fixPreparation) = try await prepare(correct, fix)

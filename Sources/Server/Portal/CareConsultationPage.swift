@@ -278,6 +278,8 @@ extension Portal {
         var body = "<p>\(esc(t.correctNoteLead))</p>" + errorSummary(issues, t)
         body += "<section class=\"card\"><h2>\(esc(json["title"]?.stringValue ?? t.correctNote))</h2>"
         body += "<p class=\"hint\">\(esc(t.noteVersion(String(stored.version)))) · \(esc(t.dateTime(json["date"]?.stringValue ?? "")))</p>"
+        // the note's signature, verified again (ConsultationSignature.verdict)
+        body += "<p class=\"firma\" id=\"firma-nota\"><span class=\"label\">\(esc(t.signatureLabel)):</span> \(signatureText(await ConsultationSignature.verdict(json, repository: g), t))</p>"
         body += "<form method=\"post\" action=\"/pacientes/\(esc(patientID))/consulta/\(esc(compositionID))/corregir\" class=\"stack\" id=\"corregir\" novalidate\(signingAttributes(s))>"
         body += "<input type=\"hidden\" name=\"csrf\" value=\"\(esc(s.csrf))\"><input type=\"hidden\" name=\"version\" value=\"\(stored.version)\">" + signingFields
         body += noteFields(note ?? ConsultationNote.of(json), errors: errors, t)
