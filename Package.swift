@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "FinancingTests", dependencies: ["Financing", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "Trust", "Storage", "StorageSQLite", "FHIR"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Trust", "FHIR", "Storage", "StorageSQLite", "StoragePostgres", "Interop", "Financing", "Prevention", "Monitoring",
+            "Server", "Care", "Trust", "FHIR", "Storage", "StorageSQLite", "StoragePostgres", "Interop", "Financing", "Prevention", "Monitoring",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -570,7 +570,7 @@ extension Repository {
     /// a key followed by `/_history/{version}` becomes `Type/id/_history/{version}`, so a
     /// resource of the transaction can name the version of another it creates (the prescriber's
     /// signature Provenance names `MedicationRequest/{id}/_history/1`, docs/prescribing.md).
-    static func rewriteReferences(_ json: JSON, _ mapping: [String: String]) -> JSON {
+    public static func rewriteReferences(_ json: JSON, _ mapping: [String: String]) -> JSON {
         guard !mapping.isEmpty else { return json }
         switch json {
         case .object(let members):

@@ -98,7 +98,10 @@ import Testing
         let provenance = try #require(all("Provenance").first)
         let targets = Set((provenance["target"]?.arrayValue ?? []).compactMap { $0["reference"]?.stringValue })
         let written = Set(entries.filter { $0["resource"]?["resourceType"]?.stringValue != "Provenance" }.compactMap { $0["fullUrl"]?.stringValue })
-        #expect(targets == written.union(["Patient/ana"]))
+        // each resource's version 1 (the version signed), its urn:uuid kept as the target's identifier
+        #expect(targets == Set(written.map { $0 + "/_history/1" }).union(["Patient/ana"]))
+        let identifiers = Set((provenance["target"]?.arrayValue ?? []).compactMap { $0["identifier"]?["value"]?.stringValue })
+        #expect(identifiers == written)
         #expect(written.count == 10)
         #expect(provenance["agent"]?.arrayValue?.first?["who"]?["reference"]?.stringValue == "Practitioner/dra")
         #expect(provenance["activity"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == "CREATE")

@@ -100,7 +100,7 @@ import Trust
             let signed = try await entries("Provenance?target=Composition/\(nid)&agent=Practitioner/dra")
             let provenance = try #require(signed.first { $0["signature"] != nil })
             let targets = Set((provenance["target"]?.arrayValue ?? []).compactMap { $0["reference"]?.stringValue })
-            #expect(targets.contains("Encounter/\(eid)") && targets.contains("Composition/\(nid)") && targets.count == 11, "\(targets)")
+            #expect(targets.contains("Encounter/\(eid)/_history/1") && targets.contains("Composition/\(nid)/_history/1") && targets.count == 11, "\(targets)")
 
             // the timeline: the clinician's (with Corregir nota) and the patient's
             let (_, after) = try await browser.get("/pacientes/ana?consulta=registrada", cookie: dra)

@@ -2,7 +2,8 @@
 --demo`, headless Chromium at 360 px. Dr. Hernández records a telemedicine visit for Ana —
 a diagnosis chosen from the CIE-10 suggestions by typing, vital signs, a SOAP note — first with
 mistakes (no reason, a blood pressure of 400, an unknown code: refused with the reasons, nothing
-stored), then right; the visit appears on Ana's timeline at once, the finished Encounter becomes
+stored), then right, signed in the browser with its own key; the visit appears on Ana's
+timeline at once with "Firma verificada", the finished Encounter becomes
 a Claim (financing.claims), and the note is corrected as a new version with its reason. A
 clinician of another institution is refused."""
 import os
@@ -74,6 +75,8 @@ def test_clinician_records_a_visit_and_corrects_its_note(demo, browser):
     assert "Consulta registrada y firmada." in main
     assert "Nota de consulta: Control de diabetes por teleconsulta" in main
     assert "Subjetivo: Refiere sed y poliuria desde hace un mes." in main
+    # signed in the browser (/static/firma.js: WebCrypto, this browser's key) and verified again on the timeline
+    assert "Firma verificada" in main and "NO se verifica" not in main
     steps.check("registrada")
     d.save_screenshot(os.path.join(ARTIFACTS, "care-consultation-timeline.png"))
 
@@ -115,6 +118,7 @@ def test_clinician_records_a_visit_and_corrects_its_note(demo, browser):
     main = d.find_element(By.TAG_NAME, "main").text
     assert "Nota corregida: se guardó una nueva versión con su motivo." in main
     assert "Metformina 850 mg cada 12 horas" in main
+    assert "Firma verificada" in main and "NO se verifica" not in main, "the correction is signed too"
     steps.check("corregida")
     history = api(demo, f"/Composition/{nid}/_history")
     assert history["total"] == 2, "the earlier version stays in the history"
@@ -128,6 +132,7 @@ def test_clinician_records_a_visit_and_corrects_its_note(demo, browser):
     d.get(demo.base + "/expediente")
     main = d.find_element(By.TAG_NAME, "main").text
     assert "Nota de consulta: Control de diabetes por teleconsulta" in main and "Nota corregida" in main
+    assert "Firma verificada" in main, "the patient sees the signature verified"
     assert not d.find_elements(By.CSS_SELECTOR, "a[href$='/corregir']"), "a patient cannot correct the note"
     steps.check("paciente")
     sign_out(d)

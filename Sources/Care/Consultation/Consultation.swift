@@ -256,36 +256,66 @@ public struct Consultation: Sendable {
     }
 
     /// The author's Provenance: `agent` author (on behalf of their organization), `target` every
-    /// resource written and the patient, and the author's signature (an attestation by the
-    /// signed-in author; no cryptographic signature data, see docs/care.md).
-    static func provenance(targets: [String], author: String, organization: String?, now: Timestamp, activity: String,
-                           reason: String? = nil, revisionOf: String? = nil) -> JSON {
+    /// resource written (each `reference` with, for a resource the transaction creates, its
+    /// `urn:uuid:` full URL kept as `identifier`, which the signature's content names it by,
+    /// `ConsultationSignature`) and the patient, and the author's signature: `signature` a FHIR
+    /// Signature with the JWS as `data` (`AuthorSignature.signature`), or without one an
+    /// attestation by the signed-in author (type, who, when; docs/care.md).
+    static func provenance(targets: [(reference: String, identifier: String?)], author: String, organization: String?, now: Timestamp, activity: String,
+                           reason: String? = nil, revisionOf: String? = nil, signature: JSON? = nil) -> JSON {
         var agent: [(String, JSON)] = [
             ("type", concept("http://terminology.hl7.org/CodeSystem/provenance-participant-type", "author", "Author")), ("who", ref(author)),
         ]
         if let organization { agent.append(("onBehalfOf", ref(organization))) }
+        let target: [JSON] = targets.map { t in
+            var members: [(String, JSON)] = [("reference", s(t.reference))]
+            if let identifier = t.identifier {
+                members.append(("identifier", .object([("system", s(ConsultationSignature.identifierSystem)), ("value", s(identifier))])))
+            }
+            return .object(members)
+        }
         var p: [(String, JSON)] = [
-            ("resourceType", s("Provenance")), ("target", .array(targets.map(ref))), ("recorded", s(now.description)),
-            ("policy", .array([s("https://enlace.mx/fhir/policy/consultation-note")])),
+            ("resourceType", s("Provenance")), ("target", .array(target)), ("recorded", s(now.description)),
+            ("policy", .array([s(ConsultationSignature.policy)])),
         ]
         if let reason { p.append(("reason", .array([.object([("text", s(reason))])]))) }
         p.append(("activity", concept("http://terminology.hl7.org/CodeSystem/v3-DataOperation", activity, activity == "CREATE" ? "create" : "revise")))
         p.append(("agent", .array([.object(agent)])))
         if let revisionOf { p.append(("entity", .array([.object([("role", s("revision")), ("what", ref(revisionOf))])]))) }
-        p.append(("signature", .array([.object([
+        p.append(("signature", .array([signature ?? .object([
             ("type", .array([coding(authorSignature.system, authorSignature.code, authorSignature.display)])), ("when", s(now.description)),
             ("who", ref(author)),
         ])])))
         return .object(p)
     }
 
+    /// The transaction recording a visit's `written` resources (`fullUrl` a `urn:uuid:`, each
+    /// created, version 1) and the author's Provenance over them and `patient`, with `signature`
+    /// (see `provenance`).
+    public static func recording(_ written: [(fullUrl: String, resource: JSON)], patient: String, author: String, organization: String?, now: Timestamp,
+                                 signature: JSON? = nil) -> JSON {
+        var entries = written.map { entry($0.fullUrl, $0.resource, url: $0.resource["resourceType"]?.stringValue ?? "") }
+        var targets: [(reference: String, identifier: String?)] = written.map { ($0.fullUrl + "/_history/1", $0.fullUrl) }
+        targets.append((patient, nil))
+        entries.append(entry(uuid(), provenance(targets: targets, author: author, organization: organization, now: now, activity: "CREATE", signature: signature),
+                             url: "Provenance"))
+        return .object([("resourceType", s("Bundle")), ("type", s("transaction")), ("entry", .array(entries))])
+    }
+
     /// The transaction Bundle of a checked visit, written by `author` (a `Practitioner/…`
     /// reference) for `organization` at `now` (the end of the visit; `start` its beginning).
     public func transaction(_ c: Checked, patient: String, author: String, organization: String?, start: Timestamp?, now: Timestamp) -> JSON {
+        Consultation.recording(written(c, patient: patient, author: author, organization: organization, start: start, now: now), patient: "Patient/\(patient)",
+                               author: author, organization: organization, now: now)
+    }
+
+    /// The resources of a checked visit, in the order the Provenance names them: the Encounter,
+    /// the Conditions, the Observations, the Composition; each with its `urn:uuid:` full URL.
+    public func written(_ c: Checked, patient: String, author: String, organization: String?, start: Timestamp?, now: Timestamp) -> [(fullUrl: String, resource: JSON)] {
         let patientRef = "Patient/\(patient)"
         let encounterURL = Consultation.uuid(), compositionURL = Consultation.uuid()
         let conditionURLs = c.diagnoses.map { _ in Consultation.uuid() }
-        var entries: [JSON] = []
+        var entries: [(fullUrl: String, resource: JSON)] = []
         let time = now.description
         let s = Consultation.s, ref = Consultation.ref
         // Encounter
@@ -307,7 +337,7 @@ public struct Consultation: Sendable {
             })))
         }
         if let organization { encounter.append(("serviceProvider", ref(organization))) }
-        entries.append(Consultation.entry(encounterURL, .object(encounter), url: "Encounter"))
+        entries.append((encounterURL, .object(encounter)))
         // Conditions
         for (i, d) in c.diagnoses.enumerated() {
             let condition: JSON = .object([
@@ -319,7 +349,7 @@ public struct Consultation: Sendable {
                 ("subject", ref(patientRef)), ("encounter", ref(encounterURL)), ("recordedDate", s(time)),
                 ("recorder", ref(author)), ("asserter", ref(author)),
             ])
-            entries.append(Consultation.entry(conditionURLs[i], condition, url: "Condition"))
+            entries.append((conditionURLs[i], condition))
         }
         // Observations
         var observationURLs: [String] = []
@@ -337,8 +367,8 @@ public struct Consultation: Sendable {
         for v in c.vitals where v.sign.key != "sistolica" && v.sign.key != "diastolica" {
             let url = Consultation.uuid()
             observationURLs.append(url)
-            entries.append(Consultation.entry(url, observation(code: Consultation.concept(Consultation.loinc, v.sign.loinc, v.sign.display, text: v.sign.spanish),
-                                                                value: [("valueQuantity", quantity(v))]), url: "Observation"))
+            entries.append((url, observation(code: Consultation.concept(Consultation.loinc, v.sign.loinc, v.sign.display, text: v.sign.spanish),
+                                             value: [("valueQuantity", quantity(v))])))
         }
         if let sys = c.vitals.first(where: { $0.sign.key == "sistolica" }), let dia = c.vitals.first(where: { $0.sign.key == "diastolica" }) {
             let url = Consultation.uuid()
@@ -347,7 +377,7 @@ public struct Consultation: Sendable {
                 .object([("code", Consultation.concept(Consultation.loinc, v.sign.loinc, v.sign.display)), ("valueQuantity", quantity(v))])
             })
             let panel = Consultation.concept(Consultation.loinc, VitalSignLimits.bloodPressurePanel.code, VitalSignLimits.bloodPressurePanel.display, text: "Presión arterial")
-            entries.append(Consultation.entry(url, observation(code: panel, value: [("component", components)]), url: "Observation"))
+            entries.append((url, observation(code: panel, value: [("component", components)])))
         }
         // Composition
         var sections = Consultation.noteSections(c.note)
@@ -367,11 +397,8 @@ public struct Consultation: Sendable {
             ("attester", .array([.object([("mode", s("legal")), ("time", s(time)), ("party", ref(author))])])),
             ("section", .array(sections)),
         ])
-        entries.append(Consultation.entry(compositionURL, composition, url: "Composition"))
-        let targets = [encounterURL] + conditionURLs + observationURLs + [compositionURL, patientRef]
-        entries.append(Consultation.entry(Consultation.uuid(), Consultation.provenance(targets: targets, author: author, organization: organization, now: now,
-                                                                                       activity: "CREATE"), url: "Provenance"))
-        return .object([("resourceType", s("Bundle")), ("type", s("transaction")), ("entry", .array(entries))])
+        entries.append((compositionURL, composition))
+        return entries
     }
 
     /// Whether a Composition is a consultation note (LOINC 34108-1).
@@ -386,7 +413,7 @@ public struct Consultation: Sendable {
     /// and a 422 naming the field for a missing reason or an empty note.
     public func correction(of composition: JSON, id: String, version: Int, note: ConsultationNote, reason: String, author: String,
                            organization: String?, now: Timestamp) throws -> JSON {
-        guard Consultation.isNote(composition), let subject = composition["subject"]?["reference"]?.stringValue else {
+        guard Consultation.isNote(composition), composition["subject"]?["reference"]?.stringValue != nil else {
             throw FHIRError.notFound("Composition", id)
         }
         guard (composition["author"]?.arrayValue ?? []).contains(where: { $0["reference"]?.stringValue == author }) else {
@@ -414,9 +441,18 @@ public struct Consultation: Sendable {
         amended = amended.setting("status", .string("amended")).setting("date", .string(now.description))
         amended = amended.setting("section", .array(Consultation.noteSections(note) + kept))
         amended = amended.setting("attester", .array([.object([("mode", .string("legal")), ("time", .string(now.description)), ("party", Consultation.ref(author))])]))
+        return Consultation.correction(amended, id: id, version: version, reason: why, author: author, organization: organization, now: now)
+    }
+
+    /// The transaction of a checked correction: the `amended` Composition `id` (`PUT`, `If-Match`
+    /// `version`) and its Provenance (UPDATE, `reason`, the revised version, `signature` as in
+    /// `provenance`).
+    public static func correction(_ amended: JSON, id: String, version: Int, reason: String, author: String, organization: String?, now: Timestamp,
+                                  signature: JSON? = nil) -> JSON {
         let url = "Composition/\(id)"
-        let provenance = Consultation.provenance(targets: ["\(url)/_history/\(version + 1)", subject], author: author, organization: organization, now: now,
-                                                 activity: "UPDATE", reason: why, revisionOf: "\(url)/_history/\(version)")
+        let subject = amended["subject"]?["reference"]?.stringValue ?? ""
+        let provenance = Consultation.provenance(targets: [("\(url)/_history/\(version + 1)", nil), (subject, nil)], author: author, organization: organization,
+                                                 now: now, activity: "UPDATE", reason: reason, revisionOf: "\(url)/_history/\(version)", signature: signature)
         return .object([
             ("resourceType", .string("Bundle")), ("type", .string("transaction")),
             ("entry", .array([

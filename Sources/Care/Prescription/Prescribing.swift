@@ -95,8 +95,7 @@ public struct Prescribing: Sendable {
     /// Must the prescriber behind `repository` sign? Yes once they registered a signing key, and
     /// always when the operator requires it (`always`, `--require-prescriber-signature`).
     public func requiresSignature(_ repository: GuardedRepository, always: Bool) async throws -> Bool {
-        if always { return true }
-        return !(try await PrescriptionSignature.keys(of: try Prescribing.prescriber(repository), repository: repository)).isEmpty
+        try await AuthorSignature.required(of: try Prescribing.prescriber(repository), repository: repository, always: always)
     }
 
     static func signatureRequired() -> FHIRError {

@@ -4,7 +4,9 @@ import Storage
 import Trust
 
 /// The prescriber's digital signature (docs/prescribing.md, "The prescriber's signature"):
-/// prepare → sign → check and store.
+/// prepare → sign → check and store. The flow is `AuthorSignature`'s, shared with the
+/// consultation (`ConsultationSignature`); this type adds what is particular to a prescription:
+/// its seal purpose, the `id` left out, its Provenance, and the status that may change later.
 ///
 /// 1. **Prepare.** `Prescribing.prepare` adds what the prescriber never sent (the code, the
 ///    dates, the controlled group), so the server first returns the prescription exactly as it
@@ -23,72 +25,40 @@ import Trust
 /// out) of the MedicationRequest with its `id` also left out, since the server assigns the id
 /// when it stores it; the Provenance's `target` names the stored id and version.
 public enum PrescriptionSignature {
-    public static let method = CanonicalJSON.Method.static
-    public static let alsoOmitted: Set<String> = ["id"]
-    public static let typeSystem = "urn:iso-astm:E1762-95:2013"
-    public static let typeCode = "1.2.840.10065.1.12.1.1"
+    /// The shared signing flow (`AuthorSignature`) for a MedicationRequest, its own seal purpose.
+    public static let shared = AuthorSignature(resourceType: "MedicationRequest", sealPurpose: "prescription-preparation/v1", alsoOmitted: ["id"],
+                                               noun: ("prescription", "receta"), signer: ("prescriber", "prescriptor"))
+    public static let method = AuthorSignature.method
+    public static let alsoOmitted: Set<String> = shared.alsoOmitted
+    public static let typeSystem = AuthorSignature.typeSystem
+    public static let typeCode = AuthorSignature.typeCode
     /// `Provenance.policy` of a prescriber's signature (to find it among a prescription's Provenances).
     public static let policy = "urn:enlace:policy:prescriber-signature"
     /// How long a preparation may be signed and sent back.
-    public static let preparationMinutes: Int64 = 30
-    static let sealPurpose = "prescription-preparation/v1"
+    public static let preparationMinutes = AuthorSignature.preparationMinutes
 
     /// The bytes the prescriber signs: the canonical JSON of the prescription as stored.
-    public static func payload(_ prescription: JSON) -> [UInt8] {
-        CanonicalJSON.bytes(prescription, method: method, alsoOmitting: alsoOmitted)
-    }
+    public static func payload(_ prescription: JSON) -> [UInt8] { shared.payload(prescription) }
 
-    static func refuse(_ status: Int = 422, _ code: String = "invalid", _ english: String, _ spanish: String, _ expression: String? = nil) -> FHIRError {
-        FHIRError(status: status, code: code, english: english, spanish: spanish, expression: expression.map { [$0] } ?? [])
-    }
+    public typealias Preparation = AuthorSignature.Preparation
+    public typealias Verdict = AuthorSignature.Verdict
+    public typealias Signer = AuthorSignature.Signer
 
-    /// A prepared prescription: what will be stored, the bytes to sign, the sealed statement to send back.
-    public struct Preparation: Sendable {
-        public var resource: JSON
-        public var payload: [UInt8]
-        public var sealed: String
-        public var expires: Timestamp
-    }
-
-    public static func seal(_ key: SigningKey) -> ServerSeal { ServerSeal(signingKey: key, purpose: sealPurpose) }
+    public static func seal(_ key: SigningKey) -> ServerSeal { shared.seal(key) }
 
     /// Seals `prepared` (already checked by `Prescribing.prepare`) for the prescriber `who`.
     public static func preparation(_ prepared: JSON, who: String, seal: ServerSeal, now: Timestamp) -> Preparation {
-        let expires = Timestamp(microseconds: now.microseconds + preparationMinutes * 60_000_000)
-        let statement = JSON.object([("sub", .string(who)), ("exp", .number("\(expires.microseconds)")), ("resource", prepared)])
-        return Preparation(resource: prepared, payload: payload(prepared), sealed: seal.seal(statement.serialized()), expires: expires)
+        shared.preparation(prepared, who: who, seal: seal, now: now)
     }
 
     /// The prescription sealed in `sealed`, or a 422 when it was not sealed by this server, was
     /// prepared for someone else or has expired.
     public static func open(_ sealed: String, who: String, seal: ServerSeal, now: Timestamp) throws -> JSON {
-        guard let bytes = seal.open(sealed), let statement = try? JSONParser.parse(bytes), let resource = statement["resource"],
-              resource["resourceType"]?.stringValue == "MedicationRequest" else {
-            throw refuse(422, "invalid", "the preparation was not issued by this server (or was changed); prepare the prescription again",
-                         "la preparación no la emitió este servidor (o fue alterada); prepare la receta de nuevo", "Parameters.parameter[preparation]")
-        }
-        guard statement["sub"]?.stringValue == who else {
-            throw refuse(422, "invalid", "the preparation was made for another prescriber", "la preparación se hizo para otro prescriptor",
-                         "Parameters.parameter[preparation]")
-        }
-        guard let exp = Prescribing.number(statement["exp"]), exp > Decimal(now.microseconds) else {
-            throw refuse(422, "invalid", "the preparation expired (\(preparationMinutes) minutes); prepare the prescription again",
-                         "la preparación venció (\(preparationMinutes) minutos); prepare la receta de nuevo", "Parameters.parameter[preparation]")
-        }
-        return resource
+        try shared.open(sealed, who: who, seal: seal, now: now)
     }
 
     /// The FHIR Signature (https://hl7.org/fhir/R4/datatypes.html#Signature) of `jws` by `who`.
-    public static func signature(jws: String, who: String, when: Timestamp) -> JSON {
-        .object([
-            ("type", .array([.object([("system", .string(typeSystem)), ("code", .string(typeCode)), ("display", .string("Author's Signature"))])])),
-            ("when", .string(when.description)),
-            ("who", .object([("reference", .string(who))])),
-            ("targetFormat", .string("application/fhir+json")),
-            ("sigFormat", .string("application/jose")),
-            ("data", .string(Data(jws.utf8).base64EncodedString())),
-        ])
-    }
+    public static func signature(jws: String, who: String, when: Timestamp) -> JSON { AuthorSignature.signature(jws: jws, who: who, when: when) }
 
     /// The Provenance of the signature: `target` the prescription (`reference`, a stored reference
     /// or the transaction's `urn:uuid:`) and its patient, `agent` the author, `signature` the JWS.
@@ -114,45 +84,13 @@ public enum PrescriptionSignature {
     }
 
     /// The compact JWS in a Signature's `data` (base64 of its bytes), or nil.
-    public static func jws(of signature: JSON) -> String? {
-        guard signature["sigFormat"]?.stringValue == "application/jose", let data = signature["data"]?.stringValue,
-              let raw = Data(base64Encoded: data) else { return nil }
-        return String(data: raw, encoding: .utf8)
-    }
+    public static func jws(of signature: JSON) -> String? { AuthorSignature.jws(of: signature) }
 
     /// Checks that `jws` is `who`'s signature over `prescription` with one of `keys` (the public
-    /// JWKs on their Practitioner), not revoked at `signedAt` (`revoked`: the revocations on the
-    /// same Practitioner); a bilingual 422 naming what is wrong otherwise.
+    /// JWKs on their Practitioner), not revoked at `signedAt`; a bilingual 422 naming what is wrong otherwise.
     public static func check(_ jws: String, prescription: JSON, keys: [JSON], revoked: [String: Door.SigningKeyRevocation] = [:],
                              signedAt: Timestamp? = nil) throws {
-        let parsed = try DetachedJWS(compact: jws)
-        guard !keys.isEmpty else {
-            throw refuse(422, "business-rule", "the prescriber has no registered signing key (POST Practitioner/$register-signing-key)",
-                         "el prescriptor no tiene una llave de firma registrada (POST Practitioner/$register-signing-key)")
-        }
-        guard let kid = parsed.keyID, let key = keys.first(where: { $0["kid"]?.stringValue == kid }) else {
-            throw refuse(422, "invalid", "the JWS 'kid' is not one of the prescriber's registered keys",
-                         "el 'kid' del JWS no es una de las llaves registradas del prescriptor")
-        }
-        if let r = revoked[kid], (signedAt ?? r.revoked) >= r.revoked {
-            throw refuse(422, "business-rule", "signed with a key revoked on \(r.revoked) (\(r.reason))",
-                         "firmada con una llave revocada el \(r.revoked) (\(r.reason))")
-        }
-        guard parsed.verifies(payload(prescription), jwk: key) else {
-            throw refuse(422, "invalid", "the signature does not verify over the canonical JSON of this prescription (was it changed after it was prepared?)",
-                         "la firma no se verifica sobre el JSON canónico de esta receta (¿se cambió después de prepararla?)")
-        }
-    }
-
-    /// What re-verifying a stored prescription finds.
-    public enum Verdict: Sendable, Equatable {
-        case verified(who: String, when: String)
-        /// The signed version verifies and the prescription is the same since, except its
-        /// `status` (and `statusReason`): `status` the current one, `english`/`spanish` the
-        /// words to show ("Firmada; cambió después (cancelada)").
-        case changedLater(who: String, when: String, status: String, english: String, spanish: String)
-        case unsigned
-        case failed(english: String, spanish: String)
+        try shared.check(jws, content: prescription, keys: keys, revoked: revoked, signedAt: signedAt)
     }
 
     /// What may change after signing without breaking the signature: the prescription's
@@ -202,7 +140,7 @@ public enum PrescriptionSignature {
         guard !signatures.isEmpty else { return .unsigned }
         var failure = Verdict.failed(english: "the signature does not verify", spanish: "la firma no se verifica")
         for (provenance, s) in signatures {
-            guard let who = s["who"]?["reference"]?.stringValue, let jws = jws(of: s) else { continue }
+            guard let who = s["who"]?["reference"]?.stringValue, jws(of: s) != nil else { continue }
             // the version signed: the one the target names, or the current one
             var signed = current
             if let version = signedVersion(provenance, id: prescription.id), version != "\(prescription.version)" {
@@ -217,14 +155,9 @@ public enum PrescriptionSignature {
                 failure = .failed(english: "signed by \(who), who is not the prescriber", spanish: "la firmó \(who), que no es quien receta")
                 continue
             }
-            let signer = (try? await self.signer(who, repository: repository)) ?? Signer(keys: [], revoked: [:])
-            let signedAt = s["when"]?.stringValue.flatMap(Timestamp.init(instant:))
-            do {
-                try check(jws, prescription: signed, keys: signer.keys, revoked: signer.revoked, signedAt: signedAt ?? Timestamp(microseconds: .max))
-            } catch let e as FHIRError {
-                failure = .failed(english: e.issues.first?.english ?? "", spanish: e.issues.first?.spanish ?? "")
-                continue
-            } catch {
+            let checked = await shared.reverify(s, content: signed, repository: repository)
+            if case .failed = checked {
+                failure = checked
                 continue
             }
             let when = s["when"]?.stringValue ?? ""
@@ -243,27 +176,8 @@ public enum PrescriptionSignature {
         return failure
     }
 
-    /// A practitioner's signing keys (every key ever registered) and their revocations.
-    public struct Signer: Sendable {
-        public var keys: [JSON]
-        public var revoked: [String: Door.SigningKeyRevocation]
-    }
-
-    /// The keys registered on the practitioner `who` (`Practitioner/{id}`) and their
-    /// revocations, read through `repository`.
+    /// The keys registered on the practitioner `who` (`Practitioner/{id}`) and their revocations.
     public static func signer(_ who: String, repository: GuardedRepository) async throws -> Signer {
-        guard who.hasPrefix("Practitioner/") else { return Signer(keys: [], revoked: [:]) }
-        do {
-            let practitioner = try await repository.read("Practitioner", String(who.dropFirst(13))).json()
-            return Signer(keys: Door.signingKeys(of: practitioner), revoked: Door.signingKeyRevocations(of: practitioner))
-        } catch let e as FHIRError where e.status == 404 || e.status == 410 {
-            return Signer(keys: [], revoked: [:])
-        }
-    }
-
-    /// The signing keys registered on the practitioner `who` (revoked ones included: once a
-    /// practitioner has registered a key, their prescriptions need a signature).
-    public static func keys(of who: String, repository: GuardedRepository) async throws -> [JSON] {
-        try await signer(who, repository: repository).keys
+        try await AuthorSignature.signer(who, repository: repository)
     }
 }

@@ -190,6 +190,7 @@ extension Portal {
         }
         // the prescriber's signature made in the browser (docs/prescribing.md, "The prescriber's signature")
         router.get("static/recetar.js") { _, _ in Portal.asset(Portal.prescribeScript, type: "text/javascript; charset=utf-8") }
+        router.get("static/firma.js") { _, _ in Portal.asset(Portal.prescribeScript, type: "text/javascript; charset=utf-8") }
         router.post("firma/llave") { req, ctx in try await page(req, ctx) { try await registerBrowserKey($0, $1, $2) } }
         router.get("firma/llaves") { req, ctx in try await page(req, ctx) { try await signingKeysPage($0, $1, $2) } }
         router.post("firma/llaves/revocar") { req, ctx in try await page(req, ctx) { try await revokeBrowserKey($0, $1, $2) } }

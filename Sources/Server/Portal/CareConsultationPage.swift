@@ -138,8 +138,8 @@ extension Portal {
         let limits = Portal.consultation.limits
         var body = "<p>\(esc(t.recordVisitLead))</p>" + errorSummary(issues, t)
         body += "<section class=\"card\"><h2>\(esc(Portal.name(patient)))</h2>"
-        body += "<form method=\"post\" action=\"/pacientes/\(esc(patientID))/consulta\" class=\"stack\" id=\"consulta\" novalidate>"
-        body += "<input type=\"hidden\" name=\"csrf\" value=\"\(esc(s.csrf))\">"
+        body += "<form method=\"post\" action=\"/pacientes/\(esc(patientID))/consulta\" class=\"stack\" id=\"consulta\" novalidate\(signingAttributes(s))>"
+        body += "<input type=\"hidden\" name=\"csrf\" value=\"\(esc(s.csrf))\">" + signingFields
         let started = (OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:])["inicio"] ?? services.clock.now().description
         body += "<input type=\"hidden\" name=\"inicio\" value=\"\(esc(started))\">"
         body += field("motivo", label: t.visitReason, errors: errors) { a in
@@ -171,11 +171,29 @@ extension Portal {
             }
         }
         body += "</fieldset>"
-        body += "<button type=\"submit\">\(esc(t.saveVisit))</button></form></section>"
+        body += "<button type=\"submit\" name=\"paso\" value=\"firmar\" id=\"firmar\">\(esc(t.saveVisit))</button>"
+        body += "<p class=\"hint\" id=\"firma-estado\" role=\"status\">\(esc(t.noteSignatureHint))</p></form></section>"
         body += "<p><a href=\"/pacientes/\(esc(patientID))\">\(esc(t.cancel))</a></p>"
-        body += "<script src=\"/static/consulta.js\" defer></script>"
+        body += "<script src=\"/static/consulta.js\" defer></script><script src=\"/static/firma.js\" defer></script>"
         return html(status, layout(s, request, title: t.recordVisit, body: body))
     }
+
+    /// What `/static/firma.js` needs on a form the author signs (docs/care.md#the-consultation):
+    /// who signs and what to say while signing; the hidden fields it fills.
+    func signingAttributes(_ s: Session) -> String {
+        " data-prescriber=\"\(esc(s.principal.fhirUser ?? ""))\" data-signing=\"\(esc(s.strings.signingNow))\""
+    }
+
+    var signingFields: String { "<input type=\"hidden\" name=\"firma\" value=\"\"><input type=\"hidden\" name=\"preparacion\" value=\"\">" }
+
+    /// The answer to `paso=preparar` for `/static/firma.js`: the bytes to sign (base64url) and the sealed preparation.
+    static func preparationAnswer(_ p: AuthorSignature.Preparation) -> Response {
+        FHIRResponse.json(.ok, .object([("payload", .string(Base64URL.encode(p.payload))), ("preparacion", .string(p.sealed)),
+                                        ("canonicalization", .string(AuthorSignature.method.rawValue))]))
+    }
+
+    /// The issues of a refused signature, shown as the page's errors (no field of their own).
+    static func signatureIssues(_ e: FHIRError) -> [Issue] { e.issues.map { var i = $0; i.expression = []; return i } }
 
     static func note(_ form: [String: String]) -> ConsultationNote {
         var note = ConsultationNote()
@@ -210,7 +228,27 @@ extension Portal {
         }
         let g = try await guarded(s, context)
         _ = try await g.read("Patient", patientID)
-        let bundle = Portal.consultation.transaction(checked, patient: patientID, author: me, organization: s.principal.organization, start: start, now: now)
+        // the author's signature (ConsultationSignature): prepare → /static/firma.js signs → check and store
+        let seal = ConsultationSignature.shared.seal(services.key)
+        let written = Portal.consultation.written(checked, patient: patientID, author: me, organization: s.principal.organization, start: start, now: now)
+        if raw["paso"] == "preparar" { return Portal.preparationAnswer(ConsultationSignature.prepare(visit: written, who: me, seal: seal, now: now)) }
+        let jws = (raw["firma"] ?? "").trimmingCharacters(in: .whitespaces)
+        let bundle: JSON
+        if !jws.isEmpty {
+            do {
+                bundle = try await ConsultationSignature.signedVisit(raw["preparacion"] ?? "", jws: jws, who: me, patient: patientID, organization: s.principal.organization,
+                                                                     repository: g, seal: seal, now: now)
+            } catch let e as FHIRError where e.status == 422 || e.status == 409 {
+                return try await consultationPage(s, request, context, patientID: patientID, form: form, issues: Portal.signatureIssues(e),
+                                                  status: e.status == 409 ? .conflict : .unprocessableContent)
+            }
+        } else if try await AuthorSignature.required(of: me, repository: g, always: services.configuration.requirePrescriberSignature) {
+            let words = PortalStrings.noteSignatureRequired
+            return try await consultationPage(s, request, context, patientID: patientID, form: form,
+                                              issues: [Issue(code: "business-rule", english: words.english, spanish: words.spanish)], status: .unprocessableContent)
+        } else {
+            bundle = Consultation.recording(written, patient: "Patient/\(patientID)", author: me, organization: s.principal.organization, now: now)
+        }
         _ = try await g.process(bundle: bundle, options: Repository.BundleOptions(base: services.configuration.fhirBase))
         return Portal.redirect("/pacientes/\(patientID)?consulta=registrada")
     }
@@ -240,14 +278,17 @@ extension Portal {
         var body = "<p>\(esc(t.correctNoteLead))</p>" + errorSummary(issues, t)
         body += "<section class=\"card\"><h2>\(esc(json["title"]?.stringValue ?? t.correctNote))</h2>"
         body += "<p class=\"hint\">\(esc(t.noteVersion(String(stored.version)))) · \(esc(t.dateTime(json["date"]?.stringValue ?? "")))</p>"
-        body += "<form method=\"post\" action=\"/pacientes/\(esc(patientID))/consulta/\(esc(compositionID))/corregir\" class=\"stack\" id=\"corregir\" novalidate>"
-        body += "<input type=\"hidden\" name=\"csrf\" value=\"\(esc(s.csrf))\"><input type=\"hidden\" name=\"version\" value=\"\(stored.version)\">"
+        // the note's signature, verified again (ConsultationSignature.verdict)
+        body += "<p class=\"firma\" id=\"firma-nota\"><span class=\"label\">\(esc(t.signatureLabel)):</span> \(signatureText(await ConsultationSignature.verdict(json, repository: g), t))</p>"
+        body += "<form method=\"post\" action=\"/pacientes/\(esc(patientID))/consulta/\(esc(compositionID))/corregir\" class=\"stack\" id=\"corregir\" novalidate\(signingAttributes(s))>"
+        body += "<input type=\"hidden\" name=\"csrf\" value=\"\(esc(s.csrf))\"><input type=\"hidden\" name=\"version\" value=\"\(stored.version)\">" + signingFields
         body += noteFields(note ?? ConsultationNote.of(json), errors: errors, t)
         body += field("razon", label: t.correctionReason, errors: errors) { a in
             "<textarea id=\"razon\" name=\"razon\" rows=\"2\" maxlength=\"500\" required\(a)>\(esc(reason))</textarea>"
         }
-        body += "<button type=\"submit\">\(esc(t.saveCorrection))</button></form></section>"
-        body += "<p><a href=\"/pacientes/\(esc(patientID))\">\(esc(t.cancel))</a></p>"
+        body += "<button type=\"submit\" name=\"paso\" value=\"firmar\" id=\"firmar\">\(esc(t.saveCorrection))</button>"
+        body += "<p class=\"hint\" id=\"firma-estado\" role=\"status\">\(esc(t.noteSignatureHint))</p></form></section>"
+        body += "<p><a href=\"/pacientes/\(esc(patientID))\">\(esc(t.cancel))</a></p><script src=\"/static/firma.js\" defer></script>"
         return html(status, layout(s, request, title: t.correctNote, body: body))
     }
 
@@ -263,9 +304,23 @@ extension Portal {
         let stored = try await consultationNote(g, patientID: patientID, compositionID: compositionID)
         let note = Portal.note(raw), reason = raw["razon"] ?? ""
         let version = raw["version"].flatMap { Int($0) } ?? stored.version
+        let now = services.clock.now(), seal = ConsultationSignature.shared.seal(services.key)
+        let jws = (raw["firma"] ?? "").trimmingCharacters(in: .whitespaces)
         do {
-            let bundle = try Portal.consultation.correction(of: try stored.json(), id: compositionID, version: version, note: note, reason: reason, author: me,
-                                                            organization: s.principal.organization, now: services.clock.now())
+            let bundle: JSON
+            if !jws.isEmpty {
+                // signed (ConsultationSignature): the sealed correction, checked against the author's key
+                bundle = try await ConsultationSignature.signedCorrection(raw["preparacion"] ?? "", jws: jws, who: me, compositionID: compositionID, current: stored.version,
+                                                                          organization: s.principal.organization, repository: g, seal: seal, now: now)
+            } else {
+                bundle = try Portal.consultation.correction(of: try stored.json(), id: compositionID, version: version, note: note, reason: reason, author: me,
+                                                            organization: s.principal.organization, now: now)
+                if raw["paso"] == "preparar" { return Portal.preparationAnswer(try ConsultationSignature.prepare(correction: bundle, who: me, seal: seal, now: now)) }
+                if try await AuthorSignature.required(of: me, repository: g, always: services.configuration.requirePrescriberSignature) {
+                    let words = PortalStrings.noteSignatureRequired
+                    throw FHIRError(status: 422, code: "business-rule", english: words.english, spanish: words.spanish)
+                }
+            }
             _ = try await g.process(bundle: bundle, options: Repository.BundleOptions(base: services.configuration.fhirBase))
         } catch let e as FHIRError where e.status == 422 || e.status == 409 || e.status == 412 {
             return try await correctionPage(s, request, context, patientID: patientID, compositionID: compositionID, note: note, reason: reason,

@@ -1,13 +1,15 @@
 extension Portal {
-    /// `/static/recetar.js`: the prescriber's signature on *Recetar* (docs/prescribing.md, "The
-    /// prescriber's signature"). On *Firmar y emitir receta* it
+    /// `/static/recetar.js` (also served as `/static/firma.js`): the practitioner's signature on
+    /// the form with `data-prescriber` — *Recetar* (docs/prescribing.md, "The prescriber's
+    /// signature"), *Registrar consulta* and *Corregir nota* (docs/care.md#the-consultation).
+    /// On its `paso=firmar` button (*Firmar y emitir receta*, *Firmar y guardar consulta*) it
     /// 1. takes this browser's key pair for the signed-in practitioner from IndexedDB, or makes one
     ///    with WebCrypto (ECDSA P-256, the private key **not extractable**: it never leaves the
     ///    browser) and keeps it there;
     /// 2. registers the public key (JWK) on the practitioner (`POST /firma/llave`; idempotent) and
     ///    gets its `kid` (the RFC 7638 thumbprint); a key revoked on *Mis llaves de firma* is
     ///    refused there (422), and the browser then makes and registers a new one;
-    /// 3. asks the server for the prescription exactly as it will be stored (`paso=preparar`:
+    /// 3. asks the server for the content exactly as it will be stored (`paso=preparar`:
     ///    the canonical JSON to sign and the sealed preparation);
     /// 4. signs it — a detached ES256 JWS, `BASE64URL(header)..BASE64URL(r‖s)` — and sends the
     ///    form with `firma` and `preparacion`.
@@ -16,7 +18,7 @@ extension Portal {
     static let prescribeScript = """
         (function () {
           "use strict";
-          var form = document.getElementById("recetar");
+          var form = document.querySelector("form[data-prescriber]");
           if (!form || !window.crypto || !window.crypto.subtle || !window.indexedDB) { return; }
           var who = form.getAttribute("data-prescriber") || "";
           var status = document.getElementById("firma-estado");

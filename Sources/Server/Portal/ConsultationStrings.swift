@@ -48,4 +48,12 @@ extension PortalStrings {
     var noteCorrected: String { t("Nota corregida: se guardó una nueva versión con su motivo.", "Note corrected: a new version was stored with its reason.") }
     var amendedNote: String { t("Nota corregida", "Corrected note") }
     func noteVersion(_ v: String) -> String { t("versión \(v)", "version \(v)") }
+    var noteSignatureHint: String {
+        t("Al firmar, este navegador firma la consulta con su llave (se crea la primera vez y no sale del navegador).",
+          "When you sign, this browser signs the visit with your key (made the first time; it never leaves the browser).")
+    }
+    static let noteSignatureRequired = (
+        english: "Your consultations carry a digital signature and this one arrived unsigned: use a browser with JavaScript and WebCrypto. Nothing was stored.",
+        spanish: "Sus consultas llevan firma digital y esta llegó sin firma: use un navegador con JavaScript y WebCrypto. No se guardó nada."
+    )
 }

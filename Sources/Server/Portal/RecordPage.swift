@@ -17,6 +17,8 @@ struct TimelineItem: Sendable {
     var reference: String
     /// A link offered on the entry (e.g. *Corregir nota* for the author of a consultation note).
     var action: (href: String, label: String)? = nil
+    /// What re-verifying its signature found, as HTML (`signatureText`): a consultation note.
+    var signature: String? = nil
 }
 
 extension Portal {
@@ -215,6 +217,7 @@ extension Portal {
             html += "<span class=\"kind\">\(esc(i.type))</span></div><div class=\"what\"><h3>\(esc(i.title))</h3>"
             if i.flagged { html += "<p class=\"badge warn\">\(esc(t.outOfRange))</p>" }
             for d in i.details { html += "<p>\(esc(d))</p>" }
+            if let sig = i.signature { html += "<p class=\"firma\"><span class=\"label\">\(esc(t.signatureLabel)):</span> \(sig)</p>" }
             if let s = i.source { html += "<p class=\"source\"><span class=\"label\">\(esc(t.source)):</span> \(esc(s))</p>" }
             if let a = i.action { html += "<p><a class=\"action\" href=\"\(esc(a.href))\">\(esc(a.label))</a></p>" }
             html += "</div></li>"
@@ -234,6 +237,12 @@ extension Portal {
         let filter = q["tipo"].flatMap { Portal.timelineTypes.contains($0) ? $0 : nil }
         let resources = try await compartment(g, patient: id, types: filter.map { [$0] } ?? Portal.timelineTypes)
         var items = collapseSeries(resources, t).sorted { $0.date > $1.date }
+        // a consultation note's signature is verified again each time it is shown (ConsultationSignature.verdict)
+        for r in resources where r["resourceType"]?.stringValue == "Composition" && Consultation.isNote(r) {
+            let reference = "Composition/\(r["id"]?.stringValue ?? "")"
+            guard let i = items.firstIndex(where: { $0.reference == reference }) else { continue }
+            items[i].signature = signatureText(await ConsultationSignature.verdict(r, repository: g), t)
+        }
         var body = ""
         let me = s.principal.effectiveRole == .practitioner ? s.principal.fhirUser : nil
         if patientID != nil, let me {
