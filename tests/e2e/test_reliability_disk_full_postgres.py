@@ -1,0 +1,162 @@
+"""Disk full on PostgreSQL (docs/reliability.md, "Disk full"): the database's tablespace on a small
+tmpfs, filled up while Enlace serves from it. Writes then get 507 with an OperationOutcome that
+says the storage is full (PostgreSQL's SQLSTATE 53100 disk_full) — never a 500, a hang or a
+half-applied write; what was stored stays sound; and once space is freed the same process accepts
+writes again, with no restart; `enlace audit verify` passes.
+
+Only the data files are on the small volume: the WAL stays on the cluster's own disk (a full WAL
+volume makes PostgreSQL itself stop, which is the "PostgreSQL stopped" round of
+test_reliability_*). The test runs its own throwaway cluster (initdb as `postgres`, trust
+authentication on 127.0.0.1, stopped and removed at the end), because creating a tablespace
+needs a superuser. Mounting a tmpfs and initdb as `postgres` need root (scripts/test runs as root
+in CI); without them the test is skipped with a warning printed in the summary."""
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import Server, enlace_binary, free_port
+
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+def skip(why):
+    print("\n" + "*" * 78 + f"\nWARNING: {why}: the PostgreSQL disk-full test is SKIPPED\n" + "*" * 78)
+    pytest.skip(why)
+
+
+def as_postgres(*args, **kw):
+    return subprocess.run(["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, cwd="/", timeout=120, **kw)
+
+
+@pytest.fixture
+def small_tablespace_database():
+    if os.geteuid() != 0 or not os.path.exists(os.path.join(PG_BIN, "initdb")):
+        skip("needs root and PostgreSQL's initdb")
+    mount = tempfile.mkdtemp(prefix="enlace-pg-disk-full-")
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount], capture_output=True, text=True)
+    if r.returncode != 0:
+        os.rmdir(mount)
+        skip(f"cannot mount a tmpfs ({r.stderr.strip()})")
+    cluster = tempfile.mkdtemp(prefix="enlace-pg-cluster-")
+    port = free_port()
+    started = False
+    try:
+        tablespace = os.path.join(mount, "ts")
+        os.makedirs(tablespace)
+        shutil.chown(mount, "postgres", "postgres")
+        shutil.chown(tablespace, "postgres", "postgres")
+        shutil.chown(cluster, "postgres", "postgres")
+        data = os.path.join(cluster, "data")
+        r = as_postgres(os.path.join(PG_BIN, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C")
+        assert r.returncode == 0, r.stdout + r.stderr
+        with open(os.path.join(data, "postgresql.conf"), "a") as f:
+            f.write(f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{cluster}'\n"
+                    "fsync = on\nsynchronous_commit = on\nshared_buffers = 16MB\nmax_connections = 40\n")
+        r = as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D", data, "-l", os.path.join(cluster, "server.log"), "-w", "-t", "30", "start")
+        assert r.returncode == 0, r.stdout + r.stderr
+        started = True
+        sql = (f"CREATE TABLESPACE small LOCATION '{tablespace}'; CREATE ROLE enlace LOGIN PASSWORD 'enlace'; "
+               "CREATE DATABASE enlace OWNER enlace TABLESPACE small ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;")
+        for statement in sql.split("; "):
+            r = as_postgres(os.path.join(PG_BIN, "psql"), "-q", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres",
+                            "-v", "ON_ERROR_STOP=1", "-c", statement.rstrip(";"))
+            assert r.returncode == 0, r.stdout + r.stderr
+        yield f"postgres://enlace:enlace@127.0.0.1:{port}/enlace?sslmode=disable", mount, cluster
+    finally:
+        if started:
+            as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D", os.path.join(cluster, "data"), "-m", "immediate", "-w", "-t", "30", "stop")
+        subprocess.run(["umount", "-l", mount], capture_output=True)
+        shutil.rmtree(mount, ignore_errors=True)
+        shutil.rmtree(cluster, ignore_errors=True)
+
+
+def fill(path, leave_bytes):
+    """Writes a filler file until only about `leave_bytes` remain free."""
+    st = os.statvfs(os.path.dirname(path))
+    remaining = max(0, st.f_bavail * st.f_frsize - leave_bytes)
+    chunk = b"\0" * (1 << 20)
+    with open(path, "wb") as f:
+        while remaining > 0:
+            n = min(len(chunk), remaining)
+            try:
+                f.write(chunk[:n])
+                f.flush()
+            except OSError:
+                break
+            remaining -= n
+
+
+def test_postgres_disk_full_refuses_writes_clearly_and_recovers(tmp_path, small_tablespace_database):
+    url, mount, cluster = small_tablespace_database
+    data = str(tmp_path / "data")
+    os.makedirs(data)
+    server = Server(data, free_port(), database=url).start()
+    try:
+        token = server.token()
+        stored = {}
+        for i in range(20):
+            family = f"Antes-{i}"
+            status, _, body = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": family}]}, token)
+            assert status == 201, (status, body)
+            stored[body["id"]] = family
+        filler = os.path.join(mount, "filler")
+        fill(filler, 512 * 1024)
+
+        # write until the tablespace refuses; every answer is 201 or a clear 507, nothing else
+        refused = None
+        deadline = time.time() + 120
+        for i in range(4000):
+            family = f"Lleno-{i}-" + "x" * 4000
+            status, _, body = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": family}]}, token)
+            if status == 201:
+                stored[body["id"]] = family
+                assert time.time() < deadline, "the tablespace never filled up within 2 minutes"
+                continue
+            refused = (status, body)
+            break
+        assert refused is not None, "the tablespace never filled up"
+        status, outcome = refused
+        assert status == 507, f"a write on a full tablespace answered {status}: {str(outcome)[:300]}"
+        assert outcome["resourceType"] == "OperationOutcome"
+        assert "storage is full" in outcome["issue"][0]["diagnostics"]
+        assert "almacenamiento" in outcome["issue"][0]["details"]["text"]
+        # a transaction is refused as a whole, with the same clear answer
+        bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"fullUrl": f"urn:uuid:00000000-0000-4000-8000-00000000000{k}",
+             "resource": {"resourceType": "Patient", "name": [{"family": "Tx-" + "y" * 4000}]},
+             "request": {"method": "POST", "url": "Patient"}} for k in range(3)]}
+        status, _, outcome = server.request("POST", "", bundle, token)
+        assert status in (200, 507), status
+        if status == 507:
+            assert outcome["resourceType"] == "OperationOutcome"
+        else:
+            for e in outcome["entry"]:
+                stored[e["response"]["location"].split("/")[1]] = "Tx-" + "y" * 4000
+        # reads answer, or say clearly that they cannot be audited: never a 500
+        status, _, _ = server.request("GET", f"/Patient/{next(iter(stored))}", token=token)
+        assert status in (200, 507), status
+
+        # space returns: the same process writes again, within a few seconds
+        os.remove(filler)
+        deadline = time.time() + 20
+        while True:
+            status, _, body = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": "Despues"}]}, token)
+            if status == 201:
+                stored[body["id"]] = "Despues"
+                break
+            assert status in (503, 507) and time.time() < deadline, f"writes did not resume after space was freed: {status}"
+            time.sleep(0.5)
+        # every acknowledged write is there, exactly
+        for pid, family in stored.items():
+            status, _, body = server.request("GET", f"/Patient/{pid}", token=token)
+            assert status == 200 and body["name"][0]["family"] == family, pid
+    finally:
+        server.stop()
+    log = open(os.path.join(cluster, "server.log")).read()
+    assert "No space left on device" in log, "PostgreSQL never ran out of space: the test did not test a full disk"
+    verify = subprocess.run([enlace_binary(), "audit", "verify", "--data", data, "--database", url], capture_output=True, text=True, timeout=300)
+    assert verify.returncode == 0 and "OK:" in verify.stdout, verify.stdout + verify.stderr
