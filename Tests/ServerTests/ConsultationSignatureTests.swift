@@ -168,6 +168,13 @@ import Trust
             let (s7, _, again) = try await send(visit, Self.visit, jws: jws, preparation: preparation)
             #expect(s7 == .conflict && again.contains("ya se firmó"), "\(again)")
             #expect(try await notes() == 1)
+            // the same signed Provenance written again by any path (as two racing submissions past
+            // the early check would): refused in the write's transaction (SignedVisitOnce)
+            let copy = provenance.setting("id", nil).setting("meta", nil)
+            let dup = try await c.send(.post, "/fhir/Provenance", json: copy.compactString)
+            #expect(dup.status == 409 && dup.issueCodes == ["duplicate"] && dup.text.contains("ya se firmó"), "\(dup.text)")
+            let signedOnes = try await P.entries(c, "Provenance?target=Composition/\(nid)").filter { !SignedVisitOnce.signedIdentifiers($0).isEmpty }
+            #expect(signedOnes.count == 1)
             // verified again where it is shown: the clinician's timeline and the patient's
             let (_, record) = try await browser.get("/pacientes/ana", cookie: dra)
             #expect(record.contains("<span class=\"sig-ok\">Firma verificada</span> · Practitioner/dra"), "\(record)")
@@ -217,6 +224,18 @@ import Trust
             let (_, both) = try await browser.get("/pacientes/ana", cookie: dra)
             #expect(both.components(separatedBy: "La firma NO se verifica").count == 3 && !both.contains("Firma verificada"), "\(both)")
 
+            // two identical signed submissions at once: one is stored, the other is a 409
+            let racing = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                let (racePayload, racePreparation) = try await prepare(visit, Self.visit)
+                let raceJWS = try DetachedJWS.sign(racePayload, key: key, keyID: kid)
+                for _ in 0..<4 { group.addTask { try await send(visit, Self.visit, jws: raceJWS, preparation: racePreparation).0 } }
+                var out: [HTTPResponse.Status] = []
+                for try await status in group { out.append(status) }
+                return out
+            }
+            #expect(racing.filter { $0 == .seeOther }.count == 1 && racing.filter { $0 == .conflict }.count == 3, "\(racing)")
+            #expect(try await notes() == 3)
+
             // a revoked key signs nothing more
             server.clock.advance(seconds: 60)
             let (sr, _, _) = try await browser.post("/firma/llaves/revocar", cookie: dra, P.form([("csrf", csrf), ("kid", kid), ("motivo", "perdí el teléfono")]))
@@ -224,7 +243,7 @@ import Trust
             let (payload3, preparation3) = try await prepare(visit, Self.visit)
             let (s14, _, revoked) = try await send(visit, Self.visit, jws: try DetachedJWS.sign(payload3, key: key, keyID: kid), preparation: preparation3)
             #expect(s14 == .unprocessableContent && revoked.contains("firmada con una llave revocada"), "\(revoked)")
-            #expect(try await notes() == 2)
+            #expect(try await notes() == 3)
         }
     }
 }

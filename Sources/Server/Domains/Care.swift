@@ -232,7 +232,7 @@ extension Portal {
 extension EnlaceServices {
     /// The referral Task state machine, enforced on every Task write that carries the referral code; the
     /// appointment rules; and a consultation note changed only as a correction with its reason (`NoteRevisionRule`).
-    static func careWriteRules() -> [any WriteRule] { [ReferralWorkflow(), AppointmentRules(), NoteRevisionRule()] }
+    static func careWriteRules() -> [any WriteRule] { [ReferralWorkflow(), AppointmentRules(), NoteRevisionRule(), SignedVisitOnce()] }
     func careConsumers() -> [any EventConsumer] { [] }
     func careServices(_ logger: Logger) -> [any Service] { [] }
 }
