@@ -19,7 +19,20 @@ enum Migrations {
         (3, "labels-chain-records", v3),
         (4, "outbox-transaction-order", v4),
         (5, "compact-index", IndexCompaction.statements),
+        (6, "drop-unused-resource-indexes", v6),
     ]
+
+    /// The `(type, id)` indexes of the index tables that no PostgreSQL query reads
+    /// (docs/performance.md, "Bytes on disk (PostgreSQL)"): every query that finds a resource's
+    /// rows in these tables also names its `patient_key` (the deletes of a write, `_sort`, the
+    /// aggregates, `inIndex`, the visibility rules), so the primary key `(patient_key, type, id,
+    /// ord)` serves it. They were 7 % of a database's bytes. `search_reference_resource` stays
+    /// (`_include` and `_has` read references by source without the patient key), as does every
+    /// index SQLite's correlated `INDEXED BY` probes use there (SQLite's schema is its own).
+    static let droppedResourceIndexes = ["search_string_resource", "search_token_resource", "search_date_resource",
+                                         "search_number_resource", "search_quantity_resource", "search_uri_resource",
+                                         "search_composite_resource", "compartment_resource"]
+    static let v6 = droppedResourceIndexes.map { "DROP INDEX IF EXISTS \($0)" }
 
     /// The event outbox is the version log; each version records the id of the transaction that
     /// wrote it, so consumers list versions in an order no later commit can fall behind
