@@ -106,7 +106,7 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         FHIRResponse.json(.ok, .object([("status", .string("ok"))]))
     }
     if services.configuration.faultInjection {
-        router.get("_fault") { _, _ -> Response in throw CancellationError() }
+        router.get("_fault") { _, _ -> Response in throw InjectedFault() }
     }
     let jwks = services.key.jwks.serialized()
     router.get(".well-known/jwks.json") { _, _ in
@@ -129,3 +129,7 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         logger: logger
     )
 }
+
+/// What `GET /_fault` throws (test-only, `ServerConfiguration.faultInjection`): an error nothing
+/// expects, which must become a 500 OperationOutcome with its audit entry.
+struct InjectedFault: Error {}
