@@ -19,6 +19,7 @@ import time
 import pytest
 
 from conftest import Server, enlace_binary, free_port
+from test_reliability_disk_full import fill  # the same filler as the SQLite round
 
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 
@@ -72,22 +73,6 @@ def small_tablespace_database():
         subprocess.run(["umount", "-l", mount], capture_output=True)
         shutil.rmtree(mount, ignore_errors=True)
         shutil.rmtree(cluster, ignore_errors=True)
-
-
-def fill(path, leave_bytes):
-    """Writes a filler file until only about `leave_bytes` remain free."""
-    st = os.statvfs(os.path.dirname(path))
-    remaining = max(0, st.f_bavail * st.f_frsize - leave_bytes)
-    chunk = b"\0" * (1 << 20)
-    with open(path, "wb") as f:
-        while remaining > 0:
-            n = min(len(chunk), remaining)
-            try:
-                f.write(chunk[:n])
-                f.flush()
-            except OSError:
-                break
-            remaining -= n
 
 
 def test_postgres_disk_full_refuses_writes_clearly_and_recovers(tmp_path, small_tablespace_database):
