@@ -106,7 +106,11 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         FHIRResponse.json(.ok, .object([("status", .string("ok"))]))
     }
     if services.configuration.faultInjection {
-        router.get("_fault") { _, _ -> Response in throw InjectedFault() }
+        router.get("_fault") { request, _ -> Response in
+            // `?kind=cancelled`: the error a request meets when its client has gone away
+            if request.uri.queryParameters["kind"] == "cancelled" { throw CancellationError() }
+            throw InjectedFault()
+        }
     }
     let jwks = services.key.jwks.serialized()
     router.get(".well-known/jwks.json") { _, _ in
@@ -131,5 +135,6 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
 }
 
 /// What `GET /_fault` throws (test-only, `ServerConfiguration.faultInjection`): an error nothing
-/// expects, which must become a 500 OperationOutcome with its audit entry.
+/// expects, which must become a 500 OperationOutcome with its audit entry. `GET
+/// /_fault?kind=cancelled` throws a `CancellationError` instead (a 503, audited too).
 struct InjectedFault: Error {}

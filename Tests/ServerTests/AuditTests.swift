@@ -30,6 +30,9 @@ struct AuditTests {
             go(try await c.send(.post, "/fhir", json: #"{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"GET","url":"Patient/p1"}},{"request":{"method":"DELETE","url":"Patient/p1"}}]}"#), 409, "transaction")
             go(try await c.send(.post, "/fhir/Patient", json: #"{"resourceType":"Patient","gender":"sometimes"}"#), 422, "create")
             go(try await c.send(.get, "/_fault"), 500, "read")
+            let cancelled = try await c.send(.get, "/_fault?kind=cancelled")
+            go(cancelled, 503, "read")
+            #expect(cancelled.text.contains("cancel"), "\(cancelled.text.prefix(300))")
             go(try await c.send(.get, "/fhir/Patient?gender=female"), 200, "search-type")
             go(try await c.send(.get, "/fhir/metadata", auth: false), 200, "capabilities")
             let after = try await c.client.execute(uri: "/healthz", method: .get) { _ in 0 }
@@ -56,7 +59,7 @@ struct AuditTests {
             let anonymous = try JSONParser.parse(entries[3].bytes)
             #expect(anonymous["agent"]?.arrayValue?.first?["who"]?["display"]?.stringValue == "anonymous")
             // the search records its query
-            let search = try JSONParser.parse(entries[9].bytes)
+            let search = try JSONParser.parse(entries[10].bytes)
             #expect(search["entity"]?.arrayValue?.contains { $0["query"]?.stringValue == Data("gender=female".utf8).base64EncodedString() } == true)
         }
     }
