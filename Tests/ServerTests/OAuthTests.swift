@@ -429,8 +429,11 @@ struct OAuthTests {
 }
 
 extension OAuthHarness {
-    /// The same data directory and key served with another configuration.
+    /// The same data directory and key served with another configuration; the harness copied is
+    /// not run itself, so this one removes the directory at the end.
     init(copying h: OAuthHarness, configuration: ServerConfiguration) {
-        server = TestServer(serving: h.server, configuration: configuration)
+        var copy = TestServer(serving: h.server, configuration: configuration)
+        copy.ownsDirectory = true
+        server = copy
     }
 }

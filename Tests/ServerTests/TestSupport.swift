@@ -33,6 +33,10 @@ struct TestServer {
     let services: EnlaceServices
     let clock: ManualClock
     let token: String
+    /// Whether `run` removes the data directory when it ends: not for a server made by
+    /// `init(serving:configuration:)`, whose directory the first server still serves (removing
+    /// it under a running SQLite store had the tree-head signer open a new, empty database file).
+    var ownsDirectory = true
 
     /// - Parameters:
     ///   - store: the store to serve (`ServerBackend.make()` passes a fresh PostgreSQL schema);
@@ -59,9 +63,9 @@ struct TestServer {
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
     /// Serves the in-process router to `body` with a client holding the operator token; the data
-    /// directory is removed afterwards.
+    /// directory is removed afterwards (when this server owns it).
     func run(_ body: @Sendable (Client) async throws -> Void) async throws {
-        defer { remove() }
+        defer { if ownsDirectory { remove() } }
         let app = buildApplication(services, logger: TestLogger.make())
         let token = self.token
         try await app.test(.router) { client in
@@ -76,6 +80,7 @@ extension TestServer {
         directory = other.directory
         clock = other.clock
         token = other.token
+        ownsDirectory = false
         services = EnlaceServices(configuration: configuration, store: other.services.store, key: other.services.key, clock: other.clock)
     }
 }
