@@ -153,4 +153,45 @@ import Trust
             #expect(s9 == .ok && codes.contains("I10"), "\(suggestions)")
         }
     }
+
+    /// `enlace serve --require-prescriber-signature` covers consultations too: an unsigned visit
+    /// and an unsigned correction (the browser without JavaScript) are refused with the reason,
+    /// and nothing is stored, even by a clinician who has not registered a key yet.
+    @Test(arguments: ServerBackend.allCases)
+    func withSignaturesRequiredAnUnsignedVisitOrCorrectionIsRefused(_ backend: ServerBackend) async throws {
+        let (server, cleanup) = try await backend.make { config in
+            config.passwordIterations = 1000
+            config.requireTOTPForStaff = false
+            config.requirePrescriberSignature = true
+        }
+        defer { cleanup() }
+        _ = try await server.services.identity.addUser(username: "dra", role: .practitioner, password: "contraseña-larga-2", fhirUser: "Practitioner/dra",
+                                                       organization: "Organization/umf")
+        try await server.run { c in
+            let seed = [
+                ("Patient/ana", #"{"resourceType":"Patient","id":"ana","name":[{"family":"López","given":["Ana"]}]}"#),
+                ("Encounter/e-ana", #"{"resourceType":"Encounter","id":"e-ana","status":"finished","class":{"system":"http://terminology.hl7.org/CodeSystem/v3-ActCode","code":"AMB"},"subject":{"reference":"Patient/ana"},"participant":[{"individual":{"reference":"Practitioner/dra"}}]}"#),
+                ("Composition/nota", #"{"resourceType":"Composition","id":"nota","status":"final","type":{"coding":[{"system":"http://loinc.org","code":"34108-1"}]},"subject":{"reference":"Patient/ana"},"date":"2026-12-01T10:00:00Z","author":[{"reference":"Practitioner/dra"}],"title":"Nota de consulta","section":[{"title":"Plan","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Dieta</div>"}}]}"#),
+            ]
+            for (path, json) in seed { #expect(try await c.send(.put, "/fhir/" + path, json: json).status == 201, "\(path)") }
+            func total(_ type: String) async throws -> Int {
+                ConsentTests.total(try await c.send(.get, "/fhir/\(type)?_summary=count"))
+            }
+            let browser = PortalBrowser(client: c.client, passwords: ["dra": "contraseña-larga-2"])
+            let dra = try await browser.signIn("dra")
+            let (_, page) = try await browser.get("/pacientes/ana/consulta", cookie: dra)
+            let csrf = try PortalBrowser.csrf(page)
+            let before = [try await total("Encounter"), try await total("Composition"), try await total("Provenance")]
+
+            let (s1, _, visit) = try await browser.post("/pacientes/ana/consulta", cookie: dra, Self.form([("csrf", csrf), ("paso", "firmar")] + Self.visit))
+            #expect(s1 == .unprocessableContent, "\(visit.prefix(400))")
+            #expect(visit.contains(PortalStrings.noteSignatureRequired.spanish), "\(visit)")
+            let fix: [(String, String)] = [("csrf", csrf), ("version", "1"), ("paso", "firmar"), ("plan", "Dieta y ejercicio"), ("razon", "Faltaba el ejercicio")]
+            let (s2, _, correction) = try await browser.post("/pacientes/ana/consulta/nota/corregir", cookie: dra, Self.form(fix))
+            #expect(s2 == .unprocessableContent, "\(correction.prefix(400))")
+            #expect(correction.contains(PortalStrings.noteSignatureRequired.spanish), "\(correction)")
+            #expect(try await c.send(.get, "/fhir/Composition/nota").json["meta"]?["versionId"]?.stringValue == "1")
+            #expect([try await total("Encounter"), try await total("Composition"), try await total("Provenance")] == before)
+        }
+    }
 }
