@@ -46,7 +46,21 @@ public struct MeasureEvaluator: Sendable {
     public struct Outcome: Sendable, Equatable {
         public var denominator: [String]
         public var numerator: [String]
+        /// The distinct patients behind the denominator (the denominator itself for a measure
+        /// of patients; for one of visits, discharges or answers, whose they are).
+        public var people: Set<String>
+        public init(denominator: [String], numerator: [String], people: Set<String>? = nil) {
+            self.denominator = denominator
+            self.numerator = numerator
+            self.people = people ?? Set(denominator)
+        }
     }
+
+    /// The group extension that says how many distinct patients a report's denominator is
+    /// about (valueInteger): for a measure of visits, several visits may be one person's. A
+    /// payer's summary masks every count of a group about fewer than `smallCellMinimum` people
+    /// (`Door.payerSummary`).
+    public static let peopleExtension = Door.measureReportPeopleExtension
 
     public init() {}
 
@@ -139,7 +153,8 @@ public struct MeasureEvaluator: Sendable {
                 ("subjectResults", list.map { J.ref("#\($0)") }))
         }
         let listed = r.reportType == .subjectList
-        var group: [(String, JSON?)] = [("population", J.a([
+        var group: [(String, JSON?)] = [("extension", J.a([J.o(("url", .string(Self.peopleExtension)), ("valueInteger", J.n(outcome.people.count)))])),
+                                        ("population", J.a([
             population("initial-population", outcome.denominator, list: nil),
             population("denominator", outcome.denominator, list: listed ? "denominator" : nil),
             population("numerator", outcome.numerator, list: listed ? "numerator" : nil),

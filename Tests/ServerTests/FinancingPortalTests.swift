@@ -153,8 +153,8 @@ import Trust
 
     /// On the demo: the quality dashboard of Dr. Hernández (his unit's patients) charts the six
     /// measures over four quarters; its HbA1c figures are `$evaluate-measure`'s on his own guard
-    /// and the incentive is the contract's formula on them; a payer is told it sees no clinical
-    /// data. *Mi cobertura* shows Ana her IMSS coverage and her private plan with what it covers.
+    /// and the incentive is the contract's formula on them; a payer sees its beneficiaries
+    /// counted, small populations masked. *Mi cobertura* shows Ana her IMSS coverage and her private plan with what it covers.
     @Test func theQualityDashboardAndMyCoverage() async throws {
         try await PortalTests.withDemoPortal { services, browser in
             let doctor = try await browser.signIn("dr.hernandez")
@@ -179,9 +179,33 @@ import Trust
             let term = try #require(IncentiveContract.imssCalidad2026.term("diabetes-hba1c-control"))
             let earned = IncentiveContract.earned(term, numerator: Int(numerators.last ?? "") ?? -1, denominator: Int(denominators.last ?? "") ?? -1)
             #expect(Self.attribute("data-earned", section) == [earned.decimal])
-            let vp = try await browser.signIn("vidaplena")
-            let (_, payer) = try await browser.get("/calidad", cookie: vp)
-            #expect(payer.contains("payer-note") && Self.attribute("data-denominator", payer).allSatisfy { $0 == "0" })
+            // a payer: its beneficiaries counted, never read (Door.payerSummary). The last quarter's
+            // HbA1c figures on its page are the operator's list of diabetics cut to the payer's
+            // beneficiaries (computed here from the Coverages), or masked when fewer than 5
+            let platform = Principal(subject: "operator", scopes: ScopeSet("system/*.cruds"), tokenID: "t")
+            let everyone = try await services.door.open(platform, audit: nil)
+            let listed = try await MeasureEvaluator().report(.init(measureID: "diabetes-hba1c-control", periodStart: last.start, periodEnd: last.end, reportType: .subjectList),
+                                                             guarded: everyone, now: services.clock.now())
+            func members(_ list: String) -> Set<String> {
+                let l = (listed["contained"]?.arrayValue ?? []).first { $0["id"]?.stringValue == list }
+                return Set((l?["entry"]?.arrayValue ?? []).compactMap { $0["item"]?["reference"]?.stringValue })
+            }
+            for (user, organization) in [("vidaplena", "Organization/seguros-vida-plena"), ("imss.pagos", "Organization/imss")] {
+                let insured = Set(try await everyone.searchAll("Coverage", [("payor", organization), ("status", "active")]).compactMap {
+                    try $0.json()["beneficiary"]?["reference"]?.stringValue
+                })
+                let (_, page) = try await browser.get("/calidad", cookie: try await browser.signIn(user))
+                #expect(page.contains("payer-note") && page.contains("cuentan sin mostrárselos"), "\(user)")
+                let hba1c = try #require(page.components(separatedBy: "data-measure=\"diabetes-hba1c-control\"").dropFirst().first?.components(separatedBy: "</section>").first)
+                let lastQuarter = try #require(hba1c.components(separatedBy: "data-period=\"\(last)\"").dropFirst().first?.components(separatedBy: "</li>").first)
+                let denominator = members("denominator").intersection(insured).count, numerator = members("numerator").intersection(insured).count
+                #expect(denominator > 0, "the demo has diabetic beneficiaries of \(user)")
+                if denominator < 5 || (numerator > 0 && numerator < 5) {
+                    #expect(lastQuarter.contains("data-masked=\"true\"") && lastQuarter.contains("menos de 5 personas"), "\(user): \(lastQuarter)")
+                } else {
+                    #expect(lastQuarter.contains("data-numerator=\"\(numerator)\" data-denominator=\"\(denominator)\""), "\(user): \(lastQuarter) vs \(numerator)/\(denominator)")
+                }
+            }
 
             let ana = try await browser.signIn("ana")
             let (s2, coverage) = try await browser.get("/cobertura", cookie: ana)

@@ -161,7 +161,7 @@ extension MeasureEvaluator {
         var byPatient: [String: [JSON]] = [:]
         for v in visits { if let p = v["subject"]?["reference"]?.stringValue { byPatient[p, default: []].append(v) } }
         let patients = await managed(Set(byPatient.keys), r, guarded: guarded)
-        var denominator: [String] = [], numerator: [String] = []
+        var denominator: [String] = [], numerator: [String] = [], people: Set<String> = []
         for p in patients.sorted() {
             let id = String(p.split(separator: "/").last ?? "")
             guard let patient = try? await guarded.read("Patient", id).json() else { continue }
@@ -170,6 +170,7 @@ extension MeasureEvaluator {
                 for m in t["participant"]?.arrayValue ?? [] { if let ref = m["member"]?["reference"]?.stringValue { team.insert(ref) } }
             }
             guard !team.isEmpty else { continue }
+            if !(byPatient[p] ?? []).isEmpty { people.insert(p) }
             for v in byPatient[p] ?? [] {
                 let ref = "Encounter/\(v["id"]?.stringValue ?? "")"
                 denominator.append(ref)
@@ -178,7 +179,7 @@ extension MeasureEvaluator {
                 if who.contains(where: team.contains) { numerator.append(ref) }
             }
         }
-        return Outcome(denominator: denominator.sorted(), numerator: numerator.sorted())
+        return Outcome(denominator: denominator.sorted(), numerator: numerator.sorted(), people: people)
     }
 
     /// Discharges (finished inpatient Encounters ending in the period): the denominator; those
@@ -205,7 +206,7 @@ extension MeasureEvaluator {
             let limit = Self.addingDays(end, 7)
             if (visits[p] ?? []).contains(where: { $0 >= end && $0 <= limit }) { numerator.append(enc) }
         }
-        return Outcome(denominator: denominator.sorted(), numerator: numerator.sorted())
+        return Outcome(denominator: denominator.sorted(), numerator: numerator.sorted(), people: Set(stays.map(\.0)).intersection(patients))
     }
 
     /// Completed answers to the experience questionnaire authored in the period: the
@@ -227,6 +228,6 @@ extension MeasureEvaluator {
             denominator.append(ref)
             if m >= 4 { numerator.append(ref) }
         } }
-        return Outcome(denominator: denominator.sorted(), numerator: numerator.sorted())
+        return Outcome(denominator: denominator.sorted(), numerator: numerator.sorted(), people: patients.filter { !(byPatient[$0] ?? []).isEmpty })
     }
 }

@@ -187,7 +187,7 @@ extension FHIRAPI {
         let guarded = try await guarded(ctx)
         let request = MeasureEvaluator.Request(measureID: measure, periodStart: String(start.prefix(10)), periodEnd: String(end.prefix(10)),
                                                reportType: reportType, subject: subject, organization: one("organization") ?? one("reporter"))
-        return FHIRResponse.json(.ok, try await MeasureEvaluator().report(request, guarded: guarded, now: clock.now()))
+        return FHIRResponse.json(.ok, try await MeasureEvaluator().report(request, guarded: guarded, door: door, now: clock.now()))
     }
 }
 

@@ -13,11 +13,14 @@ extension Portal {
         var period: Period
         var numerator: Int
         var denominator: Int
-        var rate: Int? { IncentiveContract.rate(numerator: numerator, denominator: denominator) }
+        /// A population too small to show (a payer's summary: `Door.payerSummary`): no rate.
+        var masked = false
+        var rate: Int? { masked ? nil : IncentiveContract.rate(numerator: numerator, denominator: denominator) }
     }
 
     /// `/calidad[?organizacion=Organization/x]`: each measure over the last four quarters as an
-    /// SVG line chart (`$evaluate-measure`, summary, on what the session's guard lets it read:
+    /// SVG line chart (`$evaluate-measure`, summary, on what the session's guard lets it read —
+    /// for a payer, its beneficiaries counted through the door with small populations masked:
     /// counts only), with the contract's target and the incentive earned in the last quarter.
     func qualityPage(_ s: Session, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
         let t = s.strings
@@ -38,7 +41,7 @@ extension Portal {
         var body = "<p>\(esc(t.qualityLead))</p>"
         body += "<form method=\"get\" action=\"/calidad\" class=\"card stack filters\"><label for=\"organizacion\">\(esc(t.qualityOrganization))</label>"
         body += "<input id=\"organizacion\" name=\"organizacion\" value=\"\(esc(organization))\" placeholder=\"Organization/imss-umf-20\"><p><button type=\"submit\">\(esc(t.claimsFilter))</button></p></form>"
-        if s.principal.effectiveRole == .payer { body += "<p class=\"hint payer-note\">\(esc(t.qualityPayerNote))</p>" }
+        if s.principal.effectiveRole == .payer { body += "<p class=\"hint payer-note\">\(esc(t.qualityPayerNote(services.door.policy.privacy.smallCellMinimum)))</p>" }
         body += "<p class=\"summary contract\"><strong>\(esc(t.qualityContract)):</strong> \(esc(contract.title)) <code>\(esc(contract.canonical))</code></p>"
         for measure in Self.qualityMeasures {
             var points: [QualityPoint] = []
@@ -47,17 +50,19 @@ extension Portal {
                 do {
                     report = try await MeasureEvaluator().report(
                         .init(measureID: measure, periodStart: p.start, periodEnd: p.end, reportType: .summary, organization: organization.isEmpty ? nil : organization),
-                        guarded: g, now: now)
+                        guarded: g, door: services.door, now: now)
                 } catch let e as FHIRError where e.status == 403 {
                     report = .object([])  // the role may not read what the measure counts: nobody is counted
                 }
-                func count(_ code: String) -> Int {
+                func count(_ code: String) -> Int? {
                     let pop = (report["group"]?.arrayValue?.first?["population"]?.arrayValue ?? []).first {
                         ($0["code"]?["coding"]?.arrayValue ?? []).contains { $0["code"]?.stringValue == code }
                     }
+                    if pop?["_count"] != nil, pop?["count"] == nil { return nil }  // masked
                     return Int(numberText(pop?["count"]) ?? "0") ?? 0
                 }
-                points.append(QualityPoint(period: p, numerator: count("numerator"), denominator: count("denominator")))
+                let numerator = count("numerator"), denominator = count("denominator")
+                points.append(QualityPoint(period: p, numerator: numerator ?? 0, denominator: denominator ?? 0, masked: numerator == nil || denominator == nil))
             }
             let title = ((try? await g.read("Measure", measure).json())?["title"]?.stringValue) ?? measure
             let term = contract.term(measure)
@@ -65,11 +70,12 @@ extension Portal {
             body += Self.qualityChart(measure: measure, title: title, points: points, target: term?.targetBasisPoints, strings: t)
             body += "<ul class=\"summary quarters\">"
             for p in points {
-                let value = p.rate.map { "\(Self.percent($0)) (\(p.numerator)/\(p.denominator))" } ?? t.qualityNoData
-                body += "<li data-period=\"\(p.period)\" data-numerator=\"\(p.numerator)\" data-denominator=\"\(p.denominator)\">\(p.period): \(esc(value))</li>"
+                let value = p.masked ? t.qualityMasked(services.door.policy.privacy.smallCellMinimum) : p.rate.map { "\(Self.percent($0)) (\(p.numerator)/\(p.denominator))" } ?? t.qualityNoData
+                let figures = p.masked ? "data-masked=\"true\"" : "data-numerator=\"\(p.numerator)\" data-denominator=\"\(p.denominator)\""
+                body += "<li data-period=\"\(p.period)\" \(figures)>\(p.period): \(esc(value))</li>"
             }
             body += "</ul>"
-            if let term, let latest = points.last {
+            if let term, let latest = points.last, !latest.masked {
                 let earned = IncentiveContract.earned(term, numerator: latest.numerator, denominator: latest.denominator)
                 body += "<dl class=\"facts incentive\"><div><dt>\(esc(t.qualityTarget))</dt><dd>\(esc(Self.percent(term.targetBasisPoints)))</dd></div>"
                 body += "<div><dt>\(esc(t.qualityBaseline))</dt><dd>\(esc(Self.percent(term.baselineBasisPoints)))</dd></div>"

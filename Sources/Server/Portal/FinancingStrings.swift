@@ -136,10 +136,11 @@ extension PortalStrings {
     var qualityNoContract: String { t("Sin incentivo en el contrato.", "No incentive in the contract.") }
     var qualityNoData: String { t("sin pacientes en el denominador", "no patients in the denominator") }
     var qualityContract: String { t("Contrato", "Contract") }
-    var qualityPayerNote: String {
-        t("Una aseguradora no lee datos clínicos (observaciones, diagnósticos): sus indicadores salen vacíos. Los calcula la institución que atiende.",
-          "A payer does not read clinical data (observations, diagnoses): its measures come out empty. The institution that gives care computes them.")
+    func qualityPayerNote(_ minimum: Int) -> String {
+        t("Una aseguradora no lee los datos clínicos de sus beneficiarios: estos indicadores los cuentan sin mostrárselos (solo totales; un grupo de menos de \(minimum) personas no se muestra).",
+          "A payer does not read its beneficiaries' clinical data: these measures count it without showing it (totals only; a group of fewer than \(minimum) people is not shown).")
     }
+    func qualityMasked(_ minimum: Int) -> String { t("menos de \(minimum) personas: no se muestra", "fewer than \(minimum) people: not shown") }
     func qualityChartDescription(_ name: String, _ values: String) -> String {
         t("Porcentaje de \(name) por trimestre: \(values).", "Share for \(name) per quarter: \(values).")
     }

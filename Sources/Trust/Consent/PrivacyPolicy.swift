@@ -31,6 +31,13 @@ public struct PrivacyPolicy: Sendable, Equatable {
                                  parameters: ["identifier", "status", "class", "type", "subject", "patient", "episode-of-care", "date",
                                               "length", "service-provider", "account", "part-of"]),
     ]
+    /// Types a payer's quality measures may *count* but never return (row Y5,
+    /// `Door.payerSummary`): summary MeasureReports over its beneficiaries. Empty: payers get no
+    /// quality figures.
+    public var payerAggregateTypes: Set<String> = ["Condition", "Observation", "Encounter", "Immunization", "QuestionnaireResponse", "CareTeam"]
+    /// The smallest population a payer's summary shows; counts from 1 to this − 1 are masked (row
+    /// Y5). 5 is a choice (docs/financing.md says why), not a legal figure.
+    public var smallCellMinimum = 5
     /// Purposes of payers.
     public var paymentPurposes: [String] = ["HPAYMT", "COVERAGE", "CLMATTCH"]
     /// Secondary uses: only with the patient's express consent, and the patient may oppose them.
