@@ -51,18 +51,24 @@ def fill(path, leave_bytes):
             remaining -= n
 
 
+def store_patients_before(server, token, count=20):
+    """The patients written before the volume fills: {id: family}, each acknowledged (201)."""
+    stored = {}
+    for i in range(count):
+        family = f"Antes-{i}"
+        status, _, body = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": family}]}, token)
+        assert status == 201, (status, body)
+        stored[body["id"]] = family
+    return stored
+
+
 def test_disk_full_refuses_writes_clearly_and_recovers(small_disk):
     data = os.path.join(small_disk, "data")
     os.makedirs(data)
     server = Server(data, free_port()).start()
     try:
         token = server.token()
-        stored = {}
-        for i in range(20):
-            family = f"Antes-{i}"
-            status, _, body = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": family}]}, token)
-            assert status == 201
-            stored[body["id"]] = family
+        stored = store_patients_before(server, token)
         filler = os.path.join(small_disk, "filler")
         fill(filler, 64 * 1024)
 

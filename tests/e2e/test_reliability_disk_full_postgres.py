@@ -13,66 +13,29 @@ in CI); without them the test is skipped with a warning printed in the summary."
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 
 import pytest
 
 from conftest import Server, enlace_binary, free_port
-from test_reliability_disk_full import fill  # the same filler as the SQLite round
+from pg_throwaway import require_root_and_initdb, small_tmpfs, throwaway_cluster
+from test_reliability_disk_full import fill, store_patients_before  # the same as the SQLite round
 
-PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-
-
-def skip(why):
-    print("\n" + "*" * 78 + f"\nWARNING: {why}: the PostgreSQL disk-full test is SKIPPED\n" + "*" * 78)
-    pytest.skip(why)
-
-
-def as_postgres(*args, **kw):
-    return subprocess.run(["runuser", "-u", "postgres", "--", *args], capture_output=True, text=True, cwd="/", timeout=120, **kw)
+TEST = "PostgreSQL disk-full test"
 
 
 @pytest.fixture
 def small_tablespace_database():
-    if os.geteuid() != 0 or not os.path.exists(os.path.join(PG_BIN, "initdb")):
-        skip("needs root and PostgreSQL's initdb")
-    mount = tempfile.mkdtemp(prefix="enlace-pg-disk-full-")
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount], capture_output=True, text=True)
-    if r.returncode != 0:
-        os.rmdir(mount)
-        skip(f"cannot mount a tmpfs ({r.stderr.strip()})")
-    cluster = tempfile.mkdtemp(prefix="enlace-pg-cluster-")
-    port = free_port()
-    started = False
-    try:
+    require_root_and_initdb(TEST)
+    with small_tmpfs("16m", TEST, prefix="enlace-pg-disk-full-") as mount, throwaway_cluster() as cluster:
         tablespace = os.path.join(mount, "ts")
         os.makedirs(tablespace)
-        shutil.chown(mount, "postgres", "postgres")
         shutil.chown(tablespace, "postgres", "postgres")
-        shutil.chown(cluster, "postgres", "postgres")
-        data = os.path.join(cluster, "data")
-        r = as_postgres(os.path.join(PG_BIN, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C")
-        assert r.returncode == 0, r.stdout + r.stderr
-        with open(os.path.join(data, "postgresql.conf"), "a") as f:
-            f.write(f"listen_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{cluster}'\n"
-                    "fsync = on\nsynchronous_commit = on\nshared_buffers = 16MB\nmax_connections = 40\n")
-        r = as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D", data, "-l", os.path.join(cluster, "server.log"), "-w", "-t", "30", "start")
-        assert r.returncode == 0, r.stdout + r.stderr
-        started = True
         sql = (f"CREATE TABLESPACE small LOCATION '{tablespace}'; CREATE ROLE enlace LOGIN PASSWORD 'enlace'; "
                "CREATE DATABASE enlace OWNER enlace TABLESPACE small ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;")
         for statement in sql.split("; "):
-            r = as_postgres(os.path.join(PG_BIN, "psql"), "-q", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-d", "postgres",
-                            "-v", "ON_ERROR_STOP=1", "-c", statement.rstrip(";"))
-            assert r.returncode == 0, r.stdout + r.stderr
-        yield f"postgres://enlace:enlace@127.0.0.1:{port}/enlace?sslmode=disable", mount, cluster
-    finally:
-        if started:
-            as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D", os.path.join(cluster, "data"), "-m", "immediate", "-w", "-t", "30", "stop")
-        subprocess.run(["umount", "-l", mount], capture_output=True)
-        shutil.rmtree(mount, ignore_errors=True)
-        shutil.rmtree(cluster, ignore_errors=True)
+            cluster.psql(statement.rstrip(";"))
+        yield f"postgres://enlace:enlace@127.0.0.1:{cluster.port}/enlace?sslmode=disable", mount, cluster
 
 
 def test_postgres_disk_full_refuses_writes_clearly_and_recovers(tmp_path, small_tablespace_database):
@@ -82,12 +45,7 @@ def test_postgres_disk_full_refuses_writes_clearly_and_recovers(tmp_path, small_
     server = Server(data, free_port(), database=url).start()
     try:
         token = server.token()
-        stored = {}
-        for i in range(20):
-            family = f"Antes-{i}"
-            status, _, body = server.request("POST", "/Patient", {"resourceType": "Patient", "name": [{"family": family}]}, token)
-            assert status == 201, (status, body)
-            stored[body["id"]] = family
+        stored = store_patients_before(server, token)
         filler = os.path.join(mount, "filler")
         fill(filler, 512 * 1024)
 
@@ -141,7 +99,6 @@ def test_postgres_disk_full_refuses_writes_clearly_and_recovers(tmp_path, small_
             assert status == 200 and body["name"][0]["family"] == family, pid
     finally:
         server.stop()
-    log = open(os.path.join(cluster, "server.log")).read()
-    assert "No space left on device" in log, "PostgreSQL never ran out of space: the test did not test a full disk"
+    assert "No space left on device" in cluster.log(), "PostgreSQL never ran out of space: the test did not test a full disk"
     verify = subprocess.run([enlace_binary(), "audit", "verify", "--data", data, "--database", url], capture_output=True, text=True, timeout=300)
     assert verify.returncode == 0 and "OK:" in verify.stdout, verify.stdout + verify.stderr
