@@ -191,6 +191,13 @@ SEARCHES = {
     "Practitioner": ["_revinclude=Observation:performer", "_revinclude=Encounter:participant"],
     "Organization": ["_revinclude=Patient:organization", "_revinclude=Coverage:payor"],
 }
+# the domain operations (their answers are not searches: every resource and every patient a
+# reference names in them is checked, and a payer's measure counts can never exceed its beneficiaries)
+OPERATIONS = ["/Measure/diabetes-hba1c-control/$evaluate-measure?periodStart=2025-01-01&periodEnd=2026-12-31",
+              "/Measure/diabetes-hba1c-control/$evaluate-measure?periodStart=2025-01-01&periodEnd=2026-12-31&reportType=subject-list",
+              "/Measure/hypertension-control/$evaluate-measure?periodStart=2025-01-01&periodEnd=2026-12-31&reportType=individual&subject=Patient/p{i}",
+              "/Measure/continuity-of-care/$evaluate-measure?periodStart=2025-01-01&periodEnd=2026-12-31&organization=Organization/umf",
+              "/Patient/p{i}/$summary", "/Patient/p{i}/$care-gaps", "/Patient/$care-gaps?periodStart=2026-01-01&periodEnd=2026-12-31&subject=Patient/p{i}&status=open-gap"]
 RESULT = ["_summary=count", "_total=accurate", "_count=2", "_count=1", "_sort=-_lastUpdated", "_sort=_id", "_elements=id,subject",
           "_summary=true", "_count=3&_total=accurate"]
 
@@ -248,6 +255,51 @@ class Hunt:
             if visible is not None and body.get("total", 0) > visible:
                 self.leaks.append(f"{who} {path}: total {body.get('total')} but only {visible} can be read")
 
+    def operation(self, who, path):
+        """A domain operation's answer: each stored resource embedded in it (not a contained one,
+        which lives in its parent; a resource the operation made, like an IPS Composition or a
+        care gap's DetectedIssue, is judged by the patients it names) through the oracle, each
+        `Patient/x` a reference names visible to the caller — except the `subject` the caller
+        itself asked about, whose answer must then be that of a patient who does not exist — and
+        a payer's population counts within its beneficiaries."""
+        status, _, body = self.get(who, path)
+        assert status < 500, f"{who} GET {path}: {status} {json.dumps(body)[:300]}"
+        if status != 200:
+            return
+        asked = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query).get("subject", [None])[0]
+
+        def walk(node, contained):
+            if isinstance(node, dict):
+                if not contained and node is not body and "resourceType" in node and "id" in node:
+                    key = f"{node['resourceType']}/{node['id']}"
+                    stored = key in self.oracle.by_key or self.oracle.fetch(key) is not None
+                    if stored:
+                        self.resources_checked += 1
+                        if not self.oracle.may_see(who, key, node["resourceType"]):
+                            self.leaks.append(f"{who} {path} → {key}")
+                for k, v in node.items():
+                    if k == "reference" and isinstance(v, str) and v.startswith("Patient/"):
+                        key = "/".join(v.split("/")[:2])
+                        if key != asked and not self.oracle.may_see(who, key, "Patient"):
+                            self.leaks.append(f"{who} {path} names {key}")
+                    walk(v, contained or k == "contained")
+            elif isinstance(node, list):
+                for x in node:
+                    walk(x, contained)
+        walk(body, False)
+        if asked and body.get("resourceType") == "MeasureReport" and not self.oracle.may_see(who, asked, "Patient"):
+            # a hidden subject answers like a missing one: the same populations
+            missing = path.replace(f"subject={asked}", f"subject=Patient/no-such-{self.rng.randrange(10**6)}")
+            m_status, _, m_body = self.get(who, missing)
+            counts = lambda r: [[(p.get("count"), p.get("_count")) for p in g.get("population", [])] for g in r.get("group", [])]
+            if m_status != status or counts(m_body or {}) != counts(body):
+                self.leaks.append(f"{who} {path}: a hidden subject answers {counts(body)}, a missing one {m_status} {counts(m_body or {})}")
+        if who[0] == "payer" and body.get("resourceType") == "MeasureReport":
+            for g in body.get("group", []):
+                for pop in g.get("population", []):
+                    if pop.get("count", 0) > len(PAYER_OF[who[1]]) and "continuity" not in path:
+                        self.leaks.append(f"{who} {path}: counts {pop['count']} of {len(PAYER_OF[who[1]])} beneficiaries")
+
     def count_by_paging(self, who, path):
         count, pages = 0, 0
         while path and pages < 20:
@@ -298,7 +350,9 @@ class Hunt:
             self.search(who, rng.choice([f"/Patient/p{i}/$everything", f"/Observation/$lastn?patient=p{i}", "/Patient/_history",
                                          "/Observation/_history?_count=5", "/_history?_count=10", f"/Patient/p{i}/_history",
                                          "/?_type=Patient,Observation", f"/Observation?_has:Patient:link:x=y"]))
-        elif roll < 0.94 and self.next_links:
+        elif roll < 0.91:
+            self.operation(who, rng.choice(OPERATIONS).format(i=i))
+        elif roll < 0.95 and self.next_links:
             # a paging link obtained by one principal, replayed with another's token
             _, url = rng.choice(self.next_links)
             self.search(who, self.relative(url))
