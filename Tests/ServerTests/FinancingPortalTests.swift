@@ -100,6 +100,11 @@ import Trust
             let imss = try await browser.signIn("imss.pagos")
             let (s1, page) = try await browser.get("/liquidacion", cookie: imss)
             #expect(s1 == .ok && page.contains("liquidacion.csv?periodo=") && page.contains("data-net=\""), "\(page)")
+            // IMSS pays its unit's incentive: it may dispute it from the statement; ISSSTE, not its payer, may not
+            let incentive = try #require(page.components(separatedBy: "<li class=\"incentive\"").dropFirst().first?.components(separatedBy: "</li>").first)
+            #expect(incentive.contains("action=\"/disputas/abrir\"") && incentive.contains("name=\"linea\" value=\"Measure/"), "\(incentive)")
+            let (_, theirs) = try await browser.get("/liquidacion", cookie: try await browser.signIn("issste.pagos"))
+            #expect(!theirs.contains("value=\"Measure/"), "ISSSTE does not pay IMSS's incentives")
             let selected = Self.attribute("value", page.components(separatedBy: "<select id=\"periodo\"").last ?? "").first ?? ""
             let period = try #require(Period(selected))
             let ledger = try await FinancingService().ledger(guarded: Self.operatorGuard(services)).statement(for: period)
@@ -226,27 +231,93 @@ import Trust
     /// dispute without a form, the institution owed resolves it on `/disputas` (CSRF-checked; a
     /// second resolution is a conflict), another payer sees none, and an operator's read-only
     /// portal session is told it may not read them.
+    static let financePasswords = ["imss.pagos": "contraseña-larga-1", "finanzas.imss": "contraseña-larga-2", "issste.pagos": "contraseña-larga-3",
+                                   "otra.pagos": "contraseña-larga-4"]
+
+    /// IMSS's and ISSSTE's finance offices, an operator at IMSS, and a payer of neither.
+    static func addFinanceUsers(_ server: TestServer) async throws {
+        let identity = server.services.identity
+        _ = try await identity.addUser(username: "imss.pagos", role: .payer, password: financePasswords["imss.pagos"]!, organization: "Organization/imss")
+        _ = try await identity.addUser(username: "finanzas.imss", role: .platformOperator, password: financePasswords["finanzas.imss"]!, organization: "Organization/imss")
+        _ = try await identity.addUser(username: "issste.pagos", role: .payer, password: financePasswords["issste.pagos"]!, organization: "Organization/issste")
+        _ = try await identity.addUser(username: "otra.pagos", role: .payer, password: financePasswords["otra.pagos"]!, organization: "Organization/otra")
+    }
+
+    /// Claim d-1 (an ISSSTE beneficiary at the IMSS unit, two items) and d-2 (an IMSS
+    /// beneficiary at the ISSSTE clinic), 2026-Q3 settled: the settlement's id and d-1's
+    /// ClaimResponse id.
+    static func settleTwoClaims(_ c: Client) async throws -> (rec: String, line: String) {
+        try await FinancingHTTPTests.setUp(c)
+        #expect(try await c.send(.post, "/fhir/Claim/$submit", json: FinancingHTTPTests.claim("d-1", patient: "a", provider: "imss-umf-20", date: "2026-07-10",
+                                                                                             items: [("01.001", 1), ("03.001", 1)])).status == 201)
+        #expect(try await c.send(.post, "/fhir/Claim/$submit", json: FinancingHTTPTests.claim("d-2", patient: "b", provider: "issste-cmf", date: "2026-08-10",
+                                                                                             items: [("02.001", 1)])).status == 201)
+        let settled = try await c.send(.post, "/fhir/PaymentReconciliation/$settle?period=2026-Q3")
+        let rec = try #require(settled.json["entry"]?.arrayValue?.compactMap { $0["resource"] }.first { $0["resourceType"]?.stringValue == "PaymentReconciliation" })
+        let responses = try await c.send(.get, "/fhir/ClaimResponse?identifier=https://enlace.mx/test/claims|d-1")
+        return (try #require(rec["id"]?.stringValue), try #require(responses.json["entry"]?.arrayValue?.first?["resource"]?["id"]?.stringValue))
+    }
+
+    /// A dispute opened in the portal, from the claim's page (`POST /disputas/abrir`): the paying
+    /// institution (ISSSTE) disputes item 1 of d-1; a missing reason or a bad amount is refused
+    /// on the page, nothing stored; a second submission is the same Task; another payer is
+    /// refused; the institution owed sees it, open, with its resolve form.
+    @Test func aPayerOpensADisputeFromTheClaimsPage() async throws {
+        let server = try TestServer { config in
+            config.passwordIterations = 1000
+            config.requireTOTPForStaff = false
+        }
+        try await Self.addFinanceUsers(server)
+        try await server.run { c in
+            let (_, line) = try await Self.settleTwoClaims(c)
+            let claim = try #require(try await c.send(.get, "/fhir/Claim?identifier=https://enlace.mx/test/claims|d-1").json["entry"]?.arrayValue?.first?["resource"]?["id"]?.stringValue)
+            let browser = PortalBrowser(client: c.client, passwords: Self.financePasswords)
+            let issste = try await browser.signIn("issste.pagos")
+            let (s0, page) = try await browser.get("/reclamaciones/\(claim)", cookie: issste)
+            #expect(s0 == .ok && page.contains("action=\"/disputas/abrir\"") && page.contains("value=\"ClaimResponse/\(line)\"") && page.contains("value=\"2026-Q3\""), "\(page)")
+            let csrf = try PortalBrowser.csrf(page)
+            func disputes() async throws -> [JSON] {
+                (try await c.send(.get, "/fhir/Task?code=\(Disputes.taskSystem)|dispute").json["entry"]?.arrayValue ?? []).compactMap { $0["resource"] }
+            }
+            let form = "csrf=\(csrf)&linea=ClaimResponse%2F\(line)&periodo=2026-Q3&servicio=1"
+            let (s1, _, noReason) = try await browser.post("/disputas/abrir", cookie: issste, form + "&motivo=+")
+            #expect(s1 == .unprocessableContent && noReason.contains("Escriba el motivo de la disputa"), "\(noReason.prefix(300))")
+            let (s2, _, badAmount) = try await browser.post("/disputas/abrir", cookie: issste, form + "&motivo=No+se+realiz%C3%B3&importe=12.345")
+            #expect(s2 == .unprocessableContent && badAmount.contains("hasta dos decimales"))
+            #expect(try await disputes().isEmpty, "nothing stored by a refused form")
+            let (s3, l3, opening) = try await browser.post("/disputas/abrir", cookie: issste, form + "&motivo=No+se+realiz%C3%B3")
+            #expect(s3 == .seeOther && l3 == "/disputas?abierta=1", "\(s3) \(opening.components(separatedBy: "role=\"alert\">").dropFirst().first?.prefix(300) ?? "")")
+            let (s4, l4, _) = try await browser.post("/disputas/abrir", cookie: issste, form + "&motivo=Otra+vez")
+            #expect(s4 == .seeOther && l4 == "/disputas?abierta=1")
+            let opened = try await disputes()
+            #expect(opened.count == 1, "a second submission is the same dispute: \(opened.count)")
+            let task = try #require(opened.first)
+            #expect(task["requester"]?["reference"]?.stringValue == "Organization/issste" && task["owner"]?["reference"]?.stringValue == "Organization/imss")
+            #expect(task["reasonCode"]?["text"]?.stringValue == "No se realizó")
+            #expect((task["input"]?.arrayValue ?? []).contains { $0["valuePositiveInt"] == .number("1") })
+            // another payer: refused with the reason, nothing stored
+            let otra = try await browser.signIn("otra.pagos")
+            let (_, otherPage) = try await browser.get("/disputas", cookie: otra)
+            let (s5, _, refused) = try await browser.post("/disputas/abrir", cookie: otra,
+                                                          "csrf=\(try PortalBrowser.csrf(otherPage))&linea=ClaimResponse%2F\(line)&periodo=2026-Q3&motivo=Mia")
+            #expect(s5 == .forbidden || s5 == .notFound || s5 == .unprocessableContent, "\(s5) \(refused.prefix(300))")
+            #expect(try await disputes().count == 1)
+            // the institution owed sees it, open, with the form to resolve it
+            let imss = try await browser.signIn("imss.pagos")
+            let (_, owed) = try await browser.get("/disputas", cookie: imss)
+            #expect(owed.contains("data-dispute=\"\(task["id"]?.stringValue ?? "")\"") && owed.contains("/disputas/resolver") && owed.contains("No se realizó"))
+        }
+    }
+
     @Test func theDisputesPageResolvesADispute() async throws {
         let server = try TestServer { config in
             config.passwordIterations = 1000
             config.requireTOTPForStaff = false
         }
-        let identity = server.services.identity
-        _ = try await identity.addUser(username: "imss.pagos", role: .payer, password: "contraseña-larga-1", organization: "Organization/imss")
-        _ = try await identity.addUser(username: "finanzas.imss", role: .platformOperator, password: "contraseña-larga-2", organization: "Organization/imss")
-        _ = try await identity.addUser(username: "issste.pagos", role: .payer, password: "contraseña-larga-3", organization: "Organization/issste")
-        _ = try await identity.addUser(username: "otra.pagos", role: .payer, password: "contraseña-larga-4", organization: "Organization/otra")
+        try await Self.addFinanceUsers(server)
         try await server.run { c in
-            try await FinancingHTTPTests.setUp(c)
-            #expect(try await c.send(.post, "/fhir/Claim/$submit", json: FinancingHTTPTests.claim("d-1", patient: "a", provider: "imss-umf-20", date: "2026-07-10",
-                                                                                                 items: [("01.001", 1), ("03.001", 1)])).status == 201)
-            #expect(try await c.send(.post, "/fhir/Claim/$submit", json: FinancingHTTPTests.claim("d-2", patient: "b", provider: "issste-cmf", date: "2026-08-10",
-                                                                                                 items: [("02.001", 1)])).status == 201)
-            let settled = try await c.send(.post, "/fhir/PaymentReconciliation/$settle?period=2026-Q3")
-            let rec = try #require(settled.json["entry"]?.arrayValue?.compactMap { $0["resource"] }.first { $0["resourceType"]?.stringValue == "PaymentReconciliation" })
-            let responses = try await c.send(.get, "/fhir/ClaimResponse?identifier=https://enlace.mx/test/claims|d-1")
-            let line = try #require(responses.json["entry"]?.arrayValue?.first?["resource"]?["id"]?.stringValue)
-            let dispute = try await c.send(.post, "/fhir/PaymentReconciliation/\(rec["id"]!.stringValue!)/$dispute", json: #"""
+            let (rec, line) = try await Self.settleTwoClaims(c)
+            let dispute = try await c.send(.post, "/fhir/PaymentReconciliation/\(rec)/$dispute", json: #"""
                 {"resourceType":"Parameters","parameter":[{"name":"line","valueReference":{"reference":"ClaimResponse/\#(line)"}},
                 {"name":"item","valuePositiveInt":2},{"name":"reason","valueString":"Estudio no solicitado"}]}
                 """#)
@@ -255,8 +326,7 @@ import Trust
             #expect(dispute.json["requester"]?["reference"]?.stringValue == "Organization/issste")
             #expect(dispute.json["owner"]?["reference"]?.stringValue == "Organization/imss")
 
-            let browser = PortalBrowser(client: c.client, passwords: ["imss.pagos": "contraseña-larga-1", "finanzas.imss": "contraseña-larga-2",
-                                                                       "issste.pagos": "contraseña-larga-3", "otra.pagos": "contraseña-larga-4"])
+            let browser = PortalBrowser(client: c.client, passwords: Self.financePasswords)
             // the paying institution sees its dispute, open, with no form (it is not owed)
             let issste = try await browser.signIn("issste.pagos")
             let (si, mine) = try await browser.get("/disputas", cookie: issste)

@@ -206,6 +206,7 @@ extension Portal {
         router.get("calidad") { req, ctx in try await page(req, ctx) { try await qualityPage($0, $1, $2) } }
         router.get("disputas") { req, ctx in try await page(req, ctx) { try await disputesPage($0, $1, $2) } }
         router.post("disputas/resolver") { req, ctx in try await page(req, ctx) { try await resolveDisputeForm($0, $1, $2) } }
+        router.post("disputas/abrir") { req, ctx in try await page(req, ctx) { try await openDispute($0, $1, $2) } }
     }
     func financingNavigation(_ s: Session) -> [(String, String)] {
         let t = s.strings

@@ -150,6 +150,14 @@ extension Portal {
             body += "</dl></div></li>"
         }
         body += "</ol>"
+        // the paying institution (or an operator) disputes the claim in its period's settlement
+        if let r = row.response, let period = row.period, let rid = r["id"]?.stringValue,
+           s.principal.effectiveRole == .payer || s.principal.effectiveRole == .platformOperator {
+            body += "<h2>\(esc(t.t("Disputar en la liquidación", "Dispute in the settlement")))</h2><section class=\"card dispute-claim\">"
+            body += "<p class=\"hint\">\(esc(t.t("Una vez liquidado \(period), la institución que paga puede disputar la reclamación o uno de sus servicios; la institución a la que se debe la acepta o rechaza en Disputas.", "Once \(period) is settled, the paying institution may dispute the claim or one of its items; the institution owed accepts or rejects it in Disputes.")))</p>"
+            body += openDisputeForm(s, line: "ClaimResponse/\(rid)", period: period, items: (c["item"]?.arrayValue ?? []).compactMap { numberText($0["sequence"]) })
+            body += "</section>"
+        }
         if let r = row.response {
             if let notes = r["processNote"]?.arrayValue, !notes.isEmpty {
                 body += "<h2>\(esc(t.claimNotes))</h2><ul class=\"summary notes\">"

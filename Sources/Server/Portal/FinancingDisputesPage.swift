@@ -21,6 +21,9 @@ extension Portal {
         var body = "<p>\(esc(t.disputesLead))</p>"
         if let notice { body += "<p class=\"error\" role=\"alert\">\(esc(notice))</p>" }
         if q["resuelta"] == "1" { body += "<p class=\"notice\" role=\"status\">\(esc(t.disputeResolved))</p>" }
+        if q["abierta"] == "1" {
+            body += "<p class=\"notice\" role=\"status\">\(esc(t.t("Disputa abierta: la institución a la que se debe la partida la acepta o rechaza aquí.", "Dispute opened: the institution owed the line accepts or rejects it here.")))</p>"
+        }
         let tasks: [JSON]
         do {
             tasks = try await FinancingService.all("Task", [("code", "\(Disputes.taskSystem)|dispute")], guarded: g, limit: 2000)
@@ -85,5 +88,77 @@ extension Portal {
             return try await disputesPage(s, request, context, notice: s.strings.language == .es ? e.issues.first?.spanish : e.issues.first?.english, status: code)
         }
         return Portal.redirect("/disputas?resuelta=1")
+    }
+}
+
+extension Portal {
+    /// The form that opens a dispute of a settlement line (`POST /disputas/abrir`): `line` is
+    /// `ClaimResponse/{id}` (a claim, whole or one item) or `Measure/{id}` (a quality incentive,
+    /// whole), `period` the settled quarter it was counted in.
+    func openDisputeForm(_ s: Session, line: String, period: Period, items: [String] = [], incentive: Bool = false) -> String {
+        let t = s.strings
+        let key = esc(line.replacingOccurrences(of: "/", with: "-"))
+        var out = "<form method=\"post\" action=\"/disputas/abrir\" class=\"stack open-dispute\" data-line=\"\(esc(line))\">"
+        out += "<input type=\"hidden\" name=\"csrf\" value=\"\(esc(s.csrf))\"><input type=\"hidden\" name=\"linea\" value=\"\(esc(line))\">"
+        out += "<input type=\"hidden\" name=\"periodo\" value=\"\(period)\">"
+        if !incentive, !items.isEmpty {
+            out += "<label for=\"servicio-\(key)\">\(esc(t.t("Servicio", "Item")))</label><select id=\"servicio-\(key)\" name=\"servicio\">"
+            out += "<option value=\"\">\(esc(t.t("Toda la reclamación", "The whole claim")))</option>"
+            for i in items { out += "<option value=\"\(esc(i))\">\(esc(i))</option>" }
+            out += "</select><label for=\"importe-\(key)\">\(esc(t.t("Importe disputado (MXN, opcional: lo que se pagó)", "Amount disputed (MXN, optional: what was paid)")))</label>"
+            out += "<input id=\"importe-\(key)\" name=\"importe\" inputmode=\"decimal\" maxlength=\"16\" placeholder=\"0.00\">"
+        }
+        out += "<label for=\"motivo-\(key)\">\(esc(t.t("Motivo de la disputa", "Reason for the dispute")))</label>"
+        out += "<input id=\"motivo-\(key)\" name=\"motivo\" maxlength=\"500\" required>"
+        out += "<p><button type=\"submit\" class=\"secondary\">\(esc(t.t("Disputar", "Dispute")))</button></p></form>"
+        return out
+    }
+
+    /// `POST /disputas/abrir` (csrf, linea, periodo, motivo, servicio?, importe?): opens the dispute
+    /// through the session's guard with the rules of `PaymentReconciliation/{id}/$dispute`
+    /// (`FinancingService.dispute`), in the settlement of `periodo` that holds the line; a second
+    /// dispute of the same line is the same Task. A refusal is shown on `/disputas` with its reason.
+    func openDispute(_ s: Session, _ request: Request, _ context: EnlaceRequestContext) async throws -> Response {
+        let t = s.strings
+        let (form, refusal) = try await checkedForm(s, request, title: t.navDisputes)
+        if let refusal { return refusal }
+        guard !s.isPatient, let form else { throw FHIRError(status: 403, code: "forbidden", english: "not for patients", spanish: "no es para pacientes") }
+        func refuse(_ english: String, _ spanish: String, _ status: HTTPResponse.Status) async throws -> Response {
+            try await disputesPage(s, request, context, notice: t.language == .es ? spanish : english, status: status)
+        }
+        let line = form["linea"] ?? "", reason = (form["motivo"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let period = form["periodo"].flatMap({ Period($0) }) else {
+            return try await refuse("The settlement period is missing or not YYYY-Qn.", "Falta el periodo de la liquidación o no es AAAA-Tn.", .badRequest)
+        }
+        guard !reason.isEmpty else { return try await refuse("Write the reason for the dispute.", "Escriba el motivo de la disputa.", .unprocessableContent) }
+        let item = (form["servicio"] ?? "").isEmpty ? nil : Int(form["servicio"] ?? "")
+        if !(form["servicio"] ?? "").isEmpty, item == nil || item! < 1 {
+            return try await refuse("The item must be a service number of the claim.", "El servicio debe ser un número de servicio de la reclamación.", .unprocessableContent)
+        }
+        let amountText = (form["importe"] ?? "").trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: "")
+        let amount = amountText.isEmpty ? nil : Money(decimal: amountText)
+        if !amountText.isEmpty, amount == nil {
+            return try await refuse("The amount must be pesos with up to two decimals (e.g. 350.00).", "El importe debe ser en pesos con hasta dos decimales (p. ej. 350.00).",
+                                    .unprocessableContent)
+        }
+        let g = try await guarded(s, context)
+        let settlements = try await FinancingService.all("PaymentReconciliation", [("identifier", "\(SettlementIDs.system)|")], guarded: g, limit: 5000).filter {
+            ($0["identifier"]?.arrayValue?.first?["value"]?.stringValue ?? "").hasPrefix("\(period)~")
+        }
+        for rec in settlements {
+            guard let id = rec["id"]?.stringValue else { continue }
+            do {
+                _ = try await FinancingService().dispute(reconciliation: id, line: line, item: item, reason: reason, amount: amount, guarded: g,
+                                                         now: services.clock.now())
+                return Portal.redirect("/disputas?abierta=1")
+            } catch let e as FHIRError where e.status == 422 && e.issues.first?.english.contains("is not a line of the settlement") == true {
+                continue  // the line is in another pair's settlement of the period
+            } catch let e as FHIRError where [400, 403, 404, 409, 412, 422].contains(e.status) {
+                let code: HTTPResponse.Status = e.status == 409 ? .conflict : (e.status == 403 ? .forbidden : e.status == 404 ? .notFound : .unprocessableContent)
+                return try await disputesPage(s, request, context, notice: t.language == .es ? e.issues.first?.spanish : e.issues.first?.english, status: code)
+            }
+        }
+        return try await refuse("No settlement of \(period) that you may read holds \(line): only a settled line can be disputed.",
+                                "Ninguna liquidación de \(period) que usted pueda leer contiene \(line): solo se disputa una partida ya liquidada.", .unprocessableContent)
     }
 }

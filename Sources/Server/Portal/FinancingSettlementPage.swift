@@ -43,6 +43,10 @@ extension Portal {
         let t = s.strings
         let (statement, periods, names, asked) = try await settlementStatement(s, request, context)
         func name(_ r: String) -> String { names[r] ?? r }
+        let org = s.principal.organization.map { $0.hasPrefix("Organization/") ? $0 : "Organization/" + $0 }
+        func mayDispute(_ debtor: String) -> Bool {
+            s.principal.effectiveRole == .payer ? org == debtor : s.principal.effectiveRole == .platformOperator
+        }
         var body = "<p>\(esc(t.settlementLead))</p>"
         body += "<form method=\"get\" action=\"/liquidacion\" class=\"card stack filters\"><label for=\"periodo\">\(esc(t.settlementPeriod))</label>"
         body += "<select id=\"periodo\" name=\"periodo\">"
@@ -64,7 +68,10 @@ extension Portal {
                     body += "<li data-code=\"\(esc(line.code))\">\(esc(line.display.isEmpty ? line.code : line.display)) <span class=\"code\">(\(esc(line.code)))</span>: \(esc(Self.pesos(line.amount)))</li>"
                 }
                 for i in d.incentives {
-                    body += "<li class=\"incentive\" data-measure=\"\(esc(i.measure))\" data-amount=\"\(esc(i.amount.decimal))\">\(esc(t.settlementIncentive)) <span class=\"code\">(\(esc(i.measure)), \(i.numerator)/\(i.denominator))</span>: \(esc(Self.pesos(i.amount)))</li>"
+                    body += "<li class=\"incentive\" data-measure=\"\(esc(i.measure))\" data-amount=\"\(esc(i.amount.decimal))\">\(esc(t.settlementIncentive)) <span class=\"code\">(\(esc(i.measure)), \(i.numerator)/\(i.denominator))</span>: \(esc(Self.pesos(i.amount)))"
+                    // the contract's payer disputes an incentive whole (docs/financing.md, "Disputing an incentive")
+                    if mayDispute(d.debtor) { body += openDisputeForm(s, line: "Measure/\(i.measure)", period: p, incentive: true) }
+                    body += "</li>"
                 }
                 if d.corrections != .zero { body += "<li class=\"corrections\">\(esc(t.settlementCorrections)): \(esc(Self.pesos(d.corrections)))</li>" }
                 body += "<li class=\"total\" data-total=\"\(esc(d.total.decimal))\"><strong>\(esc(t.settlementTotal)): \(esc(Self.pesos(d.total))) MXN</strong></li></ul>"

@@ -79,9 +79,10 @@ extension Portal {
         case .practitioner: scope = "openid fhirUser user/*.cruds"
         // the review queue: read, and update Tasks (what the role allows stays the guard's call)
         case .privacyOfficer: scope = "openid fhirUser user/*.rs user/Task.u"
-        // an institution's finance office resolves the settlement disputes it is owed; the finance
-        // rule keeps the write to its own dispute Tasks (docs/access.md, "Finance")
-        case .payer: scope = "openid fhirUser user/*.rs user/Task.u"
+        // an institution's finance office opens the settlement disputes it pays and resolves the
+        // ones it is owed; the finance rule keeps the write to its own dispute Tasks
+        // (docs/access.md, "Finance")
+        case .payer: scope = "openid fhirUser user/*.rs user/Task.cu"
         // the pharmacy counter records dispenses (docs/prescribing.md)
         case .pharmacy: scope = "openid fhirUser user/*.rs user/MedicationDispense.c"
         default: scope = "openid fhirUser user/*.rs"
