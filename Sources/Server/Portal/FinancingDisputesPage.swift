@@ -78,7 +78,7 @@ extension Portal {
         }
         let note = form?["nota"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         do {
-            _ = try await FinancingService().resolve(dispute: id, accept: outcome == "accepted", note: note?.isEmpty == false ? note : nil,
+            _ = try await services.financing.resolve(dispute: id, accept: outcome == "accepted", note: note?.isEmpty == false ? note : nil,
                                                      guarded: try await guarded(s, context), now: services.clock.now())
         } catch let e as FHIRError where [400, 403, 409, 412, 422].contains(e.status) {
             let code: HTTPResponse.Status = e.status == 409 ? .conflict : (e.status == 403 ? .forbidden : .unprocessableContent)
