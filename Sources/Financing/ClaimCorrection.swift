@@ -28,7 +28,7 @@ extension FinancingService {
             throw FHIRError.badRequest("the reason is longer than 1,000 characters", "el motivo tiene más de 1,000 caracteres", code: "value")
         }
         let input = try ClaimInput(claim: raw, tariff: tariff)
-        return try await FinancingWriteGate.shared.run {
+        return try await fenced("Claim/\(id)/$correct", "Claim/\(id)/$correct") {
             try await self.correctAlone(claim: id, corrected: raw, input: input, reason: why, guarded: guarded, now: now)
         }
     }
@@ -74,8 +74,7 @@ extension FinancingService {
         let oldDeductible = (done.explanationOfBenefit["total"]?.arrayValue ?? []).filter {
             $0["category"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == "deductible"
         }.compactMap { try? Money(json: $0["amount"], path: "") }.sum()
-        let prepared = try await prepare(claim: raw, input: input, guarded: guarded, now: now, deductibleAlreadyUsed: Money.zero - oldDeductible,
-                                         settled: ledger.settled)
+        let prepared = try await prepare(claim: raw, input: input, guarded: guarded, now: now, replacing: oldDeductible, settled: ledger.settled)
         var fresh = prepared.entry
         fresh.id = "claim:\(input.token)~v\(version)"
         fresh.source = "ClaimResponse/\(responseID)"

@@ -110,12 +110,17 @@ public struct Submission: Sendable {
 /// eligibility, claim submission and adjudication, settlement and measures.
 public struct FinancingService: Sendable {
     public var adjudicator: Adjudicator
+    /// Serializes this process's ledger writers (fewer `LedgerFence` retries; not needed for correctness).
+    public var gate: FinancingWriteGate
     public var tariff: Tariff { adjudicator.tariff }
     /// The algorithm as a Provenance agent.
     public static let algorithm = "financing.adjudicator"
     public static let algorithmVersion = "1.0"
 
-    public init(adjudicator: Adjudicator = Adjudicator()) { self.adjudicator = adjudicator }
+    public init(adjudicator: Adjudicator = Adjudicator(), gate: FinancingWriteGate = .shared) {
+        self.adjudicator = adjudicator
+        self.gate = gate
+    }
 
     static let coverageClass = "http://terminology.hl7.org/CodeSystem/coverage-class"
 
@@ -158,13 +163,7 @@ public struct FinancingService: Sendable {
     /// EOBs the principal sees).
     func deductibleMet(patient: String, coverage: String, year: String, guarded: GuardedRepository) async throws -> Money {
         let eobs = try await Self.all("ExplanationOfBenefit", [("patient", patient), ("coverage", coverage)], guarded: guarded)
-        var sum = Money.zero
-        for e in eobs where (e["billablePeriod"]?["start"]?.stringValue ?? "").hasPrefix(year) && e["outcome"]?.stringValue != "error" {
-            for t in e["total"]?.arrayValue ?? [] where (t["category"]?["coding"]?.arrayValue?.first?["code"]?.stringValue) == "deductible" {
-                sum += (try? Money(json: t["amount"], path: "")) ?? .zero
-            }
-        }
-        return sum
+        return eobs.map { LedgerFence.deductibleApplied($0, year: year) }.sum()
     }
 
     /// The institution an organization belongs to (`Organization.partOf`), which is whose books
@@ -177,10 +176,7 @@ public struct FinancingService: Sendable {
 
     /// Periods already settled (their PaymentReconciliations hold settlement entries).
     static func settledPeriods(guarded: GuardedRepository) async throws -> Set<Period> {
-        let recs = try await all("PaymentReconciliation", [("identifier", "\(SettlementIDs.system)|")], guarded: guarded)
-        var out: Set<Period> = []
-        for r in recs { for e in try JournalExtension.entries(in: r, source: "PaymentReconciliation") where e.kind == .settlement { out.insert(e.period) } }
-        return out
+        LedgerFence.settledPeriods(in: try await all("PaymentReconciliation", [("identifier", "\(SettlementIDs.system)|")], guarded: guarded))
     }
 
     /// `Claim/$submit` (https://hl7.org/fhir/R4/claim-operation-submit.html): adjudicates `claim`
@@ -193,11 +189,12 @@ public struct FinancingService: Sendable {
     public func submit(claim raw: JSON, guarded: GuardedRepository, now: Timestamp) async throws -> Submission {
         let input = try ClaimInput(claim: raw, tariff: tariff)
         if let done = try await existing(input, guarded: guarded) { return done }
-        return try await FinancingWriteGate.shared.run { try await self.submitAlone(raw, input: input, guarded: guarded, now: now) }
+        return try await fenced("Claim/$submit", "Claim/$submit") { try await self.submitAlone(raw, input: input, guarded: guarded, now: now) }
     }
 
     /// `submit` once through the gate: the deductible met and the settled periods read here are
-    /// those every earlier gated write left.
+    /// those every earlier write left; `LedgerFence` checks in the write's transaction that they
+    /// still are.
     func submitAlone(_ raw: JSON, input: ClaimInput, guarded: GuardedRepository, now: Timestamp) async throws -> Submission {
         if let done = try await existing(input, guarded: guarded) { return done }
         let prepared = try await prepare(claim: raw, input: input, guarded: guarded, now: now)
@@ -232,9 +229,13 @@ public struct FinancingService: Sendable {
 
     /// Adjudicates `raw` (read as `input`) without writing: what `submit` writes, and what the
     /// claims-from-care consumer writes with its cursor. `deductibleAlreadyUsed` adds deductible
-    /// applied by claims not yet stored (earlier claims of the same consumer batch).
+    /// applied by claims not yet stored (earlier claims of the same consumer `batch`, whose
+    /// ExplanationOfBenefits name it); `replacing` is the deductible of the stored adjudication
+    /// this one replaces (a correction), not counted. The ExplanationOfBenefit records what the
+    /// stored claims had met (`LedgerFence.deductibleReadURL`), re-checked in the write's transaction.
     public func prepare(claim raw: JSON, input: ClaimInput, guarded: GuardedRepository, now: Timestamp,
-                        deductibleAlreadyUsed: Money = .zero, settled knownSettled: Set<Period>? = nil) async throws -> Prepared {
+                        deductibleAlreadyUsed: Money = .zero, batch: String? = nil, replacing: Money = .zero,
+                        settled knownSettled: Set<Period>? = nil) async throws -> Prepared {
         let (coverage, plan) = try await coverageAndPlan(input.coverage, guarded: guarded)
         guard coverage["beneficiary"]?["reference"]?.stringValue == input.patient else {
             throw FHIRError(status: 422, code: "business-rule", english: "\(input.coverage) does not cover \(input.patient)",
@@ -242,8 +243,9 @@ public struct FinancingService: Sendable {
         }
         let payer = coverage["payor"]?.arrayValue?.first?["reference"]?.stringValue ?? plan.payer
         let active = Self.isActive(coverage, on: input.serviceDate)
-        let met = try await deductibleMet(patient: input.patient, coverage: input.coverage, year: String(input.serviceDate.prefix(4)), guarded: guarded)
-            + deductibleAlreadyUsed
+        let stored = try await deductibleMet(patient: input.patient, coverage: input.coverage, year: String(input.serviceDate.prefix(4)), guarded: guarded)
+            - replacing
+        let met = stored + deductibleAlreadyUsed
         let result = adjudicator.adjudicate(input.lines, plan: plan, active: active, deductibleMet: met)
         let provider = await Self.institution(of: input.provider, guarded: guarded)
         let settled: Set<Period>
@@ -259,8 +261,9 @@ public struct FinancingService: Sendable {
         if claim["status"] == nil { claim = claim.setting("status", .string("active")) }
         let response = ClaimDocuments.claimResponse(input, result: result, plan: plan, payer: payer, claimRef: claimID, created: created, entry: entry,
                                                       rules: [plan.canonical, tariff.canonical])
-        let eob = ClaimDocuments.explanationOfBenefit(input, claim: raw, result: result, plan: plan, payer: payer, claimRef: claimID,
+        var eob = ClaimDocuments.explanationOfBenefit(input, claim: raw, result: result, plan: plan, payer: payer, claimRef: claimID,
                                                       responseRef: responseID, created: created)
+        eob = eob.setting("extension", J.a((eob["extension"]?.arrayValue ?? []) + [LedgerFence.deductibleRead(met: stored, batch: batch)]))
         func entryJSON(_ full: String, _ r: JSON, _ type: String) -> JSON {
             J.o(("fullUrl", .string(full)), ("resource", r),
                 ("request", J.o(("method", .string("POST")), ("url", .string(type)), ("ifNoneExist", .string("identifier=\(input.token)")))))

@@ -301,6 +301,8 @@ public struct ClaimsFromCareConsumer: EventConsumer {
         var changes: [ConsumerState.Change] = []
         var seen: Set<String> = []
         var deductibleUsed: [String: Money] = [:]  // patient|coverage|year → applied in this batch
+        // the batch's claims count each other's deductible; `LedgerFence` checks the rest in the write
+        let batch = "urn:uuid:" + UUID().uuidString.lowercased()
         var settled: Set<Period>?
         for e in events where !seen.contains(e.id) {
             let encounter: JSON
@@ -339,7 +341,7 @@ public struct ClaimsFromCareConsumer: EventConsumer {
             let prepared: FinancingService.Prepared
             do {
                 prepared = try await service.prepare(claim: claim, input: input, guarded: guarded, now: e.lastUpdated,
-                                                     deductibleAlreadyUsed: deductibleUsed[key] ?? .zero, settled: settled)
+                                                     deductibleAlreadyUsed: deductibleUsed[key] ?? .zero, batch: batch, settled: settled)
             } catch let err as FHIRError where err.status == 422 || err.status == 404 {
                 // a coverage without a plan Enlace knows: no claim, said in the state
                 changes.append(.init(kind: Self.stateKind, key: e.id, value: Array("skipped:\(err.status)".utf8)))

@@ -216,7 +216,9 @@ extension FinancingService {
     /// dispute can be resolved (409 otherwise); the update is conditional on the version read, so
     /// two resolutions at once make one.
     public func resolve(dispute id: String, accept: Bool, note: String?, guarded: GuardedRepository, now: Timestamp) async throws -> JSON {
-        try await FinancingWriteGate.shared.run { try await self.resolveAlone(dispute: id, accept: accept, note: note, guarded: guarded, now: now) }
+        try await fenced("Task/\(id)/$resolve", "Task/\(id)/$resolve") {
+            try await self.resolveAlone(dispute: id, accept: accept, note: note, guarded: guarded, now: now)
+        }
     }
 
     func resolveAlone(dispute id: String, accept: Bool, note: String?, guarded: GuardedRepository, now: Timestamp) async throws -> JSON {

@@ -74,7 +74,9 @@ extension FinancingService {
     /// the payee's detail saying what was measured).
     public func settle(_ period: Period, guarded: GuardedRepository, now: Timestamp,
                        contracts: [IncentiveContract] = IncentiveContract.all) async throws -> SettlementResult {
-        try await FinancingWriteGate.shared.run { try await self.settleAlone(period, guarded: guarded, now: now, contracts: contracts) }
+        try await fenced("$settle \(period)", "$settle \(period)", attempts: LedgerFence.settleAttempts) {
+            try await self.settleAlone(period, guarded: guarded, now: now, contracts: contracts)
+        }
     }
 
     func settleAlone(_ period: Period, guarded: GuardedRepository, now: Timestamp, contracts: [IncentiveContract]) async throws -> SettlementResult {

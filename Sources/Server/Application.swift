@@ -1,4 +1,5 @@
 import FHIR
+import Financing
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -18,6 +19,9 @@ public struct EnlaceServices: Sendable {
     public let clock: any Clock
     /// The only way to the data.
     public let door: Door
+    /// The financing operations of this server, with its own `FinancingWriteGate` (one per
+    /// application, as on separate nodes: the ledger's correctness rests on `LedgerFence`).
+    public let financing = FinancingService(gate: FinancingWriteGate())
     private let closeStore: @Sendable () -> Void
     private let backupStore: @Sendable (String) throws -> Void
 
@@ -117,7 +121,7 @@ public func buildApplication(_ services: EnlaceServices, logger: Logger? = nil) 
         Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: jwks)))
     }
     OAuthEndpoints(services: services).register(on: router)
-    FHIRAPI(configuration: services.configuration, door: services.door, key: services.key).register(on: router)
+    FHIRAPI(configuration: services.configuration, door: services.door, key: services.key, financing: services.financing).register(on: router)
     AuditRoutes(door: services.door).register(on: router)
     Portal(services: services).register(on: router)
     return Application(

@@ -1,4 +1,5 @@
 import FHIR
+import Financing
 import Foundation
 import HTTPFront
 import HTTPTypes
@@ -19,11 +20,14 @@ struct FHIRAPI: Sendable {
     let searchParser: SearchParser
     /// The server's signing key (seals the prescriptions prepared for signing, docs/prescribing.md).
     let key: SigningKey
+    /// The financing operations, with the application's gate (`EnlaceServices.financing`).
+    let financing: FinancingService
 
     var clock: any Clock { door.clock }
 
-    init(configuration: ServerConfiguration, door: Door, key: SigningKey) {
+    init(configuration: ServerConfiguration, door: Door, key: SigningKey, financing: FinancingService) {
         self.configuration = configuration
+        self.financing = financing
         self.door = door
         self.key = key
         var options = SearchParser.Options()

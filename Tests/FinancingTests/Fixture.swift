@@ -5,7 +5,7 @@ import StorageSQLite
 import Testing
 import Trust
 
-/// A door over a fresh in-memory SQLite store, with the sample plans, two institutions with a
+/// A door over a fresh in-memory SQLite store (with `LedgerFence`), with the sample plans, two institutions with a
 /// clinic each, a private insurer and a few patients with their coverages.
 struct FinancingFixture {
     let door: Door
@@ -18,7 +18,10 @@ struct FinancingFixture {
         let dir = NSTemporaryDirectory() + "enlace-financing-" + UUID().uuidString
         // the key is read into memory: nothing needs to stay behind in the temporary directory
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        door = Door(store: try SQLiteStore(), key: try SigningKey.loadOrCreate(in: dir), clock: FixedClock())
+        // the ledger's own rule, as the server has it: every flow here must pass it
+        var settings = Door.Settings()
+        settings.writeRules = [LedgerFence()]
+        door = Door(store: try SQLiteStore(), key: try SigningKey.loadOrCreate(in: dir), settings: settings, clock: FixedClock())
         var resources: [JSON] = BenefitPlan.samples
         for (id, name, partOf) in [("imss", "Instituto Mexicano del Seguro Social", nil), ("issste", "ISSSTE", nil),
                                    ("imss-bienestar", "IMSS-Bienestar", nil), ("seguros-vida-plena", "Seguros Vida Plena", nil),

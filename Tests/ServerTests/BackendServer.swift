@@ -3,6 +3,7 @@ import Logging
 import Server
 @_spi(Unguarded) import Storage
 import StoragePostgres
+import StorageSQLite
 import Testing
 @_spi(Unguarded) import Trust
 
@@ -27,32 +28,63 @@ enum ServerBackend: String, CaseIterable, CustomTestStringConvertible, Sendable 
         case .sqlite:
             return (try TestServer(scope: scope, configure: configure), {})
         case .postgres:
-            let base = ServerBackend.postgresURL!
-            let schema = "enlace_http_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            // one schema's migrations at a time from these tests (see SchemaCreation)
-            await SchemaCreation.shared.acquire()
-            let store: PostgresStore
-            do {
-                // a connect timeout of 30 s, not the 5 s default: on a busy 2-core CI machine a
-                // TLS + SCRAM connection can take longer, three slow connects in a row open the
-                // store's circuit breaker, and the test then sees 503s for seconds (the likely
-                // cause of LeakMatrix / $summary / Subscription leak failures in one CI run at
-                // 7fc4226 — inferred from the 503s, not proven)
-                store = try await PostgresStore(url: base + (base.contains("?") ? "&" : "?") + "schema=" + schema, maxConnections: 4,
-                                                connectTimeout: .seconds(30))
-            } catch {
-                await SchemaCreation.shared.release()
-                throw error
-            }
-            await SchemaCreation.shared.release()
+            let (store, url) = try await Self.freshSchema()
             let server = try TestServer(store: store, scope: scope, configure: configure)
             let directory = server.directory
             return (server, {
-                try? store.executeBlocking(unsafeSQL: "DROP SCHEMA \(schema) CASCADE")
+                try? store.executeBlocking(unsafeSQL: "DROP SCHEMA \(url.schema) CASCADE")
                 store.close()
                 try? FileManager.default.removeItem(atPath: directory)
             })
         }
+    }
+
+    /// Two server applications on the same database, as two nodes: each its own store (the same
+    /// SQLite file; the same PostgreSQL schema), door and process-local state (the financing gate,
+    /// `EnlaceServices.financing`); the same signing key and clock.
+    func makeTwoNodes(scope: String = "system/*.*") async throws -> (TestServer, TestServer, cleanup: @Sendable () -> Void) {
+        switch self {
+        case .sqlite:
+            let a = try TestServer(scope: scope)
+            return (a, try TestServer(secondNodeOf: a, store: try SQLiteStore(path: a.services.configuration.databasePath)), {})
+        case .postgres:
+            let (store, url) = try await Self.freshSchema()
+            let other = try await Self.connect(url.url)
+            let a = try TestServer(store: store, scope: scope)
+            let b = try TestServer(secondNodeOf: a, store: other)
+            let directory = a.directory
+            return (a, b, {
+                other.close()
+                try? store.executeBlocking(unsafeSQL: "DROP SCHEMA \(url.schema) CASCADE")
+                store.close()
+                try? FileManager.default.removeItem(atPath: directory)
+            })
+        }
+    }
+
+    /// A store on a new PostgreSQL schema (migrated), with its URL and schema name.
+    static func freshSchema() async throws -> (PostgresStore, (url: String, schema: String)) {
+        let base = ServerBackend.postgresURL!
+        let schema = "enlace_http_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let url = base + (base.contains("?") ? "&" : "?") + "schema=" + schema
+        // one schema's migrations at a time from these tests (see SchemaCreation)
+        await SchemaCreation.shared.acquire()
+        let store: PostgresStore
+        do { store = try await connect(url) } catch {
+            await SchemaCreation.shared.release()
+            throw error
+        }
+        await SchemaCreation.shared.release()
+        return (store, (url, String(schema)))
+    }
+
+    static func connect(_ url: String) async throws -> PostgresStore {
+        // a connect timeout of 30 s, not the 5 s default: on a busy 2-core CI machine a
+        // TLS + SCRAM connection can take longer, three slow connects in a row open the
+        // store's circuit breaker, and the test then sees 503s for seconds (the likely
+        // cause of LeakMatrix / $summary / Subscription leak failures in one CI run at
+        // 7fc4226 — inferred from the 503s, not proven)
+        try await PostgresStore(url: url, maxConnections: 4, connectTimeout: .seconds(30))
     }
 }
 

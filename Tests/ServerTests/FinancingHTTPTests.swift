@@ -48,12 +48,7 @@ struct FinancingHTTPTests {
         try await server.run { c in
             try await Self.setUp(c)
             let body = Self.claim("same-1", patient: "a", provider: "imss-umf-20", date: "2026-08-14", items: [("01.001", 2)])
-            let replies = try await withThrowingTaskGroup(of: Client.Reply.self) { g in
-                for _ in 0..<6 { g.addTask { try await c.send(.post, "/fhir/Claim/$submit", json: body) } }
-                var out: [Client.Reply] = []
-                for try await r in g { out.append(r) }
-                return out
-            }
+            let replies = try await Self.concurrently(Array(repeating: { try await c.send(.post, "/fhir/Claim/$submit", json: body) }, count: 6))
             #expect(replies.allSatisfy { $0.status == 200 || $0.status == 201 }, "\(replies.map(\.text))")
             #expect(Set(replies.compactMap { $0.json["id"]?.stringValue }).count == 1)
             #expect(replies.filter { $0.status == 201 }.count <= 1)
@@ -204,6 +199,34 @@ struct FinancingHTTPTests {
         }
     }
 
+    /// Patient c with a private plan (deductible 1,500.00, 10 % coinsurance) of Aseguradora, and
+    /// a Hospital (no institution): the deductible races.
+    static func setUpPrivatePlan(_ c: Client) async throws {
+        let plan = #"{"resourceType":"InsurancePlan","id":"gmm","status":"active","ownedBy":{"reference":"Organization/aseguradora"},"coverage":[{"type":{"text":"todo"},"benefit":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/benefit-scope","code":"all"}]}}]}],"plan":[{"generalCost":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/cost-type","code":"deductible"}]},"cost":{"value":1500.00,"currency":"MXN"}}],"specificCost":[{"category":{"text":"todo"},"benefit":[{"type":{"text":"costo"},"cost":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/cost-type","code":"coinsurance"}]},"value":{"value":10,"unit":"%"}}]}]}]}]}"#
+        for r in [#"{"resourceType":"Organization","id":"aseguradora","active":true,"name":"Aseguradora"}"#,
+                  #"{"resourceType":"Organization","id":"hospital","active":true,"name":"Hospital"}"#, plan,
+                  #"{"resourceType":"Patient","id":"c","active":true}"#,
+                  #"{"resourceType":"Coverage","id":"cov-c","status":"active","beneficiary":{"reference":"Patient/c"},"payor":[{"reference":"Organization/aseguradora"}],"class":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]},"value":"gmm"}]}"#] {
+            let json = try JSONParser.parse(r)
+            #expect(try await c.send(.put, "/fhir/\(json["resourceType"]!.stringValue!)/\(json["id"]!.stringValue!)", json: r).status < 300)
+        }
+    }
+
+    /// Claim `ded-<i>` of patient c: an emergency visit of 1,170.00 at the Hospital in August 2026.
+    static func deductibleClaim(_ i: Int) -> String {
+        claim("ded-\(i)", patient: "c", provider: "hospital", date: "2026-08-1\(i % 10)", items: [("01.002", 1)])
+    }
+
+    /// The replies of `calls` run at once.
+    static func concurrently(_ calls: [@Sendable () async throws -> Client.Reply]) async throws -> [Client.Reply] {
+        try await withThrowingTaskGroup(of: Client.Reply.self) { g in
+            for call in calls { g.addTask { try await call() } }
+            var out: [Client.Reply] = []
+            for try await r in g { out.append(r) }
+            return out
+        }
+    }
+
     static func amount(_ totals: JSON?, _ category: String) -> Decimal {
         guard case .number(let n)? = (totals?.arrayValue ?? []).first(where: { $0["category"]?["coding"]?.arrayValue?.first?["code"]?.stringValue == category })?["amount"]?["value"]
         else { return 0 }
@@ -226,23 +249,11 @@ struct FinancingHTTPTests {
         defer { cleanup() }
         try await server.run { c in
             try await Self.setUp(c)
-            let plan = #"{"resourceType":"InsurancePlan","id":"gmm","status":"active","ownedBy":{"reference":"Organization/aseguradora"},"coverage":[{"type":{"text":"todo"},"benefit":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/benefit-scope","code":"all"}]}}]}],"plan":[{"generalCost":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/cost-type","code":"deductible"}]},"cost":{"value":1500.00,"currency":"MXN"}}],"specificCost":[{"category":{"text":"todo"},"benefit":[{"type":{"text":"costo"},"cost":[{"type":{"coding":[{"system":"https://enlace.mx/fhir/CodeSystem/cost-type","code":"coinsurance"}]},"value":{"value":10,"unit":"%"}}]}]}]}]}"#
-            for r in [#"{"resourceType":"Organization","id":"aseguradora","active":true,"name":"Aseguradora"}"#,
-                      #"{"resourceType":"Organization","id":"hospital","active":true,"name":"Hospital"}"#, plan,
-                      #"{"resourceType":"Patient","id":"c","active":true}"#,
-                      #"{"resourceType":"Coverage","id":"cov-c","status":"active","beneficiary":{"reference":"Patient/c"},"payor":[{"reference":"Organization/aseguradora"}],"class":[{"type":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/coverage-class","code":"plan"}]},"value":"gmm"}]}"#] {
-                let json = try JSONParser.parse(r)
-                #expect(try await c.send(.put, "/fhir/\(json["resourceType"]!.stringValue!)/\(json["id"]!.stringValue!)", json: r).status < 300)
-            }
-            let replies = try await withThrowingTaskGroup(of: Client.Reply.self) { g in
-                for i in 0..<6 {
-                    let body = Self.claim("ded-\(i)", patient: "c", provider: "hospital", date: "2026-08-1\(i)", items: [("01.002", 1)])
-                    g.addTask { try await c.send(.post, "/fhir/Claim/$submit", json: body) }
-                }
-                var out: [Client.Reply] = []
-                for try await r in g { out.append(r) }
-                return out
-            }
+            try await Self.setUpPrivatePlan(c)
+            let replies = try await Self.concurrently((0..<6).map { i in
+                let body = Self.deductibleClaim(i)
+                return { try await c.send(.post, "/fhir/Claim/$submit", json: body) }
+            })
             #expect(replies.allSatisfy { $0.status == 201 }, "\(replies.map(\.text))")
             let deductible = replies.map { Self.amount($0.json["total"], "deductible") }.reduce(0, +)
             let benefit = replies.map { Self.amount($0.json["total"], "benefit") }.reduce(0, +)
@@ -260,27 +271,29 @@ struct FinancingHTTPTests {
         defer { cleanup() }
         try await server.run { c in
             try await Self.setUp(c)
-            #expect(try await c.send(.post, "/fhir/Claim/$submit", json: Self.claim("s-0", patient: "a", provider: "imss-umf-20", date: "2026-07-01",
-                                                                               items: [("01.001", 1)])).status == 201)
-            let settled = try await withThrowingTaskGroup(of: Client.Reply?.self) { g in
-                for i in 1...6 {
-                    let body = Self.claim("s-\(i)", patient: "a", provider: "imss-umf-20", date: "2026-09-2\(i)", items: [("03.00\(1 + i % 4)", 1)])
-                    g.addTask { _ = try await c.send(.post, "/fhir/Claim/$submit", json: body); return nil }
-                }
-                g.addTask { try await c.send(.post, "/fhir/PaymentReconciliation/$settle?period=2026-Q3") }
-                var out: Client.Reply?
-                for try await r in g { if let r { out = r } }
-                return out
-            }
-            let s = try #require(settled)
-            #expect(s.status == 201, "\(s.text)")
-            let rec = try #require(s.json["entry"]?.arrayValue?.compactMap { $0["resource"] }.first { $0["resourceType"]?.stringValue == "PaymentReconciliation" })
-            guard case .number(let paid)? = rec["paymentAmount"]?["value"] else { Issue.record("no paymentAmount"); return }
-            let responses = try await c.send(.get, "/fhir/ClaimResponse?_count=100").json["entry"]?.arrayValue?.compactMap { $0["resource"] } ?? []
-            #expect(responses.count == 7)
-            let q3 = responses.filter { Self.entryPeriod($0) == "2026-Q3" }
-            #expect(q3.count + responses.filter { Self.entryPeriod($0) == "2026-Q4" }.count == 7)
-            #expect(Decimal(string: paid)! == q3.map { Self.amount($0["total"], "benefit") }.reduce(0, +))
+            try await Self.claimsDuringASettlement(claimsOn: c, settleOn: c)
         }
+    }
+
+    /// Claim s-0 (July), then six claims of late September through `claimsOn` while `settleOn`
+    /// settles 2026-Q3: every claim and the settlement succeed, each claim lands in Q3 or Q4, and
+    /// the settlement pays exactly its Q3 claims.
+    static func claimsDuringASettlement(claimsOn: Client, settleOn: Client) async throws {
+        #expect(try await settleOn.send(.post, "/fhir/Claim/$submit", json: claim("s-0", patient: "a", provider: "imss-umf-20", date: "2026-07-01",
+                                                                          items: [("01.001", 1)])).status == 201)
+        let claims: [@Sendable () async throws -> Client.Reply] = (1...6).map { i in
+            let body = claim("s-\(i)", patient: "a", provider: "imss-umf-20", date: "2026-09-2\(i)", items: [("03.00\(1 + i % 4)", 1)])
+            return { try await claimsOn.send(.post, "/fhir/Claim/$submit", json: body) }
+        }
+        let replies = try await concurrently(claims + [{ try await settleOn.send(.post, "/fhir/PaymentReconciliation/$settle?period=2026-Q3") }])
+        #expect(replies.allSatisfy { $0.status == 201 }, "\(replies.map(\.text))")
+        let s = try #require(replies.first { $0.json["resourceType"]?.stringValue == "Bundle" })
+        let rec = try #require(s.json["entry"]?.arrayValue?.compactMap { $0["resource"] }.first { $0["resourceType"]?.stringValue == "PaymentReconciliation" })
+        guard case .number(let paid)? = rec["paymentAmount"]?["value"] else { Issue.record("no paymentAmount"); return }
+        let responses = try await claimsOn.send(.get, "/fhir/ClaimResponse?_count=100").json["entry"]?.arrayValue?.compactMap { $0["resource"] } ?? []
+        #expect(responses.count == 7)
+        let q3 = responses.filter { entryPeriod($0) == "2026-Q3" }
+        #expect(q3.count + responses.filter { entryPeriod($0) == "2026-Q4" }.count == 7)
+        #expect(Decimal(string: paid)! == q3.map { amount($0["total"], "benefit") }.reduce(0, +))
     }
 }

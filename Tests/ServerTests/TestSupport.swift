@@ -75,6 +75,15 @@ struct TestServer {
 }
 
 extension TestServer {
+    /// A second node of `other`: the same data directory, key, clock, configuration and token,
+    /// another store on the same database, so its own door and process-local state.
+    init(secondNodeOf other: TestServer, store: any ResourceStore) throws {
+        directory = other.directory
+        clock = other.clock
+        token = other.token
+        services = EnlaceServices(configuration: other.services.configuration, store: store, key: other.services.key, clock: other.clock)
+    }
+
     /// The same data directory, store, key and clock served with another configuration.
     init(serving other: TestServer, configuration: ServerConfiguration) {
         directory = other.directory

@@ -91,7 +91,7 @@ extension EnlaceServices {
     /// Every domain's rules on writes (`WriteRule`: e.g. the referral Task state machine), which
     /// every guard of the door applies inside the write's transaction.
     static func domainWriteRules(_ configuration: ServerConfiguration) -> [any WriteRule] {
-        careWriteRules() + interopWriteRules() + subscriptionsWriteRules(configuration) + monitoringWriteRules()
+        careWriteRules() + interopWriteRules() + subscriptionsWriteRules(configuration) + monitoringWriteRules() + financingWriteRules()
     }
 
     /// Every domain's long-running services (e.g. Subscription delivery, Bulk export jobs), run

@@ -53,7 +53,7 @@ extension FHIRAPI {
         }
         let issues = Validator().validate(claim).filter { $0.severity == .error || $0.severity == .fatal }
         if !issues.isEmpty { throw FHIRError(status: 422, issues: issues) }
-        let correction = try await FinancingService().correct(claim: id, corrected: claim, reason: reason, guarded: try await guarded(ctx), now: clock.now())
+        let correction = try await financing.correct(claim: id, corrected: claim, reason: reason, guarded: try await guarded(ctx), now: clock.now())
         return FHIRResponse.json(.ok, correction.claimResponse)
     }
 
@@ -84,7 +84,7 @@ extension FHIRAPI {
         }
         let amount = try p["amount"].map { try Money(json: $0, path: "Parameters.amount") }
         let guarded = try await guarded(ctx)
-        let (task, created) = try await FinancingService().dispute(reconciliation: id, line: line, item: item, reason: reason, amount: amount, guarded: guarded,
+        let (task, created) = try await financing.dispute(reconciliation: id, line: line, item: item, reason: reason, amount: amount, guarded: guarded,
                                                                    now: clock.now())
         return FHIRResponse.json(created ? .created : .ok, task)
     }
@@ -98,7 +98,7 @@ extension FHIRAPI {
             throw FHIRError.badRequest("$resolve needs outcome = accepted or rejected", "$resolve necesita outcome = accepted o rejected", code: "required")
         }
         let guarded = try await guarded(ctx)
-        let task = try await FinancingService().resolve(dispute: id, accept: outcome == "accepted", note: p["note"]?.stringValue, guarded: guarded, now: clock.now())
+        let task = try await financing.resolve(dispute: id, accept: outcome == "accepted", note: p["note"]?.stringValue, guarded: guarded, now: clock.now())
         return FHIRResponse.json(.ok, task)
     }
 
@@ -126,7 +126,7 @@ extension FHIRAPI {
         let issues = Validator().validate(resource).filter { $0.severity == .error || $0.severity == .fatal }
         if !issues.isEmpty { throw FHIRError(status: 422, issues: issues) }
         let guarded = try await guarded(ctx)
-        let service = FinancingService()
+        let service = financing
         if type == "CoverageEligibilityRequest" {
             return FHIRResponse.json(.ok, try await service.eligibility(request: resource, guarded: guarded, now: clock.now()))
         }
@@ -144,7 +144,7 @@ extension FHIRAPI {
                                        "$settle necesita period=AAAA-Tn (un trimestre, p. ej. 2026-Q3)", code: "required")
         }
         let guarded = try await guarded(ctx)
-        let result = try await FinancingService().settle(period, guarded: guarded, now: clock.now())
+        let result = try await financing.settle(period, guarded: guarded, now: clock.now())
         let entries = result.resources.map { r in
             JSON.object([("fullUrl", .string("\(base)/\(r["resourceType"]?.stringValue ?? "")/\(r["id"]?.stringValue ?? "")")), ("resource", r)])
         }
@@ -226,7 +226,8 @@ extension Portal {
 }
 
 extension EnlaceServices {
-    func financingConsumers() -> [any EventConsumer] { [ClaimsFromCareConsumer()] }
+    static func financingWriteRules() -> [any WriteRule] { [LedgerFence()] }
+    func financingConsumers() -> [any EventConsumer] { [ClaimsFromCareConsumer(service: financing)] }
     func financingServices(_ logger: Logger) -> [any Service] { [] }
 }
 

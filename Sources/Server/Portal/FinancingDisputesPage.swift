@@ -81,7 +81,7 @@ extension Portal {
         }
         let note = form?["nota"]?.trimmingCharacters(in: .whitespacesAndNewlines)
         do {
-            _ = try await FinancingService().resolve(dispute: id, accept: outcome == "accepted", note: note?.isEmpty == false ? note : nil,
+            _ = try await services.financing.resolve(dispute: id, accept: outcome == "accepted", note: note?.isEmpty == false ? note : nil,
                                                      guarded: try await guarded(s, context), now: services.clock.now())
         } catch let e as FHIRError where [400, 403, 409, 412, 422].contains(e.status) {
             let code: HTTPResponse.Status = e.status == 409 ? .conflict : (e.status == 403 ? .forbidden : .unprocessableContent)
@@ -148,7 +148,7 @@ extension Portal {
         for rec in settlements {
             guard let id = rec["id"]?.stringValue else { continue }
             do {
-                _ = try await FinancingService().dispute(reconciliation: id, line: line, item: item, reason: reason, amount: amount, guarded: g,
+                _ = try await services.financing.dispute(reconciliation: id, line: line, item: item, reason: reason, amount: amount, guarded: g,
                                                          now: services.clock.now())
                 return Portal.redirect("/disputas?abierta=1")
             } catch let e as FHIRError where e.status == 422 && e.issues.first?.english.contains("is not a line of the settlement") == true {
