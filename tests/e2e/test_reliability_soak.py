@@ -8,7 +8,10 @@ Bundles, and the patient portal's pages signed in as a demo patient — for
 Always checked: no 5xx, no failed connection, open file descriptors flat after the warm-up.
 Checked only on a run of 10 minutes or more (and said so when not): the asked rate kept (90 %),
 p99 of the last 5 minutes within 1.5x of the first 5 (after a minute of warm-up), and resident
-memory growth <= 10 % after the warm-up. `ENLACE_SOAK_REPORT=path.json` writes the figures, minute by minute."""
+memory growth <= 10 % after the warm-up. `ENLACE_SOAK_REPORT=path.json` writes the figures, minute by minute.
+`ENLACE_SOAK_WRITES=0` leaves out the creates, updates and transactions (reads only: the data does not
+grow), to tell growth with the data from growth of the server; the report also carries the server's
+`/proc/PID/smaps_rollup` after the warm-up and at the end, its thread count and the machine's load."""
 import http.client
 import http.cookiejar
 import json
@@ -29,6 +32,8 @@ SECONDS = float(os.environ.get("ENLACE_SOAK_SECONDS", "40"))
 RATE = float(os.environ.get("ENLACE_SOAK_RATE", "30"))
 CONNECTIONS = int(os.environ.get("ENLACE_SOAK_CONNECTIONS", "6"))
 LONG = SECONDS >= 600
+WRITES = os.environ.get("ENLACE_SOAK_WRITES", "1") != "0"
+WRITE_OPS = {"create", "transaction", "update"}
 
 
 def proc_status(pid):
@@ -38,6 +43,24 @@ def proc_status(pid):
             if line.startswith("VmRSS:"):
                 rss = int(line.split()[1]) * 1024
     return rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def smaps_rollup(pid):
+    """The server's memory by kind, in MiB (Rss, Anonymous, Private_Dirty, Shared_Clean …), and its threads."""
+    out = {}
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) == 3 and parts[2] == "kB":
+                    out[parts[0].rstrip(":")] = round(int(parts[1]) / 1024, 1)
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    out["Threads"] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
 
 
 def pct(values, p):
@@ -149,11 +172,14 @@ def test_soak():
             patients = [e["resource"]["id"] for e in json.loads(r.read()).get("entry", [])]
         assert len(patients) >= 5, patients
         ops, portal_pages = workload(demo, token, patients)
+        if not WRITES:
+            ops = [op for op in ops if op[0] not in WRITE_OPS]
         choices = [(name, w, fn, None) for name, w, fn in ops] + [(name, w, None, path) for name, w, path in portal_pages]
         weights = [c[1] for c in choices]
         samples = []  # (t, op, status, seconds)
         failures = []
-        memory = []  # (t, rss, fds)
+        memory = []  # (t, rss, fds, load1)
+        rollups = {}
         start = time.monotonic()
         stop_at = start + SECONDS
         interval = CONNECTIONS / RATE
@@ -185,8 +211,12 @@ def test_soak():
         def sampler():
             while time.monotonic() < stop_at:
                 rss, fds = proc_status(demo.proc.pid)
-                memory.append((time.monotonic() - start, rss, fds))
+                now = time.monotonic() - start
+                memory.append((now, rss, fds, os.getloadavg()[0]))
+                if "after_warm_up" not in rollups and now >= min(60.0, SECONDS * 0.25):
+                    rollups["after_warm_up"] = smaps_rollup(demo.proc.pid)
                 time.sleep(min(5.0, max(1.0, SECONDS / 40)))
+            rollups["end"] = smaps_rollup(demo.proc.pid)
 
         threads = [threading.Thread(target=worker, args=(k,)) for k in range(CONNECTIONS)] + [threading.Thread(target=sampler)]
         for t in threads:
@@ -216,15 +246,18 @@ def test_soak():
             mem = [x for x in memory if m * 60 <= x[0] < (m + 1) * 60]
             if lat:
                 minutes.append({"minute": m, "requests": len(lat), "p50_ms": round(pct(lat, 50) * 1000, 1), "p99_ms": round(pct(lat, 99) * 1000, 1),
-                                "rss_mib": round(mem[-1][1] / 2 ** 20, 1) if mem else None, "fds": mem[-1][2] if mem else None})
+                                "rss_mib": round(mem[-1][1] / 2 ** 20, 1) if mem else None, "fds": mem[-1][2] if mem else None,
+                                "load1": round(mem[-1][3], 2) if mem else None})
         report = {
-            "seconds": SECONDS, "rate_asked": RATE, "connections": CONNECTIONS, "requests": len(samples),
+            "seconds": SECONDS, "writes": WRITES, "malloc_arena_max": os.environ.get("MALLOC_ARENA_MAX"), "rate_asked": RATE, "connections": CONNECTIONS, "requests": len(samples),
             "rate_achieved": round(len(samples) / SECONDS, 1), "statuses": statuses, "failed_connections": failures[:20],
             "p99_first_window_ms": round(p99_first * 1000, 1), "p99_last_window_ms": round(p99_last * 1000, 1),
             "p99_ratio": round(p99_last / p99_first, 2), "window_s": window, "warm_up_s": warm,
             "rss_after_warm_up_mib": round(after[0][1] / 2 ** 20, 1), "rss_end_mib": round(after[-1][1] / 2 ** 20, 1),
             "rss_growth": round(rss_growth, 3), "fds_min": min(fds), "fds_max": max(fds),
             "per_operation_p99_ms": {k: round(pct(v, 99) * 1000, 1) for k, v in sorted(per_op.items())},
+            "load1_min": round(min(m[3] for m in memory), 2), "load1_max": round(max(m[3] for m in memory), 2),
+            "smaps_rollup_mib": rollups,
             "minutes": minutes,
         }
         print("\nSOAK " + json.dumps(report))

@@ -12,14 +12,17 @@ extension Portal {
         let t = s.strings
         guard let id = s.ownPatient else { throw FHIRError(status: 403, code: "forbidden", english: "no patient", spanish: "sin paciente") }
         let g = try await guarded(s, context)
-        let provenances = try await compartment(g, patient: id, types: ["Provenance"], limit: 300)
-            .sorted { ($0["recorded"]?.stringValue ?? "") > ($1["recorded"]?.stringValue ?? "") }
+        // a bounded window, newest first, like the timeline (*Ver más* reads the next page)
+        let from = (OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:])["desde"].flatMap { $0.isEmpty ? nil : $0 }
+        let (window, next) = try await window(g, patient: id, types: ["Provenance"], sort: SortKey(parameter: "recorded", kind: .date, descending: true),
+                                              count: Portal.decisionsWindow, cursor: from)
+        let provenances = window.sorted { ($0["recorded"]?.stringValue ?? "") > ($1["recorded"]?.stringValue ?? "") }
         var body = "<p>\(esc(t.decisionsLead))</p>"
         if provenances.isEmpty {
             body += "<p>\(esc(t.noDecisions))</p>"
         } else {
             body += "<ol class=\"timeline\">"
-            for p in provenances.prefix(150) {
+            for p in provenances {
                 let recorded = p["recorded"]?.stringValue ?? ""
                 let all = (p["target"]?.arrayValue ?? []).compactMap { $0["reference"]?.stringValue }
                 let targets = all.count > 1 ? all.filter { !$0.hasPrefix("Patient/") } : all
@@ -46,6 +49,7 @@ extension Portal {
             }
             body += "</ol>"
         }
+        body += windowLinks("/decisiones", [], next: next, later: from != nil, t)
         return html(.ok, layout(s, request, title: t.navDecisions, body: body))
     }
 }

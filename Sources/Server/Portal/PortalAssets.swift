@@ -104,6 +104,8 @@ enum PortalAssets {
         .filters ul { padding: 0 0 .5rem; }
         .filters a { display: inline-block; padding: .3rem .6rem; border: 1px solid #0b5394; border-radius: 1rem; text-decoration: none; font-size: .9rem; }
         .filters a[aria-current="true"] { background: #0b5394; color: #fff; }
+        .pages ul { padding: .75rem 0; gap: .5rem; }
+        .pages a { display: inline-block; padding: .6rem 1.1rem; border: 1px solid #0b5394; border-radius: .3rem; text-decoration: none; font-weight: 600; }
         ul.patients li { background: #fff; padding: .75rem 1rem; margin-bottom: .5rem; border-radius: .4rem; }
         ul.actions { padding-left: 1.2rem; }
         ul.summary li { padding: .25rem 0; border-bottom: 1px solid #e3e7eb; }

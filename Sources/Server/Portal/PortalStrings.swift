@@ -56,6 +56,14 @@ struct PortalStrings: Sendable {
     var filterLabel: String { t("Filtrar por tipo", "Filter by type") }
     var all: String { t("Todo", "All") }
     func timelineCount(_ n: Int) -> String { t(n == 1 ? "1 registro, de todas las instituciones." : "\(n) registros, de todas las instituciones.", n == 1 ? "1 entry, from every institution." : "\(n) entries, from every institution.") }
+    func timelineWindow(_ n: Int) -> String {
+        t("\(n) registros en esta página, de todas las instituciones, los más recientes primero.",
+          "\(n) entries on this page, from every institution, newest first.")
+    }
+    var showMore: String { t("Ver más", "Show more") }
+    var newestFirst: String { t("Volver a los más recientes", "Back to the newest") }
+    var pagesLabel: String { t("Páginas del expediente", "Pages of the record") }
+    var seeAllInRecord: String { t("Ver todos en el expediente", "See all in the record") }
     var emptyTimeline: String { t("Todavía no hay registros.", "There are no entries yet.") }
     var curp: String { "CURP" }
     var birthDate: String { t("Fecha de nacimiento", "Date of birth") }

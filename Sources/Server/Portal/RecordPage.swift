@@ -44,6 +44,54 @@ extension Portal {
         return out
     }
 
+    /// How many resources one round of a timeline page reads (`window`); a page reads more
+    /// rounds, up to `timelineRounds`, while a device series collapses them to fewer entries.
+    static let timelineWindow = 150
+    static let timelineRounds = 2
+    /// How many Provenance a page of *Decisiones* shows.
+    static let decisionsWindow = 100
+    /// How many entries a section of `/resumen` lists at most (results: how many it reads to find the latest 15 kinds).
+    static let summaryWindow = 25
+    static let summaryResults = 100
+
+    /// One page of a newest-first window over the patient's compartment (what the principal may
+    /// see, through the guarded repository): at most `count` resources per round, ordered by
+    /// `sort`, from `cursor` (a `SearchCursorCodec` text from the previous page's *Ver más* link).
+    /// Reads further rounds while `enough` says the page is still short, up to `rounds`. A page's
+    /// cost is bounded by `count × rounds`, however long the record; `next` is the cursor of the
+    /// next page, nil at the end — so every entry is reached, page after page.
+    func window(_ g: GuardedRepository, patient: String, types: [String], sort: SortKey = .byClinicalDate(descending: true),
+                count: Int, cursor: String?, rounds: Int = 1, extra: [(String, String)] = [],
+                enough: ([JSON]) -> Bool = { _ in true }) async throws -> (resources: [JSON], next: String?) {
+        var options = SearchParser.Options()
+        options.maxCount = max(count, 1)
+        var (query, _) = try SearchParser(options: options).parse(types: types, parameters: [("_count", String(count)), ("_total", "none")] + extra,
+                                                                  compartment: patient)
+        query.sort = [sort]
+        query.cursor = try cursor.map { try SearchCursorCodec.decode($0) }
+        var out: [JSON] = []
+        for _ in 0..<max(rounds, 1) {
+            let page = try await g.search(query)
+            for r in page.matches where !r.deleted { out.append(try r.json()) }
+            guard page.hasMore, let last = page.matches.last else { return (out, nil) }
+            query.cursor = SearchCursor(keys: page.sortValues.last ?? [], type: last.type, id: last.id, direction: .next)
+            if enough(out) { break }
+        }
+        return (out, query.cursor.map(SearchCursorCodec.encode))
+    }
+
+    /// The *Ver más* link to a window's next page (and, on a later page, back to the first).
+    func windowLinks(_ base: String, _ parameters: [String], next: String?, later: Bool, _ t: PortalStrings) -> String {
+        guard next != nil || later else { return "" }
+        let query = parameters.joined(separator: "&")
+        var html = "<nav class=\"pages\" aria-label=\"\(esc(t.pagesLabel))\"><ul>"
+        if later { html += "<li><a href=\"\(esc(query.isEmpty ? base : base + "?" + query))\">\(esc(t.newestFirst))</a></li>" }
+        if let next {
+            html += "<li><a class=\"more\" rel=\"next\" href=\"\(esc(base + "?" + (parameters + ["desde=\(next)"]).joined(separator: "&")))\">\(esc(t.showMore))</a></li>"
+        }
+        return html + "</ul></nav>"
+    }
+
     static func text(_ concept: JSON?) -> String? {
         guard let c = concept else { return nil }
         if let t = c["text"]?.stringValue { return t }
@@ -235,7 +283,12 @@ extension Portal {
         let patient = try await g.read("Patient", id).json()
         let q = OAuthEndpoints.parseForm(request.uri.query ?? "") ?? [:]
         let filter = q["tipo"].flatMap { Portal.timelineTypes.contains($0) ? $0 : nil }
-        let resources = try await compartment(g, patient: id, types: filter.map { [$0] } ?? Portal.timelineTypes)
+        // a bounded window, newest first (docs/portal.md, "Long records"): *Ver más* reads the next
+        let from = q["desde"].flatMap { $0.isEmpty ? nil : $0 }
+        let (resources, next) = try await window(g, patient: id, types: filter.map { [$0] } ?? Portal.timelineTypes,
+                                                 count: Portal.timelineWindow, cursor: from, rounds: Portal.timelineRounds) {
+            collapseSeries($0, t).count >= Portal.timelineWindow / 2
+        }
         var items = collapseSeries(resources, t).sorted { $0.date > $1.date }
         // a consultation note's signature is verified again each time it is shown (ConsultationSignature.verdict)
         for r in resources where r["resourceType"]?.stringValue == "Composition" && Consultation.isNote(r) {
@@ -280,8 +333,9 @@ extension Portal {
             body += "<li><a href=\"\(base)?tipo=\(type)\"\(filter == type ? " aria-current=\"true\"" : "")>\(esc(t.typeName(type)))</a></li>"
         }
         body += "</ul></nav>"
-        body += "<p class=\"hint\">\(esc(t.timelineCount(items.count)))</p>"
-        body += timelineHTML(items, t) + "</section>"
+        body += "<p class=\"hint\">\(esc(next == nil && from == nil ? t.timelineCount(items.count) : t.timelineWindow(items.count)))</p>"
+        body += timelineHTML(items, t)
+        body += windowLinks(base, filter.map { ["tipo=\($0)"] } ?? [], next: next, later: from != nil, t) + "</section>"
         if patientID == nil {
             body += "<section class=\"card\"><h2>\(esc(t.yourRights))</h2><ul class=\"actions\">"
             body += "<li><a href=\"/descargar\" download>\(esc(t.downloadRecord))</a></li><li><a href=\"/resumen\">\(esc(t.printableSummary))</a></li></ul></section>"
@@ -296,16 +350,21 @@ extension Portal {
         guard let id = patientID ?? s.ownPatient else { throw FHIRError(status: 403, code: "forbidden", english: "no patient", spanish: "sin paciente") }
         let g = try await guarded(s, context)
         let patient = try await g.read("Patient", id).json()
-        let resources = try await compartment(g, patient: id, types: ["Condition", "MedicationRequest", "AllergyIntolerance", "Immunization", "Observation"])
         var body = "<p class=\"no-print\"><button type=\"button\" data-action=\"print\">\(esc(t.print))</button></p>"
         body += patientCard(patient, t)
         let groups: [(String, String)] = [("Condition", t.conditions), ("MedicationRequest", t.medications), ("AllergyIntolerance", t.allergies),
                                            ("Immunization", t.immunizations), ("Observation", t.latestResults)]
+        let base = patientID == nil ? "/expediente" : "/pacientes/\(id)"
         for (type, heading) in groups {
-            var items = resources.filter { $0["resourceType"]?.stringValue == type }.map { item($0, t) }.sorted { $0.date > $1.date }
+            // each section a bounded, newest-first window; the rest is on *Mi expediente*, paged
+            let (resources, next) = try await window(g, patient: id, types: [type], count: type == "Observation" ? Portal.summaryResults : Portal.summaryWindow,
+                                                     cursor: nil)
+            var items = resources.map { item($0, t) }.sorted { $0.date > $1.date }
+            var more = next != nil
             if type == "Observation" {
                 var seen = Set<String>()
                 items = items.filter { seen.insert($0.title).inserted && !$0.title.isEmpty }
+                more = more || items.count > 15
                 items = Array(items.prefix(15))
             }
             body += "<section class=\"card\"><h2>\(esc(heading))</h2>"
@@ -319,6 +378,7 @@ extension Portal {
                 }
                 body += "</ul>"
             }
+            if more { body += "<p class=\"no-print\"><a class=\"more\" href=\"\(esc(base))?tipo=\(type)\">\(esc(t.seeAllInRecord))</a></p>" }
             body += "</section>"
         }
         body += "<p class=\"hint\">\(esc(t.summaryGenerated(services.clock.now().description)))</p>"

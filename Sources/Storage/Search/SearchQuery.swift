@@ -141,6 +141,21 @@ public struct SortKey: Sendable, Equatable {
         self.kind = kind
         self.descending = descending
     }
+
+    /// A sort key no request can name (`_sort` accepts search parameters, `_id` and
+    /// `_lastUpdated` only): a resource's clinical date, whatever its type — the date parameters
+    /// of `clinicalDateParameters` read together — so a search over several types (the portal's
+    /// timeline) is ordered by when things happened, newest first when `descending`.
+    public static let clinicalDate = "_clinicalDate"
+    /// The R4 date parameters that hold a clinical date: `date` (Encounter, Observation,
+    /// DiagnosticReport, Immunization, Procedure, AllergyIntolerance, CarePlan, Composition,
+    /// DocumentReference …), Condition's `onset-date` and `recorded-date`, MedicationRequest's
+    /// `authoredon`, MedicationStatement's `effective`.
+    public static let clinicalDateParameters = ["date", "onset-date", "recorded-date", "authoredon", "effective"]
+
+    public static func byClinicalDate(descending: Bool) -> SortKey {
+        SortKey(parameter: clinicalDate, kind: .date, descending: descending)
+    }
 }
 
 /// Where a page starts: the sort values and id of the last (or, backwards, first) row seen.

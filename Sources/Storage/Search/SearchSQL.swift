@@ -96,7 +96,7 @@ public struct SearchSQL: Sendable {
     /// `s.param = ?` with `parameter` bound, or `s.param IN (?, ?)` with the parts of a union
     /// parameter (`combo-code` reads the rows of `code` and `component-code`; UnionParameters).
     func param(_ parameter: String, _ args: inout [SQLValue]) -> String {
-        let stored = UnionParameters.stored(parameter)
+        let stored = parameter == SortKey.clinicalDate ? SortKey.clinicalDateParameters : UnionParameters.stored(parameter)
         args += stored.map { .text($0) }
         return stored.count == 1 ? "s.param = ?" : "s.param IN (\(placeholders(stored.count)))"
     }
