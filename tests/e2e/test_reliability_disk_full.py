@@ -62,6 +62,24 @@ def store_patients_before(server, token, count=20):
     return stored
 
 
+def serve_postgres_and_fill(tmp_path, url, mount, leave_bytes):
+    """The PostgreSQL rounds' start: Enlace on `url` (its data directory under `tmp_path`), the
+    patients written before, then `mount` filled to `leave_bytes` free. Returns
+    (server, data directory, token, stored, filler path); the caller stops the server."""
+    data = str(tmp_path / "data")
+    os.makedirs(data)
+    server = Server(data, free_port(), database=url).start()
+    try:
+        token = server.token()
+        stored = store_patients_before(server, token)
+        filler = os.path.join(mount, "filler")
+        fill(filler, leave_bytes)
+    except BaseException:
+        server.stop()
+        raise
+    return server, data, token, stored, filler
+
+
 def test_disk_full_refuses_writes_clearly_and_recovers(small_disk):
     data = os.path.join(small_disk, "data")
     os.makedirs(data)

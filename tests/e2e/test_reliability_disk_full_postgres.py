@@ -17,9 +17,9 @@ import time
 
 import pytest
 
-from conftest import Server, enlace_binary, free_port
+from conftest import enlace_binary
 from pg_throwaway import require_root_and_initdb, small_tmpfs, throwaway_cluster
-from test_reliability_disk_full import fill, store_patients_before  # the same as the SQLite round
+from test_reliability_disk_full import serve_postgres_and_fill
 
 TEST = "PostgreSQL disk-full test"
 
@@ -40,14 +40,8 @@ def small_tablespace_database():
 
 def test_postgres_disk_full_refuses_writes_clearly_and_recovers(tmp_path, small_tablespace_database):
     url, mount, cluster = small_tablespace_database
-    data = str(tmp_path / "data")
-    os.makedirs(data)
-    server = Server(data, free_port(), database=url).start()
+    server, data, token, stored, filler = serve_postgres_and_fill(tmp_path, url, mount, 512 * 1024)
     try:
-        token = server.token()
-        stored = store_patients_before(server, token)
-        filler = os.path.join(mount, "filler")
-        fill(filler, 512 * 1024)
 
         # write until the tablespace refuses; every answer is 201 or a clear 507, nothing else
         refused = None

@@ -17,9 +17,9 @@ import urllib.error
 
 import pytest
 
-from conftest import Server, enlace_binary, free_port
+from conftest import enlace_binary
 from pg_throwaway import require_root_and_initdb, small_tmpfs, throwaway_cluster
-from test_reliability_disk_full import fill, store_patients_before
+from test_reliability_disk_full import serve_postgres_and_fill
 
 TEST = "PostgreSQL WAL-full test"
 # the longest a request may take while PostgreSQL cannot write: query_timeout (5 s), the client
@@ -53,14 +53,8 @@ def timed(server, method, path, body=None, token=None):
 
 def test_postgres_wal_full_fails_clearly_and_recovers(tmp_path, wal_on_small_volume):
     url, mount, cluster = wal_on_small_volume
-    data = str(tmp_path / "data")
-    os.makedirs(data)
-    server = Server(data, free_port(), database=url).start()
+    server, data, token, stored, filler = serve_postgres_and_fill(tmp_path, url, mount, 256 * 1024)
     try:
-        token = server.token()
-        stored = store_patients_before(server, token)
-        filler = os.path.join(mount, "filler")
-        fill(filler, 256 * 1024)
 
         # write until PostgreSQL cannot: every answer bounded, 201 or a clear 503/507
         refusals = []
